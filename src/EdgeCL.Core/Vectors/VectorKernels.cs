@@ -118,8 +118,12 @@ public static class VectorKernels
             throw new ArgumentOutOfRangeException(nameof(temperature), temperature, "Temperature must be > 0.");
         if (scores.Length == 0)
             return;
-        TensorPrimitives.Multiply(scores, 1f / temperature, probabilities);
-        TensorPrimitives.SoftMax(probabilities, probabilities);
+        // TensorPrimitives.SoftMax does not subtract the maximum, so exp overflows for large scores: shift first.
+        float max = TensorPrimitives.Max(scores);
+        TensorPrimitives.Subtract(scores, max, probabilities);
+        TensorPrimitives.Multiply(probabilities, 1f / temperature, probabilities);
+        TensorPrimitives.Exp(probabilities, probabilities);
+        TensorPrimitives.Divide(probabilities, TensorPrimitives.Sum(probabilities), probabilities);
     }
 
     /// <summary>Shannon entropy −Σ p·ln p in nats (terms with p = 0 contribute 0).</summary>
