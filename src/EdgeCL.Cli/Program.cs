@@ -1,4 +1,45 @@
-// Placeholder entry point; replaced by the System.CommandLine application.
-if (args.Length > 0 && args[0] == "--version") { Console.WriteLine("edgecl 0.1.0"); return 0; }
-Console.Error.WriteLine("usage: edgecl --version");
-return 2;
+using System.CommandLine;
+using EdgeCL.Cli.Commands;
+
+namespace EdgeCL.Cli;
+
+/// <summary>Entry point of the <c>edgecl</c> tool.</summary>
+public static class Program
+{
+    /// <summary>Parses the command line and runs the command; returns an <see cref="ExitCodes"/> value.</summary>
+    public static async Task<int> Main(string[] args)
+    {
+        var root = new RootCommand("EdgeCL: on-device continual learning on frozen ONNX backbones.")
+        {
+            ModelCommand.Create(),
+            EmbedCommand.Create(),
+            LearnCommand.Create(),
+            PredictCommand.Create(),
+            ForgetCommand.Create(),
+            DemoCommand.Create(),
+        };
+        ParseResult parse = root.Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            foreach (var error in parse.Errors)
+                Console.Error.WriteLine($"edgecl: error: {error.Message}");
+            Console.Error.WriteLine("Run 'edgecl --help' for usage.");
+            return ExitCodes.Usage;
+        }
+        using var cancellation = new CancellationTokenSource();
+        ConsoleCancelEventHandler onCancel = (_, e) =>
+        {
+            e.Cancel = true;
+            cancellation.Cancel();
+        };
+        Console.CancelKeyPress += onCancel;
+        try
+        {
+            return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false }, cancellation.Token).ConfigureAwait(false);
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
+        }
+    }
+}

@@ -1,0 +1,138 @@
+using System.CommandLine;
+using System.Diagnostics;
+using EdgeCL.Cli.Data;
+using EdgeCL.Cli.Output;
+using EdgeCL.Core.Memory;
+using EdgeCL.Onnx.Backbones;
+using EdgeCL.Onnx.Errors;
+
+namespace EdgeCL.Cli.Commands;
+
+/// <summary>
+/// <c>edgecl demo</c>: teach a dozen spoken keywords from a few examples with the real speech backbone, then
+/// recognise them in voices it never heard; prints accuracy and latency.
+/// </summary>
+internal static class DemoCommand
+{
+    /// <summary>Support draws averaged for the headline figure (feasibility.md §4 uses 20).</summary>
+    private const int Draws = 20;
+
+    public static Command Create()
+    {
+        var data = new Option<string?>("--data") { Description = "Keyword set with support/ and test/ folders (default: $EDGECL_DATA/keywords, made by ops/setup.sh)." };
+        var shots = new Option<int>("--shots") { Description = "Examples taught per keyword.", DefaultValueFactory = _ => 5 };
+        var seed = new Option<int>("--seed") { Description = "Seed of the support draw.", DefaultValueFactory = _ => 1 };
+        var backbone = CommonOptions.Backbone(required: false);
+        backbone.DefaultValueFactory = _ => "speech";
+        var models = CommonOptions.Models();
+        var providers = CommonOptions.Providers();
+        var threads = CommonOptions.Threads();
+        var json = CommonOptions.Json();
+        var command = new Command("demo", "Few-shot keyword learning on unseen voices with the real speech backbone.")
+            { data, shots, seed, backbone, models, providers, threads, json };
+        command.SetAction((parse, ct) => CommandRunner.RunAsync(token =>
+        {
+            int k = parse.GetValue(shots);
+            if (k < 1)
+                throw new ArgumentException($"--shots must be >= 1, got {k}.");
+            string root = parse.GetValue(data) ?? Path.Combine(DataRoot(), "keywords");
+            string supportDir = Path.Combine(root, "support"), testDir = Path.Combine(root, "test");
+            if (!Directory.Exists(supportDir) || !Directory.Exists(testDir))
+                throw new InputFormatException($"Keyword set not found at '{root}' (needs support/ and test/); run ops/setup.sh, which generates it with espeak-ng and sox.");
+            bool quiet = parse.GetValue(json);
+            void Say(string line) { if (!quiet) Console.WriteLine(line); }
+
+            using IEmbeddingBackbone b = BackboneCatalog.Open(parse.GetValue(backbone)!, CommonOptions.Sessions(parse, providers, threads), null, parse.GetValue(models));
+            IReadOnlyList<LabelledFile> support = LabelledFolder.Scan(supportDir, b.FileExtensions, requireClasses: true);
+            IReadOnlyList<LabelledFile> test = LabelledFolder.Scan(testDir, b.FileExtensions, requireClasses: true);
+            string[] classes = support.Select(f => f.Label!).Distinct().Order(StringComparer.Ordinal).ToArray();
+            Say($"EdgeCL demo: {classes.Length} keywords ({string.Join(" ", classes)})");
+            Say($"  backbone {b.Name} ({b.Space.Dimension}-d, space {b.Space.Id}) on {b.ActiveProvider}");
+            Say($"  support voices: {support.Count} clips; unseen test voices: {test.Count} clips");
+
+            var embedMs = new List<double>();
+            float[] supportEmbeddings = Embedder.EmbedAll(b, support, token, embedMs);
+            float[] testEmbeddings = Embedder.EmbedAll(b, test, token, embedMs);
+            int d = b.Space.Dimension;
+
+            // One draw, shown in full, with learner latencies.
+            var updateMs = new List<double>();
+            var predictMs = new List<double>();
+            PrototypeMemory memory = Teach(b, support, supportEmbeddings, k, parse.GetValue(seed), updateMs);
+            var perClass = classes.ToDictionary(c => c, _ => (Correct: 0, Total: 0), StringComparer.Ordinal);
+            var clock = new Stopwatch();
+            int correct = 0;
+            for (int i = 0; i < test.Count; i++)
+            {
+                clock.Restart();
+                Prediction p = memory.Predict(testEmbeddings.AsSpan(i * d, d));
+                predictMs.Add(clock.Elapsed.TotalMilliseconds);
+                var (c, t) = perClass[test[i].Label!];
+                bool ok = p.Label == test[i].Label;
+                perClass[test[i].Label!] = (c + (ok ? 1 : 0), t + 1);
+                if (ok) correct++;
+            }
+            double accuracy = (double)correct / test.Count;
+
+            double[] drawAccuracies = Enumerable.Range(0, Draws).Select(s => Evaluate(b, support, supportEmbeddings, test, testEmbeddings, k, 1000 + s)).ToArray();
+            double[] oneShot = Enumerable.Range(0, Draws).Select(s => Evaluate(b, support, supportEmbeddings, test, testEmbeddings, 1, 1000 + s)).ToArray();
+            double mean = drawAccuracies.Average();
+            double std = Math.Sqrt(drawAccuracies.Select(a => (a - mean) * (a - mean)).Average());
+
+            var result = new DemoResult(b.Name, b.Space.Id, b.ActiveProvider.ToString(), k, parse.GetValue(seed), classes.Length, support.Count, test.Count,
+                accuracy, perClass.Select(kv => new ClassAccuracy(kv.Key, kv.Value.Correct, kv.Value.Total)).ToList(),
+                Draws, mean, std, oneShot.Average(), Summarize(embedMs), Summarize(predictMs), Summarize(updateMs));
+            if (quiet)
+            {
+                CommandRunner.WriteJson(result, CliJsonContext.Default.DemoResult);
+                return Task.FromResult(ExitCodes.Success);
+            }
+            Say($"\nTaught {k} example(s) per keyword (seed {result.Seed}); recognising {test.Count} clips of voices never heard:");
+            foreach (ClassAccuracy c in result.PerClass)
+                Say($"  {c.Label,-8} {c.Correct,3}/{c.Total,-3} {new string('#', (int)Math.Round(20.0 * c.Correct / Math.Max(1, c.Total)))}");
+            Say($"\naccuracy            {accuracy:P1}  (chance {1.0 / classes.Length:P1})");
+            Say($"over {Draws} draws       {mean:P1} ± {std:P1} at {k} shot(s); {result.OneShotMeanAccuracy:P1} at 1 shot");
+            Say($"latency per clip    embed {result.Embed.MedianMs:F2} ms (p95 {result.Embed.P95Ms:F2}); learner predict {result.LearnerPredict.MedianMs * 1000:F1} µs, update {result.LearnerUpdate.MedianMs * 1000:F1} µs (median)");
+            return Task.FromResult(ExitCodes.Success);
+        }, ct));
+        return command;
+    }
+
+    /// <summary>$EDGECL_DATA, else ~/.cache/edgecl/data (where ops/setup.sh writes the dev data).</summary>
+    internal static string DataRoot() =>
+        Environment.GetEnvironmentVariable("EDGECL_DATA") is { Length: > 0 } env ? env
+            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "edgecl", "data");
+
+    private static PrototypeMemory Teach(IEmbeddingBackbone b, IReadOnlyList<LabelledFile> support, float[] embeddings, int shots, int seed, List<double>? updateMs)
+    {
+        int d = b.Space.Dimension;
+        var index = support.Select((f, i) => (f, i)).ToDictionary(t => t.f.Path, t => t.i, StringComparer.Ordinal);
+        var memory = new PrototypeMemory(b.Space);
+        var clock = new Stopwatch();
+        foreach (LabelledFile f in LearnCommand.Sample(support, shots, seed))
+        {
+            clock.Restart();
+            memory.Add(f.Label!, embeddings.AsSpan(index[f.Path] * d, d));
+            updateMs?.Add(clock.Elapsed.TotalMilliseconds);
+        }
+        return memory;
+    }
+
+    private static double Evaluate(IEmbeddingBackbone b, IReadOnlyList<LabelledFile> support, float[] supportEmbeddings,
+        IReadOnlyList<LabelledFile> test, float[] testEmbeddings, int shots, int seed)
+    {
+        PrototypeMemory memory = Teach(b, support, supportEmbeddings, shots, seed, null);
+        int d = b.Space.Dimension, correct = 0;
+        for (int i = 0; i < test.Count; i++)
+            if (memory.Predict(testEmbeddings.AsSpan(i * d, d)).Label == test[i].Label)
+                correct++;
+        return (double)correct / test.Count;
+    }
+
+    private static Latency Summarize(List<double> ms)
+    {
+        if (ms.Count == 0) return new Latency(0, 0);
+        double[] sorted = ms.Order().ToArray();
+        return new Latency(sorted[sorted.Length / 2], sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(0.95 * sorted.Length) - 1)]);
+    }
+}

@@ -1,0 +1,57 @@
+using System.Text.Json.Serialization;
+
+namespace EdgeCL.Cli.Output;
+
+/// <summary>An input or output tensor of a model.</summary>
+internal sealed record TensorInfo(string Name, string ElementType, IReadOnlyList<string> Shape);
+
+/// <summary><c>edgecl model inspect --json</c>.</summary>
+internal sealed record InspectResult(string Path, long Bytes, string Sha256, string? Producer, string? GraphName, long? OpsetVersion,
+    IReadOnlyList<TensorInfo> Inputs, IReadOnlyList<TensorInfo> Outputs, IReadOnlyDictionary<string, string> Metadata,
+    IReadOnlyDictionary<string, int>? Operators, int? BatchNormalizationNodes, string? EmbeddingOutput, int? EmbeddingDimension);
+
+/// <summary>A backbone listed by <c>edgecl model list</c>.</summary>
+internal sealed record BackboneListing(string Name, string Kind, string Directory, bool FilesPresent, string? Description);
+
+/// <summary><c>edgecl embed --json</c>.</summary>
+internal sealed record EmbedResult(string Backbone, string SpaceId, string Provider, int Samples, int Dimension, string Embeddings, string Labels, string Files,
+    double Seconds, double SamplesPerSecond);
+
+/// <summary>One class in a state.</summary>
+internal sealed record ClassInfo(string Label, long Count, long Version);
+
+/// <summary><c>edgecl learn --json</c> and <c>edgecl status</c>-like summaries.</summary>
+internal sealed record LearnResult(string State, string SpaceId, int Dimension, int Added, IReadOnlyList<ClassInfo> Classes);
+
+/// <summary>One file's prediction.</summary>
+internal sealed record FilePrediction(string File, string? Expected, string Predicted, float Score, float Margin, float Confidence, float Entropy,
+    IReadOnlyList<ScoreInfo> Top);
+
+/// <summary>A class and its score.</summary>
+internal sealed record ScoreInfo(string Label, float Score);
+
+/// <summary><c>edgecl predict --json</c>.</summary>
+internal sealed record PredictResult(string Backbone, string SpaceId, string Provider, int Samples, double? Accuracy, IReadOnlyList<FilePrediction> Predictions);
+
+/// <summary>Latency summary in milliseconds.</summary>
+internal sealed record Latency(double MedianMs, double P95Ms);
+
+/// <summary>Per-class accuracy.</summary>
+internal sealed record ClassAccuracy(string Label, int Correct, int Total);
+
+/// <summary><c>edgecl demo --json</c>.</summary>
+internal sealed record DemoResult(string Backbone, string SpaceId, string Provider, int Shots, int Seed, int Classes, int SupportVoicesClips, int TestClips,
+    double Accuracy, IReadOnlyList<ClassAccuracy> PerClass, int Draws, double MeanAccuracyOverDraws, double StdAccuracyOverDraws, double OneShotMeanAccuracy,
+    Latency Embed, Latency LearnerPredict, Latency LearnerUpdate);
+
+/// <summary>Source-generated JSON for every CLI output (AOT: no reflection).</summary>
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, WriteIndented = true,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(InspectResult))]
+[JsonSerializable(typeof(IReadOnlyList<InspectResult>))]
+[JsonSerializable(typeof(IReadOnlyList<BackboneListing>))]
+[JsonSerializable(typeof(EmbedResult))]
+[JsonSerializable(typeof(LearnResult))]
+[JsonSerializable(typeof(PredictResult))]
+[JsonSerializable(typeof(DemoResult))]
+internal sealed partial class CliJsonContext : JsonSerializerContext;

@@ -1,0 +1,155 @@
+using System.Globalization;
+using EdgeCL.Core.Vectors;
+using EdgeCL.Onnx.Errors;
+using EdgeCL.Onnx.Images;
+using EdgeCL.Onnx.Sessions;
+using Microsoft.Extensions.Logging;
+
+namespace EdgeCL.Onnx.Backbones;
+
+/// <summary>An image backbone: decode → resize → normalise → one ONNX model → embedding.</summary>
+/// <remarks>Owns its session and buffers; not thread-safe; must be disposed.</remarks>
+public sealed class ImageBackbone : IEmbeddingBackbone
+{
+    private readonly OnnxEmbeddingModel _model;
+    private readonly ImagePreprocessor _preprocessor;
+
+    /// <summary>Opens the backbone a manifest describes (files already verified by <see cref="BackboneCatalog"/>).</summary>
+    /// <exception cref="ModelLoadException">The model cannot be loaded or does not fit the manifest.</exception>
+    public ImageBackbone(BackboneManifest manifest, string manifestDirectory, SessionOptionsSpec sessionOptions, ILogger? logger = null, int maxBatch = 32)
+        : this(manifest.Name, Path.Combine(manifestDirectory, manifest.Model), manifest.Image
+            ?? throw new ModelLoadException($"Backbone manifest '{manifest.Name}' has kind 'image' but no 'image' section; add width, height, channels, scale, mean and std."),
+            manifest.Input, manifest.Output, manifest.EmbeddingDimension, sessionOptions, logger, maxBatch)
+    {
+    }
+
+    private ImageBackbone(string name, string modelPath, ImagePreprocessing preprocessing, string? input, string? output, int expectedDimension,
+        SessionOptionsSpec sessionOptions, ILogger? logger, int maxBatch)
+    {
+        try
+        {
+            _preprocessor = new ImagePreprocessor(preprocessing);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new ModelLoadException($"Backbone '{name}' has invalid image preprocessing: {ex.Message}", ex);
+        }
+        byte[] bytes = BackboneCatalog.ReadModelBytes(modelPath);
+        OnnxSession session = OnnxSessionFactory.Create(bytes, modelPath, sessionOptions, null, logger);
+        try
+        {
+            _model = new OnnxEmbeddingModel(session, input, output, maxBatch, modelPath);
+        }
+        catch
+        {
+            session.Dispose();
+            throw;
+        }
+        if (_model.SampleSize != _preprocessor.SampleSize || (expectedDimension > 0 && expectedDimension != _model.Dimension))
+        {
+            _model.Dispose();
+            throw new ModelLoadException(
+                $"Backbone '{name}': model input holds {_model.SampleSize} floats per sample and outputs {_model.Dimension}-d, but the preprocessing gives " +
+                $"{_preprocessor.SampleSize} floats ({preprocessing.Channels}x{preprocessing.Height}x{preprocessing.Width}) and the manifest says {expectedDimension}-d; fix the manifest.");
+        }
+        Name = name;
+        Space = SpaceIdentity.Compute([bytes], _preprocessor.Describe() + ";out=" + _model.OutputName, _model.Dimension);
+    }
+
+    /// <summary>Opens a bare .onnx image model whose preprocessing is in its metadata (<c>edgecl.image.*</c>).</summary>
+    /// <exception cref="ModelLoadException">The metadata is missing or the model does not fit.</exception>
+    public static ImageBackbone FromModelFile(string modelPath, ImagePreprocessing preprocessing, SessionOptionsSpec sessionOptions, ILogger? logger = null) =>
+        new(Path.GetFileNameWithoutExtension(modelPath), modelPath, preprocessing, null, null, 0, sessionOptions, logger, 32);
+
+    /// <summary>Reads <c>edgecl.image.*</c> metadata into preprocessing settings, or null when there is none.</summary>
+    /// <exception cref="ModelLoadException">The metadata is present but malformed.</exception>
+    public static ImagePreprocessing? PreprocessingFromMetadata(IReadOnlyDictionary<string, string> metadata, string displayName)
+    {
+        ArgumentNullException.ThrowIfNull(metadata);
+        if (!metadata.ContainsKey("edgecl.image.width"))
+            return null;
+        try
+        {
+            float[] Floats(string key, string fallback) => (metadata.TryGetValue(key, out string? v) ? v : fallback)
+                .Split(',', StringSplitOptions.TrimEntries).Select(s => float.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+            int Int(string key, string fallback) => int.Parse(metadata.TryGetValue(key, out string? v) ? v : fallback, CultureInfo.InvariantCulture);
+            return new ImagePreprocessing
+            {
+                Width = Int("edgecl.image.width", "0"),
+                Height = Int("edgecl.image.height", "0"),
+                Channels = Int("edgecl.image.channels", "1"),
+                Scale = Floats("edgecl.image.scale", "0.00392156862745098")[0],
+                Mean = Floats("edgecl.image.mean", "0"),
+                Std = Floats("edgecl.image.std", "1"),
+            };
+        }
+        catch (FormatException ex)
+        {
+            throw new ModelLoadException($"Model '{displayName}' has malformed edgecl.image.* metadata ({ex.Message}); fix the export script.", ex);
+        }
+    }
+
+    /// <inheritdoc/>
+    public string Name { get; }
+
+    /// <inheritdoc/>
+    public EmbeddingSpace Space { get; }
+
+    /// <inheritdoc/>
+    public ExecutionProvider ActiveProvider => _model.Session.ActiveProvider;
+
+    /// <inheritdoc/>
+    public IReadOnlyList<string> FileExtensions => ImageDecoder.Extensions;
+
+    /// <summary>The underlying model runner (batch slots, raw runs).</summary>
+    public OnnxEmbeddingModel Model => _model;
+
+    /// <inheritdoc/>
+    public void EmbedFile(string path, Span<float> embedding) => EmbedImage(ImageDecoder.DecodeFile(path, _preprocessor.Channels), embedding);
+
+    /// <summary>Embeds a decoded image.</summary>
+    public void EmbedImage(DecodedImage image, Span<float> embedding)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        if (image.Channels != _preprocessor.Channels)
+            image = ImageDecoder.Decode(EncodeRaw(image), _preprocessor.Channels, "frame");
+        _preprocessor.Process(image, _model.InputSlot(0));
+        _model.Run(1);
+        CopyOut(0, embedding);
+    }
+
+    /// <summary>Embeds up to <see cref="OnnxEmbeddingModel.MaxBatch"/> files in one run; row i of <paramref name="embeddings"/> gets file i.</summary>
+    public void EmbedFiles(IReadOnlyList<string> paths, Span<float> embeddings)
+    {
+        ArgumentNullException.ThrowIfNull(paths);
+        if (paths.Count == 0)
+            return;
+        if (paths.Count > _model.MaxBatch || embeddings.Length != paths.Count * Space.Dimension)
+            throw new ArgumentException($"EmbedFiles takes 1..{_model.MaxBatch} files and a span of files × {Space.Dimension} floats.");
+        for (int i = 0; i < paths.Count; i++)
+            _preprocessor.Process(ImageDecoder.DecodeFile(paths[i], _preprocessor.Channels), _model.InputSlot(i));
+        _model.Run(paths.Count);
+        for (int i = 0; i < paths.Count; i++)
+            CopyOut(i, embeddings.Slice(i * Space.Dimension, Space.Dimension));
+    }
+
+    private void CopyOut(int index, Span<float> embedding)
+    {
+        if (embedding.Length != Space.Dimension)
+            throw new ArgumentException($"The embedding span has {embedding.Length} slots; this backbone outputs {Space.Dimension}.", nameof(embedding));
+        ReadOnlySpan<float> e = _model.Embedding(index);
+        if (!VectorKernels.AllFinite(e))
+            throw new InputFormatException($"Backbone '{Name}' produced NaN or infinity for this input; the input is probably corrupt or out of range.");
+        e.CopyTo(embedding);
+    }
+
+    private static byte[] EncodeRaw(DecodedImage image)
+    {
+        // Channel conversion reuses the decoder's PNM path: wrap the pixels as an in-memory PNM.
+        string header = $"{(image.Channels == 1 ? "P5" : "P6")}\n{image.Width} {image.Height}\n255\n";
+        return [.. System.Text.Encoding.ASCII.GetBytes(header), .. image.Pixels];
+    }
+
+    /// <inheritdoc/>
+    public void Dispose() => _model.Dispose();
+}
