@@ -1,1 +1,17 @@
-System.Console.WriteLine("benchmarks: not yet written");
+using EdgeCL.Benchmarks;
+
+// EdgeCL benchmarks: every hot path against a baseline measured in the same run.
+// Usage: dotnet run -c Release --project tests/EdgeCL.Benchmarks -- [all|kernels|prototypes|backbones] [--quick]
+string which = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "all";
+if (args.Contains("--quick"))
+{
+    Harness.Rounds = 3;
+    Harness.RoundTime = TimeSpan.FromMilliseconds(40);
+}
+Console.WriteLine($"EdgeCL benchmarks on {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, " +
+    $"{System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture}, .NET {Environment.Version}; median of {Harness.Rounds} rounds");
+Console.WriteLine();
+if (which is "all" or "kernels") KernelBenchmarks.Run();
+if (which is "all" or "prototypes") PrototypeBenchmarks.Run();
+if (which is "all" or "backbones") BackboneBenchmarks.Run();
+return 0;
