@@ -22,11 +22,8 @@ public sealed class OnnxEmbeddingModel : IDisposable
     private readonly float[] _output;
     private readonly OrtValue?[] _inputValues;
     private readonly OrtValue?[] _outputValues;
-    private readonly string[] _inputNames;
-    private readonly string[] _outputNames;
+    private readonly OrtIoBinding?[] _bindings;
     private readonly RunOptions _runOptions = new();
-    private readonly OrtValue[] _oneInput = new OrtValue[1];
-    private readonly OrtValue[] _oneOutput = new OrtValue[1];
 
     /// <summary>Wraps <paramref name="session"/>; resolves and checks the input and embedding output.</summary>
     /// <param name="session">The session (ownership passes to this object).</param>
@@ -76,8 +73,7 @@ public sealed class OnnxEmbeddingModel : IDisposable
         _output = new float[maxBatch * Dimension];
         _inputValues = new OrtValue?[maxBatch + 1];
         _outputValues = new OrtValue?[maxBatch + 1];
-        _inputNames = [InputName];
-        _outputNames = [OutputName];
+        _bindings = new OrtIoBinding?[maxBatch + 1];
     }
 
     /// <summary>The session (its provider is <see cref="OnnxSession.ActiveProvider"/>).</summary>
@@ -128,9 +124,20 @@ public sealed class OnnxEmbeddingModel : IDisposable
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(count, MaxBatch);
-        _oneInput[0] = _inputValues[count] ??= CreateValue(_input, count, SampleShape);
-        _oneOutput[0] = _outputValues[count] ??= CreateValue(_output, count, [Dimension, .. OutputShapeTail]);
-        Session.Session.Run(_runOptions, _inputNames, _oneInput, _outputNames, _oneOutput);
+        // An IoBinding per batch size, bound once over the pinned buffers: Run(names, values) re-marshals the
+        // names on every call (~350 B of garbage per run); a bound run allocates nothing.
+        OrtIoBinding binding = _bindings[count] ??= Bind(count);
+        Session.Session.RunWithBinding(_runOptions, binding);
+    }
+
+    private OrtIoBinding Bind(int count)
+    {
+        OrtValue input = _inputValues[count] = CreateValue(_input, count, SampleShape);
+        OrtValue output = _outputValues[count] = CreateValue(_output, count, [Dimension, .. OutputShapeTail]);
+        OrtIoBinding binding = Session.Session.CreateIoBinding();
+        binding.BindInput(InputName, input);
+        binding.BindOutput(OutputName, output);
+        return binding;
     }
 
     private static OrtValue CreateValue(float[] buffer, int batch, IReadOnlyList<long> tail)
@@ -145,6 +152,7 @@ public sealed class OnnxEmbeddingModel : IDisposable
     {
         foreach (OrtValue? v in _inputValues) v?.Dispose();
         foreach (OrtValue? v in _outputValues) v?.Dispose();
+        foreach (OrtIoBinding? b in _bindings) b?.Dispose();
         _runOptions.Dispose();
         Session.Dispose();
     }
