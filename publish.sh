@@ -1,0 +1,249 @@
+#!/usr/bin/env bash
+# publish.sh - trimmed Native AOT builds of the edgecl CLI for Linux edge devices.
+#
+#   ./publish.sh [--rid linux-x64|linux-arm64|all] [--ort-native DIR] [--out DIR] [--no-smoke]
+#
+#   --rid RID         what to build (default: all = linux-x64 and linux-arm64)
+#   --ort-native DIR  build against Microsoft.ML.OnnxRuntime.Managed only and ship
+#                     DIR/libonnxruntime.so* + DIR/libonnxruntime_providers_*.so next to
+#                     the binary (a self-built ONNX Runtime, e.g. Jetson CUDA/TensorRT)
+#   --out DIR         output root (default: artifacts/publish); the app lands in DIR/<rid>/,
+#                     split debug symbols in DIR/symbols/<rid>/, build logs in DIR/logs/
+#   --no-smoke        build and check only; do not run the binaries
+#
+# The publish fails on ANY warning in the build log (IL2xxx trim, IL3xxx AOT, or other).
+# linux-arm64 is cross-compiled on an x86-64 host with clang + lld and smoke-tested under
+# qemu-user (ops/publish/smoke.sh).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+PROJECT="$ROOT/src/EdgeCL.Cli/EdgeCL.Cli.csproj"
+SMOKE="$ROOT/ops/publish/smoke.sh"
+APP=edgecl
+APT_LINE='apt-get install -y clang lld gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static'
+
+die()  { echo "publish.sh: error: $*" >&2; exit 1; }
+say()  { echo "publish.sh: $*"; }
+usage() { sed -n '4,13p' "$ROOT/publish.sh" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+
+# --- arguments ---------------------------------------------------------------
+RID_ARG=all
+ORT_NATIVE=
+OUT="$ROOT/artifacts/publish"
+SMOKE_ON=1
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --rid)        [ $# -ge 2 ] || die "--rid needs a value"; RID_ARG=$2; shift 2 ;;
+    --rid=*)      RID_ARG=${1#*=}; shift ;;
+    --ort-native) [ $# -ge 2 ] || die "--ort-native needs a directory"; ORT_NATIVE=$2; shift 2 ;;
+    --ort-native=*) ORT_NATIVE=${1#*=}; shift ;;
+    --out)        [ $# -ge 2 ] || die "--out needs a directory"; OUT=$2; shift 2 ;;
+    --out=*)      OUT=${1#*=}; shift ;;
+    --no-smoke)   SMOKE_ON=0; shift ;;
+    -h|--help)    usage 0 ;;
+    *)            echo "publish.sh: error: unknown argument '$1'" >&2; usage 2 >&2 ;;
+  esac
+done
+case "$RID_ARG" in
+  all) RIDS=(linux-x64 linux-arm64) ;;
+  linux-x64|linux-arm64) RIDS=("$RID_ARG") ;;
+  *) die "unsupported --rid '$RID_ARG' (linux-x64, linux-arm64 or all)" ;;
+esac
+mkdir -p "$OUT" || die "cannot create output folder $OUT"
+OUT=$(cd "$OUT" && pwd)
+if [ -n "$ORT_NATIVE" ]; then
+  [ -d "$ORT_NATIVE" ] || die "--ort-native $ORT_NATIVE: not a directory"
+  ORT_NATIVE=$(cd "$ORT_NATIVE" && pwd)
+  [ -e "$ORT_NATIVE/libonnxruntime.so" ] || compgen -G "$ORT_NATIVE/libonnxruntime.so.*" >/dev/null \
+    || die "--ort-native $ORT_NATIVE: no libonnxruntime.so* in it"
+fi
+
+# --- prerequisites -----------------------------------------------------------
+HOST_ARCH=$(uname -m)
+missing=()
+need_cmd() { command -v "$1" >/dev/null 2>&1 || missing+=("$1"); }
+command -v dotnet >/dev/null 2>&1 || die "dotnet not found (install the .NET 10 SDK)"
+need_cmd clang; need_cmd readelf; need_cmd objdump
+for rid in "${RIDS[@]}"; do
+  case "$rid:$HOST_ARCH" in
+    linux-x64:x86_64|linux-arm64:aarch64) ;;
+    linux-arm64:x86_64)
+      need_cmd ld.lld; need_cmd aarch64-linux-gnu-objcopy; need_cmd aarch64-linux-gnu-gcc
+      [ -e /usr/aarch64-linux-gnu/lib/crt1.o ] || missing+=("/usr/aarch64-linux-gnu/lib/crt1.o")
+      [ "$SMOKE_ON" = 0 ] || need_cmd qemu-aarch64-static ;;
+    *) die "cannot build $rid on a $HOST_ARCH host (supported: x86-64 host for both RIDs, aarch64 host for linux-arm64)" ;;
+  esac
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "publish.sh: error: missing build tools: ${missing[*]}" >&2
+  echo "publish.sh: install them with:  $APT_LINE" >&2
+  exit 1
+fi
+
+# ONNX Runtime version the managed binding was built for (central package management).
+ORT_MANAGED_VERSION=$(sed -n 's/.*Include="Microsoft\.ML\.OnnxRuntime\.Managed" *Version="\([^"]*\)".*/\1/p' \
+  "$ROOT/Directory.Packages.props" | head -n 1)
+[ -n "$ORT_MANAGED_VERSION" ] || die "cannot read the Microsoft.ML.OnnxRuntime.Managed version from Directory.Packages.props"
+
+# --- helpers -------------------------------------------------------------------
+elf_machine() { readelf -h "$1" 2>/dev/null | sed -n 's/^ *Machine: *//p'; }
+expect_machine() {  # FILE RID
+  local m; m=$(elf_machine "$1")
+  case "$2:$m" in
+    linux-x64:*X86-64*|linux-arm64:*AArch64*) ;;
+    *) die "$(basename "$1") is '${m:-not ELF}', not a $2 binary" ;;
+  esac
+}
+# highest symbol version with PREFIX (GLIBC / GLIBCXX) the file needs, e.g. GLIBC_2.34
+max_symver() { objdump -T "$1" 2>/dev/null | grep -oE "\b$2_[0-9]+(\.[0-9]+)*\b" | sort -uV | tail -n 1 || true; }
+# ONNX Runtime exports its C API under the symbol version VERS_<version>.
+ort_version() { objdump -T "$1" 2>/dev/null | grep -oE '\bVERS_[0-9]+\.[0-9]+\.[0-9]+\b' | head -n 1 | sed 's/^VERS_//' || true; }
+ver_ge() { [ "$(printf '%s\n%s\n' "$1" "$2" | sort -V | tail -n 1)" = "$1" ]; }  # A >= B
+mib() { awk -v b="$1" 'BEGIN { printf "%.1f MiB", b / 1048576 }'; }
+
+# A self-built ONNX Runtime: check architecture and version before spending minutes on AOT.
+if [ -n "$ORT_NATIVE" ]; then
+  ort_lib=$(readlink -f "$ORT_NATIVE/libonnxruntime.so" 2>/dev/null || true)
+  [ -f "$ort_lib" ] || ort_lib=$( (ls "$ORT_NATIVE"/libonnxruntime.so.* 2>/dev/null || true) | sort -V | tail -n 1)
+  ort_machine=$(elf_machine "$ort_lib")
+  case "$ort_machine" in
+    *AArch64*) ort_rid=linux-arm64 ;;
+    *X86-64*)  ort_rid=linux-x64 ;;
+    *) die "--ort-native: $ort_lib is not an x86-64 or AArch64 ELF library" ;;
+  esac
+  for rid in "${RIDS[@]}"; do
+    [ "$rid" = "$ort_rid" ] || die "--ort-native: $(basename "$ort_lib") is $ort_rid, cannot ship it in $rid (pass --rid $ort_rid)"
+  done
+  ort_native_ver=$(ort_version "$ort_lib")
+  if [ -n "$ort_native_ver" ] && ! ver_ge "$ort_native_ver" "$ORT_MANAGED_VERSION"; then
+    die "--ort-native: $(basename "$ort_lib") is ONNX Runtime $ort_native_ver, older than the managed binding $ORT_MANAGED_VERSION (native must be >= managed)"
+  fi
+fi
+
+export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+STAGE=
+trap '[ -z "$STAGE" ] || rm -rf "$STAGE"' EXIT
+declare -A R_BIN R_DIR R_GLIBC R_ORT_GLIBC R_TIME R_SMOKE
+
+publish_one() {
+  local rid=$1
+  local dest="$OUT/$rid" stage="$OUT/.$rid.staging" symbols="$OUT/symbols/$rid"
+  local log="$OUT/logs/publish-$rid.log"
+  local variant=nuget; [ -z "$ORT_NATIVE" ] || variant=native
+  local t0=$SECONDS
+  mkdir -p "$OUT/logs"
+  rm -rf "$stage"; STAGE=$stage
+
+  local args=(publish "$PROJECT" -c Release -r "$rid" -o "$stage"
+    --artifacts-path "$ROOT/artifacts/build/publish-$variant"
+    -p:PublishAot=true -p:InvariantGlobalization=true
+    -tl:off -v:minimal -clp:NoSummary -nologo)
+  if [ "$rid" = linux-arm64 ] && [ "$HOST_ARCH" = x86_64 ]; then
+    # Cross-compile: clang --target=aarch64-linux-gnu finds the Debian cross toolchain by
+    # itself. No SysRoot: Debian's cross libc.so linker script names absolute paths.
+    args+=(-p:CppCompilerAndLinker=clang -p:LinkerFlavor=lld -p:ObjCopyName=aarch64-linux-gnu-objcopy)
+  fi
+  [ -z "$ORT_NATIVE" ] || args+=(-p:EdgeClNativeOrt=true)
+
+  say "[$rid] dotnet ${args[*]}"
+  local rc=0
+  dotnet "${args[@]}" >"$log" 2>&1 || rc=$?
+  # Any warning fails the publish (trim/AOT analysis included); the summary line is excluded.
+  local warns
+  warns=$(grep -iE 'warning' "$log" | grep -vE '^[[:space:]]*[0-9]+ Warning\(s\)' | sort -u || true)
+  if [ "$rc" != 0 ]; then
+    grep -iE '(error|warning)' "$log" | sort -u >&2 || tail -n 30 "$log" >&2
+    die "[$rid] dotnet publish failed (exit $rc); full log: $log"
+  fi
+  if [ -n "$warns" ]; then
+    printf '%s\n' "$warns" >&2
+    die "[$rid] the build log has $(printf '%s\n' "$warns" | wc -l) warning line(s) (treated as errors); full log: $log"
+  fi
+  [ -x "$stage/$APP" ] || die "[$rid] publish produced no $APP executable in $stage"
+
+  # Linux-only output: drop ONNX Runtime's Windows DLLs and managed .pdb files; keep the
+  # split native debug symbols (.dbg) in a separate folder.
+  find "$stage" -type f \( -iname '*.dll' -o -iname '*.pdb' -o -iname '*.lib' \) -delete
+  rm -rf "$symbols"; mkdir -p "$symbols"
+  find "$stage" -type f -name '*.dbg' -exec mv -t "$symbols" {} +
+
+  if [ -n "$ORT_NATIVE" ]; then
+    rm -f "$stage"/libonnxruntime*.so*
+    local f n=0
+    for f in "$ORT_NATIVE"/libonnxruntime.so* "$ORT_NATIVE"/libonnxruntime_providers_*.so; do
+      [ -e "$f" ] || [ -L "$f" ] || continue
+      cp -P "$f" "$stage/"; n=$((n + 1))
+    done
+    [ -e "$stage/libonnxruntime.so" ] \
+      || die "[$rid] --ort-native: libonnxruntime.so missing (or a dangling link) after copying from $ORT_NATIVE"
+    say "[$rid] copied $n ONNX Runtime file(s) from $ORT_NATIVE"
+  fi
+  [ -e "$stage/libonnxruntime.so" ] || die "[$rid] libonnxruntime.so is not in the publish output"
+
+  expect_machine "$stage/$APP" "$rid"
+  local lib
+  for lib in "$stage"/*.so "$stage"/*.so.*; do
+    if [ -f "$lib" ] && [ ! -L "$lib" ]; then expect_machine "$lib" "$rid"; fi
+  done
+
+  # ONNX Runtime version check: native must be >= managed binding (ideally equal).
+  local native_ver; native_ver=$(ort_version "$stage/libonnxruntime.so")
+  if [ -z "$native_ver" ]; then
+    say "[$rid] WARNING: cannot tell the native ONNX Runtime version (no VERS_x.y.z symbols); it must be >= $ORT_MANAGED_VERSION"
+  elif ! ver_ge "$native_ver" "$ORT_MANAGED_VERSION"; then
+    die "[$rid] native ONNX Runtime $native_ver is older than the managed binding $ORT_MANAGED_VERSION (native must be >= managed; rebuild ONNX Runtime $ORT_MANAGED_VERSION)"
+  elif [ "$native_ver" != "$ORT_MANAGED_VERSION" ]; then
+    say "[$rid] WARNING: native ONNX Runtime $native_ver != managed binding $ORT_MANAGED_VERSION (works while native is newer; equal is the tested setup)"
+  else
+    say "[$rid] ONNX Runtime native $native_ver = managed $ORT_MANAGED_VERSION"
+  fi
+
+  rm -rf "$dest"; mv "$stage" "$dest"; STAGE=
+  R_TIME[$rid]=$((SECONDS - t0))
+
+  local bin_bytes dir_bytes
+  bin_bytes=$(stat -c %s "$dest/$APP")
+  dir_bytes=$(du -sb "$dest" | cut -f1)
+  R_BIN[$rid]="$bin_bytes B ($(mib "$bin_bytes"))"
+  R_DIR[$rid]="$dir_bytes B ($(mib "$dir_bytes"))"
+  R_GLIBC[$rid]=$(max_symver "$dest/$APP" GLIBC)
+  local ort_glibc ort_cxx
+  ort_glibc=$(max_symver "$dest/libonnxruntime.so" GLIBC); ort_cxx=$(max_symver "$dest/libonnxruntime.so" GLIBCXX)
+  R_ORT_GLIBC[$rid]="${ort_glibc:-none}${ort_cxx:+, $ort_cxx}"
+  say "[$rid] published in ${R_TIME[$rid]} s -> $dest"
+  find "$dest" -mindepth 1 -maxdepth 1 \( -type l -printf 'publish.sh:    %10s  %f -> %l\n' \) \
+    -o -printf 'publish.sh:    %10s  %f\n' | sort -k3
+  say "[$rid] binary $APP: ${R_BIN[$rid]}; folder: ${R_DIR[$rid]}; symbols: $symbols"
+  say "[$rid] glibc floor: $APP ${R_GLIBC[$rid]:-none}; libonnxruntime.so ${R_ORT_GLIBC[$rid]}"
+
+  R_SMOKE[$rid]=skipped
+  [ "$SMOKE_ON" = 1 ] || return 0
+  local run=()
+  if [ "$rid" = linux-arm64 ] && [ "$HOST_ARCH" = x86_64 ]; then
+    run=(qemu-aarch64-static -cpu cortex-a72 -L /usr/aarch64-linux-gnu)
+  fi
+  say "[$rid] ${run[*]:+${run[*]} }$APP --version"
+  local v; v=$(cd "$dest" && timeout 120 "${run[@]}" "./$APP" --version 2>&1) \
+    || die "[$rid] '$APP --version' failed: $v"
+  say "[$rid]    $v"
+  say "[$rid] smoke test: ops/publish/smoke.sh $dest/$APP"
+  local src=0
+  bash "$SMOKE" "$dest/$APP" || src=$?
+  case "$src" in
+    0) R_SMOKE[$rid]=passed ;;
+    3) R_SMOKE[$rid]="--version only (no ARM /proc/cpuinfo for qemu: not root or unshare refused)" ;;
+    *) die "[$rid] smoke test failed (exit $src)" ;;
+  esac
+}
+
+T_ALL=$SECONDS
+for rid in "${RIDS[@]}"; do publish_one "$rid"; done
+
+echo
+say "summary (total $((SECONDS - T_ALL)) s${ORT_NATIVE:+, ONNX Runtime from $ORT_NATIVE})"
+for rid in "${RIDS[@]}"; do
+  printf 'publish.sh:   %-12s %s %s | folder %s | glibc %s (ORT %s) | %s s | smoke %s\n' \
+    "$rid" "$APP" "${R_BIN[$rid]}" "${R_DIR[$rid]}" "${R_GLIBC[$rid]:-none}" "${R_ORT_GLIBC[$rid]}" \
+    "${R_TIME[$rid]}" "${R_SMOKE[$rid]}"
+done
