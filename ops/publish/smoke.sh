@@ -127,7 +127,7 @@ fi
 
 # 2. predict: one inference. The input defaults to the first sample found under
 #    models/digits/ (*.pgm / *.png); pass --input FILE or EDGECL_SMOKE_INPUT otherwise.
-#    Adjust PREDICT_ARGS when the predict command's syntax changes.
+#    Teaches one class from the sample (learn), then classifies it (predict).
 if [ -z "$INPUT" ] && [ -d "$ROOT/models/digits" ]; then
   INPUT=$(find "$ROOT/models/digits" -type f \( -name '*.pgm' -o -name '*.png' \) 2>/dev/null | sort | head -n 1)
 fi
@@ -138,8 +138,10 @@ elif ! has predict; then
 elif [ -z "$INPUT" ] || [ ! -f "$INPUT" ]; then
   say "SKIP predict: no input sample (pass --input FILE)"
 else
-  PREDICT_ARGS=(predict --model "$MODEL" "$INPUT")
-  run predict "${PREDICT_ARGS[@]}"
+  SMOKE_STATE="$(mktemp -d)/smoke.ecls"
+  run learn learn --backbone "$MODEL" --state "$SMOKE_STATE" --file "$INPUT" --label smoke
+  run predict predict "$INPUT" --backbone "$MODEL" --state "$SMOKE_STATE"
+  rm -rf "$(dirname "$SMOKE_STATE")"
 fi
 
 say "all steps passed"

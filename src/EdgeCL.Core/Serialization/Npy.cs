@@ -8,7 +8,7 @@ namespace EdgeCL.Core.Serialization;
 /// <summary>NumPy <c>.npy</c> (format 1.0) for float32 little-endian C-order arrays: the exchange format with peer libraries.</summary>
 public static class Npy
 {
-    private static ReadOnlySpan<byte> Magic => "\u0093NUMPY"u8;
+    private static ReadOnlySpan<byte> Magic => [0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y'];
 
     /// <summary>Writes a float32 array of the given shape.</summary>
     public static void Write(Stream stream, ReadOnlySpan<float> data, ReadOnlySpan<int> shape)
