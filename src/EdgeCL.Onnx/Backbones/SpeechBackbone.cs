@@ -1,0 +1,488 @@
+using System.Globalization;
+using System.Numerics.Tensors;
+using System.Text.Json;
+using EdgeCL.Core.Vectors;
+using EdgeCL.Onnx.Audio;
+using EdgeCL.Onnx.Errors;
+using EdgeCL.Onnx.Sessions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.ML.OnnxRuntime;
+
+namespace EdgeCL.Onnx.Backbones;
+
+/// <summary>
+/// The openWakeWord speech backbone: a 16 kHz clip → melspectrogram model → 76-frame windows → embedding model →
+/// mean of the window embeddings (96-d). Exactly the Python reference pipeline (feasibility.md §2).
+/// </summary>
+/// <remarks>
+/// <para>Front end, per clip (feasibility.md §2, §3):</para>
+/// <list type="number">
+/// <item>Mono samples at the manifest's rate, <b>int16 scale</b> (±32768, not /32768: the npm port's [−1, 1]
+/// scaling is a known bug that shifts every mel bin by −9.03).</item>
+/// <item>Centred in a <c>clipSeconds</c> buffer (1.5 s = 24,000 samples): shorter clips are zero-padded on both
+/// sides, longer ones cropped centrally.</item>
+/// <item>Plus deterministic white Gaussian dither of σ = <c>ditherLsb</c> (2 LSB, about −84 dBFS): digital zeros
+/// map to the mel floor (−8 after scaling), which the embedding model never saw. The dither sequence comes from a
+/// fixed-seed generator restarted for every clip, so a clip always gives the same embedding.</item>
+/// <item>Melspectrogram model on the whole buffer (one call, no streaming, so none of the npm port's dropped
+/// frames): [1, n] → [1, 1, T, 32] with T = ⌊(n − 512) / 160⌋ + 1 (147 for 1.5 s).</item>
+/// <item><c>x / 10 + 2</c> (openWakeWord's <c>melspec_transform</c>).</item>
+/// <item>Windows of 76 frames every 8 frames (W = (T − 76) / 8 + 1 = 9 for 1.5 s), batched as [W, 76, 32, 1]
+/// → embedding model → [W, 1, 1, 96].</item>
+/// <item>Mean over the W windows: 91.6 % 5-shot NCM on unseen voices against 77.3 % for the centre window
+/// (feasibility.md §4).</item>
+/// </list>
+/// <para>Every buffer is allocated once in the constructor: the ORT inputs and outputs are <see cref="OrtValue"/>s
+/// over pinned managed arrays, bound once to an <see cref="OrtIoBinding"/> per session, so <see cref="EmbedPcm"/>
+/// allocates no managed memory per clip. <see cref="EmbedFile"/> allocates only the file bytes and the decoded
+/// samples. Not thread-safe (one instance per thread), as <see cref="IEmbeddingBackbone"/> says.</para>
+/// </remarks>
+public sealed partial class SpeechBackbone : IEmbeddingBackbone
+{
+    /// <summary>Kind string in <c>backbone.json</c>.</summary>
+    public const string ManifestKind = "speech-openwakeword";
+
+    /// <summary>Mel model analysis window (n_fft) in samples; the minimum input length.</summary>
+    public const int MelWindowSamples = 512;
+
+    /// <summary>Mel model hop in samples (10 ms at 16 kHz).</summary>
+    public const int MelHopSamples = 160;
+
+    /// <summary>Seed of the dither generator (part of the space id).</summary>
+    public const ulong DitherSeed = 0x5EED0F0DD17E4UL;
+
+    private readonly OnnxSession _mel;
+    private readonly OnnxSession _emb;
+    private readonly ILogger _logger;
+    private readonly int _melBins;
+
+    // Pinned buffers and the OrtValues that view them (created once; see the class remarks).
+    private readonly float[] _clip;      // [1, ClipSamples]: centred clip + dither, the mel input
+    private readonly float[] _dither;    // [ClipSamples]: the fixed dither sequence
+    private readonly float[] _mels;      // [1, 1, T, bins]: mel output, scaled in place
+    private readonly float[] _windows;   // [W, 76, bins, 1]: embedding input
+    private readonly float[] _windowEmbeddings; // [W, 1, 1, D]: embedding output
+    private readonly OrtValue _clipValue, _melsValue, _windowsValue, _windowEmbeddingsValue;
+    private readonly OrtIoBinding _melBinding, _embBinding;
+    private readonly RunOptions _runOptions;
+    private bool _warnedScale;
+    private bool _disposed;
+
+    /// <summary>Loads the mel and embedding models named by <paramref name="manifest"/> and allocates every buffer.</summary>
+    /// <param name="manifest">A <c>speech-openwakeword</c> manifest (models/speech/backbone.json).</param>
+    /// <param name="manifestDirectory">Folder the manifest's file paths are relative to.</param>
+    /// <param name="sessionOptions">Provider chain and threading for both sessions.</param>
+    /// <param name="logger">Receives provider fallbacks and front-end warnings.</param>
+    /// <exception cref="ModelLoadException">A model file is missing (run the fetch script), has the wrong SHA-256,
+    /// cannot be loaded, or does not have the shapes this pipeline needs.</exception>
+    public SpeechBackbone(BackboneManifest manifest, string manifestDirectory, SessionOptionsSpec sessionOptions, ILogger? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(manifest);
+        ArgumentNullException.ThrowIfNull(manifestDirectory);
+        ArgumentNullException.ThrowIfNull(sessionOptions);
+        _logger = logger ?? NullLogger.Instance;
+        SpeechPreprocessing speech = ValidateManifest(manifest);
+        Name = manifest.Name;
+        SampleRate = speech.SampleRate;
+        ClipSamples = (int)Math.Round(speech.ClipSeconds * speech.SampleRate, MidpointRounding.AwayFromZero);
+        WindowFrames = speech.WindowFrames;
+        StepFrames = speech.StepFrames;
+        MelFrames = MelFrameCount(ClipSamples);
+        Windows = (MelFrames - WindowFrames) / StepFrames + 1;
+        if (MelFrames < WindowFrames)
+            throw new ModelLoadException(string.Create(CultureInfo.InvariantCulture,
+                $"Manifest '{manifest.Name}': clipSeconds {speech.ClipSeconds} gives {MelFrames} mel frames, fewer than one {WindowFrames}-frame window; use clipSeconds >= {(MelHopSamples * (WindowFrames - 1) + MelWindowSamples) / (double)speech.SampleRate:0.###}."));
+
+        byte[] melBytes = ReadVerified(manifest, manifestDirectory, speech.MelModel);
+        byte[] embBytes = ReadVerified(manifest, manifestDirectory, manifest.Model);
+
+        _clip = GC.AllocateArray<float>(ClipSamples, pinned: true);
+        // The fixed-seed generator restarted for every clip is precomputed once: same sequence, no per-clip work.
+        _dither = new float[ClipSamples];
+        FillDither(_dither, speech.DitherLsb);
+
+        // The default zero self-test would feed the mel model a single sample (dynamic dims set to 1), below its
+        // 512-sample minimum; prove each provider with a full-length clip instead.
+        _mel = CreateSession(melBytes, manifestDirectory, speech.MelModel, sessionOptions, session => RunMelSelfTest(session, ClipSamples), _logger);
+        try
+        {
+            _emb = CreateSession(embBytes, manifestDirectory, manifest.Model, sessionOptions, null, _logger);
+        }
+        catch
+        {
+            _mel.Dispose();
+            throw;
+        }
+
+        try
+        {
+            _melBins = CheckMelModel(_mel.Session, speech.MelModel, ClipSamples, MelFrames);
+            (InputName, OutputName) = CheckEmbeddingModel(_emb.Session, manifest, WindowFrames, _melBins);
+            int dim = manifest.EmbeddingDimension;
+
+            _mels = GC.AllocateArray<float>(MelFrames * _melBins, pinned: true);
+            _windows = GC.AllocateArray<float>(Windows * WindowFrames * _melBins, pinned: true);
+            _windowEmbeddings = GC.AllocateArray<float>(Windows * dim, pinned: true);
+            var cpu = OrtMemoryInfo.DefaultInstance;
+            _clipValue = OrtValue.CreateTensorValueFromMemory(cpu, _clip.AsMemory(), [1, ClipSamples]);
+            _melsValue = OrtValue.CreateTensorValueFromMemory(cpu, _mels.AsMemory(), [1, 1, MelFrames, _melBins]);
+            _windowsValue = OrtValue.CreateTensorValueFromMemory(cpu, _windows.AsMemory(), [Windows, WindowFrames, _melBins, 1]);
+            _windowEmbeddingsValue = OrtValue.CreateTensorValueFromMemory(cpu, _windowEmbeddings.AsMemory(), [Windows, 1, 1, dim]);
+            _runOptions = new RunOptions();
+
+            // Bind once: RunWithBinding then passes native handles only, with no per-call name or handle arrays
+            // (the Run(RunOptions, names, values, names, values) overload allocates ~350 bytes of name and handle arrays per call;
+            // measured with ORT 1.31.1).
+            _melBinding = _mel.Session.CreateIoBinding();
+            _melBinding.BindInput(_mel.Session.InputNames[0], _clipValue);
+            _melBinding.BindOutput(_mel.Session.OutputNames[0], _melsValue);
+            _embBinding = _emb.Session.CreateIoBinding();
+            _embBinding.BindInput(InputName, _windowsValue);
+            _embBinding.BindOutput(OutputName, _windowEmbeddingsValue);
+        }
+        catch
+        {
+            DisposeNative();
+            throw;
+        }
+
+        Space = SpaceIdentity.Compute([melBytes, embBytes], CanonicalPreprocessing(speech, _melBins, InputName, OutputName), manifest.EmbeddingDimension);
+        if (_mel.ActiveProvider != _emb.ActiveProvider)
+            Log.ProvidersDiffer(_logger, _mel.ActiveProvider.ToString(), _emb.ActiveProvider.ToString());
+    }
+
+    /// <inheritdoc/>
+    public string Name { get; }
+
+    /// <inheritdoc/>
+    public EmbeddingSpace Space { get; }
+
+    /// <inheritdoc/>
+    /// <remarks>The embedding model's provider (the mel model's is logged when it differs).</remarks>
+    public ExecutionProvider ActiveProvider => _emb.ActiveProvider;
+
+    /// <inheritdoc/>
+    public IReadOnlyList<string> FileExtensions { get; } = [".wav"];
+
+    /// <summary>Sample rate of the PCM that <see cref="EmbedPcm"/> takes (16,000).</summary>
+    public int SampleRate { get; }
+
+    /// <summary>Samples in the centred clip buffer (clipSeconds × sampleRate: 24,000).</summary>
+    public int ClipSamples { get; }
+
+    /// <summary>Mel frames per clip, T (147 for 1.5 s).</summary>
+    public int MelFrames { get; }
+
+    /// <summary>Mel frames per embedding window (76).</summary>
+    public int WindowFrames { get; }
+
+    /// <summary>Mel frames between windows (8).</summary>
+    public int StepFrames { get; }
+
+    /// <summary>Windows averaged per clip, W (9 for 1.5 s).</summary>
+    public int Windows { get; }
+
+    /// <summary>The embedding model's input name.</summary>
+    public string InputName { get; }
+
+    /// <summary>The embedding model's output name.</summary>
+    public string OutputName { get; }
+
+    /// <summary>The scaled mel frames (x/10 + 2, [T, bins] row-major) of the last clip; for tests.</summary>
+    internal ReadOnlySpan<float> LastMelFrames => _mels;
+
+    /// <summary>The centred, dithered mel input of the last clip; for tests.</summary>
+    internal ReadOnlySpan<float> LastClip => _clip;
+
+    /// <summary>Mel bins per frame (32).</summary>
+    public int MelBins => _melBins;
+
+    /// <summary>Mel frames the melspectrogram model produces for <paramref name="samples"/> samples: ⌊(n − 512)/160⌋ + 1.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">Fewer than 512 samples (the model's minimum input).</exception>
+    public static int MelFrameCount(int samples)
+    {
+        if (samples < MelWindowSamples)
+            throw new ArgumentOutOfRangeException(nameof(samples), samples, $"The mel model needs at least {MelWindowSamples} samples.");
+        return (samples - MelWindowSamples) / MelHopSamples + 1;
+    }
+
+    /// <summary>Loads <c>backbone.json</c> and creates the backbone (the manifest's folder holds the models).</summary>
+    /// <param name="manifestPath">Path of the manifest, e.g. <c>models/speech/backbone.json</c>.</param>
+    /// <param name="sessionOptions">Provider chain and threading; null uses <see cref="SessionOptionsSpec.Default"/>.</param>
+    /// <param name="logger">Receives provider fallbacks and warnings.</param>
+    /// <exception cref="ModelLoadException">The manifest is missing or invalid, or a model cannot be loaded.</exception>
+    public static SpeechBackbone FromManifestFile(string manifestPath, SessionOptionsSpec? sessionOptions = null, ILogger? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(manifestPath);
+        BackboneManifest manifest = LoadManifest(manifestPath);
+        string dir = Path.GetDirectoryName(Path.GetFullPath(manifestPath)) ?? ".";
+        return new SpeechBackbone(manifest, dir, sessionOptions ?? SessionOptionsSpec.Default, logger);
+    }
+
+    /// <summary>Reads and parses a <c>backbone.json</c>.</summary>
+    /// <exception cref="ModelLoadException">The file is missing, unreadable or not a valid manifest.</exception>
+    public static BackboneManifest LoadManifest(string manifestPath)
+    {
+        ArgumentNullException.ThrowIfNull(manifestPath);
+        try
+        {
+            byte[] json = File.ReadAllBytes(manifestPath);
+            return JsonSerializer.Deserialize(json, BackboneJsonContext.Default.BackboneManifest)
+                ?? throw new ModelLoadException($"Backbone manifest '{manifestPath}' is empty (null); restore it from the repository.");
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new ModelLoadException($"Backbone manifest '{manifestPath}' cannot be read ({ex.Message}); check the path (e.g. models/speech/backbone.json).", ex);
+        }
+        catch (JsonException ex)
+        {
+            throw new ModelLoadException($"Backbone manifest '{manifestPath}' is not a valid manifest ({ex.Message}); restore it from the repository.", ex);
+        }
+    }
+
+    /// <inheritdoc/>
+    public void EmbedFile(string path, Span<float> embedding)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        // The only per-file allocations: the file bytes and the decoded (and, if needed, resampled) samples.
+        float[] samples = WavReader.ReadMono(path, SampleRate);
+        EmbedPcm(samples, embedding, path);
+    }
+
+    /// <summary>Embeds one clip of mono PCM at <see cref="SampleRate"/>, int16 scale (±32768).</summary>
+    /// <param name="int16ScaleSamples">The clip; centred in <see cref="ClipSamples"/> (padded or cropped).</param>
+    /// <param name="embedding">Receives Space.Dimension floats (the raw mean embedding; centre and normalise downstream).</param>
+    /// <exception cref="InputFormatException">The clip is empty or contains NaN/infinity.</exception>
+    public void EmbedPcm(ReadOnlySpan<float> int16ScaleSamples, Span<float> embedding) => EmbedPcm(int16ScaleSamples, embedding, "PCM clip");
+
+    private void EmbedPcm(ReadOnlySpan<float> samples, Span<float> embedding, string source)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        int dim = Space.Dimension;
+        if (embedding.Length != dim)
+            throw new ArgumentException($"The embedding span has {embedding.Length} floats; this backbone writes {dim}.", nameof(embedding));
+        if (samples.IsEmpty)
+            throw new InputFormatException($"Audio '{source}' has no samples; record or export the clip again.");
+        if (!VectorKernels.AllFinite(samples))
+            throw new InputFormatException($"Audio '{source}' contains NaN or infinity at sample {VectorKernels.IndexOfNonFinite(samples)}; the input is corrupt.");
+        WarnIfUnitScale(samples, source);
+
+        // 1. Centre the clip in the buffer (pad or crop symmetrically), then add the fixed dither.
+        Span<float> clip = _clip;
+        clip.Clear();
+        if (samples.Length >= ClipSamples)
+            samples.Slice((samples.Length - ClipSamples) / 2, ClipSamples).CopyTo(clip);
+        else
+            samples.CopyTo(clip[((ClipSamples - samples.Length) / 2)..]);
+        TensorPrimitives.Add(clip, _dither, clip);
+
+        // 2. Mel spectrogram [1, 1, T, bins], then openWakeWord's x/10 + 2.
+        _mel.Session.RunWithBinding(_runOptions, _melBinding);
+        TensorPrimitives.Divide(_mels, 10f, _mels); // x/10 exactly as Python (not x·0.1)
+        TensorPrimitives.Add(_mels, 2f, _mels);
+
+        // 3. Windows of WindowFrames frames every StepFrames frames: each is a contiguous run of the row-major mel.
+        int windowFloats = WindowFrames * _melBins;
+        for (int w = 0; w < Windows; w++)
+            _mels.AsSpan(w * StepFrames * _melBins, windowFloats).CopyTo(_windows.AsSpan(w * windowFloats, windowFloats));
+
+        // 4. Embedding model [W, 76, bins, 1] → [W, 1, 1, D], then the mean over windows.
+        _emb.Session.RunWithBinding(_runOptions, _embBinding);
+        ReadOnlySpan<float> rows = _windowEmbeddings;
+        rows[..dim].CopyTo(embedding);
+        for (int w = 1; w < Windows; w++)
+            TensorPrimitives.Add(embedding, rows.Slice(w * dim, dim), embedding);
+        TensorPrimitives.Multiply(embedding, 1f / Windows, embedding);
+    }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        if (_disposed)
+            return;
+        _disposed = true;
+        DisposeNative();
+    }
+
+    private void DisposeNative()
+    {
+        _melBinding?.Dispose();
+        _embBinding?.Dispose();
+        _clipValue?.Dispose();
+        _melsValue?.Dispose();
+        _windowsValue?.Dispose();
+        _windowEmbeddingsValue?.Dispose();
+        _runOptions?.Dispose();
+        _mel?.Dispose();
+        _emb?.Dispose();
+    }
+
+    private void WarnIfUnitScale(ReadOnlySpan<float> samples, string source)
+    {
+        // A clip whose peak is ≤ 1 but not silent was almost certainly scaled to [−1, 1] (the npm port's bug,
+        // feasibility.md §2): that would be 90 dB quieter than intended. Warn once per instance.
+        if (_warnedScale)
+            return;
+        float peak = MathF.Abs(TensorPrimitives.MaxMagnitude(samples));
+        if (peak > 0f && peak <= 1f)
+        {
+            _warnedScale = true;
+            Log.UnitScale(_logger, source, peak);
+        }
+    }
+
+    private static SpeechPreprocessing ValidateManifest(BackboneManifest manifest)
+    {
+        string n = manifest.Name;
+        if (manifest.Kind != ManifestKind)
+            throw new ModelLoadException($"Manifest '{n}' has kind '{manifest.Kind}'; SpeechBackbone needs kind '{ManifestKind}'.");
+        SpeechPreprocessing speech = manifest.Speech
+            ?? throw new ModelLoadException($"Manifest '{n}' has no 'speech' section; add melModel, sampleRate, clipSeconds, ditherLsb, windowFrames, stepFrames.");
+        if (speech.SampleRate is < WavReader.MinSampleRate or > WavReader.MaxSampleRate)
+            throw new ModelLoadException($"Manifest '{n}': sampleRate {speech.SampleRate} is out of range {WavReader.MinSampleRate}..{WavReader.MaxSampleRate}.");
+        if (!(speech.ClipSeconds > 0f && speech.ClipSeconds <= 60f) || speech.ClipSeconds * speech.SampleRate < MelWindowSamples)
+            throw new ModelLoadException(string.Create(CultureInfo.InvariantCulture, $"Manifest '{n}': clipSeconds {speech.ClipSeconds} is out of range (about 0.8 to 60)."));
+        if (!(speech.DitherLsb >= 0f && speech.DitherLsb <= 1000f))
+            throw new ModelLoadException(string.Create(CultureInfo.InvariantCulture, $"Manifest '{n}': ditherLsb {speech.DitherLsb} is out of range 0..1000."));
+        if (speech.WindowFrames <= 0 || speech.StepFrames <= 0)
+            throw new ModelLoadException($"Manifest '{n}': windowFrames ({speech.WindowFrames}) and stepFrames ({speech.StepFrames}) must be positive.");
+        if (manifest.EmbeddingDimension is <= 0 or > EmbeddingSpace.MaxDimension)
+            throw new ModelLoadException($"Manifest '{n}': embeddingDimension {manifest.EmbeddingDimension} is out of range 1..{EmbeddingSpace.MaxDimension}.");
+        return speech;
+    }
+
+    /// <summary>Reads a model file listed in the manifest and checks its SHA-256.</summary>
+    private static byte[] ReadVerified(BackboneManifest manifest, string directory, string file)
+    {
+        BackboneFile entry = manifest.Files.FirstOrDefault(f => f.Path == file)
+            ?? throw new ModelLoadException($"Manifest '{manifest.Name}' uses '{file}' but does not list it under 'files' with its sha256; add it.");
+        string path = Path.Combine(directory, entry.Path);
+        string fetch = manifest.Fetch is null ? "fetch the models" : $"run {Path.Combine(directory, manifest.Fetch)}";
+        if (!File.Exists(path))
+            throw new ModelLoadException($"Model file '{path}' is missing; {fetch} (the openWakeWord models are fetched, never committed).");
+        byte[] bytes;
+        try
+        {
+            bytes = File.ReadAllBytes(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new ModelLoadException($"Model file '{path}' cannot be read ({ex.Message}); check permissions, or delete it and {fetch}.", ex);
+        }
+        string actual = SpaceIdentity.Sha256Hex(bytes);
+        if (!string.Equals(actual, entry.Sha256, StringComparison.OrdinalIgnoreCase))
+            throw new ModelLoadException($"Model file '{path}' has sha256 {actual} but the manifest expects {entry.Sha256}; delete it and {fetch}.");
+        return bytes;
+    }
+
+    private static OnnxSession CreateSession(byte[] bytes, string directory, string file, SessionOptionsSpec options, Action<InferenceSession>? selfTest, ILogger logger)
+    {
+        string path = Path.Combine(directory, file);
+        try
+        {
+            return OnnxSessionFactory.Create(bytes, path, options, selfTest, logger);
+        }
+        catch (OnnxRuntimeException ex)
+        {
+            // The factory lets a self-test failure escape only on the CPU provider, the last resort: the model itself
+            // cannot run the speech pipeline's input (e.g. the mel and embedding files are swapped in the manifest).
+            string first = ex.Message.Split('\n', 2)[0].TrimEnd('\r');
+            throw new ModelLoadException($"Model file '{path}' cannot run its self-test ({first}); check that the manifest names the right file and that it is the openWakeWord model it expects.", ex);
+        }
+    }
+
+    private static void RunMelSelfTest(InferenceSession session, int samples)
+    {
+        // A full-length clip of zeros: the provider must be able to run the real input size.
+        using var input = OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, Microsoft.ML.OnnxRuntime.Tensors.TensorElementType.Float, [1, samples]);
+        input.GetTensorMutableDataAsSpan<float>().Clear();
+        using var runOptions = new RunOptions();
+        using var outputs = session.Run(runOptions, [session.InputNames[0]], [input], session.OutputNames);
+    }
+
+    /// <summary>Checks the mel model's I/O against the pipeline; returns the number of mel bins.</summary>
+    private static int CheckMelModel(InferenceSession session, string file, int samples, int expectedFrames)
+    {
+        if (session.InputNames.Count != 1 || session.OutputNames.Count < 1)
+            throw new ModelLoadException($"Mel model '{file}' has {session.InputNames.Count} inputs and {session.OutputNames.Count} outputs; expected one [batch, samples] input (is it melspectrogram.onnx?).");
+        // Run once to learn the true output shape (T and bins are dynamic in the metadata).
+        using var input = OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, Microsoft.ML.OnnxRuntime.Tensors.TensorElementType.Float, [1, samples]);
+        input.GetTensorMutableDataAsSpan<float>().Clear();
+        using var runOptions = new RunOptions();
+        using var outputs = session.Run(runOptions, [session.InputNames[0]], [input], [session.OutputNames[0]]);
+        long[] shape = outputs[0].GetTensorTypeAndShape().Shape;
+        if (shape.Length != 4 || shape[0] != 1 || shape[1] != 1 || shape[2] != expectedFrames || shape[3] is <= 0 or > 1024)
+            throw new ModelLoadException(
+                $"Mel model '{file}' gives shape [{string.Join(", ", shape)}] for {samples} samples; expected [1, 1, {expectedFrames}, bins] (n_fft 512, hop 160): is it openWakeWord's melspectrogram.onnx?");
+        return (int)shape[3];
+    }
+
+    /// <summary>Checks the embedding model's I/O: [N, window, bins, 1] → [N, 1, 1, D] (or any shape with D values per row).</summary>
+    private static (string Input, string Output) CheckEmbeddingModel(InferenceSession session, BackboneManifest manifest, int windowFrames, int bins)
+    {
+        string file = manifest.Model;
+        string input = manifest.Input ?? (session.InputNames.Count == 1 ? session.InputNames[0]
+            : throw new ModelLoadException($"Embedding model '{file}' has {session.InputNames.Count} inputs; name one in the manifest's 'input'."));
+        string output = manifest.Output ?? session.OutputNames[0];
+        if (!session.InputMetadata.TryGetValue(input, out NodeMetadata? inMeta))
+            throw new ModelLoadException($"Embedding model '{file}' has no input '{input}' (inputs: {string.Join(", ", session.InputNames)}); fix the manifest's 'input'.");
+        if (!session.OutputMetadata.TryGetValue(output, out NodeMetadata? outMeta))
+            throw new ModelLoadException($"Embedding model '{file}' has no output '{output}' (outputs: {string.Join(", ", session.OutputNames)}); fix the manifest's 'output'.");
+        int[] inDims = inMeta.Dimensions;
+        if (inDims.Length != 4 || !Fits(inDims[1], windowFrames) || !Fits(inDims[2], bins) || !Fits(inDims[3], 1))
+            throw new ModelLoadException(
+                $"Embedding model '{file}' input '{input}' has shape [{string.Join(", ", inDims)}]; the speech front end feeds [N, {windowFrames}, {bins}, 1].");
+        int[] outDims = outMeta.Dimensions;
+        long perRow = 1;
+        for (int i = 1; i < outDims.Length; i++)
+            perRow *= outDims[i];
+        if (outDims.Length < 2 || perRow != manifest.EmbeddingDimension || outDims[^1] != manifest.EmbeddingDimension)
+            throw new ModelLoadException(
+                $"Embedding model '{file}' output '{output}' has shape [{string.Join(", ", outDims)}], not an embedding of {manifest.EmbeddingDimension} values per row; " +
+                "check the manifest's 'output' and 'embeddingDimension'.");
+        return (input, output);
+
+        static bool Fits(int dim, int want) => dim <= 0 || dim == want;
+    }
+
+    private static string CanonicalPreprocessing(SpeechPreprocessing s, int bins, string input, string output) =>
+        string.Create(CultureInfo.InvariantCulture,
+            $"speech-openwakeword/v1;pcm=int16scale;sr={s.SampleRate};resample={Resampler.Description};clip={s.ClipSeconds:R}s:centre-pad-crop;" +
+            $"dither=gauss(splitmix64,seed={DitherSeed:x},sigma={s.DitherLsb:R});mel=x/10+2,bins={bins};" +
+            $"window={s.WindowFrames},step={s.StepFrames};io={input}->{output};pool=mean");
+
+    /// <summary>Fills <paramref name="dither"/> with N(0, σ²) from SplitMix64 + Box–Muller (portable and exact across runtimes).</summary>
+    private static void FillDither(Span<float> dither, float sigma)
+    {
+        ulong state = DitherSeed;
+        for (int i = 0; i < dither.Length; i += 2)
+        {
+            // Uniforms in (0, 1]: 53 random bits, +1 so that Log never sees 0.
+            double u1 = ((SplitMix64(ref state) >> 11) + 1) * (1.0 / (1UL << 53));
+            double u2 = ((SplitMix64(ref state) >> 11) + 1) * (1.0 / (1UL << 53));
+            double r = Math.Sqrt(-2.0 * Math.Log(u1)) * sigma;
+            dither[i] = (float)(r * Math.Cos(2.0 * Math.PI * u2));
+            if (i + 1 < dither.Length)
+                dither[i + 1] = (float)(r * Math.Sin(2.0 * Math.PI * u2));
+        }
+    }
+
+    private static ulong SplitMix64(ref ulong state)
+    {
+        ulong z = state += 0x9E3779B97F4A7C15UL;
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        return z ^ (z >> 31);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 101, Level = LogLevel.Information, Message = "Speech backbone: mel model runs on {MelProvider}, embedding model on {EmbeddingProvider}")]
+        public static partial void ProvidersDiffer(ILogger logger, string melProvider, string embeddingProvider);
+
+        [LoggerMessage(EventId = 102, Level = LogLevel.Warning,
+            Message = "Audio '{Source}' peaks at {Peak}: it looks scaled to [-1, 1]; the speech backbone expects int16-scale samples (multiply by 32768)")]
+        public static partial void UnitScale(ILogger logger, string source, float peak);
+    }
+}
