@@ -54,7 +54,7 @@ public static class BackboneCatalog
         return manifest.Kind switch
         {
             "image" => new ImageBackbone(manifest, dir, sessionOptions, logger),
-            "speech-openwakeword" => throw new ModelLoadException($"Backbone '{manifest.Name}' (speech-openwakeword) is not supported by this build."),
+            "speech-openwakeword" => new SpeechBackbone(manifest, dir, sessionOptions, logger),
             _ => throw new ModelLoadException($"Backbone manifest '{manifestPath}' has unknown kind '{manifest.Kind}'; use image or speech-openwakeword."),
         };
     }

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Numerics.Tensors;
-using System.Text.Json;
 using EdgeCL.Core.Vectors;
 using EdgeCL.Onnx.Audio;
 using EdgeCL.Onnx.Errors;
@@ -215,30 +214,9 @@ public sealed partial class SpeechBackbone : IEmbeddingBackbone
     public static SpeechBackbone FromManifestFile(string manifestPath, SessionOptionsSpec? sessionOptions = null, ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(manifestPath);
-        BackboneManifest manifest = LoadManifest(manifestPath);
+        BackboneManifest manifest = BackboneCatalog.LoadManifest(manifestPath);
         string dir = Path.GetDirectoryName(Path.GetFullPath(manifestPath)) ?? ".";
         return new SpeechBackbone(manifest, dir, sessionOptions ?? SessionOptionsSpec.Default, logger);
-    }
-
-    /// <summary>Reads and parses a <c>backbone.json</c>.</summary>
-    /// <exception cref="ModelLoadException">The file is missing, unreadable or not a valid manifest.</exception>
-    public static BackboneManifest LoadManifest(string manifestPath)
-    {
-        ArgumentNullException.ThrowIfNull(manifestPath);
-        try
-        {
-            byte[] json = File.ReadAllBytes(manifestPath);
-            return JsonSerializer.Deserialize(json, BackboneJsonContext.Default.BackboneManifest)
-                ?? throw new ModelLoadException($"Backbone manifest '{manifestPath}' is empty (null); restore it from the repository.");
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            throw new ModelLoadException($"Backbone manifest '{manifestPath}' cannot be read ({ex.Message}); check the path (e.g. models/speech/backbone.json).", ex);
-        }
-        catch (JsonException ex)
-        {
-            throw new ModelLoadException($"Backbone manifest '{manifestPath}' is not a valid manifest ({ex.Message}); restore it from the repository.", ex);
-        }
     }
 
     /// <inheritdoc/>

@@ -111,6 +111,13 @@ public static partial class OnnxSessionFactory
                 Log.ProviderSkipped(logger, provider.ToString(), "self-test failed: " + FirstLine(ex.Message));
                 continue;
             }
+            catch (OnnxRuntimeException ex)
+            {
+                // Even the CPU provider cannot run one sample: the model itself is broken or does not fit its front end.
+                session.Dispose();
+                options.Dispose();
+                throw new ModelLoadException($"Model '{displayName}' loads but fails its one-sample self-test ({FirstLine(ex.Message)}); the model is broken or does not match its preprocessing.", ex);
+            }
             catch
             {
                 session.Dispose();

@@ -47,7 +47,7 @@ public sealed class SpeechBackboneTests(SpeechBackboneFixture fixture, ITestOutp
     [Fact]
     public void ManifestFileParses()
     {
-        BackboneManifest m = SpeechBackbone.LoadManifest(SpeechModels.ManifestPath);
+        BackboneManifest m = BackboneCatalog.LoadManifest(SpeechModels.ManifestPath);
         Assert.Equal(("speech", "speech-openwakeword", "embedding_model.onnx", 96, "fetch.sh"), (m.Name, m.Kind, m.Model, m.EmbeddingDimension, m.Fetch));
         Assert.NotNull(m.Speech);
         Assert.Equal(("melspectrogram.onnx", 16000, 1.5f, 2f, 76, 8), (m.Speech.MelModel, m.Speech.SampleRate, m.Speech.ClipSeconds, m.Speech.DitherLsb, m.Speech.WindowFrames, m.Speech.StepFrames));
@@ -265,7 +265,7 @@ public sealed class SpeechBackboneTests(SpeechBackboneFixture fixture, ITestOutp
     public void WrongHashIsRefusedWithBothHashes()
     {
         SpeechModels.Require();
-        BackboneManifest m = SpeechBackbone.LoadManifest(SpeechModels.ManifestPath);
+        BackboneManifest m = BackboneCatalog.LoadManifest(SpeechModels.ManifestPath);
         string wrong = new('0', 64);
         var bad = m with { Files = [.. m.Files.Select(f => f.Path == "embedding_model.onnx" ? f with { Sha256 = wrong } : f)] };
         var ex = Assert.Throws<ModelLoadException>(() => new SpeechBackbone(bad, SpeechModels.Directory, SessionOptionsSpec.Default));
@@ -278,7 +278,7 @@ public sealed class SpeechBackboneTests(SpeechBackboneFixture fixture, ITestOutp
     [Fact]
     public void MissingModelSaysToRunFetch()
     {
-        BackboneManifest m = SpeechBackbone.LoadManifest(SpeechModels.ManifestPath);
+        BackboneManifest m = BackboneCatalog.LoadManifest(SpeechModels.ManifestPath);
         string dir = Directory.CreateTempSubdirectory("edgecl-nomodels-").FullName;
         try
         {
@@ -298,7 +298,7 @@ public sealed class SpeechBackboneTests(SpeechBackboneFixture fixture, ITestOutp
     public void ManifestThatDoesNotFitTheModelsIsRefused()
     {
         SpeechModels.Require();
-        BackboneManifest m = SpeechBackbone.LoadManifest(SpeechModels.ManifestPath);
+        BackboneManifest m = BackboneCatalog.LoadManifest(SpeechModels.ManifestPath);
         var wrongDim = Assert.Throws<ModelLoadException>(() => new SpeechBackbone(m with { EmbeddingDimension = 32 }, SpeechModels.Directory, SessionOptionsSpec.Default));
         Assert.Contains("not an embedding of 32 values", wrongDim.Message);
 
@@ -319,7 +319,7 @@ public sealed class SpeechBackboneTests(SpeechBackboneFixture fixture, ITestOutp
     public void SpaceIdChangesWithThePreprocessing()
     {
         SpeechModels.Require();
-        BackboneManifest m = SpeechBackbone.LoadManifest(SpeechModels.ManifestPath);
+        BackboneManifest m = BackboneCatalog.LoadManifest(SpeechModels.ManifestPath);
         using var moreDither = new SpeechBackbone(m with { Speech = m.Speech! with { DitherLsb = 3 } }, SpeechModels.Directory, SessionOptionsSpec.Default);
         using var longer = new SpeechBackbone(m with { Speech = m.Speech! with { ClipSeconds = 2f } }, SpeechModels.Directory, SessionOptionsSpec.Default);
         Assert.NotEqual(Backbone.Space.Id, moreDither.Space.Id);
