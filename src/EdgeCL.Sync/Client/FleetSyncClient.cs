@@ -61,6 +61,7 @@ public sealed class FleetSyncClient : IAsyncDisposable
     private readonly long[] _drops = new long[Enum.GetValues<SyncDropReason>().Length];
     private readonly ConcurrentDictionary<(string Sender, SyncDropReason Reason), byte> _loggedDrops = new();
     private readonly ConcurrentDictionary<string, DeviceStatus> _statuses = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, byte> _heal = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stop = new();
     private readonly string _protoFilter, _statusTopic, _commandTopic;
     private readonly X509Certificate2Collection? _fleetCa;
@@ -123,6 +124,9 @@ public sealed class FleetSyncClient : IAsyncDisposable
 
     /// <summary>Raised (on the consumer task) after an entry changed the state.</summary>
     public event EventHandler<FleetStateChangedEventArgs>? StateChanged;
+
+    /// <summary>Raised (on the consumer task) for every dropped message, after it was counted.</summary>
+    public event EventHandler<MessageDroppedEventArgs>? MessageDropped;
 
     /// <summary>Raised (on the consumer task) when a valid command for this device arrives; <c>rebirth</c> is also handled here.</summary>
     public event EventHandler<FleetCommandEventArgs>? CommandReceived;
@@ -403,6 +407,8 @@ public sealed class FleetSyncClient : IAsyncDisposable
                 await PublishEntriesAsync(latest, stop).ConfigureAwait(false);
                 Log.Rebirth(_logger, _options.DeviceId, latest.Count);
             }
+            if (!_heal.IsEmpty)
+                await HealAsync(stop).ConfigureAwait(false);
             IReadOnlyList<FleetEntry> pending = await _outbox.PendingAsync(PendingBatch, stop).ConfigureAwait(false);
             if (pending.Count > 0)
             {
@@ -432,6 +438,18 @@ public sealed class FleetSyncClient : IAsyncDisposable
             if (!await _mqtt.TryPingAsync(deadline.Token).ConfigureAwait(false))
                 return $"no ping response within {_options.OperationTimeout.TotalSeconds:0.#} s";
         }
+    }
+
+    /// <summary>Republishes own classes whose retained copy was overwritten by a replay of an older version.</summary>
+    private async Task HealAsync(CancellationToken stop)
+    {
+        IReadOnlyList<FleetEntry> latest = await _outbox.LatestAsync(stop).ConfigureAwait(false);
+        var heal = new List<FleetEntry>();
+        foreach (FleetEntry entry in latest)
+            if (_heal.TryRemove(entry.Label, out _))
+                heal.Add(entry);
+        _heal.Clear();
+        await PublishEntriesAsync(heal, stop).ConfigureAwait(false);
     }
 
     private async Task PublishEntriesAsync(IReadOnlyList<FleetEntry> entries, CancellationToken stop)
@@ -610,11 +628,27 @@ public sealed class FleetSyncClient : IAsyncDisposable
         {
             // Our own retained entries coming back after a reconnect are expected, not replays.
             if (!own)
+            {
                 Drop(topic.Device, item.Topic, SyncDropReason.Stale, $"version {entry.Version} is not newer");
+            }
+            else if (IsOlderThanPublished(entry))
+            {
+                // Someone replayed an old version of our entry; the retained copy now regresses late joiners until we
+                // publish the latest again.
+                Drop(topic.Device, item.Topic, SyncDropReason.Stale, $"replay of own version {entry.Version}");
+                _heal[entry.Label] = 0;
+                _wake.Writer.TryWrite(0);
+            }
             return;
         }
         Interlocked.Increment(ref _merged);
         RaiseStateChanged(entry, own);
+    }
+
+    private bool IsOlderThanPublished(FleetEntry entry)
+    {
+        lock (_encodedLock)
+            return _encoded.TryGetValue(entry.Label, out var held) && held.Version > entry.Version;
     }
 
     private void HandleCommand(FleetTopic topic, Inbound item)
@@ -655,6 +689,14 @@ public sealed class FleetSyncClient : IAsyncDisposable
         Interlocked.Increment(ref _drops[(int)reason]);
         if (_loggedDrops.TryAdd((sender, reason), 0))
             Log.Dropped(_logger, sender, topic, reason, detail);
+        try
+        {
+            MessageDropped?.Invoke(this, new MessageDroppedEventArgs(sender, topic, reason));
+        }
+        catch (Exception ex)
+        {
+            Log.HandlerFailed(_logger, ex, nameof(MessageDropped));
+        }
     }
 
     private MqttClientOptions BuildMqttOptions(DeviceStatus will)
