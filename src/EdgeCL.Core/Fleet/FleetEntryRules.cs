@@ -2,11 +2,22 @@ using EdgeCL.Core.Vectors;
 
 namespace EdgeCL.Core.Fleet;
 
-/// <summary>Validation shared by the merge, the codec and the factory.</summary>
-internal static class FleetEntryRules
+/// <summary>The validity rules every fleet entry must meet before it may touch a state, a store or the wire.</summary>
+public static class FleetEntryRules
 {
-    /// <summary>Checks everything except the space; returns null when valid, else a one-line reason.</summary>
-    public static string? Check(FleetEntry entry, int expectedDimension)
+    /// <summary>Checks an entry against every rule for <paramref name="space"/>.</summary>
+    /// <returns>Null when the entry is valid; otherwise a one-line reason for logs, e.g. "the mean has NaN or infinity at index 3".</returns>
+    public static string? Check(FleetEntry entry, EmbeddingSpace space)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        ArgumentNullException.ThrowIfNull(space);
+        if (entry.SpaceId != space.Id)
+            return $"space '{entry.SpaceId}' is not '{space.Id}'";
+        return Check(entry, space.Dimension);
+    }
+
+    /// <summary>Checks everything except the space id; <paramref name="expectedDimension"/> 0 accepts any dimension up to the limit.</summary>
+    internal static string? Check(FleetEntry entry, int expectedDimension)
     {
         if (entry.SpaceId is null || entry.DeviceId is null || entry.Label is null || entry.Mean is null)
             return "a field is null";
