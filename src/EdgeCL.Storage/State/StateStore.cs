@@ -82,6 +82,7 @@ public sealed class StateStore : IDisposable
             Pooling = false,
             DefaultTimeout = (int)Math.Ceiling(options.BusyTimeout.TotalSeconds),
         };
+        CheckFileHeader(full);
         var connection = new SqliteConnection(builder.ToString());
         var store = new StateStore(full, space, deviceId, options, connection);
         try
@@ -461,6 +462,46 @@ public sealed class StateStore : IDisposable
         if (device != DeviceId)
             throw new StateStoreException(StateStoreFailure.WrongDevice,
                 $"State database '{Path}' belongs to device '{device}', not '{DeviceId}'; use device id '{device}' or another database file.");
+    }
+
+    /// <summary>
+    /// Catches truncation that SQLite itself would miss: SQLite has no page checksums, so a file cut inside its last
+    /// page can read back as valid rows with missing bytes zeroed.
+    /// </summary>
+    private static void CheckFileHeader(string path)
+    {
+        var file = new FileInfo(path);
+        if (!file.Exists || file.Length == 0)
+            return; // SQLite creates a new database in an empty file
+        string what = $"State database '{path}'";
+        const string Fix = "move it aside and restore a backup, or delete it to start a new state (the fleet resends its entries)";
+        Span<byte> header = stackalloc byte[100];
+        int read;
+        try
+        {
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            read = stream.ReadAtLeast(header, header.Length, throwOnEndOfStream: false);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new StateStoreException(StateStoreFailure.CannotOpen, $"{what} cannot be read ({ex.Message}); check the path and permissions.", ex);
+        }
+        if (read < header.Length)
+            throw new StateStoreException(StateStoreFailure.Corrupt, $"{what} is truncated to {file.Length} bytes, shorter than an SQLite header; {Fix}.");
+        if (!header[..16].SequenceEqual("SQLite format 3\0"u8))
+            throw new StateStoreException(StateStoreFailure.NotStateDatabase, $"'{path}' is not an SQLite database, so not an EdgeCL state database; pass another path or move the file aside.");
+        // Header fields are big-endian: page size at 16 (1 means 65536), page count at 28, valid when 24..27 equals 92..95.
+        int pageSize = (header[16] << 8) | header[17];
+        if (pageSize == 1)
+            pageSize = 65536;
+        var wal = new FileInfo(path + "-wal");
+        if (pageSize < 512 || (wal.Exists && wal.Length > 0))
+            return; // an unusual header or pending WAL frames: leave the judgement to SQLite's recovery and quick_check
+        long pages = ((long)header[28] << 24) | ((long)header[29] << 16) | ((long)header[30] << 8) | header[31];
+        bool countValid = header[24..28].SequenceEqual(header[92..96]);
+        if (file.Length % pageSize != 0 || (countValid && file.Length < pages * pageSize))
+            throw new StateStoreException(StateStoreFailure.Corrupt,
+                $"{what} is truncated ({file.Length} bytes, expected {(countValid ? pages * pageSize : file.Length / pageSize * pageSize + pageSize)}); {Fix}.");
     }
 
     private void CreateSchema()
