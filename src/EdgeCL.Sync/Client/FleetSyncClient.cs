@@ -199,10 +199,10 @@ public sealed class FleetSyncClient : IAsyncDisposable
             _encoded[entry.Label] = (entry.Version, payload);
         }
         await _outbox.AddAsync(entry, cancellationToken).ConfigureAwait(false);
-        bool changed;
+        FleetMergeOutcome outcome;
         lock (_stateLock)
-            changed = _state.Merge(wire);
-        if (changed)
+            outcome = _state.Merge(wire);
+        if (outcome is FleetMergeOutcome.Applied or FleetMergeOutcome.Conflict)
         {
             Interlocked.Increment(ref _merged);
             RaiseStateChanged(wire, isOwn: true);
@@ -440,7 +440,7 @@ public sealed class FleetSyncClient : IAsyncDisposable
         }
     }
 
-    /// <summary>Republishes own classes whose retained copy was overwritten by a replay of an older version.</summary>
+    /// <summary>Republishes own classes whose retained copy was replaced by a replay or a forgery; clears topics of classes we never wrote.</summary>
     private async Task HealAsync(CancellationToken stop)
     {
         IReadOnlyList<FleetEntry> latest = await _outbox.LatestAsync(stop).ConfigureAwait(false);
@@ -448,8 +448,19 @@ public sealed class FleetSyncClient : IAsyncDisposable
         foreach (FleetEntry entry in latest)
             if (_heal.TryRemove(entry.Label, out _))
                 heal.Add(entry);
-        _heal.Clear();
         await PublishEntriesAsync(heal, stop).ConfigureAwait(false);
+        foreach (string label in _heal.Keys)
+        {
+            _heal.TryRemove(label, out _);
+            // An empty retained payload deletes the retained message (MQTT 5 §3.3.1.3).
+            MqttApplicationMessage clear = new MqttApplicationMessageBuilder()
+                .WithTopic(FleetTopics.Prototype(_options.Fleet, _options.Space.Id, _options.DeviceId, label))
+                .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
+                .WithRetainFlag()
+                .Build();
+            using var deadline = Deadline(stop, _options.OperationTimeout);
+            await _mqtt.PublishAsync(clear, deadline.Token).ConfigureAwait(false);
+        }
     }
 
     private async Task PublishEntriesAsync(IReadOnlyList<FleetEntry> entries, CancellationToken stop)
@@ -588,43 +599,28 @@ public sealed class FleetSyncClient : IAsyncDisposable
     private void HandleEntry(FleetTopic topic, Inbound item)
     {
         if (item.Length == 0)
-            return; // an operator cleared a retained entry; the state keeps what it merged (entries are removed by tombstones)
+            return; // a cleared retained entry; the state keeps what it merged (entries are removed by tombstones)
         Interlocked.Increment(ref _received);
-        if (item.Payload is null)
+        FleetEntry? entry = CheckEntry(topic, item);
+        if (entry is null)
         {
-            Drop(topic.Device, item.Topic, SyncDropReason.Oversized, $"{item.Length} bytes > {_options.MaxPayloadBytes}");
-            return;
-        }
-        if (topic.SpaceId != _options.Space.Id)
-        {
-            Drop(topic.Device, item.Topic, SyncDropReason.WrongSpace, $"topic space {topic.SpaceId}");
-            return;
-        }
-        if (!_codec.TryDecode(item.Payload, out FleetEntry? entry, out SyncDropReason reason))
-        {
-            Drop(topic.Device, item.Topic, reason, "payload rejected by the codec");
-            return;
-        }
-        if (entry.DeviceId != topic.Device || entry.Label != topic.Label)
-        {
-            Drop(topic.Device, item.Topic, SyncDropReason.Forged, $"payload is {entry.DeviceId}/{entry.Label}, topic says {topic.Device}/{topic.Label}");
-            return;
-        }
-        if (entry.SpaceId != _options.Space.Id)
-        {
-            Drop(topic.Device, item.Topic, SyncDropReason.WrongSpace, $"payload space {entry.SpaceId}");
-            return;
-        }
-        if (!entry.IsTombstone && entry.Mean.Length != _options.Space.Dimension)
-        {
-            Drop(topic.Device, item.Topic, SyncDropReason.Malformed, $"{entry.Mean.Length} values in a {_options.Space.Dimension}-d space");
+            // Something that is not our entry sits on our own topic (a forgery through a compromised broker, a
+            // corrupted copy): put the real one back, or clear the topic if we never wrote that class.
+            if (topic.Device == _options.DeviceId && topic.SpaceId == _options.Space.Id && topic.Label is not null)
+                ScheduleHeal(topic.Label);
             return;
         }
         bool own = entry.DeviceId == _options.DeviceId;
-        bool changed;
+        FleetMergeOutcome outcome;
         lock (_stateLock)
-            changed = _state.Merge(entry);
-        if (!changed)
+            outcome = _state.Merge(entry);
+        if (outcome is FleetMergeOutcome.WrongSpace or FleetMergeOutcome.Invalid)
+        {
+            Drop(topic.Device, item.Topic, outcome == FleetMergeOutcome.WrongSpace ? SyncDropReason.WrongSpace : SyncDropReason.Malformed,
+                $"the fleet state rejected it ({outcome})");
+            return;
+        }
+        if (outcome is not (FleetMergeOutcome.Applied or FleetMergeOutcome.Conflict))
         {
             // Our own retained entries coming back after a reconnect are expected, not replays.
             if (!own)
@@ -636,13 +632,54 @@ public sealed class FleetSyncClient : IAsyncDisposable
                 // Someone replayed an old version of our entry; the retained copy now regresses late joiners until we
                 // publish the latest again.
                 Drop(topic.Device, item.Topic, SyncDropReason.Stale, $"replay of own version {entry.Version}");
-                _heal[entry.Label] = 0;
-                _wake.Writer.TryWrite(0);
+                ScheduleHeal(entry.Label);
             }
             return;
         }
         Interlocked.Increment(ref _merged);
         RaiseStateChanged(entry, own);
+    }
+
+    /// <summary>Decodes and verifies one entry message; null (after counting the drop) when it must not reach the state.</summary>
+    private FleetEntry? CheckEntry(FleetTopic topic, Inbound item)
+    {
+        if (item.Payload is null)
+        {
+            Drop(topic.Device, item.Topic, SyncDropReason.Oversized, $"{item.Length} bytes > {_options.MaxPayloadBytes}");
+            return null;
+        }
+        if (topic.SpaceId != _options.Space.Id)
+        {
+            Drop(topic.Device, item.Topic, SyncDropReason.WrongSpace, $"topic space {topic.SpaceId}");
+            return null;
+        }
+        if (!_codec.TryDecode(item.Payload, out FleetEntry? entry, out SyncDropReason reason))
+        {
+            Drop(topic.Device, item.Topic, reason, "payload rejected by the codec");
+            return null;
+        }
+        if (entry.DeviceId != topic.Device || entry.Label != topic.Label)
+        {
+            Drop(topic.Device, item.Topic, SyncDropReason.Forged, $"payload is {entry.DeviceId}/{entry.Label}, topic says {topic.Device}/{topic.Label}");
+            return null;
+        }
+        if (entry.SpaceId != _options.Space.Id)
+        {
+            Drop(topic.Device, item.Topic, SyncDropReason.WrongSpace, $"payload space {entry.SpaceId}");
+            return null;
+        }
+        if (!entry.IsTombstone && entry.Mean.Length != _options.Space.Dimension)
+        {
+            Drop(topic.Device, item.Topic, SyncDropReason.Malformed, $"{entry.Mean.Length} values in a {_options.Space.Dimension}-d space");
+            return null;
+        }
+        return entry;
+    }
+
+    private void ScheduleHeal(string label)
+    {
+        _heal[label] = 0;
+        _wake.Writer.TryWrite(0);
     }
 
     private bool IsOlderThanPublished(FleetEntry entry)

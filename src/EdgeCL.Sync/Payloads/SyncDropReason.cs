@@ -3,7 +3,7 @@ namespace EdgeCL.Sync.Payloads;
 /// <summary>Why a received message never reached the fleet state (design.md §3: dropped with a counted, logged reason).</summary>
 public enum SyncDropReason
 {
-    /// <summary>The payload carries no signature, or one from a device the trust store does not know.</summary>
+    /// <summary>The payload is signed by a device the trust store does not know (or carries no signature at all).</summary>
     Unsigned,
 
     /// <summary>The signature does not verify, or the topic names another device than the signed payload.</summary>

@@ -6,10 +6,11 @@ namespace EdgeCL.Sync.State;
 /// <remarks>
 /// The sync client calls <see cref="Merge"/> under its own lock, one entry at a time, so implementations need no locking
 /// of their own for writes; readers elsewhere must coordinate with <see cref="Client.FleetSyncClient.StateChanged"/>.
+/// <see cref="FleetStateTarget"/> adapts EdgeCL.Core's <see cref="FleetState"/>.
 /// </remarks>
 public interface IFleetStateTarget
 {
-    /// <summary>Keeps the entry if its version is higher than the one held for (device, class).</summary>
-    /// <returns>True when the state changed; false for a duplicate, replay or older version.</returns>
-    bool Merge(FleetEntry entry);
+    /// <summary>Offers one verified entry; the state keeps the higher version per (device, class).</summary>
+    /// <returns>What happened: <see cref="FleetMergeOutcome.Applied"/> and <see cref="FleetMergeOutcome.Conflict"/> changed the state.</returns>
+    FleetMergeOutcome Merge(FleetEntry entry);
 }

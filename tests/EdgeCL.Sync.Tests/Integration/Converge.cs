@@ -1,21 +1,21 @@
 using EdgeCL.Core.Fleet;
 using EdgeCL.Sync.Client;
-using EdgeCL.Sync.State;
+using EdgeCL.Core.Vectors;
 
 namespace EdgeCL.Sync.Tests.Integration;
 
 internal static class Converge
 {
     /// <summary>The digest every device must reach: the merge of every device's latest entries.</summary>
-    public static string Expected(IEnumerable<TestDevice> writers, string spaceId, int dimension, params FleetEntry[] extra)
+    public static string Expected(IEnumerable<TestDevice> writers, EmbeddingSpace space, params FleetEntry[] extra)
     {
-        var state = new InterimFleetState(spaceId, dimension);
+        var state = new FleetState(space);
         foreach (TestDevice d in writers)
             foreach (FleetEntry e in d.Latest.Values)
                 state.Merge(e);
         foreach (FleetEntry e in extra)
             state.Merge(e);
-        return state.Digest();
+        return LockedState.DigestOf(state);
     }
 
     /// <summary>Completes when every device's state digest equals <paramref name="digest"/>; checked on every state change.</summary>

@@ -65,13 +65,13 @@ public abstract class SyncContractTests : IAsyncLifetime
         }
         // A replayer with its own credentials sends versions out of order, duplicated and replayed.
         await using RawClient replayer = await RawClient.ConnectAsync(Broker.ForDevice("d9"), "d9");
-        var codec = new UnsignedEntryCodec();
+        var codec = TestKeys.Codec("d9");
         FleetEntry V(long version) => new() { SpaceId = SpaceA.Id, DeviceId = "d9", Label = "x", Version = version, Count = version, Mean = Vector((int)version) };
         string topic = FleetTopics.Prototype("fleet1", SpaceA.Id, "d9", "x");
         foreach (long v in new long[] { 2, 3, 1, 3, 2 })
             Assert.True((await replayer.PublishAsync(topic, codec.Encode(V(v)))).IsSuccess);
 
-        string expected = Converge.Expected(devices, SpaceA.Id, SpaceA.Dimension, V(3));
+        string expected = Converge.Expected(devices, SpaceA, V(3));
         await Converge.AllAsync(devices, expected);
         // v1, the duplicate v3 and the replayed v2 each arrive after v3 at every device and are dropped as stale.
         await WaitForAsync(() => devices.All(d => d.Client.Statistics.DropCount(SyncDropReason.Stale) >= 3), devices);
@@ -85,7 +85,7 @@ public abstract class SyncContractTests : IAsyncLifetime
         await a.LearnAsync("cat", 2, Vector(1));
         await b.LearnAsync("dog", 3, Vector(2));
         await c.LearnAsync("cow", 4, Vector(3));
-        await Converge.AllAsync([a, b, c], Converge.Expected([a, b, c], SpaceA.Id, 8));
+        await Converge.AllAsync([a, b, c], Converge.Expected([a, b, c], SpaceA));
         FleetEntry[] cBefore = [.. c.Latest.Values];
 
         await c.GoOfflineAsync();
@@ -94,10 +94,10 @@ public abstract class SyncContractTests : IAsyncLifetime
         await b.ForgetAsync("dog");
         await c.LearnAsync("cow", 6, Vector(6)); // offline learning waits in c's outbox
         await c.ForgetAsync("cow-old");
-        await Converge.AllAsync([a, b], Converge.Expected([a, b], SpaceA.Id, 8, cBefore));
+        await Converge.AllAsync([a, b], Converge.Expected([a, b], SpaceA, cBefore));
 
         await c.StartAsync();
-        await Converge.AllAsync([a, b, c], Converge.Expected([a, b, c], SpaceA.Id, 8));
+        await Converge.AllAsync([a, b, c], Converge.Expected([a, b, c], SpaceA));
     }
 
     [Fact]
@@ -106,18 +106,18 @@ public abstract class SyncContractTests : IAsyncLifetime
         TestDevice a = await DeviceAsync("d0"), b = await DeviceAsync("d1");
         await a.LearnAsync("cat", 2, Vector(1));
         await b.LearnAsync("dog", 3, Vector(2));
-        await Converge.AllAsync([a, b], Converge.Expected([a, b], SpaceA.Id, 8));
+        await Converge.AllAsync([a, b], Converge.Expected([a, b], SpaceA));
 
         await Broker.KillAsync();
         await a.LearnAsync("cat", 4, Vector(3)); // learned while the broker is down: outbox
         await b.LearnAsync("fox", 1, Vector(4));
         await Broker.StartAsync();
 
-        await Converge.AllAsync([a, b], Converge.Expected([a, b], SpaceA.Id, 8), TimeSpan.FromSeconds(20));
+        await Converge.AllAsync([a, b], Converge.Expected([a, b], SpaceA), TimeSpan.FromSeconds(20));
         // A device that joins after the restart gets everything from the retained entries (embedded: loaded from disk
         // and updated; mosquitto without persistence: restored by the devices' rebirth).
         TestDevice late = await DeviceAsync("d5");
-        await Converge.AllAsync([late], Converge.Expected([a, b], SpaceA.Id, 8));
+        await Converge.AllAsync([late], Converge.Expected([a, b], SpaceA));
     }
 
     [Fact]
@@ -129,10 +129,10 @@ public abstract class SyncContractTests : IAsyncLifetime
         // d3 publishes a space-B payload under a space-A topic: the A devices must drop it as wrong-space.
         await using RawClient rogue = await RawClient.ConnectAsync(Broker.ForDevice("d3"), "d3");
         var foreign = new FleetEntry { SpaceId = SpaceB.Id, DeviceId = "d3", Label = "cat", Version = 1, Count = 1, Mean = Vector(3) };
-        Assert.True((await rogue.PublishAsync(FleetTopics.Prototype("fleet1", SpaceA.Id, "d3", "cat"), new UnsignedEntryCodec().Encode(foreign))).IsSuccess);
+        Assert.True((await rogue.PublishAsync(FleetTopics.Prototype("fleet1", SpaceA.Id, "d3", "cat"), TestKeys.Codec("d3").Encode(foreign))).IsSuccess);
 
-        await Converge.AllAsync([a, a2], Converge.Expected([a], SpaceA.Id, 8));
-        await Converge.AllAsync([b], Converge.Expected([b], SpaceB.Id, 8));
+        await Converge.AllAsync([a, a2], Converge.Expected([a], SpaceA));
+        await Converge.AllAsync([b], Converge.Expected([b], SpaceB));
         await WaitForAsync(() => a.Client.Statistics.DropCount(SyncDropReason.WrongSpace) == 1 && a2.Client.Statistics.DropCount(SyncDropReason.WrongSpace) == 1, a, a2);
         Assert.All(a.State.Entries(), e => Assert.Equal(SpaceA.Id, e.SpaceId));
     }
@@ -147,9 +147,10 @@ public abstract class SyncContractTests : IAsyncLifetime
         await observer.WaitForAsync(t => t.EndsWith("/proto/d0/cat", StringComparison.Ordinal));
 
         var forged = new FleetEntry { SpaceId = SpaceA.Id, DeviceId = "d0", Label = "cat", Version = 99, Count = 1000, Mean = Vector(66) };
-        var codec = new UnsignedEntryCodec();
+        var codec = TestKeys.Codec("mallory");
+        var forger = TestKeys.Codec("d0"); // as if mallory had stolen d0's key: the ACL must still stop it
         // Each forbidden publish is refused: MQTTnet.Server answers PUBACK NotAuthorized, mosquitto may drop the connection.
-        await ForbiddenPublishAsync(FleetTopics.Prototype("fleet1", SpaceA.Id, "d0", "cat"), codec.Encode(forged));
+        await ForbiddenPublishAsync(FleetTopics.Prototype("fleet1", SpaceA.Id, "d0", "cat"), forger.Encode(forged));
         await ForbiddenPublishAsync(FleetTopics.Status("fleet1", "d0"), "{\"v\":1,\"online\":false}"u8.ToArray());
         await ForbiddenPublishAsync(FleetTopics.Command("fleet1", "d0"), "{\"v\":1,\"command\":\"rebirth\"}"u8.ToArray());
         await using RawClient mallory = await RawClient.ConnectAsync(Broker.ForDevice("mallory"), "mallory");
@@ -197,11 +198,40 @@ public abstract class SyncContractTests : IAsyncLifetime
     {
         TestDevice honest = await DeviceAsync("d0");
         await using RawClient mallory = await RawClient.ConnectAsync(Broker.ForDevice("mallory"), "mallory");
-        // Allowed topic (mallory's own), but the payload claims to be d0's: the topic/payload check must catch it.
+        // Allowed topic (mallory's own), validly signed payload of d0 (say, replayed from elsewhere): topic and payload disagree.
         var claim = new FleetEntry { SpaceId = SpaceA.Id, DeviceId = "d0", Label = "cat", Version = 7, Count = 50, Mean = Vector(8) };
-        Assert.True((await mallory.PublishAsync(FleetTopics.Prototype("fleet1", SpaceA.Id, "mallory", "cat"), new UnsignedEntryCodec().Encode(claim))).IsSuccess);
+        Assert.True((await mallory.PublishAsync(FleetTopics.Prototype("fleet1", SpaceA.Id, "mallory", "cat"), TestKeys.Codec("d0").Encode(claim))).IsSuccess);
         await WaitForAsync(() => honest.Client.Statistics.DropCount(SyncDropReason.Forged) == 1, honest);
         Assert.Empty(honest.State.Entries());
+    }
+
+    [Fact]
+    public async Task Sync_ForgedSignatureOrUnknownSigner_IsDroppedEvenFromAnAllPowerfulPublisher()
+    {
+        TestDevice honest = await DeviceAsync("d0"), peer = await DeviceAsync("d1");
+        await peer.LearnAsync("dog", 2, Vector(1));
+        // The operator account can write anywhere, like a compromised broker: only the signatures stand in its way.
+        await using RawClient op = await RawClient.ConnectAsync(Broker.ForOperator(), "operator-2");
+        using var fakeKey = Core.Fleet.EntrySigner.Create("d1");
+        var forged = new FleetEntry { SpaceId = SpaceA.Id, DeviceId = "d1", Label = "dog", Version = 50, Count = 1000, Mean = Vector(9) };
+        byte[] payload = Core.Fleet.FleetEntryCodec.Encode(forged, Core.Fleet.FleetVectorType.Float32, fakeKey);
+        Assert.True((await op.PublishAsync(FleetTopics.Prototype("fleet1", SpaceA.Id, "d1", "dog"), payload)).IsSuccess);
+        using var ghostKey = Core.Fleet.EntrySigner.Create("ghost");
+        var ghost = new FleetEntry { SpaceId = SpaceA.Id, DeviceId = "ghost", Label = "dog", Version = 1, Count = 1, Mean = Vector(10) };
+        Assert.True((await op.PublishAsync(FleetTopics.Prototype("fleet1", SpaceA.Id, "ghost", "dog"),
+            Core.Fleet.FleetEntryCodec.Encode(ghost, Core.Fleet.FleetVectorType.Float32, ghostKey))).IsSuccess);
+        // A tampered byte in a genuine payload breaks its signature as well.
+        byte[] genuine = TestKeys.Codec("d1").Encode(forged with { Version = 51 });
+        genuine[^70] ^= 1;
+        Assert.True((await op.PublishAsync(FleetTopics.Prototype("fleet1", SpaceA.Id, "d1", "dog"), genuine)).IsSuccess);
+
+        await WaitForAsync(() => honest.Client.Statistics.DropCount(SyncDropReason.Forged) == 2
+            && honest.Client.Statistics.DropCount(SyncDropReason.Unsigned) == 1, honest);
+        await Converge.AllAsync([honest], Converge.Expected([peer], SpaceA));
+        // The forged retained copy overwrote d1's on the broker; d1 sees it, drops it and republishes its own (self-heal),
+        // so a device joining now still converges.
+        TestDevice late = await DeviceAsync("d5");
+        await Converge.AllAsync([late], Converge.Expected([peer], SpaceA));
     }
 
     /// <summary>Waits for a condition over counters, re-checked whenever one of the devices merges or drops a message.</summary>

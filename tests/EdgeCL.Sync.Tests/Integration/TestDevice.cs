@@ -19,8 +19,8 @@ public sealed class TestDevice : IAsyncDisposable
         Id = id;
         Space = space;
         Fleet = fleet;
-        Codec = codec ?? new UnsignedEntryCodec();
-        State = new LockedState(space.Id, space.Dimension);
+        Codec = codec ?? TestKeys.Codec(id);
+        State = new LockedState(space);
         Client = NewClient();
     }
 
