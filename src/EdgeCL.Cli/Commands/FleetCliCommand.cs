@@ -42,7 +42,15 @@ internal static class FleetCliCommand
                 Overlap = parse.GetValue(overlap), Fp16 = parse.GetValue(fp16), Broker = target, Password = parse.GetValue(password), Seed = parse.GetValue(seed),
                 Timeout = TimeSpan.FromSeconds(parse.GetValue(timeout)), Say = line => { if (!quiet) Console.WriteLine(line); },
             };
-            SimulateResult r = await simulation.RunAsync(token).ConfigureAwait(false);
+            SimulateResult r;
+            try
+            {
+                r = await simulation.RunAsync(token).ConfigureAwait(false);
+            }
+            catch (TimeoutException ex)
+            {
+                return CommandRunner.Fail(ex.Message, ExitCodes.Failure);
+            }
             if (quiet)
             {
                 CommandRunner.WriteJson(r, CliJsonContext.Default.SimulateResult);
