@@ -1,3 +1,4 @@
+using System.Buffers;
 using EdgeCL.Sync.Broker;
 using MQTTnet;
 
