@@ -17,6 +17,8 @@ public static class Program
             PredictCommand.Create(),
             ForgetCommand.Create(),
             DemoCommand.Create(),
+            BrokerCommand.Create(),
+            FleetCliCommand.Create(),
         };
         ParseResult parse = root.Parse(args);
         if (parse.Errors.Count > 0)
