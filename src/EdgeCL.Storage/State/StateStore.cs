@@ -583,7 +583,7 @@ public sealed class StateStore : IDisposable
     }
 
     private StateStoreException Corrupt(string detail) => new(StateStoreFailure.Corrupt,
-        $"State database '{Path}' is corrupt ({detail}); move it aside and restore a backup, or delete it to start a new state (the fleet resends its entries).");
+        $"State database '{Path}' is corrupt ({OneLine(detail)}); move it aside and restore a backup, or delete it to start a new state (the fleet resends its entries).");
 
     private StateStoreException Translate(SqliteException ex, string action)
     {
@@ -605,6 +605,8 @@ public sealed class StateStore : IDisposable
                 $"I/O error while {action} state database '{Path}' ({detail}); check the disk and retry.", ex),
         };
     }
+
+    private static string OneLine(string text) => text.ReplaceLineEndings(" ").Replace("*** in database main *** ", "", StringComparison.Ordinal).Trim();
 
     private static string FirstLine(string message)
     {
