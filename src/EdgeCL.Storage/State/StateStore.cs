@@ -80,7 +80,8 @@ public sealed class StateStore : IDisposable
             Mode = SqliteOpenMode.ReadWriteCreate,
             // Pooling would keep the file open after Dispose; one store owns one connection instead.
             Pooling = false,
-            DefaultTimeout = (int)Math.Ceiling(options.BusyTimeout.TotalSeconds),
+            // Microsoft.Data.Sqlite retries SQLITE_BUSY until this many seconds; 0 would mean "forever".
+            DefaultTimeout = Math.Max(1, (int)Math.Ceiling(options.BusyTimeout.TotalSeconds)),
         };
         CheckFileHeader(full);
         var connection = new SqliteConnection(builder.ToString());

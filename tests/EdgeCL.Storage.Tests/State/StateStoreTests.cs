@@ -234,6 +234,35 @@ public sealed class StateStoreTests : IDisposable
     }
 
     [Fact]
+    public void Commit_OtherProcessHoldsWriteLock_BusyAfterTimeout()
+    {
+        using StateStore store = StateStore.Open(Db, Space, "dev", new StateStoreOptions { BusyTimeout = TimeSpan.FromMilliseconds(200) });
+        using var other = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Db};Pooling=False");
+        other.Open();
+        using var hold = other.BeginTransaction(); // BEGIN IMMEDIATE: holds the write lock
+        using (var command = other.CreateCommand())
+        {
+            command.Transaction = hold;
+            command.CommandText = "INSERT INTO tombstones (label, version) VALUES ('x', 1)";
+            command.ExecuteNonQuery();
+        }
+        var ex = Assert.Throws<StateStoreException>(() => store.Commit(Sample(), null));
+        Assert.Equal(StateStoreFailure.Busy, ex.Failure);
+        Assert.Contains("BusyTimeout", ex.Message);
+        hold.Rollback();
+        store.Commit(Sample(), null);
+    }
+
+    [Fact]
+    public void LoadMemory_MoreClassesThanOption_ThrowsNamingMaxClasses()
+    {
+        using StateStore store = StateStore.Open(Db, Space, "dev");
+        store.Commit(Sample(), null);
+        var ex = Assert.Throws<ArgumentException>(() => store.LoadMemory(new PrototypeMemoryOptions { MaxClasses = 1 }));
+        Assert.Contains("MaxClasses", ex.Message);
+    }
+
+    [Fact]
     public void Dispose_Twice_NoThrowAndCallsAfterThrow()
     {
         StateStore store = StateStore.Open(Db, Space, "dev");
