@@ -3,10 +3,11 @@ using EdgeCL.Core.Vectors;
 using EdgeCL.Storage.Errors;
 using EdgeCL.Storage.State;
 using Microsoft.Data.Sqlite;
+using Xunit.Abstractions;
 
 namespace EdgeCL.Storage.Tests.State;
 
-public sealed class CorruptionTests : IDisposable
+public sealed class CorruptionTests(ITestOutputHelper output) : IDisposable
 {
     private static readonly EmbeddingSpace Space = new("badd15c0", 256);
     private readonly TempFolder _folder = new();
@@ -27,9 +28,10 @@ public sealed class CorruptionTests : IDisposable
         return File.ReadAllBytes(Db);
     }
 
-    private static StateStoreException AssertOneLineRefusal(Action open)
+    private StateStoreException AssertOneLineRefusal(Action open)
     {
         var ex = Assert.Throws<StateStoreException>(open);
+        output.WriteLine(ex.Message);
         Assert.True(ex.Failure is StateStoreFailure.Corrupt or StateStoreFailure.NotStateDatabase, ex.Failure.ToString());
         Assert.DoesNotContain('\n', ex.Message);
         Assert.Contains("move", ex.Message); // says what to do
