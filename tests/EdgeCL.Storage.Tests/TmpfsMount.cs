@@ -22,7 +22,7 @@ internal sealed class TmpfsMount : IDisposable
         if (Run("mount", $"-t tmpfs -o size={sizeKilobytes}k,mode=0700 tmpfs {path}", out string error))
             return new TmpfsMount(path);
         Directory.Delete(path);
-        reason = $"'mount -t tmpfs' was refused ({error.Trim()}); run the tests as root to cover the full-disk case";
+        reason = $"'mount -t tmpfs' was refused ({error.ReplaceLineEndings(" ").Trim()}); run the tests as root to cover the full-disk case";
         return null;
     }
 

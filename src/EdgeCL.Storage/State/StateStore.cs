@@ -381,6 +381,7 @@ public sealed class StateStore : IDisposable
     }
 
     /// <summary>Rebuilds the fleet state: every stored fleet entry, plus (by default) this device's own entries derived from its stored classes and tombstones.</summary>
+    /// <remarks>Local classes whose labels the fleet cannot carry (over <see cref="FleetLimits.MaxLabelBytes"/> UTF-8 bytes) are left out.</remarks>
     /// <exception cref="StateStoreException">A row is damaged, or SQLite fails.</exception>
     public FleetState LoadFleetState(bool includeOwnEntries = true)
     {
@@ -396,13 +397,19 @@ public sealed class StateStore : IDisposable
             using (SqliteDataReader reader = command.ExecuteReader())
             {
                 while (reader.Read())
-                    state.Merge(ReadFleetEntry(DeviceId, reader.GetString(0), reader.GetInt64(2), reader.GetInt64(1), (byte[])reader.GetValue(3)));
+                {
+                    string label = reader.GetString(0);
+                    float[] mean = FloatBlob.TryRead((byte[])reader.GetValue(3), Space.Dimension)
+                        ?? throw Corrupt($"the mean of class '{label}' has the wrong length or NaN");
+                    // A local label the fleet cannot carry (over FleetLimits.MaxLabelBytes) is refused by Merge and stays local.
+                    state.Merge(new FleetEntry { SpaceId = Space.Id, DeviceId = DeviceId, Label = label, Version = reader.GetInt64(2), Count = reader.GetInt64(1), Mean = mean });
+                }
             }
             using (SqliteCommand command = Command("SELECT label, version FROM tombstones"))
             using (SqliteDataReader reader = command.ExecuteReader())
             {
                 while (reader.Read())
-                    state.Merge(ReadFleetEntry(DeviceId, reader.GetString(0), reader.GetInt64(1), 0, []));
+                    state.Merge(new FleetEntry { SpaceId = Space.Id, DeviceId = DeviceId, Label = reader.GetString(0), Version = reader.GetInt64(1), Count = 0, Mean = [] });
             }
             return state;
         }
