@@ -80,7 +80,8 @@ public sealed class StateStore : IDisposable
             Mode = SqliteOpenMode.ReadWriteCreate,
             // Pooling would keep the file open after Dispose; one store owns one connection instead.
             Pooling = false,
-            DefaultTimeout = (int)Math.Ceiling(options.BusyTimeout.TotalSeconds),
+            // Microsoft.Data.Sqlite retries SQLITE_BUSY until this many seconds; 0 would mean "forever".
+            DefaultTimeout = Math.Max(1, (int)Math.Ceiling(options.BusyTimeout.TotalSeconds)),
         };
         CheckFileHeader(full);
         var connection = new SqliteConnection(builder.ToString());
@@ -380,6 +381,7 @@ public sealed class StateStore : IDisposable
     }
 
     /// <summary>Rebuilds the fleet state: every stored fleet entry, plus (by default) this device's own entries derived from its stored classes and tombstones.</summary>
+    /// <remarks>Local classes whose labels the fleet cannot carry (over <see cref="FleetLimits.MaxLabelBytes"/> UTF-8 bytes) are left out.</remarks>
     /// <exception cref="StateStoreException">A row is damaged, or SQLite fails.</exception>
     public FleetState LoadFleetState(bool includeOwnEntries = true)
     {
@@ -395,13 +397,19 @@ public sealed class StateStore : IDisposable
             using (SqliteDataReader reader = command.ExecuteReader())
             {
                 while (reader.Read())
-                    state.Merge(ReadFleetEntry(DeviceId, reader.GetString(0), reader.GetInt64(2), reader.GetInt64(1), (byte[])reader.GetValue(3)));
+                {
+                    string label = reader.GetString(0);
+                    float[] mean = FloatBlob.TryRead((byte[])reader.GetValue(3), Space.Dimension)
+                        ?? throw Corrupt($"the mean of class '{label}' has the wrong length or NaN");
+                    // A local label the fleet cannot carry (over FleetLimits.MaxLabelBytes) is refused by Merge and stays local.
+                    state.Merge(new FleetEntry { SpaceId = Space.Id, DeviceId = DeviceId, Label = label, Version = reader.GetInt64(2), Count = reader.GetInt64(1), Mean = mean });
+                }
             }
             using (SqliteCommand command = Command("SELECT label, version FROM tombstones"))
             using (SqliteDataReader reader = command.ExecuteReader())
             {
                 while (reader.Read())
-                    state.Merge(ReadFleetEntry(DeviceId, reader.GetString(0), reader.GetInt64(1), 0, []));
+                    state.Merge(new FleetEntry { SpaceId = Space.Id, DeviceId = DeviceId, Label = reader.GetString(0), Version = reader.GetInt64(1), Count = 0, Mean = [] });
             }
             return state;
         }
@@ -583,7 +591,7 @@ public sealed class StateStore : IDisposable
     }
 
     private StateStoreException Corrupt(string detail) => new(StateStoreFailure.Corrupt,
-        $"State database '{Path}' is corrupt ({detail}); move it aside and restore a backup, or delete it to start a new state (the fleet resends its entries).");
+        $"State database '{Path}' is corrupt ({OneLine(detail)}); move it aside and restore a backup, or delete it to start a new state (the fleet resends its entries).");
 
     private StateStoreException Translate(SqliteException ex, string action)
     {
@@ -605,6 +613,8 @@ public sealed class StateStore : IDisposable
                 $"I/O error while {action} state database '{Path}' ({detail}); check the disk and retry.", ex),
         };
     }
+
+    private static string OneLine(string text) => text.ReplaceLineEndings(" ").Replace("*** in database main *** ", "", StringComparison.Ordinal).Trim();
 
     private static string FirstLine(string message)
     {

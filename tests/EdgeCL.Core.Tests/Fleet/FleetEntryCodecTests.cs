@@ -31,7 +31,7 @@ public sealed class FleetEntryCodecTests(ITestOutputHelper output) : IDisposable
     [InlineData(1)]
     [InlineData(96)]
     [InlineData(512)]
-    public void Decode_Float32_RoundTripsExactly(int dimension)
+    public void TryDecode_Float32Payload_RoundTripsExactly(int dimension)
     {
         FleetEntry e = Entry(dimension);
         byte[] payload = FleetEntryCodec.Encode(e, FleetVectorType.Float32, _signer);
@@ -44,7 +44,7 @@ public sealed class FleetEntryCodecTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
-    public void Decode_RandomEntries_RoundTrip()
+    public void TryDecode_RandomEntries_RoundTrip()
     {
         var gen = Gen.Select(Gen.Int[1, 64], Gen.Long[1, long.MaxValue], Gen.Long[0, FleetLimits.MaxCount], Gen.Int[1, 40], Gen.Char["abcdefghijklmnopqrstuvwxyzé中 "].Array[1, 30].Select(c => new string(c)));
         gen.Sample((digits, version, count, dimension, rawLabel) =>
@@ -68,7 +68,7 @@ public sealed class FleetEntryCodecTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
-    public void Decode_Tombstone_RoundTrips()
+    public void TryDecode_Tombstone_RoundTrips()
     {
         FleetEntry e = Entry(1) with { Count = 0, Mean = [] };
         byte[] payload = FleetEntryCodec.Encode(e, FleetVectorType.Float16, _signer);
@@ -78,7 +78,7 @@ public sealed class FleetEntryCodecTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
-    public void Decode_Float16_RelativeErrorAtMostTwoToMinus11PerNormalElement()
+    public void TryDecode_Float16Payload_RelativeErrorAtMostTwoToMinus11()
     {
         // Binary16 has an 11-bit significand: round-to-nearest gives |x̂ − x| ≤ 2^-11·|x| for |x| ≥ 2^-14 (normal range)
         // and ≤ 2^-25 absolute in the subnormal range.
@@ -113,7 +113,7 @@ public sealed class FleetEntryCodecTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
-    public void Prototype_Float16Transport_WithinStatedBoundOfFloat32()
+    public void TryGetPrototype_Float16Transport_WithinStatedBoundOfFloat32()
     {
         // Fleet prototype P = Σ w_d μ_d with w_d = n_d/Σn. With fp16 transport each μ_d element moves by at most
         // 2^-11·|μ_d| (normal) or 2^-25 (subnormal), so |P16 − P32| ≤ 2^-11·Σ w_d|μ_d| + 2^-25, plus one float
@@ -271,7 +271,7 @@ public sealed class FleetEntryCodecTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
-    public void MaxPayloadBytes_CoversLargestValidEntry()
+    public void GetEncodedLength_LargestValidEntry_WithinMaxPayloadBytes()
     {
         var e = new FleetEntry
         {
@@ -286,7 +286,7 @@ public sealed class FleetEntryCodecTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
-    public void Encode_TypicalEntries_BytesPerEntry()
+    public void Encode_TypicalEntries_Fp16At512WithinTenPercentOfRaw()
     {
         // Report: 16-digit space id, 8-character device id, label "yes", version and count ~10^4.
         foreach (int d in new[] { 96, 512 })

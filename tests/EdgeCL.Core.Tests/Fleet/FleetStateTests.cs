@@ -124,14 +124,14 @@ public class FleetStateTests
     }
 
     [Fact]
-    public void MergeState_IsCommutative()
+    public void MergeState_TwoStatesEitherOrder_SameState()
     {
         Gen.Select(Entries, Entries).Sample((a, b) =>
             Merged(StateOf(a), StateOf(b)).ContentEquals(Merged(StateOf(b), StateOf(a))), iter: 2000);
     }
 
     [Fact]
-    public void MergeState_IsAssociative()
+    public void MergeState_ThreeStatesEitherGrouping_SameState()
     {
         Gen.Select(Entries, Entries, Entries).Sample((a, b, c) =>
         {
@@ -144,7 +144,7 @@ public class FleetStateTests
     }
 
     [Fact]
-    public void MergeState_IsIdempotent()
+    public void MergeState_WithItselfOrACopy_Unchanged()
     {
         Entries.Sample(a =>
         {

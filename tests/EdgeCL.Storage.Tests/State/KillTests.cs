@@ -28,8 +28,8 @@ public class KillTests(ITestOutputHelper output)
             if (early)
             {
                 // Kill during start-up: opening, WAL recovery, schema creation or the first commits.
-                if (!child.WaitForExit(rng.Next(20, 400)))
-                    child.Kill();
+                Assert.False(child.WaitForExit(rng.Next(20, 400)), $"The writer exited by itself during start-up: {errors}");
+                child.Kill();
                 killsBeforeFirstLine++;
             }
             string? line;
