@@ -12,8 +12,10 @@ namespace EdgeCL.Core.Memory;
 /// μ ← μ + (x − μ)/n, so the mean after n examples equals their average whatever their order (up to float
 /// rounding). Means live in one contiguous row-major array (classes × dimension).</para>
 /// <para>Queries are compared with prototypes after centring (see <see cref="CentringMode"/>): cosine of
-/// (z − c) and (μ − c), or negative squared distance. Centred, normalised prototypes are cached and rebuilt lazily
-/// after a change, so <see cref="Predict"/> costs one pass over the prototypes and allocates nothing.</para>
+/// (z − c) and (μ − c), or negative squared distance (where the centre cancels). The cosine is evaluated without
+/// materialising centred prototypes: (μ − c)·q̂ = μ·q̂ − c·q̂ over the raw means, divided by a cached ‖μ − c‖.
+/// A labelled update moves the centre, so the norms are refreshed lazily in one read-only pass; the scores are one
+/// more pass. <see cref="Predict"/> allocates nothing.</para>
 /// <para>Every mutating method validates all of its input first and changes nothing when it throws.</para>
 /// <para>Not thread-safe: one writer and no concurrent readers (queries share scratch buffers). Wrap it in a
 /// lock to share it between threads.</para>
@@ -22,7 +24,7 @@ public sealed class PrototypeMemory
 {
     private readonly int _dimension;
     private float[] _means;            // capacity × dimension, rows 0.._count−1 valid
-    private float[] _prepared;         // centred (and, for cosine, normalised) prototypes
+    private float[] _inverseNorms;     // 1/‖μ − c‖ per class (0 when μ = c), valid when _normsValid
     private long[] _counts;
     private long[] _versions;
     private string[] _labels;
@@ -34,7 +36,7 @@ public sealed class PrototypeMemory
     private float[] _probabilities;
     private int _count;
     private long _totalCount;
-    private bool _preparedValid;
+    private bool _normsValid;
 
     /// <summary>Creates an empty memory for one embedding space.</summary>
     /// <exception cref="ArgumentException">The space or options are invalid.</exception>
@@ -49,7 +51,7 @@ public sealed class PrototypeMemory
         _dimension = space.Dimension;
         const int initialCapacity = 16;
         _means = new float[initialCapacity * _dimension];
-        _prepared = new float[initialCapacity * _dimension];
+        _inverseNorms = new float[initialCapacity];
         _counts = new long[initialCapacity];
         _versions = new long[initialCapacity];
         _labels = new string[initialCapacity];
@@ -141,7 +143,7 @@ public sealed class PrototypeMemory
             TensorPrimitives.Subtract(embedding, _centre, delta);
             TensorPrimitives.MultiplyAdd(delta, 1f / _totalCount, _centre, _centre);
         }
-        _preparedValid = false;
+        _normsValid = false;
         return n;
     }
 
@@ -170,7 +172,7 @@ public sealed class PrototypeMemory
         _count--;
         if (Options.Centring == CentringMode.LabelledMean)
             RecomputeLabelledCentre();
-        _preparedValid = false;
+        _normsValid = false;
         return true;
     }
 
@@ -186,7 +188,7 @@ public sealed class PrototypeMemory
         Array.Clear(_means);
         if (Options.Centring != CentringMode.Supplied)
             Array.Clear(_centre);
-        _preparedValid = false;
+        _normsValid = false;
     }
 
     /// <summary>Sets the centre when <see cref="PrototypeMemoryOptions.Centring"/> is <see cref="CentringMode.Supplied"/>.</summary>
@@ -198,7 +200,7 @@ public sealed class PrototypeMemory
             throw new InvalidOperationException($"SetCentre needs Centring = Supplied; this memory uses {Options.Centring}.");
         VectorKernels.EnsureValidEmbedding(centre, _dimension, "Centre");
         centre.CopyTo(_centre);
-        _preparedValid = false;
+        _normsValid = false;
     }
 
     /// <summary>Restores one class exactly (count, version, mean), e.g. from a state file or a merged fleet state.</summary>
@@ -221,7 +223,7 @@ public sealed class PrototypeMemory
         _totalCount += count;
         if (Options.Centring == CentringMode.LabelledMean)
             RecomputeLabelledCentre();
-        _preparedValid = false;
+        _normsValid = false;
     }
 
     /// <summary>Records a tombstone (used when restoring state).</summary>
@@ -294,33 +296,34 @@ public sealed class PrototypeMemory
     private void ComputeScores(ReadOnlySpan<float> embedding, Span<float> scores)
     {
         VectorKernels.EnsureValidEmbedding(embedding, _dimension);
-        EnsurePrepared();
+        ReadOnlySpan<float> means = _means.AsSpan(0, _count * _dimension);
+        if (Options.Metric == SimilarityMetric.SquaredEuclidean)
+        {
+            // (z − c) − (μ − c) = z − μ: centring does not change Euclidean distances.
+            VectorKernels.NegativeSquaredL2Rows(means, _dimension, embedding, scores);
+            return;
+        }
+        EnsureNorms();
         Span<float> q = _query;
         TensorPrimitives.Subtract(embedding, _centre, q);
-        ReadOnlySpan<float> prototypes = _prepared.AsSpan(0, _count * _dimension);
-        if (Options.Metric == SimilarityMetric.Cosine)
-        {
-            VectorKernels.NormalizeInPlace(q);
-            VectorKernels.DotRows(prototypes, _dimension, q, scores);
-        }
-        else
-        {
-            VectorKernels.NegativeSquaredL2Rows(prototypes, _dimension, q, scores);
-        }
+        VectorKernels.NormalizeInPlace(q);
+        // cos(z − c, μ − c) = (μ·q̂ − c·q̂) / ‖μ − c‖ with q̂ the normalised centred query.
+        float centreDot = TensorPrimitives.Dot(_centre, q);
+        VectorKernels.DotRows(means, _dimension, q, scores);
+        TensorPrimitives.Subtract(scores, centreDot, scores);
+        TensorPrimitives.Multiply(scores, _inverseNorms.AsSpan(0, _count), scores);
     }
 
-    private void EnsurePrepared()
+    private void EnsureNorms()
     {
-        if (_preparedValid)
+        if (_normsValid)
             return;
         for (int i = 0; i < _count; i++)
         {
-            Span<float> row = _prepared.AsSpan(i * _dimension, _dimension);
-            TensorPrimitives.Subtract(_means.AsSpan(i * _dimension, _dimension), _centre, row);
-            if (Options.Metric == SimilarityMetric.Cosine)
-                VectorKernels.NormalizeInPlace(row);
+            float norm = TensorPrimitives.Distance(_means.AsSpan(i * _dimension, _dimension), _centre);
+            _inverseNorms[i] = norm > 0f ? 1f / norm : 0f; // a class at the centre scores 0, as a zero vector's cosine
         }
-        _preparedValid = true;
+        _normsValid = true;
     }
 
     private void RecomputeLabelledCentre()
@@ -360,7 +363,7 @@ public sealed class PrototypeMemory
     {
         int capacity = Math.Min(_counts.Length * 2, Math.Max(Options.MaxClasses, 16));
         Array.Resize(ref _means, capacity * _dimension);
-        Array.Resize(ref _prepared, capacity * _dimension);
+        Array.Resize(ref _inverseNorms, capacity);
         Array.Resize(ref _counts, capacity);
         Array.Resize(ref _versions, capacity);
         Array.Resize(ref _labels, capacity);
