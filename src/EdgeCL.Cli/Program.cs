@@ -17,6 +17,7 @@ public static class Program
             PredictCommand.Create(),
             ForgetCommand.Create(),
             DemoCommand.Create(),
+            EvalCommand.Create(),
         };
         ParseResult parse = root.Parse(args);
         if (parse.Errors.Count > 0)
