@@ -74,7 +74,7 @@ public static class AudioShifts
                 AddAtSnr(x, Babble(x.Length, context, random), shift.Value);
                 break;
             case "reverb":
-                x = Fft.Convolve(x, ImpulseResponse(shift.Value, context.SampleRate, context.ClipSamples, context.RunSeed), x.Length);
+                x = Fft.Convolve(x, ImpulseResponse(double.IsNaN(shift.Value) ? ShiftCatalog.DefaultReverbSeconds : shift.Value, context.SampleRate, context.ClipSamples, context.RunSeed), x.Length);
                 break;
             case "telephone":
                 // 4th-order Butterworth high-pass at 300 Hz and low-pass at 3400 Hz (two biquads each).

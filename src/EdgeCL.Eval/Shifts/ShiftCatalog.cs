@@ -5,7 +5,7 @@ namespace EdgeCL.Eval.Shifts;
 /// <summary>The names of every shift, their parameters and ranges; parses <c>--shifts</c> lists.</summary>
 /// <remarks>
 /// <para>Audio (on int16-scale PCM before the speech front end): <c>white:SNR</c>, <c>pink:SNR</c>, <c>brown:SNR</c>,
-/// <c>babble:SNR</c> (dB against active-speech power), <c>reverb[:RT60]</c> (s), <c>telephone</c> (300-3400 Hz),
+/// <c>babble:SNR</c> (dB against active-speech power), <c>reverb[:RT60]</c> (s; default 3.5), <c>telephone</c> (300-3400 Hz),
 /// <c>speed:FACTOR</c>, <c>gain:DB</c>.</para>
 /// <para>Image (on the decoded image before preprocessing), ImageNet-C / MNIST-C (algorithms.md §6) at severity
 /// 1-5: gaussian_noise, shot_noise, impulse_noise, defocus_blur, glass_blur, motion_blur, zoom_blur, fog,
@@ -82,7 +82,7 @@ public static class ShiftCatalog
         return name switch
         {
             "white" or "pink" or "brown" or "babble" => new ShiftSpec(name, ShiftKind.Audio, Number(raw, value, "an SNR in dB, e.g. " + name + ":10", -30, 60)),
-            "reverb" => new ShiftSpec(name, ShiftKind.Audio, value is null ? DefaultReverbSeconds : Number(raw, value, "an RT60 in seconds, e.g. reverb:0.8", 0.05, 10)),
+            "reverb" => new ShiftSpec(name, ShiftKind.Audio, value is null ? double.NaN : Number(raw, value, "an RT60 in seconds, e.g. reverb:0.8", 0.05, 10)),
             "telephone" => value is null ? new ShiftSpec(name, ShiftKind.Audio, double.NaN) : throw new ArgumentException($"Shift '{raw}': telephone takes no parameter."),
             "speed" => new ShiftSpec(name, ShiftKind.Audio, Number(raw, value, "a factor, e.g. speed:1.1", 0.5, 2.0)),
             "gain" => new ShiftSpec(name, ShiftKind.Audio, Number(raw, value, "a gain in dB, e.g. gain:-20", -80, 40)),
