@@ -50,15 +50,17 @@ public static class EvalRunner
         {
             if (shiftList is not null)
                 throw new ArgumentException("--shifts does not apply to a manifest; put \"shift\" on its lines.");
+            if (settings.Classes.Count > 0 || settings.MaxPerClass > 0)
+                throw new ArgumentException("--classes and --max-per-class do not apply to a manifest; edit the manifest instead.");
             manifest = StreamManifest.Load(settings.Manifest, settings.Severity, settings.Seed);
             dataset = manifest.Dataset;
         }
         else
         {
-            dataset = DatasetLoader.Load(settings.Data!, settings.MaxPerClass, settings.Seed);
+            dataset = DatasetLoader.Restrict(DatasetLoader.Load(settings.Data!, settings.MaxPerClass, settings.Seed), settings.Classes);
             if (settings.Test is not null)
             {
-                test = DatasetLoader.Load(settings.Test, settings.MaxPerClass, settings.Seed);
+                test = DatasetLoader.Restrict(DatasetLoader.Load(settings.Test, settings.MaxPerClass, settings.Seed), settings.Classes);
                 if (test.Kind != dataset.Kind)
                     throw new InputFormatException($"--test '{settings.Test}' holds {test.Kind} samples but --data holds {dataset.Kind}; both must be the same kind.");
                 if ((test.Domains.Count > 0) != (dataset.Domains.Count > 0))

@@ -66,6 +66,9 @@ public sealed record EvalSettings
     /// <summary>Method parameters (<c>name.key=value</c>).</summary>
     public IReadOnlyDictionary<string, string> Parameters { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
 
+    /// <summary>Only these classes (e.g. the held-out digits 5-9); empty = all.</summary>
+    public IReadOnlyList<string> Classes { get; init; } = [];
+
     /// <summary>At most this many items per class and domain (0 = all), for quick runs.</summary>
     public int MaxPerClass { get; init; }
 

@@ -35,6 +35,7 @@ internal static class EvalCommand
         var evalEvery = new Option<int>("--eval-every") { Description = "Evaluate held-out sets every N steps (0 = task ends only; default about 200 points).", DefaultValueFactory = _ => -1 };
         var window = new Option<int>("--window") { Description = "Window (evaluations) of windowed forgetting.", DefaultValueFactory = _ => 10 };
         var parameters = new Option<string[]>("--param") { Description = "Method parameter name.key=value (repeatable), e.g. knn.k=3.", AllowMultipleArgumentsPerToken = false };
+        var classes = new Option<string?>("--classes") { Description = "Only these classes, comma-separated (e.g. the held-out digits 5,6,7,8,9)." };
         var maxPerClass = new Option<int>("--max-per-class") { Description = "Use at most N items per class and domain (0 = all), for quick runs.", DefaultValueFactory = _ => 0 };
         var output = new Option<string>("--out", "-o") { Description = "Output folder for report.json, report.md and plots.", DefaultValueFactory = _ => "eval-report" };
         var export = new Option<string?>("--export") { Description = "Also write the exact embeddings (.npy), labels and predictions here, for peer libraries." };
@@ -48,7 +49,7 @@ internal static class EvalCommand
         var command = new Command("eval", "Evaluate learners on a continual stream (shots, shifts, domains): accuracy matrix, forgetting, min-ACC, online error per domain, latency; JSON, Markdown and plots.")
         {
             data, test, manifest, backbone, protocol, methods, shifts, severity, sourceDomain, shots, tasks, rounds, holdout, draws, seed, evalEvery, window,
-            parameters, maxPerClass, output, export, noPlots, list, models, providers, threads, json,
+            parameters, classes, maxPerClass, output, export, noPlots, list, models, providers, threads, json,
         };
         command.SetAction((parse, ct) => CommandRunner.RunAsync(token =>
         {
@@ -81,6 +82,7 @@ internal static class EvalCommand
                 EvaluateEvery = parse.GetValue(evalEvery),
                 Window = parse.GetValue(window),
                 Parameters = ParseParameters(parse.GetValue(parameters) ?? []),
+                Classes = (parse.GetValue(classes) ?? string.Empty).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries),
                 MaxPerClass = parse.GetValue(maxPerClass),
                 OutputDirectory = parse.GetValue(output)!,
                 ExportDirectory = parse.GetValue(export),

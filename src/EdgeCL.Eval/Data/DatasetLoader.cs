@@ -31,6 +31,21 @@ public static class DatasetLoader
         return maxPerClass > 0 ? Subsample(full, maxPerClass, seed) : full;
     }
 
+    /// <summary>Keeps only the listed classes.</summary>
+    /// <exception cref="InputFormatException">A listed class is not in the dataset.</exception>
+    public static Dataset Restrict(Dataset dataset, IReadOnlyList<string> classes)
+    {
+        ArgumentNullException.ThrowIfNull(dataset);
+        ArgumentNullException.ThrowIfNull(classes);
+        if (classes.Count == 0)
+            return dataset;
+        foreach (string c in classes)
+            if (!dataset.Classes.Contains(c))
+                throw new InputFormatException($"--classes names '{c}', which '{dataset.Root}' does not have; classes: {string.Join(", ", dataset.Classes)}.");
+        var keep = new HashSet<string>(classes, StringComparer.Ordinal);
+        return new Dataset(dataset.Root, dataset.Kind, dataset.Items.Where(i => keep.Contains(i.Label)).ToList(), dataset.Embeddings, dataset.Dimension);
+    }
+
     /// <summary>The kind of a media file by extension, or null for other files.</summary>
     public static DatasetKind? KindOf(string file)
     {
