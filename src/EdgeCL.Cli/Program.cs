@@ -19,6 +19,7 @@ public static class Program
             DemoCommand.Create(),
             BrokerCommand.Create(),
             FleetCliCommand.Create(),
+            EvalCommand.Create(),
         };
         ParseResult parse = root.Parse(args);
         if (parse.Errors.Count > 0)

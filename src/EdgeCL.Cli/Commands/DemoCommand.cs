@@ -2,7 +2,11 @@ using System.CommandLine;
 using System.Diagnostics;
 using EdgeCL.Cli.Data;
 using EdgeCL.Cli.Output;
+using EdgeCL.Core.Evaluation;
+using EdgeCL.Core.Learning;
 using EdgeCL.Core.Memory;
+using EdgeCL.Eval.Shifts;
+using EdgeCL.Onnx.Audio;
 using EdgeCL.Onnx.Backbones;
 using EdgeCL.Onnx.Errors;
 
@@ -22,6 +26,7 @@ internal static class DemoCommand
         var data = new Option<string?>("--data") { Description = "Keyword set with support/ and test/ folders (default: $EDGECL_DATA/keywords, made by ops/setup.sh)." };
         var shots = new Option<int>("--shots") { Description = "Examples taught per keyword.", DefaultValueFactory = _ => 5 };
         var seed = new Option<int>("--seed") { Description = "Seed of the support draw.", DefaultValueFactory = _ => 1 };
+        var noise = new Option<string>("--noise") { Description = "Acoustic shift applied to the test voices for the robustness part (see edgecl eval --list).", DefaultValueFactory = _ => "white:10" };
         var backbone = CommonOptions.Backbone(required: false);
         backbone.DefaultValueFactory = _ => "speech";
         var models = CommonOptions.Models();
@@ -29,12 +34,15 @@ internal static class DemoCommand
         var threads = CommonOptions.Threads();
         var json = CommonOptions.Json();
         var command = new Command("demo", "Few-shot keyword learning on unseen voices with the real speech backbone.")
-            { data, shots, seed, backbone, models, providers, threads, json };
+            { data, shots, seed, noise, backbone, models, providers, threads, json };
         command.SetAction((parse, ct) => CommandRunner.RunAsync(token =>
         {
             int k = parse.GetValue(shots);
             if (k < 1)
                 throw new ArgumentException($"--shots must be >= 1, got {k}.");
+            IReadOnlyList<ShiftSpec> noiseShift = ShiftCatalog.ParseList(parse.GetValue(noise)!, 3);
+            if (noiseShift.Count != 1 || noiseShift[0].Kind != ShiftKind.Audio)
+                throw new ArgumentException($"--noise '{parse.GetValue(noise)}' must be one audio shift such as white:10, pink:0, babble:5 or reverb.");
             string root = parse.GetValue(data) ?? Path.Combine(DataRoot(), "keywords");
             string supportDir = Path.Combine(root, "support"), testDir = Path.Combine(root, "test");
             if (!Directory.Exists(supportDir) || !Directory.Exists(testDir))
@@ -79,9 +87,17 @@ internal static class DemoCommand
             double mean = drawAccuracies.Average();
             double std = Math.Sqrt(drawAccuracies.Select(a => (a - mean) * (a - mean)).Average());
 
+            // Robustness: the same voices under an acoustic shift, and (when an adaptation learner is registered) recovery.
+            float[] noisyEmbeddings = EmbedShifted(b, test, noiseShift[0], parse.GetValue(seed), token);
+            double noisyAccuracy = Accuracy(memory, test, noisyEmbeddings, d);
+            LearnerDescriptor? adaptive = LearnerRegistry.CreateDefault().Learners.FirstOrDefault(l => l.Adapts);
+            double? adaptedAccuracy = adaptive is null ? null
+                : Adapted(adaptive, b, support, supportEmbeddings, test, noisyEmbeddings, k, parse.GetValue(seed));
+
             var result = new DemoResult(b.Name, b.Space.Id, b.ActiveProvider.ToString(), k, parse.GetValue(seed), classes.Length, support.Count, test.Count,
                 accuracy, perClass.Select(kv => new ClassAccuracy(kv.Key, kv.Value.Correct, kv.Value.Total)).ToList(),
-                Draws, mean, std, oneShot.Average(), Summarize(embedMs), Summarize(predictMs), Summarize(updateMs));
+                Draws, mean, std, oneShot.Average(), Summarize(embedMs), Summarize(predictMs), Summarize(updateMs),
+                noiseShift[0].DomainName, noisyAccuracy, adaptive?.Name, adaptedAccuracy);
             if (quiet)
             {
                 CommandRunner.WriteJson(result, CliJsonContext.Default.DemoResult);
@@ -93,6 +109,12 @@ internal static class DemoCommand
             Say($"\naccuracy            {accuracy:P1}  (chance {1.0 / classes.Length:P1})");
             Say($"over {Draws} draws       {mean:P1} ± {std:P1} at {k} shot(s); {result.OneShotMeanAccuracy:P1} at 1 shot");
             Say($"latency per clip    embed {result.Embed.MedianMs:F2} ms (p95 {result.Embed.P95Ms:F2}); learner predict {result.LearnerPredict.MedianMs * 1000:F1} µs, update {result.LearnerUpdate.MedianMs * 1000:F1} µs (median)");
+            Say($"\nThe same voices under {NoiseDescription(noiseShift[0])}:");
+            Say($"accuracy            {noisyAccuracy:P1}  ({100 * (noisyAccuracy - accuracy):+0.0;-0.0} points)");
+            Say(adaptive is null || adaptedAccuracy is null
+                ? "with adaptation     no test-time adaptation learner is registered yet; 'edgecl eval --methods ...' compares them once they land"
+                : $"with adaptation     {adaptedAccuracy:P1}  ({adaptive.Name}, online, labels withheld; {100 * (adaptedAccuracy.Value - noisyAccuracy):+0.0;-0.0} points)");
+            Say($"\nFull comparison: edgecl eval -b {b.Name} --data {supportDir} --test {testDir} --shifts clean,{noiseShift[0].DomainName}");
             return Task.FromResult(ExitCodes.Success);
         }, ct));
         return command;
@@ -127,6 +149,66 @@ internal static class DemoCommand
             if (memory.Predict(testEmbeddings.AsSpan(i * d, d)).Label == test[i].Label)
                 correct++;
         return (double)correct / test.Count;
+    }
+
+    private static float[] EmbedShifted(IEmbeddingBackbone b, IReadOnlyList<LabelledFile> files, ShiftSpec shift, int seed, CancellationToken token)
+    {
+        if (b is not SpeechBackbone speech)
+            throw new ArgumentException($"The demo's noise part needs the speech backbone; '{b.Name}' is not one.");
+        int d = b.Space.Dimension;
+        var result = new float[files.Count * d];
+        var babble = new BabblePool(files, speech.SampleRate);
+        for (int i = 0; i < files.Count; i++)
+        {
+            token.ThrowIfCancellationRequested();
+            float[] pcm = WavReader.ReadMono(files[i].Path, speech.SampleRate);
+            var context = new AudioShiftContext(speech.SampleRate, speech.ClipSamples,
+                DeterministicRandom.Derive(seed, "demo:" + shift.DomainName, i), seed, babble, i);
+            speech.EmbedPcm(AudioShifts.Apply(shift, pcm, context), result.AsSpan(i * d, d));
+        }
+        return result;
+    }
+
+    private static double Accuracy(PrototypeMemory memory, IReadOnlyList<LabelledFile> test, float[] embeddings, int d)
+    {
+        int correct = 0;
+        for (int i = 0; i < test.Count; i++)
+            if (memory.Predict(embeddings.AsSpan(i * d, d)).Label == test[i].Label)
+                correct++;
+        return (double)correct / test.Count;
+    }
+
+    private static double Adapted(LearnerDescriptor adaptive, IEmbeddingBackbone b, IReadOnlyList<LabelledFile> support, float[] supportEmbeddings,
+        IReadOnlyList<LabelledFile> test, float[] testEmbeddings, int shots, int seed)
+    {
+        int d = b.Space.Dimension;
+        IStreamLearner learner = adaptive.Factory(b.Space, LearnerOptions.Default);
+        var index = support.Select((f, i) => (f, i)).ToDictionary(t => t.f.Path, t => t.i, StringComparer.Ordinal);
+        foreach (LabelledFile f in LearnCommand.Sample(support, shots, seed))
+            learner.Learn(f.Label!, supportEmbeddings.AsSpan(index[f.Path] * d, d));
+        // The online protocol: unlabelled clips in random order, each prediction counted before the learner adapts.
+        var order = Enumerable.Range(0, test.Count).ToList();
+        new DeterministicRandom(DeterministicRandom.Derive(seed, "demo-order")).Shuffle(order);
+        int correct = 0;
+        foreach (int i in order)
+            if (learner.Observe(testEmbeddings.AsSpan(i * d, d)).Label == test[i].Label)
+                correct++;
+        return (double)correct / test.Count;
+    }
+
+    private static string NoiseDescription(ShiftSpec shift) => shift.Name switch
+    {
+        "white" or "pink" or "brown" => $"{shift.Name} noise at {shift.Value:0.#} dB SNR",
+        "babble" => $"babble at {shift.Value:0.#} dB SNR",
+        _ => shift.DomainName,
+    };
+
+    /// <summary>Test clips as babble talkers for the demo's babble shift.</summary>
+    private sealed class BabblePool(IReadOnlyList<LabelledFile> files, int sampleRate) : IBabbleSource
+    {
+        public int Count => files.Count;
+
+        public float[] Clip(int index) => WavReader.ReadMono(files[index].Path, sampleRate);
     }
 
     private static Latency Summarize(List<double> ms)

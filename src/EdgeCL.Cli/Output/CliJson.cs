@@ -42,7 +42,7 @@ internal sealed record ClassAccuracy(string Label, int Correct, int Total);
 /// <summary><c>edgecl demo --json</c>.</summary>
 internal sealed record DemoResult(string Backbone, string SpaceId, string Provider, int Shots, int Seed, int Classes, int SupportVoicesClips, int TestClips,
     double Accuracy, IReadOnlyList<ClassAccuracy> PerClass, int Draws, double MeanAccuracyOverDraws, double StdAccuracyOverDraws, double OneShotMeanAccuracy,
-    Latency Embed, Latency LearnerPredict, Latency LearnerUpdate);
+    Latency Embed, Latency LearnerPredict, Latency LearnerUpdate, string Noise, double NoisyAccuracy, string? AdaptationMethod, double? AdaptedAccuracy);
 
 /// <summary><c>edgecl fleet simulate --json</c>: times in seconds, bytes per entry are payload bytes.</summary>
 internal sealed record SimulateResult(string Broker, int Devices, int Classes, int Dimension, string VectorType, bool Overlap, int SamplesPerClass,

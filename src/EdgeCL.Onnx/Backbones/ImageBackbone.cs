@@ -101,6 +101,9 @@ public sealed class ImageBackbone : IEmbeddingBackbone
     /// <inheritdoc/>
     public IReadOnlyList<string> FileExtensions => ImageDecoder.Extensions;
 
+    /// <summary>Channels the preprocessing takes (1 grey, 3 RGB): decode to this to avoid a conversion.</summary>
+    public int Channels => _preprocessor.Channels;
+
     /// <summary>The underlying model runner (batch slots, raw runs).</summary>
     public OnnxEmbeddingModel Model => _model;
 

@@ -1,0 +1,16 @@
+namespace EdgeCL.Core.Evaluation;
+
+/// <summary>How a stream is built from a dataset (algorithms.md §5, §7).</summary>
+public enum ProtocolKind
+{
+    /// <summary>Classes arrive in tasks, k labelled shots each; the rest of each class is unlabelled stream or held out.</summary>
+    ClassIncremental,
+
+    /// <summary>All classes are taught from k shots in the source domain, then unlabelled samples arrive domain after
+    /// domain, optionally for several rounds (continual test-time adaptation, the CoTTA protocol).</summary>
+    DomainShift,
+
+    /// <summary>New classes and shifts interleaved: task t teaches its classes, then streams every seen class under
+    /// the t-th domain (cycling through the domains).</summary>
+    Mixed,
+}
