@@ -20,7 +20,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PROJECT="$ROOT/src/EdgeCL.Cli/EdgeCL.Cli.csproj"
 SMOKE="$ROOT/ops/publish/smoke.sh"
 APP=edgecl
-APT_LINE='apt-get install -y clang lld gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static'
+APT_LINE='apt-get install -y clang lld gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static; for the arm64 smoke test also: dpkg --add-architecture arm64 && apt-get update && apt-get install -y libssl3:arm64 libstdc++6:arm64'
 
 die()  { echo "publish.sh: error: $*" >&2; exit 1; }
 say()  { echo "publish.sh: $*"; }
@@ -221,7 +221,7 @@ publish_one() {
   [ "$SMOKE_ON" = 1 ] || return 0
   local run=()
   if [ "$rid" = linux-arm64 ] && [ "$HOST_ARCH" = x86_64 ]; then
-    run=(qemu-aarch64-static -cpu cortex-a72 -L /usr/aarch64-linux-gnu)
+    if [ -e /lib/ld-linux-aarch64.so.1 ]; then run=(qemu-aarch64-static -cpu cortex-a72); else run=(qemu-aarch64-static -cpu cortex-a72 -L /usr/aarch64-linux-gnu); fi
   fi
   say "[$rid] ${run[*]:+${run[*]} }$APP --version"
   local v; v=$(cd "$dest" && timeout 120 "${run[@]}" "./$APP" --version 2>&1) \

@@ -63,7 +63,14 @@ if [ "$target" != "$host" ]; then
   [ "$target" = aarch64 ] || die "cannot run a $target binary on a $host host"
   command -v qemu-aarch64-static >/dev/null \
     || die "qemu-aarch64-static not found (apt-get install -y qemu-user-static)"
-  RUN=(qemu-aarch64-static -cpu cortex-a72 -L /usr/aarch64-linux-gnu)
+  # Prefer Debian's multiarch arm64 runtime (libc6:arm64 + libssl3:arm64, which .NET's crypto needs) when it is
+  # installed; -L over the cross sysroot then must not be given (mixing the two libcs hangs the loader).
+  if [ -e /lib/ld-linux-aarch64.so.1 ]; then
+    RUN=(qemu-aarch64-static -cpu cortex-a72)
+  else
+    RUN=(qemu-aarch64-static -cpu cortex-a72 -L /usr/aarch64-linux-gnu)
+    [ -e /usr/aarch64-linux-gnu/lib/libssl.so.3 ] || say "note: no arm64 libssl; commands that hash or sign abort. Install it: dpkg --add-architecture arm64 && apt-get update && apt-get install -y libssl3:arm64 libstdc++6:arm64"
+  fi
   if [ "$VERSION_ONLY" = 0 ] && ! grep -q '^CPU implementer' /proc/cpuinfo; then
     if [ -z "${EDGECL_SMOKE_IN_NS:-}" ] && [ "$(id -u)" = 0 ] \
        && unshare -m true 2>/dev/null; then
@@ -103,6 +110,7 @@ run() {
   [ -z "$out" ] || printf '%s\n' "$out" | head -n 40 | sed 's/^/       | /'
   if [ "$rc" = 124 ]; then die "$name: timed out after ${STEP_TIMEOUT}s"; fi
   [ "$rc" = 0 ] || die "$name: exit status $rc"
+  LAST_OUTPUT=$out
   say "PASS $name"
 }
 # has CMD... : true when `edgecl CMD... --help` succeeds (the command exists).
@@ -140,7 +148,11 @@ elif [ -z "$INPUT" ] || [ ! -f "$INPUT" ]; then
 else
   SMOKE_STATE="$(mktemp -d)/smoke.ecls"
   run learn learn --backbone "$MODEL" --state "$SMOKE_STATE" --file "$INPUT" --label smoke
+  # A second class from another sample (when there is one), so predict has to choose.
+  OTHER=$(find "$(dirname "$INPUT")" -maxdepth 1 -type f \( -name '*.pgm' -o -name '*.png' \) ! -path "$INPUT" | sort | head -n 1)
+  [ -z "$OTHER" ] || run "learn other" learn --backbone "$MODEL" --state "$SMOKE_STATE" --file "$OTHER" --label other
   run predict predict "$INPUT" --backbone "$MODEL" --state "$SMOKE_STATE"
+  printf '%s\n' "$LAST_OUTPUT" | grep -q "	smoke	" || die "predict: expected class 'smoke' for $INPUT"
   rm -rf "$(dirname "$SMOKE_STATE")"
 fi
 

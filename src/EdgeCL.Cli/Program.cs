@@ -18,6 +18,8 @@ public static class Program
             ForgetCommand.Create(),
             DemoCommand.Create(),
             EvalCommand.Create(),
+            BrokerCommand.Create(),
+            FleetCliCommand.Create(),
         };
         ParseResult parse = root.Parse(args);
         if (parse.Errors.Count > 0)

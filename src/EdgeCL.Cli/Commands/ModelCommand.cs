@@ -90,15 +90,14 @@ internal static class ModelCommand
         metadata.TryGetValue(OnnxEmbeddingModel.EmbeddingOutputMetadataKey, out string? embeddingOutput);
         int? dimension = null;
         string? chosen = embeddingOutput ?? s.OutputMetadata.Where(kv => IsEmbedding(kv.Value)).Select(kv => kv.Key).FirstOrDefault();
-        if (chosen is not null && s.OutputMetadata.TryGetValue(chosen, out NodeMetadata? om) && IsEmbedding(om))
-            dimension = om.Dimensions[1];
+        if (chosen is not null && s.OutputMetadata.TryGetValue(chosen, out NodeMetadata? om))
+            dimension = OnnxEmbeddingModel.EmbeddingDimensionOf(om);
         var (opset, operators, bn) = GraphSummary.Summarize(bytes);
         return new InspectResult(Path.GetFullPath(path), bytes.Length, SpaceIdentity.Sha256Hex(bytes), s.ModelMetadata.ProducerName, s.ModelMetadata.GraphName,
             opset, inputs, outputs, metadata, operators, bn, chosen, dimension);
     }
 
-    private static bool IsEmbedding(NodeMetadata m) =>
-        m.IsTensor && m.ElementDataType == Microsoft.ML.OnnxRuntime.Tensors.TensorElementType.Float && m.Dimensions.Length >= 2 && m.Dimensions[1] > 0 && m.Dimensions[2..].All(d => d == 1);
+    private static bool IsEmbedding(NodeMetadata m) => OnnxEmbeddingModel.EmbeddingDimensionOf(m) is not null;
 
     private static void Print(InspectResult r)
     {

@@ -44,6 +44,20 @@ internal sealed record DemoResult(string Backbone, string SpaceId, string Provid
     double Accuracy, IReadOnlyList<ClassAccuracy> PerClass, int Draws, double MeanAccuracyOverDraws, double StdAccuracyOverDraws, double OneShotMeanAccuracy,
     Latency Embed, Latency LearnerPredict, Latency LearnerUpdate, string Noise, double NoisyAccuracy, string? AdaptationMethod, double? AdaptedAccuracy);
 
+/// <summary><c>edgecl fleet simulate --json</c>: times in seconds, bytes per entry are payload bytes.</summary>
+internal sealed record SimulateResult(string Broker, int Devices, int Classes, int Dimension, string VectorType, bool Overlap, int SamplesPerClass,
+    int Entries, double ConnectSeconds, double PublishSeconds, double SecondsToIdenticalAfterLastUpdate, double SecondsToIdenticalFromFirstUpdate,
+    bool Identical, double BytesPerEntry, double BytesPerEntryOverDx2, double MaxDifferenceToCentralisedMean, long Deliveries, long Drops);
+
+/// <summary>One retained entry seen by <c>edgecl fleet status</c>.</summary>
+internal sealed record FleetClassInfo(string Space, string Label, long Version, long Count, int Dimension, bool Tombstone, int PayloadBytes);
+
+/// <summary>One device seen by <c>edgecl fleet status</c>.</summary>
+internal sealed record FleetDeviceInfo(string Device, bool? Online, long? Session, IReadOnlyList<FleetClassInfo> Classes);
+
+/// <summary><c>edgecl fleet status --json</c>.</summary>
+internal sealed record FleetStatusResult(string Broker, string Fleet, IReadOnlyList<FleetDeviceInfo> Devices, int Malformed);
+
 /// <summary>Source-generated JSON for every CLI output (AOT: no reflection).</summary>
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, WriteIndented = true,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
@@ -54,4 +68,6 @@ internal sealed record DemoResult(string Backbone, string SpaceId, string Provid
 [JsonSerializable(typeof(LearnResult))]
 [JsonSerializable(typeof(PredictResult))]
 [JsonSerializable(typeof(DemoResult))]
+[JsonSerializable(typeof(SimulateResult))]
+[JsonSerializable(typeof(FleetStatusResult))]
 internal sealed partial class CliJsonContext : JsonSerializerContext;

@@ -373,7 +373,7 @@ public sealed class PrototypeMemory
         if (string.IsNullOrWhiteSpace(label))
             throw new ArgumentException("A class label must not be empty; give the class a name such as 'yes' or 'cat'.", nameof(label));
         if (label.Length > Options.MaxLabelLength)
-            throw new ArgumentException($"Label '{label[..16]}…' has {label.Length} characters; the limit is {Options.MaxLabelLength}.", nameof(label));
+            throw new ArgumentException($"Label '{label[..Math.Min(16, label.Length)]}…' has {label.Length} characters; the limit is {Options.MaxLabelLength}.", nameof(label));
         foreach (char ch in label)
             if (char.IsControl(ch))
                 throw new ArgumentException($"Label '{label}' contains a control character; use printable text.", nameof(label));

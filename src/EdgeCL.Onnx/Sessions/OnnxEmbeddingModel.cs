@@ -58,11 +58,10 @@ public sealed class OnnxEmbeddingModel : IDisposable
             if (!s.OutputMetadata.TryGetValue(OutputName, out NodeMetadata? outMeta))
                 throw new ModelLoadException($"Model '{displayName}' has no output '{OutputName}'; its outputs are {string.Join(", ", s.OutputNames)}.");
             int[] od = outMeta.Dimensions;
-            bool embeddingShape = outMeta.ElementDataType == TensorElementType.Float && od.Length >= 2 && od[1] > 0 && od[2..].All(x => x == 1);
-            if (!embeddingShape)
-                throw new ModelLoadException($"Model '{displayName}' output '{OutputName}' is {outMeta.ElementDataType}[{string.Join(",", od)}], not an embedding; expected float [N, D] (or [N, D, 1, 1]). Pick the embedding output in the manifest.");
-            Dimension = od[1];
-            OutputShapeTail = od[2..].Select(x => (long)x).ToArray();
+            if (EmbeddingDimensionOf(outMeta) is not { } dimension)
+                throw new ModelLoadException($"Model '{displayName}' output '{OutputName}' is {outMeta.ElementDataType}[{string.Join(",", od)}], not an embedding; expected float [N, D] (or [N, D, 1, 1], [N, 1, 1, D]). Pick the embedding output in the manifest.");
+            Dimension = dimension;
+            OutputShapeTail = od[1..].Select(x => (long)x).ToArray();
         }
         catch
         {
@@ -102,6 +101,21 @@ public sealed class OnnxEmbeddingModel : IDisposable
 
     private long[] OutputShapeTail { get; }
 
+    /// <summary>
+    /// The embedding length of an output shaped [N, …] whose non-batch axes hold one non-unit axis
+    /// ([N, D], [N, D, 1, 1] channels-first, [N, 1, 1, D] channels-last); null when the output is not an embedding.
+    /// </summary>
+    public static int? EmbeddingDimensionOf(NodeMetadata output)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        if (!output.IsTensor || output.ElementDataType != TensorElementType.Float || output.Dimensions.Length < 2)
+            return null;
+        int[] tail = output.Dimensions[1..];
+        if (tail.Any(d => d <= 0) || tail.Count(d => d > 1) > 1)
+            return null;
+        return tail.Aggregate(1, (a, b) => a * b);
+    }
+
     /// <summary>The input slot of sample <paramref name="index"/> in the next batch; write the preprocessed sample here.</summary>
     public Span<float> InputSlot(int index)
     {
@@ -133,7 +147,7 @@ public sealed class OnnxEmbeddingModel : IDisposable
     private OrtIoBinding Bind(int count)
     {
         OrtValue input = _inputValues[count] = CreateValue(_input, count, SampleShape);
-        OrtValue output = _outputValues[count] = CreateValue(_output, count, [Dimension, .. OutputShapeTail]);
+        OrtValue output = _outputValues[count] = CreateValue(_output, count, OutputShapeTail);
         OrtIoBinding binding = Session.Session.CreateIoBinding();
         binding.BindInput(InputName, input);
         binding.BindOutput(OutputName, output);

@@ -1,0 +1,184 @@
+using System.Buffers;
+using System.CommandLine;
+using EdgeCL.Cli.Output;
+using EdgeCL.Core.Fleet;
+using EdgeCL.Sync.Client;
+using EdgeCL.Sync.Status;
+using EdgeCL.Sync.Topics;
+using MQTTnet;
+using MQTTnet.Protocol;
+
+namespace EdgeCL.Cli.Commands;
+
+/// <summary><c>edgecl fleet simulate|status</c>: fleet sync over MQTT.</summary>
+internal static class FleetCliCommand
+{
+    public static Command Create() => new("fleet", "Fleet sync over MQTT: simulate a fleet, or list what a broker holds.") { Simulate(), Status() };
+
+    private static Command Simulate()
+    {
+        var devices = new Option<int>("--devices") { Description = "Devices to run in this process.", DefaultValueFactory = _ => 10 };
+        var classes = new Option<int>("--classes") { Description = "Classes in the synthetic data.", DefaultValueFactory = _ => 10 };
+        var dim = new Option<int>("--dim") { Description = "Embedding dimension.", DefaultValueFactory = _ => 96 };
+        var samples = new Option<int>("--samples") { Description = "Labelled samples per class per learning device.", DefaultValueFactory = _ => 20 };
+        var broker = new Option<string>("--broker") { Description = "'embedded' (in-process broker) or mqtt://host:port.", DefaultValueFactory = _ => "embedded" };
+        var password = new Option<string?>("--password") { Description = "Password of every simulated device (user = device id) on an external broker; none = anonymous." };
+        var fp16 = new Option<bool>("--fp16") { Description = "Send means as fp16 (half the bytes)." };
+        var overlap = new Option<bool>("--overlap") { Description = "Every device learns every class (default: class c only on device c mod N)." };
+        var seed = new Option<int>("--seed") { Description = "Seed of the synthetic data.", DefaultValueFactory = _ => 1 };
+        var timeout = new Option<double>("--timeout") { Description = "Seconds to wait for convergence.", DefaultValueFactory = _ => 120 };
+        var json = CommonOptions.Json();
+        var command = new Command("simulate", "Run N in-process devices that learn synthetic classes and sync through a broker; report convergence time, bytes per entry and the error against centralised means.")
+            { devices, classes, dim, samples, broker, password, fp16, overlap, seed, timeout, json };
+        command.SetAction((parse, ct) => CommandRunner.RunAsync(async token =>
+        {
+            bool quiet = parse.GetValue(json);
+            string target = parse.GetValue(broker)!;
+            if (target != "embedded" && !target.StartsWith("mqtt", StringComparison.Ordinal))
+                throw new ArgumentException($"--broker '{target}' is neither 'embedded' nor mqtt://host:port.");
+            var simulation = new FleetSimulation
+            {
+                Devices = parse.GetValue(devices), Classes = parse.GetValue(classes), Dimension = parse.GetValue(dim), SamplesPerClass = parse.GetValue(samples),
+                Overlap = parse.GetValue(overlap), Fp16 = parse.GetValue(fp16), Broker = target, Password = parse.GetValue(password), Seed = parse.GetValue(seed),
+                Timeout = TimeSpan.FromSeconds(parse.GetValue(timeout)), Say = line => { if (!quiet) Console.WriteLine(line); },
+            };
+            SimulateResult r;
+            try
+            {
+                r = await simulation.RunAsync(token).ConfigureAwait(false);
+            }
+            catch (TimeoutException ex)
+            {
+                return CommandRunner.Fail(ex.Message, ExitCodes.Failure);
+            }
+            if (quiet)
+            {
+                CommandRunner.WriteJson(r, CliJsonContext.Default.SimulateResult);
+                return ExitCodes.Success;
+            }
+            Console.WriteLine($"identical state on all {r.Devices} devices: {(r.Identical ? "yes" : "NO")} ({r.Entries} entries, {r.Deliveries} deliveries, {r.Drops} drops)");
+            Console.WriteLine($"time to identical state after the last update: {r.SecondsToIdenticalAfterLastUpdate:F3} s (publishing took {r.PublishSeconds:F3} s; {r.SecondsToIdenticalFromFirstUpdate:F3} s from the first update)");
+            Console.WriteLine($"bytes per entry: {r.BytesPerEntry:F1} = {r.BytesPerEntryOverDx2:F3} × D×2 ({r.VectorType})");
+            Console.WriteLine($"max |merged − centralised mean|: {r.MaxDifferenceToCentralisedMean:G3}");
+            return r.Identical ? ExitCodes.Success : ExitCodes.Failure;
+        }, ct));
+        return command;
+    }
+
+    private static Command Status()
+    {
+        var broker = new Option<string>("--broker") { Description = "mqtt://host:port or mqtts://host:port.", Required = true };
+        var fleet = new Option<string>("--fleet") { Description = "Fleet name.", DefaultValueFactory = _ => "fleet1" };
+        var user = new Option<string?>("--user") { Description = "User name (an operator account can read everything)." };
+        var password = new Option<string?>("--password") { Description = "Password of --user." };
+        var ca = new Option<string?>("--ca") { Description = "Fleet CA (PEM) for mqtts://." };
+        var cert = new Option<string?>("--cert") { Description = "Client certificate (PEM) for mqtts://." };
+        var key = new Option<string?>("--key") { Description = "Client key (PEM) for --cert." };
+        var quietMs = new Option<int>("--quiet-ms") { Description = "Stop reading after this many ms without a retained message.", DefaultValueFactory = _ => 500 };
+        var json = CommonOptions.Json();
+        var command = new Command("status", "List devices (birth/will) and their classes from the broker's retained topics; entries are decoded, not verified.")
+            { broker, fleet, user, password, ca, cert, key, quietMs, json };
+        command.SetAction((parse, ct) => CommandRunner.RunAsync(async token =>
+        {
+            string fleetName = parse.GetValue(fleet)!;
+            TopicSegment.EnsureIdentifier(fleetName, "--fleet");
+            FleetBrokerOptions endpoint = FleetBrokerOptions.Parse(parse.GetValue(broker)!) with
+            {
+                UserName = parse.GetValue(user), Password = parse.GetValue(password),
+                CaCertificatePath = parse.GetValue(ca), ClientCertificatePath = parse.GetValue(cert), ClientKeyPath = parse.GetValue(key),
+            };
+            endpoint.Validate();
+            FleetStatusResult result = await ReadStatusAsync(endpoint, fleetName, TimeSpan.FromMilliseconds(Math.Max(50, parse.GetValue(quietMs))), token).ConfigureAwait(false);
+            if (parse.GetValue(json))
+            {
+                CommandRunner.WriteJson(result, CliJsonContext.Default.FleetStatusResult);
+                return ExitCodes.Success;
+            }
+            Console.WriteLine($"fleet {result.Fleet} on {result.Broker}: {result.Devices.Count} device(s){(result.Malformed > 0 ? $", {result.Malformed} undecodable message(s)" : "")}");
+            foreach (FleetDeviceInfo d in result.Devices)
+            {
+                string state = d.Online switch { true => "online", false => "offline", null => "no status" };
+                Console.WriteLine($"  {d.Device,-20} {state,-9} {d.Classes.Count(c => !c.Tombstone)} class(es){(d.Classes.Any(c => c.Tombstone) ? $", {d.Classes.Count(c => c.Tombstone)} forgotten" : "")}");
+                foreach (FleetClassInfo c in d.Classes)
+                    Console.WriteLine($"      {c.Label,-24} v{c.Version,-5} n={c.Count,-6} {(c.Tombstone ? "(forgotten)" : $"{c.Dimension}-d")} space {c.Space} ({c.PayloadBytes} B)");
+            }
+            return ExitCodes.Success;
+        }, ct));
+        return command;
+    }
+
+    private static async Task<FleetStatusResult> ReadStatusAsync(FleetBrokerOptions endpoint, string fleet, TimeSpan quiet, CancellationToken cancellationToken)
+    {
+        var statuses = new Dictionary<string, DeviceStatus>(StringComparer.Ordinal);
+        var classes = new Dictionary<string, List<FleetClassInfo>>(StringComparer.Ordinal);
+        int malformed = 0;
+        var gate = new Lock();
+        var activity = new SemaphoreSlim(0);
+        using IMqttClient client = new MqttClientFactory().CreateMqttClient();
+        client.ApplicationMessageReceivedAsync += e =>
+        {
+            byte[] payload = e.ApplicationMessage.Payload.ToArray();
+            lock (gate)
+            {
+                if (!FleetTopics.TryParse(e.ApplicationMessage.Topic, out FleetTopic topic))
+                    malformed++;
+                else if (topic.Kind == FleetTopicKind.Status && DeviceStatus.TryParse(payload, out DeviceStatus? status))
+                    statuses[topic.Device] = status;
+                else if (topic.Kind == FleetTopicKind.Prototype && FleetEntryCodec.TryDecode(payload, out FleetEntry? entry, out _) && entry.DeviceId == topic.Device)
+                    (classes.TryGetValue(topic.Device, out var list) ? list : classes[topic.Device] = []).Add(
+                        new FleetClassInfo(entry.SpaceId, entry.Label, entry.Version, entry.Count, entry.Mean.Length, entry.IsTombstone, payload.Length));
+                else if (payload.Length > 0)
+                    malformed++;
+            }
+            activity.Release();
+            return Task.CompletedTask;
+        };
+        var builder = new MqttClientOptionsBuilder().WithTcpServer(endpoint.Host, endpoint.Port)
+            .WithClientId($"edgecl-status-{Environment.ProcessId}").WithCleanStart(true).WithTimeout(TimeSpan.FromSeconds(10));
+        if (endpoint.UserName is not null)
+            builder.WithCredentials(endpoint.UserName, endpoint.Password ?? "");
+        if (endpoint.IsTls)
+        {
+            var ca = new System.Security.Cryptography.X509Certificates.X509Certificate2Collection();
+            if (endpoint.CaCertificatePath is not null)
+                ca.ImportFromPemFile(endpoint.CaCertificatePath);
+            builder.WithTlsOptions(t =>
+            {
+                t.UseTls(true);
+                if (ca.Count > 0)
+                    t.WithTrustChain(ca);
+                if (endpoint.ClientCertificatePath is not null)
+                    t.WithClientCertificates([System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(endpoint.ClientCertificatePath, endpoint.ClientKeyPath)]);
+            });
+        }
+        using (var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+        {
+            deadline.CancelAfter(TimeSpan.FromSeconds(10));
+            MqttClientConnectResult connected;
+            try
+            {
+                connected = await client.ConnectAsync(builder.Build(), deadline.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is MQTTnet.Exceptions.MqttCommunicationException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+            {
+                throw new IOException($"Cannot reach the broker at {endpoint.Host}:{endpoint.Port} ({ex.Message.Split('\n')[0]}); check --broker and that the broker runs.", ex);
+            }
+            if (connected.ResultCode != MqttClientConnectResultCode.Success)
+                throw new ArgumentException($"The broker refused the login ({connected.ResultCode}); check --user/--password or the certificate.");
+            await client.SubscribeAsync(new MqttClientSubscribeOptionsBuilder()
+                .WithTopicFilter(FleetTopics.StatusFilter(fleet), MqttQualityOfServiceLevel.AtLeastOnce)
+                .WithTopicFilter(FleetTopics.AllPrototypesFilter(fleet), MqttQualityOfServiceLevel.AtLeastOnce).Build(), deadline.Token).ConfigureAwait(false);
+        }
+        // MQTT has no end-of-retained marker: read until the broker has been quiet for a while.
+        while (await activity.WaitAsync(quiet, cancellationToken).ConfigureAwait(false))
+        {
+        }
+        lock (gate)
+        {
+            var devices = statuses.Keys.Union(classes.Keys).Order(StringComparer.Ordinal).Select(d => new FleetDeviceInfo(d,
+                statuses.TryGetValue(d, out DeviceStatus? s) ? s.Online : null, s?.Session,
+                classes.TryGetValue(d, out var list) ? [.. list.OrderBy(c => c.Label, StringComparer.Ordinal)] : [])).ToList();
+            return new FleetStatusResult($"{endpoint.Host}:{endpoint.Port}", fleet, devices, malformed);
+        }
+    }
+}

@@ -1,0 +1,343 @@
+using System.Buffers.Binary;
+using System.Diagnostics.CodeAnalysis;
+using System.Text;
+using System.Text.Unicode;
+
+namespace EdgeCL.Core.Fleet;
+
+/// <summary>
+/// The versioned, signed binary payload of one <see cref="FleetEntry"/> (design.md §3): the body of an MQTT message
+/// on <c>…/proto/{device}/{class}</c>.
+/// </summary>
+/// <remarks>
+/// <para>Layout, format version 1 (integers little-endian; "varint" is unsigned LEB128, minimal length):</para>
+/// <code>
+///   2  magic "EF"                 1  format version (1)          1  vector type (0 none, 1 fp32, 2 fp16)
+///   1  space id hex digits S      ⌈S/2⌉ space id packed as nibbles (odd S: last low nibble 0)
+///   1  device id length E         E  device id (ASCII A-Z a-z 0-9 . _ -)
+///   varint label bytes L          L  label (UTF-8)
+///   varint version (≥ 1)          varint count (≤ 2^53)          varint dimension D (0 for a tombstone)
+///   D×4 or D×2 vector             64 ECDSA P-256 signature, IEEE P1363 (r ‖ s), over every byte before it
+/// </code>
+/// <para>Overhead is ~20 bytes plus the ids and the 64-byte signature: a 512-d fp16 entry with a 16-digit space id,
+/// an 8-character device id and a short label is ~1.09 × D×2 bytes.</para>
+/// <para>fp16 transport rounds each element to nearest-even binary16: relative error ≤ 2^-11 for normal values
+/// (|x| ≥ 2^-14) and absolute error ≤ 2^-25 for subnormals. The fleet prototype is a convex combination of the device
+/// means, so its error per element is ≤ 2^-11·Σ_d w_d|μ_d| + 2^-25 (w_d = n_d / Σ n) before the final float rounding.</para>
+/// <para><see cref="TryDecode"/> never throws: every length is checked against the remaining bytes and the limits
+/// of <see cref="FleetLimits"/> before anything is allocated. Decoding does not check the signature; use
+/// <see cref="TrustStore.VerifyPayload"/> or <see cref="FleetState.Receive"/>.</para>
+/// </remarks>
+public static class FleetEntryCodec
+{
+    /// <summary>The format version this build writes and reads.</summary>
+    public const byte FormatVersion = 1;
+
+    /// <summary>Length of the signature section at the end of every payload.</summary>
+    public const int SignatureLength = 64;
+
+    /// <summary>Smallest possible payload: header, one-digit space id, one-character device id and label, three one-byte varints, signature.</summary>
+    public const int MinPayloadBytes = 4 + 1 + 1 + 1 + 1 + 1 + 1 + 1 + 1 + 1 + SignatureLength;
+
+    private const byte Magic0 = (byte)'E';
+    private const byte Magic1 = (byte)'F';
+
+    /// <summary>Encodes and signs an entry.</summary>
+    /// <param name="entry">A valid entry of <paramref name="signer"/>'s device.</param>
+    /// <param name="vectorType"><see cref="FleetVectorType.Float32"/> or <see cref="FleetVectorType.Float16"/>; ignored for a tombstone.</param>
+    /// <param name="signer">The device's signing key.</param>
+    /// <exception cref="ArgumentException">The entry is invalid, belongs to another device, or has a value beyond the fp16 range (±65504) with fp16.</exception>
+    public static byte[] Encode(FleetEntry entry, FleetVectorType vectorType, EntrySigner signer)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        ArgumentNullException.ThrowIfNull(signer);
+        if (FleetEntryRules.Check(entry, expectedDimension: 0) is { } reason)
+            throw new ArgumentException($"Fleet entry ({entry.DeviceId}, {entry.Label}) cannot be encoded: {reason}.", nameof(entry));
+        if (!FleetLimits.IsValidSpaceId(entry.SpaceId))
+            throw new ArgumentException($"Fleet entry space id '{entry.SpaceId}' must be 1-{FleetLimits.MaxSpaceIdLength} lower-case hex characters.", nameof(entry));
+        if (entry.DeviceId != signer.DeviceId)
+            throw new ArgumentException(
+                $"Fleet entry of device '{entry.DeviceId}' cannot be signed with the key of '{signer.DeviceId}'; a device signs only its own entries.", nameof(entry));
+        if (entry.IsTombstone)
+            vectorType = FleetVectorType.None;
+        else if (vectorType is not (FleetVectorType.Float32 or FleetVectorType.Float16))
+            throw new ArgumentException($"Vector type {vectorType} cannot carry a mean; use Float32 or Float16.", nameof(vectorType));
+
+        byte[] label = Encoding.UTF8.GetBytes(entry.Label);
+        int dimension = entry.Mean.Length;
+        int elementSize = vectorType switch { FleetVectorType.Float32 => 4, FleetVectorType.Float16 => 2, _ => 0 };
+        int spaceBytes = (entry.SpaceId.Length + 1) / 2;
+        int length = 2 + 1 + 1 + 1 + spaceBytes + 1 + entry.DeviceId.Length
+            + VarintLength((ulong)label.Length) + label.Length
+            + VarintLength((ulong)entry.Version) + VarintLength((ulong)entry.Count) + VarintLength((ulong)dimension)
+            + (dimension * elementSize) + SignatureLength;
+
+        byte[] payload = new byte[length];
+        Span<byte> w = payload;
+        int p = 0;
+        w[p++] = Magic0;
+        w[p++] = Magic1;
+        w[p++] = FormatVersion;
+        w[p++] = (byte)vectorType;
+        w[p++] = (byte)entry.SpaceId.Length;
+        for (int i = 0; i < entry.SpaceId.Length; i++)
+        {
+            int nibble = HexValue(entry.SpaceId[i]);
+            if ((i & 1) == 0)
+                w[p] = (byte)(nibble << 4);
+            else
+                w[p++] |= (byte)nibble;
+        }
+        if ((entry.SpaceId.Length & 1) == 1)
+            p++;
+        w[p++] = (byte)entry.DeviceId.Length;
+        p += Encoding.ASCII.GetBytes(entry.DeviceId, w[p..]);
+        p += WriteVarint(w[p..], (ulong)label.Length);
+        label.CopyTo(w[p..]);
+        p += label.Length;
+        p += WriteVarint(w[p..], (ulong)entry.Version);
+        p += WriteVarint(w[p..], (ulong)entry.Count);
+        p += WriteVarint(w[p..], (ulong)dimension);
+        if (vectorType == FleetVectorType.Float32)
+        {
+            foreach (float x in entry.Mean)
+            {
+                BinaryPrimitives.WriteSingleLittleEndian(w[p..], x);
+                p += 4;
+            }
+        }
+        else if (vectorType == FleetVectorType.Float16)
+        {
+            for (int i = 0; i < dimension; i++)
+            {
+                // Round-to-nearest-even; values beyond ±65504 (plus half an ulp) become infinity and are refused.
+                Half h = (Half)entry.Mean[i];
+                if (!Half.IsFinite(h))
+                    throw new ArgumentException(
+                        $"Mean value {entry.Mean[i]} at index {i} of ({entry.DeviceId}, {entry.Label}) is beyond the fp16 range ±65504; send it as Float32.", nameof(entry));
+                BinaryPrimitives.WriteHalfLittleEndian(w[p..], h);
+                p += 2;
+            }
+        }
+        signer.Sign(payload.AsSpan(0, p), payload.AsSpan(p, SignatureLength));
+        return payload;
+    }
+
+    /// <summary>Decodes a payload without checking its signature.</summary>
+    /// <param name="payload">The received bytes.</param>
+    /// <param name="entry">The decoded entry (a fresh instance) when the method returns true.</param>
+    /// <param name="error">Why decoding failed, or <see cref="FleetDecodeError.None"/>.</param>
+    /// <returns>Whether the payload is well formed. Never throws.</returns>
+    public static bool TryDecode(ReadOnlySpan<byte> payload, [NotNullWhen(true)] out FleetEntry? entry, out FleetDecodeError error)
+    {
+        entry = null;
+        error = Decode(payload, out entry);
+        return error == FleetDecodeError.None;
+    }
+
+    /// <summary>The bytes the signature covers: everything but the last <see cref="SignatureLength"/> bytes (empty when the payload is shorter).</summary>
+    public static ReadOnlySpan<byte> SignedBytes(ReadOnlySpan<byte> payload) =>
+        payload.Length < SignatureLength ? [] : payload[..^SignatureLength];
+
+    /// <summary>The signature section: the last <see cref="SignatureLength"/> bytes (empty when the payload is shorter).</summary>
+    public static ReadOnlySpan<byte> Signature(ReadOnlySpan<byte> payload) =>
+        payload.Length < SignatureLength ? [] : payload[^SignatureLength..];
+
+    /// <summary>The exact payload length <see cref="Encode"/> produces for <paramref name="entry"/>.</summary>
+    /// <exception cref="ArgumentException">The entry is invalid.</exception>
+    public static int GetEncodedLength(FleetEntry entry, FleetVectorType vectorType)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        string? reason = FleetEntryRules.Check(entry, expectedDimension: 0)
+            ?? (FleetLimits.IsValidSpaceId(entry.SpaceId) ? null : $"space id '{entry.SpaceId}' is not 1-{FleetLimits.MaxSpaceIdLength} lower-case hex characters");
+        if (reason is not null)
+            throw new ArgumentException($"Fleet entry ({entry.DeviceId}, {entry.Label}) is invalid: {reason}.", nameof(entry));
+        int labelBytes = Encoding.UTF8.GetByteCount(entry.Label);
+        int elementSize = entry.IsTombstone ? 0 : vectorType == FleetVectorType.Float16 ? 2 : 4;
+        return 5 + ((entry.SpaceId.Length + 1) / 2) + 1 + entry.DeviceId.Length + VarintLength((ulong)labelBytes) + labelBytes
+            + VarintLength((ulong)entry.Version) + VarintLength((ulong)entry.Count) + VarintLength((ulong)entry.Mean.Length)
+            + (entry.Mean.Length * elementSize) + SignatureLength;
+    }
+
+    private static FleetDecodeError Decode(ReadOnlySpan<byte> payload, out FleetEntry? entry)
+    {
+        entry = null;
+        if (payload.Length > FleetLimits.MaxPayloadBytes)
+            return FleetDecodeError.TooLarge;
+        if (payload.Length < 4)
+            return FleetDecodeError.Truncated;
+        if (payload[0] != Magic0 || payload[1] != Magic1)
+            return FleetDecodeError.BadMagic;
+        if (payload[2] != FormatVersion)
+            return FleetDecodeError.UnsupportedFormatVersion;
+        var type = (FleetVectorType)payload[3];
+        if (type is not (FleetVectorType.None or FleetVectorType.Float32 or FleetVectorType.Float16))
+            return FleetDecodeError.UnknownVectorType;
+        if (payload.Length < MinPayloadBytes)
+            return FleetDecodeError.Truncated;
+        // Everything after here reads from the body only, so the signature can never be mistaken for a field.
+        ReadOnlySpan<byte> body = payload[..^SignatureLength];
+        int p = 4;
+
+        // Space id: S hex digits packed two per byte.
+        if (!TryByte(body, ref p, out byte spaceDigits))
+            return FleetDecodeError.Truncated;
+        if (spaceDigits is 0 or > FleetLimits.MaxSpaceIdLength)
+            return FleetDecodeError.BadSpaceId;
+        int spaceBytes = (spaceDigits + 1) / 2;
+        if (body.Length - p < spaceBytes)
+            return FleetDecodeError.Truncated;
+        if ((spaceDigits & 1) == 1 && (body[p + spaceBytes - 1] & 0x0F) != 0)
+            return FleetDecodeError.BadSpaceId; // non-canonical padding would let two payloads mean the same id
+        string spaceId = string.Create(spaceDigits, body.Slice(p, spaceBytes).ToArray(), static (chars, packed) =>
+        {
+            for (int i = 0; i < chars.Length; i++)
+            {
+                int nibble = (i & 1) == 0 ? packed[i >> 1] >> 4 : packed[i >> 1] & 0x0F;
+                chars[i] = "0123456789abcdef"[nibble];
+            }
+        });
+        p += spaceBytes;
+
+        // Device id.
+        if (!TryByte(body, ref p, out byte deviceLength))
+            return FleetDecodeError.Truncated;
+        if (deviceLength is 0 or > FleetLimits.MaxDeviceIdLength)
+            return FleetDecodeError.BadDeviceId;
+        if (body.Length - p < deviceLength)
+            return FleetDecodeError.Truncated;
+        foreach (byte b in body.Slice(p, deviceLength))
+            if (!char.IsAsciiLetterOrDigit((char)b) && b is not ((byte)'.' or (byte)'_' or (byte)'-'))
+                return FleetDecodeError.BadDeviceId;
+        string deviceId = Encoding.ASCII.GetString(body.Slice(p, deviceLength));
+        p += deviceLength;
+
+        // Label.
+        FleetDecodeError e = TryVarint(body, ref p, out ulong labelLength);
+        if (e != FleetDecodeError.None)
+            return e;
+        if (labelLength is 0 or > FleetLimits.MaxLabelBytes)
+            return FleetDecodeError.BadLabel;
+        if ((ulong)(body.Length - p) < labelLength)
+            return FleetDecodeError.Truncated;
+        ReadOnlySpan<byte> labelBytes = body.Slice(p, (int)labelLength);
+        if (!Utf8.IsValid(labelBytes))
+            return FleetDecodeError.BadLabel;
+        string label = Encoding.UTF8.GetString(labelBytes);
+        if (!FleetLimits.IsValidLabel(label))
+            return FleetDecodeError.BadLabel;
+        p += (int)labelLength;
+
+        // Version, count, dimension.
+        e = TryVarint(body, ref p, out ulong version);
+        if (e != FleetDecodeError.None)
+            return e;
+        if (version < 1)
+            return FleetDecodeError.BadVersion;
+        e = TryVarint(body, ref p, out ulong count);
+        if (e != FleetDecodeError.None)
+            return e;
+        if (count > FleetLimits.MaxCount)
+            return FleetDecodeError.BadCount;
+        e = TryVarint(body, ref p, out ulong dimension);
+        if (e != FleetDecodeError.None)
+            return e;
+        if (dimension > FleetLimits.MaxDimension)
+            return FleetDecodeError.BadDimension;
+        bool tombstone = count == 0;
+        if (tombstone != (type == FleetVectorType.None) || tombstone != (dimension == 0))
+            return dimension == 0 && !tombstone ? FleetDecodeError.BadDimension : FleetDecodeError.TombstoneMismatch;
+
+        // Vector: its exact size is known now, so anything else is truncation or trailing bytes.
+        int elementSize = type switch { FleetVectorType.Float32 => 4, FleetVectorType.Float16 => 2, _ => 0 };
+        long vectorBytes = (long)dimension * elementSize;
+        if (body.Length - p < vectorBytes)
+            return FleetDecodeError.Truncated;
+        if (body.Length - p > vectorBytes)
+            return FleetDecodeError.TrailingBytes;
+        float[] mean = dimension == 0 ? [] : new float[dimension];
+        ReadOnlySpan<byte> vector = body[p..];
+        if (type == FleetVectorType.Float32)
+        {
+            for (int i = 0; i < mean.Length; i++)
+            {
+                float x = BinaryPrimitives.ReadSingleLittleEndian(vector.Slice(4 * i, 4));
+                if (!float.IsFinite(x))
+                    return FleetDecodeError.NonFiniteValue;
+                mean[i] = x;
+            }
+        }
+        else if (type == FleetVectorType.Float16)
+        {
+            for (int i = 0; i < mean.Length; i++)
+            {
+                Half h = BinaryPrimitives.ReadHalfLittleEndian(vector.Slice(2 * i, 2));
+                if (!Half.IsFinite(h))
+                    return FleetDecodeError.NonFiniteValue;
+                mean[i] = (float)h; // exact: every binary16 value is a binary32 value
+            }
+        }
+        entry = new FleetEntry
+        {
+            SpaceId = spaceId,
+            DeviceId = deviceId,
+            Label = label,
+            Version = (long)version,
+            Count = (long)count,
+            Mean = mean,
+        };
+        return FleetDecodeError.None;
+    }
+
+    private static bool TryByte(ReadOnlySpan<byte> data, ref int p, out byte value)
+    {
+        if (p >= data.Length)
+        {
+            value = 0;
+            return false;
+        }
+        value = data[p++];
+        return true;
+    }
+
+    private static FleetDecodeError TryVarint(ReadOnlySpan<byte> data, ref int p, out ulong value)
+    {
+        // Unsigned LEB128 of at most 63 bits (9 bytes), minimal length only, so each value has one encoding.
+        value = 0;
+        for (int shift = 0, i = 0; i < 9; i++, shift += 7)
+        {
+            if (p >= data.Length)
+                return FleetDecodeError.Truncated;
+            byte b = data[p++];
+            value |= (ulong)(b & 0x7F) << shift;
+            if ((b & 0x80) == 0)
+                return b == 0 && i > 0 ? FleetDecodeError.BadInteger : FleetDecodeError.None;
+        }
+        return FleetDecodeError.BadInteger;
+    }
+
+    private static int VarintLength(ulong value)
+    {
+        int n = 1;
+        while (value >= 0x80)
+        {
+            value >>= 7;
+            n++;
+        }
+        return n;
+    }
+
+    private static int WriteVarint(Span<byte> destination, ulong value)
+    {
+        int n = 0;
+        while (value >= 0x80)
+        {
+            destination[n++] = (byte)(value | 0x80);
+            value >>= 7;
+        }
+        destination[n++] = (byte)value;
+        return n;
+    }
+
+    private static int HexValue(char c) => c <= '9' ? c - '0' : c - 'a' + 10;
+}

@@ -1,0 +1,43 @@
+namespace EdgeCL.Storage.State;
+
+/// <summary>The SQL schema of the state database, version 1.</summary>
+internal static class Schema
+{
+    /// <summary>SQLite header field 'application_id': marks the file as an EdgeCL state database ("ECLD").</summary>
+    public const int ApplicationId = 0x45434C44;
+
+    public const int Version = 1;
+
+    // STRICT tables make SQLite refuse a value of the wrong type instead of storing it silently.
+    public const string Create = """
+        CREATE TABLE meta (
+            key   TEXT PRIMARY KEY NOT NULL,
+            value ANY NOT NULL
+        ) STRICT, WITHOUT ROWID;
+        CREATE TABLE prototypes (
+            label   TEXT PRIMARY KEY NOT NULL,
+            count   INTEGER NOT NULL CHECK (count > 0),
+            version INTEGER NOT NULL CHECK (version >= 1),
+            mean    BLOB NOT NULL
+        ) STRICT;
+        CREATE TABLE tombstones (
+            label   TEXT PRIMARY KEY NOT NULL,
+            version INTEGER NOT NULL CHECK (version >= 1)
+        ) STRICT;
+        CREATE TABLE fleet_entries (
+            device    TEXT NOT NULL,
+            label     TEXT NOT NULL,
+            version   INTEGER NOT NULL CHECK (version >= 1),
+            count     INTEGER NOT NULL CHECK (count >= 0),
+            mean      BLOB NOT NULL,
+            signature BLOB,
+            payload   BLOB,
+            PRIMARY KEY (device, label)
+        ) STRICT;
+        CREATE TABLE outbox (
+            seq     INTEGER PRIMARY KEY AUTOINCREMENT,
+            payload BLOB NOT NULL,
+            created INTEGER NOT NULL
+        ) STRICT;
+        """;
+}

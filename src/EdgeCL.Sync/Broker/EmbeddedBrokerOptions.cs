@@ -1,0 +1,46 @@
+using System.Net;
+
+namespace EdgeCL.Sync.Broker;
+
+/// <summary>Settings of an <see cref="EmbeddedBroker"/>.</summary>
+public sealed record EmbeddedBrokerOptions
+{
+    /// <summary>TCP port; 0 picks a free one (read it back from <see cref="EmbeddedBroker.Port"/>). Default 1883.</summary>
+    public int Port { get; init; } = 1883;
+
+    /// <summary>Address to listen on. Default loopback: a device's broker is not reachable from the network unless asked.</summary>
+    public IPAddress BindAddress { get; init; } = IPAddress.Loopback;
+
+    /// <summary>Accounts; a client must log in with one of them. Empty means nobody can connect.</summary>
+    public IReadOnlyList<BrokerUser> Users { get; init; } = [];
+
+    /// <summary>Folder for <c>retained.bin</c>; null keeps retained messages in memory only.</summary>
+    public string? DataDirectory { get; init; }
+
+    /// <summary>Largest accepted payload; bigger publishes are refused. Default 1 MiB (EMQX's default packet limit).</summary>
+    public int MaxPayloadBytes { get; init; } = 1 << 20;
+
+    /// <summary>Longest time a retained change waits before it is written to disk (changes in between are batched). Default 200 ms.</summary>
+    public TimeSpan PersistDelay { get; init; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>Checks every setting.</summary>
+    /// <exception cref="ArgumentException">A setting is out of range or a user name repeats.</exception>
+    public void Validate()
+    {
+        if (Port is < 0 or > 65535)
+            throw new ArgumentException($"Broker port {Port} is out of range 0..65535 (0 = pick a free port).");
+        ArgumentNullException.ThrowIfNull(BindAddress);
+        ArgumentNullException.ThrowIfNull(Users);
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (BrokerUser user in Users)
+        {
+            Topics.TopicSegment.EnsureIdentifier(user.Name, "Broker user name");
+            if (!names.Add(user.Name))
+                throw new ArgumentException($"Broker user '{user.Name}' is listed twice; each user appears once.");
+        }
+        if (MaxPayloadBytes < 1024)
+            throw new ArgumentException($"MaxPayloadBytes {MaxPayloadBytes} is below 1024.");
+        if (PersistDelay < TimeSpan.Zero)
+            throw new ArgumentException($"PersistDelay {PersistDelay} must be >= 0.");
+    }
+}

@@ -1,0 +1,59 @@
+using EdgeCL.Sync.Topics;
+
+namespace EdgeCL.Sync.Broker;
+
+/// <summary>The per-device access rules, the same ones <c>ops/mosquitto/acl</c> gives mosquitto.</summary>
+/// <remarks>
+/// <code>
+/// pattern write edgecl/v1/+/+/proto/%u/#     a device writes only its own entries
+/// pattern write edgecl/v1/+/status/%u        … and its own status (birth / will)
+/// pattern read  edgecl/v1/+/+/proto/#        it reads every entry and every status of the fleet
+/// pattern read  edgecl/v1/+/status/+
+/// pattern read  edgecl/v1/+/cmd/%u           … and only its own commands
+/// </code>
+/// Operators read and write everything under <c>edgecl/</c>.
+/// </remarks>
+public static class FleetAcl
+{
+    /// <summary>Whether <paramref name="user"/> may publish on <paramref name="topic"/>.</summary>
+    public static bool CanPublish(string? user, bool isOperator, string topic)
+    {
+        if (string.IsNullOrEmpty(user) || string.IsNullOrEmpty(topic))
+            return false;
+        if (isOperator)
+            return topic.StartsWith("edgecl/", StringComparison.Ordinal);
+        if (!FleetTopics.TryParse(topic, out FleetTopic parsed))
+            return false;
+        return parsed.Kind is FleetTopicKind.Prototype or FleetTopicKind.Status && parsed.Device == user;
+    }
+
+    /// <summary>Whether <paramref name="user"/> may subscribe to <paramref name="filter"/>.</summary>
+    public static bool CanSubscribe(string? user, bool isOperator, string filter)
+    {
+        if (string.IsNullOrEmpty(user) || string.IsNullOrEmpty(filter))
+            return false;
+        string[] levels = filter.Split('/');
+        if (isOperator)
+            return levels[0] is "edgecl" or "#";
+        if (levels.Length < 5 || levels[0] != "edgecl" || levels[1] != "v1" || !IsLevel(levels[2]))
+            return false;
+        // edgecl/v1/{fleet}/status/{device|+}
+        if (levels.Length == 5 && levels[3] == "status")
+            return IsLevel(levels[4]);
+        // edgecl/v1/{fleet}/cmd/{own id}
+        if (levels.Length == 5 && levels[3] == "cmd")
+            return levels[4] == user;
+        // edgecl/v1/{fleet}/{space|+}/proto[/…]
+        if (levels[4] != "proto" || !IsLevel(levels[3]) || levels[3] is "status" or "cmd")
+            return false;
+        for (int i = 5; i < levels.Length; i++)
+        {
+            bool last = i == levels.Length - 1;
+            if (levels[i] == "#" ? !last : levels[i].Contains('#'))
+                return false;
+        }
+        return true;
+    }
+
+    private static bool IsLevel(string level) => level == "+" || TopicSegment.IsValidIdentifier(level);
+}

@@ -1,0 +1,89 @@
+using EdgeCL.Core.Vectors;
+using EdgeCL.Sync.Topics;
+
+namespace EdgeCL.Sync.Client;
+
+/// <summary>Settings of one <see cref="FleetSyncClient"/>.</summary>
+public sealed record FleetSyncOptions
+{
+    /// <summary>The fleet (first topic level after <c>edgecl/v1</c>).</summary>
+    public required string Fleet { get; init; }
+
+    /// <summary>This device's id: MQTT client id, user name / certificate CN, and the device level of its topics.</summary>
+    public required string DeviceId { get; init; }
+
+    /// <summary>The embedding space this device learns in; entries of other spaces are dropped.</summary>
+    public required EmbeddingSpace Space { get; init; }
+
+    /// <summary>The broker.</summary>
+    public required FleetBrokerOptions Broker { get; init; }
+
+    /// <summary>Deadline of one connect attempt (TCP, TLS and CONNACK). Default 5 s.</summary>
+    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Deadline of one publish, subscribe or ping. Default 10 s.</summary>
+    public TimeSpan OperationTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>MQTT keep-alive. Default 15 s.</summary>
+    public TimeSpan KeepAlive { get; init; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>How often the connection loop pings an idle connection to notice a dead broker. Default 5 s.</summary>
+    public TimeSpan HealthCheckInterval { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>First reconnect delay; doubles per failure up to <see cref="MaxReconnectDelay"/>. Default 250 ms.</summary>
+    public TimeSpan MinReconnectDelay { get; init; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>Cap of the reconnect delay. Default 30 s.</summary>
+    public TimeSpan MaxReconnectDelay { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long the broker waits before publishing the last will (MQTT 5 will delay); 0 = at once.</summary>
+    public TimeSpan WillDelay { get; init; } = TimeSpan.Zero;
+
+    /// <summary>Largest accepted entry payload; bigger ones are dropped as <see cref="Payloads.SyncDropReason.Oversized"/>. Default 256 KiB.</summary>
+    public int MaxPayloadBytes { get; init; } = 256 * 1024;
+
+    /// <summary>Capacity of the receive queue between the MQTT handler and the merge consumer. Default 4096.</summary>
+    public int ReceiveQueueCapacity { get; init; } = 4096;
+
+    /// <summary>Publishes in flight at once while draining the outbox. Default 32.</summary>
+    public int PublishConcurrency { get; init; } = 32;
+
+    /// <summary>Also subscribe to every device's status topic (fleet views). Default true.</summary>
+    public bool TrackDeviceStatus { get; init; } = true;
+
+    /// <summary>Checks every setting.</summary>
+    /// <exception cref="ArgumentException">A setting is out of range.</exception>
+    public void Validate()
+    {
+        TopicSegment.EnsureIdentifier(Fleet, "Fleet");
+        TopicSegment.EnsureIdentifier(DeviceId, "Device id");
+        if (DeviceId is "proto" or "status" or "cmd")
+            throw new ArgumentException($"Device id '{DeviceId}' is a reserved topic word; choose another id.");
+        ArgumentNullException.ThrowIfNull(Space);
+        Space.Validate();
+        ArgumentNullException.ThrowIfNull(Broker);
+        Broker.Validate();
+        if (Broker.UserName is not null && Broker.UserName != DeviceId)
+            throw new ArgumentException($"Broker user name '{Broker.UserName}' differs from device id '{DeviceId}'; the ACL lets a device write only under its own id, so use the device id as user name.");
+        Positive(ConnectTimeout, nameof(ConnectTimeout));
+        Positive(OperationTimeout, nameof(OperationTimeout));
+        Positive(HealthCheckInterval, nameof(HealthCheckInterval));
+        Positive(MinReconnectDelay, nameof(MinReconnectDelay));
+        if (MaxReconnectDelay < MinReconnectDelay)
+            throw new ArgumentException($"MaxReconnectDelay ({MaxReconnectDelay}) is below MinReconnectDelay ({MinReconnectDelay}).");
+        if (KeepAlive < TimeSpan.FromSeconds(1) || KeepAlive > TimeSpan.FromSeconds(65535))
+            throw new ArgumentException($"KeepAlive {KeepAlive} is out of range 1 s..65535 s.");
+        if (WillDelay < TimeSpan.Zero || WillDelay.TotalSeconds > uint.MaxValue)
+            throw new ArgumentException($"WillDelay {WillDelay} must be >= 0.");
+        if (MaxPayloadBytes < 64)
+            throw new ArgumentException($"MaxPayloadBytes {MaxPayloadBytes} is too small; an entry needs at least 64 bytes.");
+        if (ReceiveQueueCapacity < 1 || PublishConcurrency < 1)
+            throw new ArgumentException($"ReceiveQueueCapacity ({ReceiveQueueCapacity}) and PublishConcurrency ({PublishConcurrency}) must be >= 1.");
+    }
+
+    private static void Positive(TimeSpan value, string name)
+    {
+        if (value <= TimeSpan.Zero)
+            throw new ArgumentException($"{name} must be positive, got {value}.");
+    }
+}

@@ -1,0 +1,18 @@
+using EdgeCL.Sync.Payloads;
+
+namespace EdgeCL.Sync.Client;
+
+/// <summary>A snapshot of one client's counters.</summary>
+/// <param name="Connects">Successful connects (the first one included).</param>
+/// <param name="Received">Entry messages taken off the receive queue.</param>
+/// <param name="Merged">Entries that changed the state (own ones included).</param>
+/// <param name="Published">Entry publishes acknowledged by the broker (rebirths included).</param>
+/// <param name="PublishedBytes">Payload bytes of <paramref name="Published"/>.</param>
+/// <param name="PublishRefused">Entry publishes the broker answered with an error code (typically an ACL refusal).</param>
+/// <param name="Drops">Dropped messages per reason (every reason present, zeros included).</param>
+public sealed record SyncStatistics(long Connects, long Received, long Merged, long Published, long PublishedBytes, long PublishRefused,
+    IReadOnlyDictionary<SyncDropReason, long> Drops)
+{
+    /// <summary>Dropped messages of one reason.</summary>
+    public long DropCount(SyncDropReason reason) => Drops.TryGetValue(reason, out long n) ? n : 0;
+}

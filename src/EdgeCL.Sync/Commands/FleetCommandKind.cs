@@ -1,0 +1,17 @@
+namespace EdgeCL.Sync.Commands;
+
+/// <summary>What a command on <c>edgecl/v1/{fleet}/cmd/{device}</c> asks the device to do.</summary>
+public enum FleetCommandKind
+{
+    /// <summary>Forget one class (wire name <c>forget_class</c>; needs <see cref="FleetCommand.Label"/>).</summary>
+    ForgetClass,
+
+    /// <summary>Drop test-time adaptation state and return to the labelled prototypes (wire name <c>reset_adaptation</c>).</summary>
+    ResetAdaptation,
+
+    /// <summary>Switch to another backbone (wire name <c>new_backbone</c>; needs <see cref="FleetCommand.Backbone"/>).</summary>
+    NewBackbone,
+
+    /// <summary>Republish every own entry now (wire name <c>rebirth</c>; Sparkplug's Node Control/Rebirth).</summary>
+    Rebirth,
+}

@@ -1,0 +1,47 @@
+using EdgeCL.Sync.Payloads;
+using Microsoft.Extensions.Logging;
+
+namespace EdgeCL.Sync;
+
+/// <summary>Source-generated log messages of EdgeCL.Sync (named holes, no interpolation).</summary>
+internal static partial class Log
+{
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Device {Device} connected to {Host}:{Port} (session {Session})")]
+    public static partial void Connected(ILogger logger, string device, string host, int port, long session);
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Warning, Message = "Device {Device} could not connect to {Host}:{Port}: {Reason}; retrying in {DelayMs} ms")]
+    public static partial void ConnectFailed(ILogger logger, string device, string host, int port, string reason, long delayMs);
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "Device {Device} lost its broker connection: {Reason}")]
+    public static partial void ConnectionLost(ILogger logger, string device, string reason);
+
+    [LoggerMessage(EventId = 4, Level = LogLevel.Warning, Message = "Dropped a message from {Sender} on {Topic}: {Reason} ({Detail}); further {Reason} drops from {Sender} are counted, not logged")]
+    public static partial void Dropped(ILogger logger, string sender, string topic, SyncDropReason reason, string detail);
+
+    [LoggerMessage(EventId = 5, Level = LogLevel.Warning, Message = "Broker refused {What} for device {Device}: {Code}; check the broker ACL lets {Device} write edgecl/v1/<fleet>/<space>/proto/{Device}/# and read the fleet")]
+    public static partial void Refused(ILogger logger, string what, string device, string code);
+
+    [LoggerMessage(EventId = 6, Level = LogLevel.Error, Message = "Processing a message on {Topic} failed")]
+    public static partial void ProcessingFailed(ILogger logger, Exception exception, string topic);
+
+    [LoggerMessage(EventId = 7, Level = LogLevel.Error, Message = "A {Event} handler threw")]
+    public static partial void HandlerFailed(ILogger logger, Exception exception, string @event);
+
+    [LoggerMessage(EventId = 8, Level = LogLevel.Warning, Message = "Invalid command for {Device}: {Error}")]
+    public static partial void BadCommand(ILogger logger, string device, string error);
+
+    [LoggerMessage(EventId = 9, Level = LogLevel.Information, Message = "Rebirth: device {Device} republished {Count} own entries")]
+    public static partial void Rebirth(ILogger logger, string device, int count);
+
+    [LoggerMessage(EventId = 20, Level = LogLevel.Information, Message = "Broker listening on {Address}:{Port}; {Retained} retained messages loaded")]
+    public static partial void BrokerStarted(ILogger logger, string address, int port, int retained);
+
+    [LoggerMessage(EventId = 21, Level = LogLevel.Warning, Message = "Broker refused {Action} by {Client} (user {User}) on {Topic}: not allowed by the per-device ACL")]
+    public static partial void AclRefused(ILogger logger, string action, string client, string user, string topic);
+
+    [LoggerMessage(EventId = 22, Level = LogLevel.Warning, Message = "Broker refused connection of client {Client} (user {User}): {Reason}")]
+    public static partial void ConnectionRefused(ILogger logger, string client, string user, string reason);
+
+    [LoggerMessage(EventId = 23, Level = LogLevel.Error, Message = "Writing retained messages to {Path} failed; they stay in memory and the next change retries")]
+    public static partial void PersistFailed(ILogger logger, Exception exception, string path);
+}

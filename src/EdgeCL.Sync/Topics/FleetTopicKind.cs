@@ -1,0 +1,14 @@
+namespace EdgeCL.Sync.Topics;
+
+/// <summary>The kinds of topic in the v1 layout (design.md §3).</summary>
+public enum FleetTopicKind
+{
+    /// <summary><c>edgecl/v1/{fleet}/{space}/proto/{device}/{class}</c>: one retained entry.</summary>
+    Prototype,
+
+    /// <summary><c>edgecl/v1/{fleet}/status/{device}</c>: retained birth or last will.</summary>
+    Status,
+
+    /// <summary><c>edgecl/v1/{fleet}/cmd/{device}</c>: a command for one device.</summary>
+    Command,
+}

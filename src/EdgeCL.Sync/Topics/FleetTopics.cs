@@ -1,0 +1,92 @@
+namespace EdgeCL.Sync.Topics;
+
+/// <summary>Builds and parses the v1 MQTT topics of design.md §3.</summary>
+/// <remarks>
+/// <code>
+/// edgecl/v1/{fleet}/{space}/proto/{device}/{class}   retained, QoS 1, one entry per message
+/// edgecl/v1/{fleet}/status/{device}                  retained birth / last will
+/// edgecl/v1/{fleet}/cmd/{device}                     commands (QoS 1, not retained)
+/// </code>
+/// Class labels are percent-encoded by <see cref="TopicSegment.EncodeLabel"/>; fleet, space and device go in verbatim and
+/// must be topic-safe identifiers (the space id is lower-case hex). A space id can never be <c>status</c> or <c>cmd</c>,
+/// so the three families cannot collide.
+/// </remarks>
+public static class FleetTopics
+{
+    /// <summary>The first two levels of every topic.</summary>
+    public const string Root = "edgecl/v1";
+
+    /// <summary>The topic of one device's entry for one class.</summary>
+    /// <exception cref="ArgumentException">An identifier is not topic-safe, or the label is empty.</exception>
+    public static string Prototype(string fleet, string spaceId, string device, string label)
+    {
+        TopicSegment.EnsureIdentifier(fleet, "Fleet");
+        TopicSegment.EnsureIdentifier(spaceId, "Space id");
+        TopicSegment.EnsureIdentifier(device, "Device id");
+        return $"{Root}/{fleet}/{spaceId}/proto/{device}/{TopicSegment.EncodeLabel(label)}";
+    }
+
+    /// <summary>The filter that receives every entry of one space in one fleet.</summary>
+    public static string PrototypeFilter(string fleet, string spaceId)
+    {
+        TopicSegment.EnsureIdentifier(fleet, "Fleet");
+        TopicSegment.EnsureIdentifier(spaceId, "Space id");
+        return $"{Root}/{fleet}/{spaceId}/proto/#";
+    }
+
+    /// <summary>The filter that receives every entry of every space in one fleet (fleet-wide views).</summary>
+    public static string AllPrototypesFilter(string fleet)
+    {
+        TopicSegment.EnsureIdentifier(fleet, "Fleet");
+        return $"{Root}/{fleet}/+/proto/#";
+    }
+
+    /// <summary>The retained status (birth / last will) topic of one device.</summary>
+    public static string Status(string fleet, string device)
+    {
+        TopicSegment.EnsureIdentifier(fleet, "Fleet");
+        TopicSegment.EnsureIdentifier(device, "Device id");
+        return $"{Root}/{fleet}/status/{device}";
+    }
+
+    /// <summary>The filter that receives every device's status in one fleet.</summary>
+    public static string StatusFilter(string fleet)
+    {
+        TopicSegment.EnsureIdentifier(fleet, "Fleet");
+        return $"{Root}/{fleet}/status/+";
+    }
+
+    /// <summary>The command topic of one device.</summary>
+    public static string Command(string fleet, string device)
+    {
+        TopicSegment.EnsureIdentifier(fleet, "Fleet");
+        TopicSegment.EnsureIdentifier(device, "Device id");
+        return $"{Root}/{fleet}/cmd/{device}";
+    }
+
+    /// <summary>Parses a v1 topic; false for anything that is not exactly one of the three forms.</summary>
+    public static bool TryParse(string? topic, out FleetTopic parsed)
+    {
+        parsed = null!;
+        if (string.IsNullOrEmpty(topic) || !topic.StartsWith(Root + "/", StringComparison.Ordinal))
+            return false;
+        string[] levels = topic[(Root.Length + 1)..].Split('/');
+        if (levels.Length < 3 || !TopicSegment.IsValidIdentifier(levels[0]))
+            return false;
+        string fleet = levels[0];
+        if (levels.Length == 3 && levels[1] is "status" or "cmd")
+        {
+            if (!TopicSegment.IsValidIdentifier(levels[2]))
+                return false;
+            parsed = new FleetTopic(levels[1] == "status" ? FleetTopicKind.Status : FleetTopicKind.Command, fleet, levels[2]);
+            return true;
+        }
+        if (levels.Length == 5 && levels[2] == "proto" && TopicSegment.IsValidIdentifier(levels[1]) && TopicSegment.IsValidIdentifier(levels[3])
+            && TopicSegment.TryDecodeLabel(levels[4], out string label))
+        {
+            parsed = new FleetTopic(FleetTopicKind.Prototype, fleet, levels[3], levels[1], label);
+            return true;
+        }
+        return false;
+    }
+}

@@ -1,0 +1,136 @@
+using EdgeCL.Core.Memory;
+using EdgeCL.Core.Vectors;
+using EdgeCL.Storage.Errors;
+using EdgeCL.Storage.State;
+using Microsoft.Data.Sqlite;
+using Xunit.Abstractions;
+
+namespace EdgeCL.Storage.Tests.State;
+
+public sealed class CorruptionTests(ITestOutputHelper output) : IDisposable
+{
+    private static readonly EmbeddingSpace Space = new("badd15c0", 256);
+    private readonly TempFolder _folder = new();
+    private string Db => _folder.File("state.db");
+
+    public void Dispose() => _folder.Dispose();
+
+    /// <summary>A database of ~100 pages, checkpointed (no WAL left) so the main file holds everything.</summary>
+    private byte[] Populated()
+    {
+        var memory = new PrototypeMemory(Space, new PrototypeMemoryOptions { Centring = CentringMode.None });
+        var rng = new Random(3);
+        for (int c = 0; c < 300; c++)
+            memory.Add($"class-{c}", Enumerable.Range(0, 256).Select(_ => (float)rng.NextDouble()).ToArray());
+        using (StateStore store = StateStore.Open(Db, Space, "dev"))
+            store.Commit(memory, null, [[1, 2, 3]]);
+        Assert.False(File.Exists(Db + "-wal") && new FileInfo(Db + "-wal").Length > 0);
+        return File.ReadAllBytes(Db);
+    }
+
+    private StateStoreException AssertOneLineRefusal(Action open)
+    {
+        var ex = Assert.Throws<StateStoreException>(open);
+        output.WriteLine(ex.Message);
+        Assert.True(ex.Failure is StateStoreFailure.Corrupt or StateStoreFailure.NotStateDatabase, ex.Failure.ToString());
+        Assert.DoesNotContain('\n', ex.Message);
+        Assert.Contains("move", ex.Message); // says what to do
+        return ex;
+    }
+
+    [Fact]
+    public void Open_EveryTruncation_RefusedWithWhatToDo()
+    {
+        byte[] full = Populated();
+        int page = 4096;
+        var lengths = new SortedSet<int> { 1, 50, 99, 100, 101, page - 1, page, page + 1, full.Length / 2, full.Length - page, full.Length - 1 };
+        for (int n = 2 * page; n < full.Length; n += 7 * page + 13)
+            lengths.Add(n);
+        foreach (int length in lengths)
+        {
+            File.WriteAllBytes(Db, full.AsSpan(0, length).ToArray());
+            AssertOneLineRefusal(() => StateStore.Open(Db, Space, "dev").Dispose());
+        }
+    }
+
+    [Fact]
+    public void Open_OverwrittenPages_RefusedAsCorrupt()
+    {
+        byte[] full = Populated();
+        var rng = new Random(5);
+        // Garbage over an interior b-tree page and over the schema page.
+        foreach (int pageIndex in new[] { 0, 1, full.Length / 4096 / 2 })
+        {
+            byte[] damaged = (byte[])full.Clone();
+            int start = pageIndex == 0 ? 100 : pageIndex * 4096;
+            rng.NextBytes(damaged.AsSpan(start, 4096 - (start % 4096)));
+            File.WriteAllBytes(Db, damaged);
+            AssertOneLineRefusal(() =>
+            {
+                using StateStore store = StateStore.Open(Db, Space, "dev");
+                store.LoadMemory(new PrototypeMemoryOptions { MaxClasses = 1000 });
+                store.LoadFleetState();
+            });
+        }
+    }
+
+    [Fact]
+    public void Open_RandomBytes_NotStateDatabase()
+    {
+        byte[] junk = new byte[8192];
+        new Random(1).NextBytes(junk);
+        File.WriteAllBytes(Db, junk);
+        StateStoreException ex = AssertOneLineRefusal(() => StateStore.Open(Db, Space, "dev"));
+        Assert.Equal(StateStoreFailure.NotStateDatabase, ex.Failure);
+    }
+
+    [Fact]
+    public void Open_ForeignSqliteDatabase_RefusedAndLeftUntouched()
+    {
+        using (var connection = new SqliteConnection($"Data Source={Db};Pooling=False"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "CREATE TABLE photos (id INTEGER PRIMARY KEY); INSERT INTO photos VALUES (1);";
+            command.ExecuteNonQuery();
+        }
+        byte[] before = File.ReadAllBytes(Db);
+        var ex = Assert.Throws<StateStoreException>(() => StateStore.Open(Db, Space, "dev"));
+        Assert.Equal(StateStoreFailure.NotStateDatabase, ex.Failure);
+        Assert.Equal(before, File.ReadAllBytes(Db));
+        Assert.False(File.Exists(Db + "-wal"));
+    }
+
+    [Fact]
+    public void Open_NewerSchema_AsksToUpgrade()
+    {
+        StateStore.Open(Db, Space, "dev").Dispose();
+        using (var connection = new SqliteConnection($"Data Source={Db};Pooling=False"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "UPDATE meta SET value = 99 WHERE key = 'schema_version'";
+            command.ExecuteNonQuery();
+        }
+        var ex = Assert.Throws<StateStoreException>(() => StateStore.Open(Db, Space, "dev"));
+        Assert.Equal(StateStoreFailure.UnsupportedSchema, ex.Failure);
+        Assert.Contains("upgrade", ex.Message);
+    }
+
+    [Fact]
+    public void LoadMemory_DamagedMeanRow_CorruptNamingTheClass()
+    {
+        Populated();
+        using (var connection = new SqliteConnection($"Data Source={Db};Pooling=False"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "UPDATE prototypes SET mean = x'0000' WHERE label = 'class-7'";
+            command.ExecuteNonQuery();
+        }
+        using StateStore store = StateStore.Open(Db, Space, "dev");
+        var ex = Assert.Throws<StateStoreException>(() => store.LoadMemory());
+        Assert.Equal(StateStoreFailure.Corrupt, ex.Failure);
+        Assert.Contains("class-7", ex.Message);
+    }
+}

@@ -1,0 +1,80 @@
+using EdgeCL.Core.Fleet;
+using EdgeCL.Core.Vectors;
+using EdgeCL.Sync.Client;
+using EdgeCL.Sync.Outbox;
+using EdgeCL.Sync.Payloads;
+using EdgeCL.Sync.Tests.Brokers;
+
+namespace EdgeCL.Sync.Tests.Integration;
+
+/// <summary>One simulated device: a sync client, its state and outbox, and the versions it has written.</summary>
+public sealed class TestDevice : IAsyncDisposable
+{
+    private readonly IBrokerHarness _broker;
+    private readonly Dictionary<string, long> _versions = new(StringComparer.Ordinal);
+
+    public TestDevice(IBrokerHarness broker, string id, EmbeddingSpace space, string fleet = "fleet1", IFleetEntryCodec? codec = null)
+    {
+        _broker = broker;
+        Id = id;
+        Space = space;
+        Fleet = fleet;
+        Codec = codec ?? TestKeys.Codec(id);
+        State = new LockedState(space);
+        Client = NewClient();
+    }
+
+    public string Id { get; }
+    public string Fleet { get; }
+    public EmbeddingSpace Space { get; }
+    public IFleetEntryCodec Codec { get; }
+    public LockedState State { get; }
+    public MemoryFleetOutbox Outbox { get; } = new();
+    public FleetSyncClient Client { get; private set; }
+
+    /// <summary>The latest entry per class as the fleet sees it (after the codec round trip).</summary>
+    public Dictionary<string, FleetEntry> Latest { get; } = new(StringComparer.Ordinal);
+
+    public async Task StartAsync()
+    {
+        await Client.StartAsync();
+        await Client.WaitUntilConnectedAsync().WaitAsync(TimeSpan.FromSeconds(10));
+    }
+
+    public Task LearnAsync(string label, long count, float[] mean) => WriteAsync(label, count, mean);
+
+    public Task ForgetAsync(string label) => WriteAsync(label, 0, []);
+
+    /// <summary>Stops the client (clean goodbye) and replaces it with a new, unstarted one over the same state and outbox.</summary>
+    public async Task GoOfflineAsync()
+    {
+        await Client.DisposeAsync();
+        Client = NewClient();
+    }
+
+    public async ValueTask DisposeAsync() => await Client.DisposeAsync();
+
+    private async Task WriteAsync(string label, long count, float[] mean)
+    {
+        long version = _versions.GetValueOrDefault(label) + 1;
+        _versions[label] = version;
+        var entry = new FleetEntry { SpaceId = Space.Id, DeviceId = Id, Label = label, Version = version, Count = count, Mean = mean };
+        await Client.PublishAsync(entry);
+        Assert.True(Codec.TryDecode(Codec.Encode(entry), out FleetEntry? wire, out _));
+        Latest[label] = wire;
+    }
+
+    private FleetSyncClient NewClient() => new(
+        new FleetSyncOptions
+        {
+            Fleet = Fleet,
+            DeviceId = Id,
+            Space = Space,
+            Broker = _broker.ForDevice(Id),
+            MinReconnectDelay = TimeSpan.FromMilliseconds(50),
+            MaxReconnectDelay = TimeSpan.FromMilliseconds(500),
+            HealthCheckInterval = TimeSpan.FromMilliseconds(500),
+            ConnectTimeout = TimeSpan.FromSeconds(3),
+        },
+        Codec, State, Outbox);
+}
