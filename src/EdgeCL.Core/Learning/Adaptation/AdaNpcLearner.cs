@@ -31,7 +31,7 @@ public sealed class AdaNpcLearner : IStreamLearner
     public const string TestCentredName = "adanpc-test-centred";
 
     /// <summary>Guard defaults.</summary>
-    public static GuardOptions DefaultGuard { get; } = new() { MaxDisagreement = 0.35, CollapseFactor = 3 };
+    public static GuardOptions DefaultGuard { get; } = new() { Window = 30, MaxDisagreement = 0.25, CollapseFactor = 3, Action = GuardAction.Fallback };
 
     /// <summary>Largest memory, in floats (rows × dimension), accepted: 256 MB.</summary>
     public const long MaxFloats = 64L * 1024 * 1024;
@@ -176,8 +176,10 @@ public sealed class AdaNpcLearner : IStreamLearner
     public Prediction Predict(ReadOnlySpan<float> embedding)
     {
         VectorKernels.EnsureValidEmbedding(embedding, _dimension);
-        if (_fallback || ClassCount == 0)
+        if (ClassCount == 0)
             return _centring.Static.Predict(embedding);
+        if (_fallback)
+            return HeadPredict(embedding);
         _centring.PrepareQuery(embedding, _query);
         return Vote();
     }
@@ -186,8 +188,13 @@ public sealed class AdaNpcLearner : IStreamLearner
     public Prediction Observe(ReadOnlySpan<float> embedding)
     {
         Prediction prediction = Predict(embedding);
-        if (_fallback || ClassCount == 0)
+        if (ClassCount == 0)
             return prediction;
+        if (_fallback)
+        {
+            _centring.Observe(embedding);
+            return prediction;
+        }
         _step++;
         // The prototype head in the same (possibly test-centred) space: the agreement check and the guard's reference.
         _centring.Scores(_query, _scores);
@@ -199,7 +206,9 @@ public sealed class AdaNpcLearner : IStreamLearner
         _centring.Observe(embedding);
         if (_health.Record(prediction.ClassIndex, ClassCount, prediction.Entropy, head.ClassIndex != prediction.ClassIndex))
         {
-            DropAdaptation();
+            // The test rows go; the test centre (its own signal) stays.
+            _testCount = 0;
+            Array.Clear(_perClass);
             _fallback = _health.Options.Action == GuardAction.Fallback;
         }
         return prediction;
@@ -383,5 +392,13 @@ public sealed class AdaNpcLearner : IStreamLearner
         for (int i = 0; i < _seedCount; i++)
             _centring.PrepareLabelledRow(_seedRows.AsSpan(i * _dimension, _dimension), _seedPrepared.AsSpan(i * _dimension, _dimension));
         _seedVersion = _centring.Version;
+    }
+
+    /// <summary>The prototype head in the same (possibly test-centred) space: the fallback after a guard trip.</summary>
+    private Prediction HeadPredict(ReadOnlySpan<float> embedding)
+    {
+        _centring.PrepareQuery(embedding, _query);
+        _centring.Scores(_query, _scores);
+        return _centring.Decide(_scores, _probabilities, _centring.Temperature);
     }
 }

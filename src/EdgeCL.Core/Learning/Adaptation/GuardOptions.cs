@@ -8,7 +8,7 @@ public enum GuardAction
     /// <summary>Drop the adaptation state (the labelled seed stays) and keep adapting.</summary>
     Reset,
 
-    /// <summary>Drop the adaptation state and answer with the static head until <see cref="IStreamLearner.Reset"/>.</summary>
+    /// <summary>Drop the adaptation state and answer with the prototype head (in the same, possibly test-centred, space) until <see cref="IStreamLearner.Reset"/>.</summary>
     Fallback,
 }
 
@@ -71,6 +71,6 @@ public sealed record GuardOptions
         parameters[method + ".guard-collapse"] = string.Create(c, $"reset when one class takes more than this × 1/C of predictions (default {defaults.CollapseFactor})");
         parameters[method + ".guard-disagreement"] = string.Create(c, $"reset when more than this share disagrees with the reference head (default {defaults.MaxDisagreement})");
         parameters[method + ".guard-entropy"] = string.Create(c, $"reset when mean entropy exceeds this fraction of ln C (default {defaults.MaxEntropy})");
-        parameters[method + ".guard-action"] = $"reset | fallback (answer with the static head until reset) (default {defaults.Action.ToString().ToLowerInvariant()})";
+        parameters[method + ".guard-action"] = $"reset | fallback (answer with the prototype head until reset) (default {defaults.Action.ToString().ToLowerInvariant()})";
     }
 }

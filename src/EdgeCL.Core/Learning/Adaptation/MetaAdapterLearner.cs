@@ -20,8 +20,8 @@ namespace EdgeCL.Core.Learning.Adaptation;
 /// algorithms.md §2.6); it cannot change what the backbone's early layers compute. No source warm-up is done.</para>
 /// <para>Steps are one sample at a time (SGD with momentum), only when the sample passes the gate and the prototype
 /// head on the frozen embedding agrees; forward and backward are hand-written (<see cref="MetaAdapter"/>) and
-/// allocate nothing. Guard: collapse, entropy and disagreement with the frozen head reset the adapter to the
-/// identity. Not thread-safe.</para>
+/// allocate nothing. Guard: collapse, entropy and disagreement with the frozen head drop the adapter and, by
+/// default, answer with the prototype head on the frozen embedding until reset. Not thread-safe.</para>
 /// </remarks>
 public sealed class MetaAdapterLearner : IStreamLearner
 {
@@ -32,7 +32,7 @@ public sealed class MetaAdapterLearner : IStreamLearner
     public const string TestCentredName = "meta-adapter-test-centred";
 
     /// <summary>Guard defaults.</summary>
-    public static GuardOptions DefaultGuard { get; } = new() { MaxDisagreement = 0.35, CollapseFactor = 3 };
+    public static GuardOptions DefaultGuard { get; } = new() { Window = 30, MaxDisagreement = 0.25, CollapseFactor = 3, Action = GuardAction.Fallback };
 
     private readonly FeatureCentring _centring;
     private readonly HealthMonitor _health;
@@ -118,8 +118,10 @@ public sealed class MetaAdapterLearner : IStreamLearner
     public Prediction Predict(ReadOnlySpan<float> embedding)
     {
         VectorKernels.EnsureValidEmbedding(embedding, _dimension);
-        if (_fallback || ClassCount == 0)
+        if (ClassCount == 0)
             return _centring.Static.Predict(embedding);
+        if (_fallback)
+            return HeadPredict(embedding);
         _adapter.Forward(embedding, _adapted);
         _centring.PrepareQuery(_adapted, _query);
         _centring.Scores(_query, _scores);
@@ -130,8 +132,13 @@ public sealed class MetaAdapterLearner : IStreamLearner
     public Prediction Observe(ReadOnlySpan<float> embedding)
     {
         Prediction prediction = Predict(embedding);
-        if (_fallback || ClassCount == 0)
+        if (ClassCount == 0)
             return prediction;
+        if (_fallback)
+        {
+            _centring.Observe(embedding);
+            return prediction;
+        }
         // Reference: the same head on the frozen embedding.
         _centring.PrepareQuery(embedding, _query);
         _centring.Scores(_query, _scores);
@@ -148,8 +155,7 @@ public sealed class MetaAdapterLearner : IStreamLearner
         _centring.Observe(embedding);
         if (_health.Record(prediction.ClassIndex, ClassCount, prediction.Entropy, frozen.ClassIndex != prediction.ClassIndex))
         {
-            _adapter.Reset();
-            _centring.Reset();
+            _adapter.Reset(); // the test centre (its own signal) stays
             _fallback = _health.Options.Action == GuardAction.Fallback;
         }
         return prediction;
@@ -170,4 +176,12 @@ public sealed class MetaAdapterLearner : IStreamLearner
     /// <summary>A one-line memory report: parameters and optimiser state in bytes.</summary>
     public string MemoryReport() => string.Create(CultureInfo.InvariantCulture,
         $"{_adapter.ParameterCount} parameters ({_adapter.ParameterBytes} B) + optimiser {_adapter.OptimizerBytes} B");
+
+    /// <summary>The prototype head in the same (possibly test-centred) space: the fallback after a guard trip.</summary>
+    private Prediction HeadPredict(ReadOnlySpan<float> embedding)
+    {
+        _centring.PrepareQuery(embedding, _query);
+        _centring.Scores(_query, _scores);
+        return _centring.Decide(_scores, _probabilities, _centring.Temperature);
+    }
 }

@@ -29,7 +29,7 @@ public sealed class T3aLearner : IStreamLearner
     public const string TestCentredName = "t3a-test-centred";
 
     /// <summary>Guard defaults.</summary>
-    public static GuardOptions DefaultGuard { get; } = new() { MaxDisagreement = 0.35, CollapseFactor = 3 };
+    public static GuardOptions DefaultGuard { get; } = new() { Window = 30, MaxDisagreement = 0.25, CollapseFactor = 3, Action = GuardAction.Fallback };
 
     private readonly FeatureCentring _centring;
     private readonly HealthMonitor _health;
@@ -131,8 +131,10 @@ public sealed class T3aLearner : IStreamLearner
     public Prediction Predict(ReadOnlySpan<float> embedding)
     {
         VectorKernels.EnsureValidEmbedding(embedding, _dimension);
-        if (_fallback || ClassCount == 0)
+        if (ClassCount == 0)
             return _centring.Static.Predict(embedding);
+        if (_fallback)
+            return HeadPredict(embedding);
         _centring.PrepareQuery(embedding, _query);
         ReadOnlySpan<float> prototypes = _centring.Prototypes;
         Span<float> template = _template;
@@ -148,8 +150,13 @@ public sealed class T3aLearner : IStreamLearner
     public Prediction Observe(ReadOnlySpan<float> embedding)
     {
         Prediction prediction = Predict(embedding);
-        if (_fallback || ClassCount == 0)
+        if (ClassCount == 0)
             return prediction;
+        if (_fallback)
+        {
+            _centring.Observe(embedding);
+            return prediction;
+        }
         _centring.Scores(_query, _scores);
         Prediction head = _centring.Decide(_scores, _probabilities, _centring.Temperature);
         bool warm = _centring.TestCentre is null || _centring.TestCentre.IsWarm;
@@ -159,7 +166,10 @@ public sealed class T3aLearner : IStreamLearner
         _centring.Observe(embedding);
         if (_health.Record(prediction.ClassIndex, ClassCount, prediction.Entropy, head.ClassIndex != prediction.ClassIndex))
         {
-            DropAdaptation();
+            // The supports go; the test centre (its own signal) stays.
+            _count = 0;
+            Array.Clear(_perClass);
+            Array.Clear(_sums);
             _fallback = _health.Options.Action == GuardAction.Fallback;
         }
         return prediction;
@@ -264,5 +274,13 @@ public sealed class T3aLearner : IStreamLearner
             _rowEntropy[i] = _rowEntropy[last];
         }
         _count--;
+    }
+
+    /// <summary>The prototype head in the same (possibly test-centred) space: the fallback after a guard trip.</summary>
+    private Prediction HeadPredict(ReadOnlySpan<float> embedding)
+    {
+        _centring.PrepareQuery(embedding, _query);
+        _centring.Scores(_query, _scores);
+        return _centring.Decide(_scores, _probabilities, _centring.Temperature);
     }
 }
