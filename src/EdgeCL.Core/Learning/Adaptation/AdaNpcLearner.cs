@@ -44,6 +44,7 @@ public sealed class AdaNpcLearner : IStreamLearner
     private readonly int _budget;
     private readonly float _confidence;
     private readonly float _entropyGate;
+    private readonly float _headWeight;
     private readonly float[] _query;
     private readonly int[] _top;
     private readonly float[] _topValues;
@@ -64,6 +65,8 @@ public sealed class AdaNpcLearner : IStreamLearner
     private float[] _similarities = [];
     private float[] _scores = new float[16];
     private float[] _probabilities = new float[16];
+    private float[] _headScores = new float[16];
+    private float[] _headProbabilities = new float[16];
     private long _step;
     private bool _fallback;
 
@@ -88,6 +91,7 @@ public sealed class AdaNpcLearner : IStreamLearner
                 $"Parameter {name}.budget={_budget} rows × {_dimension} floats exceeds {MaxFloats * 4 / (1024 * 1024)} MB; use a smaller budget."));
         _confidence = (float)options.GetDouble(name + ".confidence", 0.8, 0, 1);
         _entropyGate = (float)options.GetDouble(name + ".entropy-gate", 0.5, 0, 1);
+        _headWeight = (float)options.GetDouble(name + ".head-weight", 0.5, 0, 1);
         _health = new HealthMonitor(GuardOptions.From(options, name, DefaultGuard));
         _centring = new FeatureCentring(space, options, testCentre?.CreateCentre(_dimension), testCentre?.Align ?? false);
         _query = new float[_dimension];
@@ -106,6 +110,7 @@ public sealed class AdaNpcLearner : IStreamLearner
             [name + ".budget"] = "rows kept in total, labelled seed included (default 1024)",
             [name + ".confidence"] = "smallest vote share for a test sample to join (default 0.8)",
             [name + ".entropy-gate"] = "largest prototype-head entropy, as a fraction of ln C, to join (default 0.5)",
+            [name + ".head-weight"] = "weight of the prototype head's softmax mixed into the kNN vote; 0 = pure kNN (default 0.5)",
         };
         GuardOptions.Describe(name, DefaultGuard, p);
         if (testCentred)
@@ -165,6 +170,8 @@ public sealed class AdaNpcLearner : IStreamLearner
         {
             _scores = new float[ClassCount * 2];
             _probabilities = new float[ClassCount * 2];
+            _headScores = new float[ClassCount * 2];
+            _headProbabilities = new float[ClassCount * 2];
         }
         // More labelled rows leave less room for test rows.
         while (_testCount > 0 && _seedCount + _testCount > _budget)
@@ -277,6 +284,16 @@ public sealed class AdaNpcLearner : IStreamLearner
             int row = _top[i];
             int c = row < _seedCount ? _seedClass[row] : _testClass[row - _seedCount];
             scores[c] += weights[i];
+        }
+        if (_headWeight > 0f)
+        {
+            // Mixture with the prototype head in the same space: a few shots make a noisy kNN (feasibility.md §4: 1-NN is
+            // 2 points below NCM at 5 shots), and the head anchors the vote against noise-cluster attraction.
+            _centring.Scores(_query, _headScores);
+            Span<float> head = _headProbabilities.AsSpan(0, classes);
+            VectorKernels.Softmax(_headScores.AsSpan(0, classes), _centring.Temperature, head);
+            for (int c = 0; c < classes; c++)
+                scores[c] = (1f - _headWeight) * scores[c] + _headWeight * head[c];
         }
         int best = 0, second = -1;
         for (int i = 1; i < classes; i++)
