@@ -120,6 +120,9 @@ public static class EvalRunner
 
         try
         {
+            // Build each learner once: a bad parameter value (knn.k=abc) fails now, not after the embedding.
+            foreach (MethodSpec m in methods)
+                learners.Create(m.Learner, embedder.Space, learnerOptions);
             List<string> domains;
             List<ShiftSpec> shifts;
             var streams = new List<EvaluationStream>();

@@ -100,6 +100,7 @@ public class EvalRunnerTests
         { "shots", "Class 'class0' has 12 labelled sample(s) in the source domain 'clean' but --shots is 20" },
         { "param", "Unknown parameter 'knn.kk'" },
         { "npy-shift", "cannot be shifted" },
+        { "param-value", "Parameter knn.k='many' is not an integer." },
     };
 
     [Theory]
@@ -117,6 +118,7 @@ public class EvalRunnerTests
             "severity" => s with { Shifts = "fog:7" },
             "shots" => s with { Shots = 20 },
             "param" => s with { Parameters = new Dictionary<string, string> { ["knn.kk"] = "2" } },
+            "param-value" => s with { Parameters = new Dictionary<string, string> { ["knn.k"] = "many" } },
             _ => s with { Shifts = "clean,white:10" },
         };
         var ex = Assert.Throws<ArgumentException>(() => Plan(s));
