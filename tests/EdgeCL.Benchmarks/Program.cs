@@ -1,7 +1,7 @@
 using EdgeCL.Benchmarks;
 
 // EdgeCL benchmarks: every hot path against a baseline measured in the same run.
-// Usage: dotnet run -c Release --project tests/EdgeCL.Benchmarks -- [all|kernels|prototypes|backbones] [--quick]
+// Usage: dotnet run -c Release --project tests/EdgeCL.Benchmarks -- [all|kernels|prototypes|backbones|adaptation] [--quick]
 string which = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "all";
 if (args.Contains("--quick"))
 {
@@ -14,4 +14,5 @@ Console.WriteLine();
 if (which is "all" or "kernels") KernelBenchmarks.Run();
 if (which is "all" or "prototypes") PrototypeBenchmarks.Run();
 if (which is "all" or "backbones") BackboneBenchmarks.Run();
+if (which is "all" or "adaptation") AdaptationBenchmarks.Run();
 return 0;

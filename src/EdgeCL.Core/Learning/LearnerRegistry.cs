@@ -1,3 +1,4 @@
+using EdgeCL.Core.Learning.Adaptation;
 using EdgeCL.Core.Memory;
 using EdgeCL.Core.Vectors;
 
@@ -34,7 +35,40 @@ public sealed class LearnerRegistry
                 [KnnLearner.NeighboursKey] = "neighbours that vote (default 1)",
                 [KnnLearner.MaxExamplesKey] = "labelled examples kept (default 100000)",
             }, Adapts: false));
+        RegisterAdaptation(registry);
         return registry;
+    }
+
+    /// <summary>The test-time adaptation learners (issue 4): test-stream centring, AdaNPC, T3A, the meta adapter, and their compositions.</summary>
+    private static void RegisterAdaptation(LearnerRegistry registry)
+    {
+        var centring = new Dictionary<string, string>(StringComparer.Ordinal);
+        TestCentringOptions.Describe(TestCentredNcmLearner.MethodName, centring);
+        GuardOptions.Describe(TestCentredNcmLearner.MethodName, TestCentredNcmLearner.DefaultGuard, centring);
+        registry.Register(new LearnerDescriptor(TestCentredNcmLearner.MethodName,
+            "nearest class mean with queries centred by a robust running mean of the test stream (feature-statistics TTA)",
+            (space, options) => new TestCentredNcmLearner(space, options), centring, Adapts: true));
+        registry.Register(new LearnerDescriptor(AdaNpcLearner.MethodName,
+            "AdaNPC: bounded cosine kNN over labelled and confident, head-agreeing test embeddings (CL2N features)",
+            (space, options) => new AdaNpcLearner(space, options), AdaNpcLearner.Parameters(AdaNpcLearner.MethodName, false), Adapts: true));
+        registry.Register(new LearnerDescriptor(AdaNpcLearner.TestCentredName,
+            "AdaNPC on test-centred features (test-stream centring + adanpc)",
+            (space, options) => new AdaNpcLearner(space, options, TestCentringOptions.From(options, AdaNpcLearner.TestCentredName), AdaNpcLearner.TestCentredName),
+            AdaNpcLearner.Parameters(AdaNpcLearner.TestCentredName, true), Adapts: true));
+        registry.Register(new LearnerDescriptor(T3aLearner.MethodName,
+            "T3A: prototypes adjusted by entropy-filtered supports of confident test embeddings (CL2N features)",
+            (space, options) => new T3aLearner(space, options), T3aLearner.Parameters(T3aLearner.MethodName, false), Adapts: true));
+        registry.Register(new LearnerDescriptor(T3aLearner.TestCentredName,
+            "T3A on test-centred features (test-stream centring + t3a)",
+            (space, options) => new T3aLearner(space, options, TestCentringOptions.From(options, T3aLearner.TestCentredName), T3aLearner.TestCentredName),
+            T3aLearner.Parameters(T3aLearner.TestCentredName, true), Adapts: true));
+        registry.Register(new LearnerDescriptor(MetaAdapterLearner.MethodName,
+            "EcoTTA-style residual adapter z' = z + g(z) on the embedding, EATA-weighted entropy + L1 to the frozen embedding",
+            (space, options) => new MetaAdapterLearner(space, options), MetaAdapterLearner.Parameters(MetaAdapterLearner.MethodName, false), Adapts: true));
+        registry.Register(new LearnerDescriptor(MetaAdapterLearner.TestCentredName,
+            "meta adapter on test-centred features (test-stream centring + meta-adapter)",
+            (space, options) => new MetaAdapterLearner(space, options, TestCentringOptions.From(options, MetaAdapterLearner.TestCentredName), MetaAdapterLearner.TestCentredName),
+            MetaAdapterLearner.Parameters(MetaAdapterLearner.TestCentredName, true), Adapts: true));
     }
 
     private static IReadOnlyDictionary<string, string> NoParameters { get; } = new Dictionary<string, string>(StringComparer.Ordinal);

@@ -1,0 +1,165 @@
+using System.Numerics.Tensors;
+using EdgeCL.Core.Memory;
+using EdgeCL.Core.Vectors;
+
+namespace EdgeCL.Core.Learning.Adaptation;
+
+/// <summary>
+/// The labelled prototypes and the centring every feature-space adaptation learner shares: static CL2N, or
+/// test-stream centring (<see cref="TestStreamCentre"/>), composed through the constructor.
+/// </summary>
+/// <remarks>
+/// <para>The static head is a <see cref="PrototypeMemory"/> centred by the labelled mean (<c>ncm-centred</c>): it is
+/// the reference for the guard rails and the fallback. Queries are centred by the query centre (the running test
+/// mean once warm, else the labelled mean) and L2-normalised; prototypes by the prototype centre, which is the
+/// labelled mean when <see cref="AlignPrototypes"/> is false (each side centred by its own mean: source and
+/// target statistics aligned) and the query centre when it is true (one shared centre, as with
+/// <see cref="CentringMode.Supplied"/>). Normalised prototypes are cached and rebuilt when a centre moves
+/// (<see cref="Version"/>): C·d per change. Cosine only. Not thread-safe.</para>
+/// </remarks>
+public sealed class FeatureCentring
+{
+    private readonly int _dimension;
+    private float[] _prototypes = [];
+    private long _preparedVersion = -1;
+
+    /// <summary>Creates an empty set of prototypes.</summary>
+    /// <param name="space">The embedding space.</param>
+    /// <param name="options">Shared settings (cosine only).</param>
+    /// <param name="testCentre">A running test-stream mean, or null for static CL2N.</param>
+    /// <param name="alignPrototypes">Centre prototypes by the test mean too (true) or by the labelled mean (false).</param>
+    /// <exception cref="ArgumentException">A non-cosine metric, a dimension mismatch or bad options.</exception>
+    public FeatureCentring(EmbeddingSpace space, LearnerOptions options, TestStreamCentre? testCentre, bool alignPrototypes = false)
+    {
+        ArgumentNullException.ThrowIfNull(space);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        if (options.Metric != SimilarityMetric.Cosine)
+            throw new ArgumentException($"Test-time adaptation learners compare centred, L2-normalised vectors (cosine); metric {options.Metric} is not supported.");
+        if (testCentre is not null && testCentre.Mean.Length != space.Dimension)
+            throw new ArgumentException($"The test centre is {testCentre.Mean.Length}-d but the space is {space.Dimension}-d.", nameof(testCentre));
+        Static = new PrototypeMemory(space, new PrototypeMemoryOptions { Metric = SimilarityMetric.Cosine, Centring = CentringMode.LabelledMean, Temperature = options.Temperature });
+        TestCentre = testCentre;
+        AlignPrototypes = alignPrototypes;
+        Temperature = options.Temperature;
+        _dimension = space.Dimension;
+    }
+
+    /// <summary>The static CL2N head (labelled knowledge only): the guard's reference and the fallback.</summary>
+    public PrototypeMemory Static { get; }
+
+    /// <summary>The running test mean, or null for static centring.</summary>
+    public TestStreamCentre? TestCentre { get; }
+
+    /// <summary>Whether prototypes are centred by the test mean too.</summary>
+    public bool AlignPrototypes { get; }
+
+    /// <summary>Softmax temperature of the cosine head.</summary>
+    public float Temperature { get; }
+
+    /// <summary>Embedding length.</summary>
+    public int Dimension => _dimension;
+
+    /// <summary>Classes known.</summary>
+    public int ClassCount => Static.ClassCount;
+
+    /// <summary>Changes whenever a centre or a prototype changes.</summary>
+    public long Version { get; private set; }
+
+    /// <summary>The vector subtracted from queries.</summary>
+    public ReadOnlySpan<float> QueryCentre => TestCentre is { IsWarm: true } ? TestCentre.Mean : Static.Centre;
+
+    /// <summary>The vector subtracted from prototypes and labelled rows.</summary>
+    public ReadOnlySpan<float> PrototypeCentre => AlignPrototypes ? QueryCentre : Static.Centre;
+
+    /// <summary>Centred, normalised prototypes, row-major (classes × dimension).</summary>
+    public ReadOnlySpan<float> Prototypes
+    {
+        get
+        {
+            EnsurePrepared();
+            return _prototypes.AsSpan(0, ClassCount * _dimension);
+        }
+    }
+
+    /// <summary>Adds a labelled example (validated first; nothing changes when it throws).</summary>
+    public void Learn(string label, ReadOnlySpan<float> embedding)
+    {
+        Static.Add(label, embedding);
+        Version++;
+    }
+
+    /// <summary>Forgets a class.</summary>
+    public bool Forget(string label)
+    {
+        bool removed = Static.Forget(label);
+        Version++;
+        return removed;
+    }
+
+    /// <summary>Folds a validated test embedding into the test centre (no-op without one).</summary>
+    public void Observe(ReadOnlySpan<float> embedding)
+    {
+        if (TestCentre is null)
+            return;
+        TestCentre.Update(embedding);
+        if (TestCentre.IsWarm)
+            Version++;
+    }
+
+    /// <summary>Forgets the test statistics.</summary>
+    public void Reset()
+    {
+        TestCentre?.Reset();
+        Version++;
+    }
+
+    /// <summary>Writes normalize(<paramref name="embedding"/> − query centre) into <paramref name="destination"/>.</summary>
+    public void PrepareQuery(ReadOnlySpan<float> embedding, Span<float> destination)
+    {
+        TensorPrimitives.Subtract(embedding, QueryCentre, destination);
+        VectorKernels.NormalizeInPlace(destination);
+    }
+
+    /// <summary>Writes normalize(<paramref name="row"/> − prototype centre) into <paramref name="destination"/>.</summary>
+    public void PrepareLabelledRow(ReadOnlySpan<float> row, Span<float> destination)
+    {
+        TensorPrimitives.Subtract(row, PrototypeCentre, destination);
+        VectorKernels.NormalizeInPlace(destination);
+    }
+
+    /// <summary>Cosine scores of a prepared query against every prototype.</summary>
+    public void Scores(ReadOnlySpan<float> preparedQuery, Span<float> scores) =>
+        VectorKernels.DotRows(Prototypes, _dimension, preparedQuery, scores[..ClassCount]);
+
+    /// <summary>A prediction from class scores (softmax at <see cref="Temperature"/>); <paramref name="probabilities"/> is scratch of length ≥ C.</summary>
+    public Prediction Decide(ReadOnlySpan<float> scores, Span<float> probabilities, float temperature)
+    {
+        int classes = ClassCount;
+        if (classes == 0)
+            return new Prediction(-1, string.Empty, 0f, 0f, 0f, 0f);
+        scores = scores[..classes];
+        int best = 0, second = -1;
+        for (int i = 1; i < classes; i++)
+        {
+            if (scores[i] > scores[best]) { second = best; best = i; }
+            else if (second < 0 || scores[i] > scores[second]) second = i;
+        }
+        Span<float> p = probabilities[..classes];
+        VectorKernels.Softmax(scores, temperature, p);
+        float margin = second < 0 ? 0f : scores[best] - scores[second];
+        return new Prediction(best, Static.LabelAt(best), scores[best], margin, p[best], VectorKernels.Entropy(p));
+    }
+
+    private void EnsurePrepared()
+    {
+        if (_preparedVersion == Version)
+            return;
+        int classes = ClassCount;
+        if (_prototypes.Length < classes * _dimension)
+            _prototypes = new float[Math.Max(classes, 16) * _dimension];
+        for (int c = 0; c < classes; c++)
+            PrepareLabelledRow(Static.MeanAt(c), _prototypes.AsSpan(c * _dimension, _dimension));
+        _preparedVersion = Version;
+    }
+}

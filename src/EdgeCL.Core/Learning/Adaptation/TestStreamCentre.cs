@@ -1,0 +1,88 @@
+using System.Numerics.Tensors;
+using EdgeCL.Core.Vectors;
+
+namespace EdgeCL.Core.Learning.Adaptation;
+
+/// <summary>A robust running estimate of the test stream's mean embedding (feature-statistics test-time adaptation).</summary>
+/// <remarks>
+/// <para>feasibility.md §4–5: centring queries by the running test mean instead of the labelled mean recovers about
+/// 60 % of the oracle gap at 5 shots, for one vector of state. The estimate is the exact mean of the first samples
+/// while the weight 1/n is larger than <see cref="Decay"/>, then an exponential moving average with rate
+/// <see cref="Decay"/> (about 1/Decay samples of memory), so it follows a room or microphone that changes.</para>
+/// <para>Robustness (a Huber step): after warm-up a sample whose distance to the current mean exceeds
+/// <see cref="ClipFactor"/> × the running mean distance moves the mean only as far as a sample at that distance
+/// would, so a burst of outliers (a door slam, a glitch) cannot drag the centre away.</para>
+/// <para>Nothing is allocated after construction. Not thread-safe.</para>
+/// </remarks>
+public sealed class TestStreamCentre
+{
+    private readonly float[] _mean;
+    private readonly float[] _delta;
+    private double _meanDistance;
+
+    /// <summary>Creates an empty estimate.</summary>
+    /// <param name="dimension">Embedding length.</param>
+    /// <param name="warmUp">Samples before the estimate is used (≥ 1).</param>
+    /// <param name="decay">EMA rate after the exact-mean phase, in (0, 1]; 1/decay is the memory in samples.</param>
+    /// <param name="clipFactor">Huber clip as a multiple of the running mean distance; 0 disables clipping.</param>
+    /// <exception cref="ArgumentOutOfRangeException">A setting is out of range.</exception>
+    public TestStreamCentre(int dimension, int warmUp = 10, float decay = 0.01f, float clipFactor = 3f)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(dimension);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(dimension, EmbeddingSpace.MaxDimension);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(warmUp);
+        if (!(decay > 0f && decay <= 1f))
+            throw new ArgumentOutOfRangeException(nameof(decay), decay, "The decay must be in (0, 1].");
+        if (!(clipFactor >= 0f) || !float.IsFinite(clipFactor))
+            throw new ArgumentOutOfRangeException(nameof(clipFactor), clipFactor, "The clip factor must be a finite number >= 0 (0 = off).");
+        _mean = new float[dimension];
+        _delta = new float[dimension];
+        WarmUp = warmUp;
+        Decay = decay;
+        ClipFactor = clipFactor;
+    }
+
+    /// <summary>Samples before the estimate is used.</summary>
+    public int WarmUp { get; }
+
+    /// <summary>EMA rate after the exact-mean phase.</summary>
+    public float Decay { get; }
+
+    /// <summary>Huber clip factor (0 = off).</summary>
+    public float ClipFactor { get; }
+
+    /// <summary>Samples folded in since the last reset.</summary>
+    public long Count { get; private set; }
+
+    /// <summary>True once <see cref="WarmUp"/> samples have been seen.</summary>
+    public bool IsWarm => Count >= WarmUp;
+
+    /// <summary>The current estimate (zeros before the first sample).</summary>
+    public ReadOnlySpan<float> Mean => _mean;
+
+    /// <summary>Folds one validated embedding into the estimate.</summary>
+    /// <exception cref="Errors.EmbeddingException">Wrong length or a NaN/Inf value (the estimate is unchanged).</exception>
+    public void Update(ReadOnlySpan<float> embedding)
+    {
+        VectorKernels.EnsureValidEmbedding(embedding, _mean.Length);
+        long n = Count + 1;
+        Span<float> delta = _delta;
+        TensorPrimitives.Subtract(embedding, _mean, delta);
+        float distance = TensorPrimitives.Norm(delta);
+        double rate = Math.Max(1.0 / n, Decay);
+        double weight = rate;
+        if (ClipFactor > 0f && Count >= WarmUp && _meanDistance > 0 && distance > ClipFactor * _meanDistance)
+            weight *= ClipFactor * _meanDistance / distance;
+        TensorPrimitives.MultiplyAdd(delta, (float)weight, _mean, _mean);
+        _meanDistance += rate * (Math.Min(distance, ClipFactor > 0f && _meanDistance > 0 && Count >= WarmUp ? ClipFactor * _meanDistance : distance) - _meanDistance);
+        Count = n;
+    }
+
+    /// <summary>Forgets every sample.</summary>
+    public void Reset()
+    {
+        Array.Clear(_mean);
+        _meanDistance = 0;
+        Count = 0;
+    }
+}

@@ -1,0 +1,66 @@
+using EdgeCL.Core.Learning;
+using EdgeCL.Core.Vectors;
+using EdgeCL.Onnx.Backbones;
+using EdgeCL.Onnx.Sessions;
+
+namespace EdgeCL.Benchmarks;
+
+/// <summary>Cost per unlabelled sample of each test-time adaptation learner as a share of the speech backbone's work for one sample.</summary>
+internal static class AdaptationBenchmarks
+{
+    public static void Run()
+    {
+        string? root = BackboneCatalog.FindModelsRoot();
+        if (root is null || !File.Exists(Path.Combine(root, "speech", "embedding_model.onnx")))
+        {
+            Console.WriteLine("== adaptation: speech models missing; run ops/setup.sh (skipped)");
+            return;
+        }
+        using var speech = SpeechBackbone.FromManifestFile(Path.Combine(root, "speech", "backbone.json"), SessionOptionsSpec.Default);
+        var rng = new Random(1);
+        float[] clip = new float[speech.ClipSamples];
+        for (int i = 0; i < clip.Length; i++) clip[i] = (float)(3000 * Math.Sin(i * 0.05) + rng.Next(-200, 200));
+        float[] embedding = new float[speech.Space.Dimension];
+        EmbeddingSpace space = speech.Space;
+        int d = space.Dimension;
+        // 12 classes × 5 shots (the keyword task), a shifted stream of 256 queries.
+        var means = new float[12][];
+        for (int c = 0; c < 12; c++)
+            means[c] = Vector(rng, d, 1f, 0f);
+        float[] shift = Vector(rng, d, 0.5f, 2f);
+        var queries = new float[256][];
+        for (int i = 0; i < queries.Length; i++)
+        {
+            float[] m = means[i % 12];
+            float[] v = Vector(rng, d, 0.4f, 0f);
+            for (int j = 0; j < d; j++) v[j] += m[j] + shift[j];
+            queries[i] = v;
+        }
+        Console.WriteLine($"== adaptation learners: one Observe (predict + adapt), 12 classes × 5 shots, d={d}, vs the speech backbone for one 1.5 s clip (mel + {speech.Windows} windows)");
+        LearnerRegistry registry = LearnerRegistry.CreateDefault();
+        foreach (LearnerDescriptor descriptor in registry.Learners)
+        {
+            IStreamLearner learner = descriptor.Factory(space, LearnerOptions.Default);
+            for (int c = 0; c < 12; c++)
+                for (int s = 0; s < 5; s++)
+                {
+                    float[] x = Vector(rng, d, 0.4f, 0f);
+                    for (int j = 0; j < d; j++) x[j] += means[c][j];
+                    learner.Learn("k" + c, x);
+                }
+            for (int i = 0; i < 2000; i++)
+                learner.Observe(queries[i & 255]);
+            int q = 0;
+            var pair = Harness.Compare($"{descriptor.Name}.Observe", () => learner.Observe(queries[q++ & 255]),
+                "SpeechBackbone.EmbedPcm (1 clip)", () => speech.EmbedPcm(clip, embedding));
+            Harness.Report(pair, "learner / backbone", "goal <= 0.05");
+        }
+    }
+
+    private static float[] Vector(Random rng, int d, float scale, float offset)
+    {
+        var v = new float[d];
+        for (int i = 0; i < d; i++) v[i] = offset + scale * (float)(rng.NextDouble() * 2 - 1);
+        return v;
+    }
+}
