@@ -19,6 +19,7 @@ public class EvalRunnerTests
         {
             Data = t.ImageDataset(perClass: 8), Backbone = "tiny", ModelsRoot = t.Models, Shifts = "clean,gaussian_noise:5,fog:3",
             Shots = 3, Holdout = 0.4, Draws = 2, OutputDirectory = t.Path_("out"), EvaluateEvery = 2,
+            Methods = ["ncm", "ncm-centred", "knn"],
         };
         using EvalPlan plan = Plan(settings);
         EvalReport report = EvalRunner.Run(plan);
@@ -93,7 +94,7 @@ public class EvalRunnerTests
 
     public static TheoryData<string, string> BadSettings() => new()
     {
-        { "method", "Unknown method 'adanpc'; known methods: ncm, ncm-centred, knn." },
+        { "method", "Unknown method 'nonesuch'; known methods: ncm, ncm-centred, knn, " },
         { "adapter", "Unknown embedding adapter 'bn-stats'" },
         { "shift", "Unknown shift 'rain'" },
         { "severity", "severity 7 is out of range" },
@@ -112,7 +113,7 @@ public class EvalRunnerTests
         var s = new EvalSettings { Data = npy, OutputDirectory = t.Path_("out") };
         s = what switch
         {
-            "method" => s with { Methods = ["ncm", "adanpc"] },
+            "method" => s with { Methods = ["ncm", "nonesuch"] },
             "adapter" => s with { Methods = ["bn-stats+ncm-centred"] },
             "shift" => s with { Shifts = "clean,rain" },
             "severity" => s with { Shifts = "fog:7" },
