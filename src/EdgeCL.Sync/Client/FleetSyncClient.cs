@@ -216,9 +216,11 @@ public sealed class FleetSyncClient : IAsyncDisposable
     {
         lock (_encodedLock)
         {
-            if (_encoded.TryGetValue(entry.Label, out var held) && held.Version >= entry.Version)
-                throw new ArgumentException($"Entry '{entry.Label}' version {entry.Version} is not newer than the published version {held.Version}; increment the version on every change.", nameof(entry));
-            _encoded[entry.Label] = (entry.Version, payload);
+            if (_encoded.TryGetValue(entry.Label, out var held) && held.Version > entry.Version)
+                throw new ArgumentException($"Entry '{entry.Label}' version {entry.Version} is older than the published version {held.Version}; increment the version on every change.", nameof(entry));
+            // An equal version was already taken from a durable outbox by a rebirth running concurrently: same entry, keep it.
+            if (held.Payload is null || held.Version < entry.Version)
+                _encoded[entry.Label] = (entry.Version, payload);
         }
         await _outbox.AddAsync(entry, cancellationToken).ConfigureAwait(false);
         FleetMergeOutcome outcome;

@@ -53,6 +53,7 @@ public sealed class FleetDevice : IAsyncDisposable
     private volatile bool _viewDirty = true;
     private Task? _worker;
     private long _learned, _forgotten, _commitFailures, _saved, _saveFailures, _adopted, _continued;
+    private bool _seeded;
     private int _started, _disposed;
 
     private FleetDevice(FleetDeviceOptions options, StateStore store, PrototypeMemory memory, StateStoreOutbox outbox, FleetStateTarget fleet,
@@ -66,6 +67,9 @@ public sealed class FleetDevice : IAsyncDisposable
         _client = client;
         _logger = logger;
     }
+
+    /// <summary>Raised on the background worker after a batch of merged entries was stored (and own versions continued); keep handlers short.</summary>
+    public event EventHandler? Processed;
 
     /// <summary>The device id.</summary>
     public string DeviceId => _options.Sync.DeviceId;
@@ -120,14 +124,14 @@ public sealed class FleetDevice : IAsyncDisposable
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         if (Interlocked.Exchange(ref _started, 1) != 0)
             throw new InvalidOperationException($"Device '{DeviceId}' is already started; open it again to restart.");
-        // Own entries enter the fleet view as the fleet sees them (decoded from their payloads); they are already stored,
-        // so the outbox records nothing new. A stored announcement is reused; the others are signed once here.
-        foreach (FleetEntry entry in await _outbox.LatestAsync(cancellationToken).ConfigureAwait(false))
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
         {
-            if (_outbox.TryGetLatestPayload(entry.Label, out FleetEntry? stored, out byte[]? payload) && stored!.Version == entry.Version)
-                await _client.PublishPayloadAsync(payload!, cancellationToken).ConfigureAwait(false);
-            else
-                await _client.PublishAsync(entry, cancellationToken).ConfigureAwait(false);
+            await SeedLocked(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _gate.Release();
         }
         _viewDirty = true;
         _client.StateChanged += OnStateChanged;
@@ -155,6 +159,7 @@ public sealed class FleetDevice : IAsyncDisposable
         try
         {
             ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+            await SeedLocked(cancellationToken).ConfigureAwait(false);
             _memory.Add(label, embedding.Span);
             (FleetEntry entry, byte[]? payload) = CommitLocked(label, announce: true);
             Interlocked.Increment(ref _learned);
@@ -178,6 +183,7 @@ public sealed class FleetDevice : IAsyncDisposable
         try
         {
             ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+            await SeedLocked(cancellationToken).ConfigureAwait(false);
             if (!_memory.Forget(label))
                 return null;
             (FleetEntry entry, byte[]? payload) = CommitLocked(label, announce: true);
@@ -261,6 +267,25 @@ public sealed class FleetDevice : IAsyncDisposable
             _store.Dispose();
         _gate.Release();
         _abort.Dispose();
+    }
+
+    /// <summary>
+    /// Once per open: own entries enter the fleet view as the fleet sees them (decoded from their payloads). They are
+    /// already stored, so the outbox records nothing new; a stored announcement is reused, the others are signed once.
+    /// </summary>
+    private async Task SeedLocked(CancellationToken cancellationToken)
+    {
+        if (_seeded)
+            return;
+        _seeded = true;
+        foreach (FleetEntry entry in await _outbox.LatestAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (_outbox.TryGetLatestPayload(entry.Label, out FleetEntry? stored, out byte[]? payload) && stored!.Version == entry.Version)
+                await _client.PublishPayloadAsync(payload!, CancellationToken.None).ConfigureAwait(false);
+            else
+                await _client.PublishAsync(entry, CancellationToken.None).ConfigureAwait(false);
+        }
+        _viewDirty = true;
     }
 
     private static void EnsureSyncable(string label)
@@ -353,6 +378,14 @@ public sealed class FleetDevice : IAsyncDisposable
                 {
                     Log.ContinueFailed(_logger, ex, DeviceId, label);
                 }
+            }
+            try
+            {
+                Processed?.Invoke(this, EventArgs.Empty);
+            }
+            catch (Exception ex)
+            {
+                Log.HandlerFailed(_logger, ex, nameof(Processed));
             }
         }
     }
