@@ -166,7 +166,12 @@ internal static class FleetCliCommand
             {
                 connected = await client.ConnectAsync(builder.Build(), deadline.Token).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is MQTTnet.Exceptions.MqttCommunicationException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+            catch (MQTTnet.Adapter.MqttConnectingFailedException ex)
+            {
+                throw new ArgumentException($"The broker at {endpoint.Host}:{endpoint.Port} refused the login ({ex.Message.Split('\n')[0].TrimEnd('.')}); check --user/--password or the certificate.", ex);
+            }
+            catch (Exception ex) when (ex is MQTTnet.Exceptions.MqttCommunicationException or System.Security.Authentication.AuthenticationException
+                or System.Net.Sockets.SocketException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
             {
                 throw new IOException($"Cannot reach the broker at {endpoint.Host}:{endpoint.Port} ({ex.Message.Split('\n')[0]}); check --broker and that the broker runs.", ex);
             }
