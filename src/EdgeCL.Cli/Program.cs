@@ -7,7 +7,10 @@ namespace EdgeCL.Cli;
 public static class Program
 {
     /// <summary>Parses the command line and runs the command; returns an <see cref="ExitCodes"/> value.</summary>
-    public static async Task<int> Main(string[] args)
+    public static Task<int> Main(string[] args) => RunAsync(args, CancellationToken.None);
+
+    /// <summary>As <see cref="Main"/>, also stopped by <paramref name="stop"/> (as by Ctrl-C): lets tests run long-lived commands such as <c>broker</c> in-process.</summary>
+    internal static async Task<int> RunAsync(string[] args, CancellationToken stop)
     {
         var root = new RootCommand("EdgeCL: on-device continual learning on frozen ONNX backbones.")
         {
@@ -29,7 +32,7 @@ public static class Program
             Console.Error.WriteLine("Run 'edgecl --help' for usage.");
             return ExitCodes.Usage;
         }
-        using var cancellation = new CancellationTokenSource();
+        using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(stop);
         ConsoleCancelEventHandler onCancel = (_, e) =>
         {
             e.Cancel = true;

@@ -33,6 +33,24 @@ internal static partial class Log
     [LoggerMessage(EventId = 9, Level = LogLevel.Information, Message = "Rebirth: device {Device} republished {Count} own entries")]
     public static partial void Rebirth(ILogger logger, string device, int count);
 
+    [LoggerMessage(EventId = 10, Level = LogLevel.Information, Message = "Device {Device} opened {Path}: {Classes} classes, {Tombstones} tombstones, {FleetEntries} fleet entries, {Pending} outbox rows pending")]
+    public static partial void DeviceOpened(ILogger logger, string device, string path, int classes, int tombstones, int fleetEntries, long pending);
+
+    [LoggerMessage(EventId = 11, Level = LogLevel.Warning, Message = "Device {Device}: the fleet holds version {FleetVersion} of its own class '{Label}' but the local store has {LocalVersion}; {Action}")]
+    public static partial void VersionContinued(ILogger logger, string device, string label, long fleetVersion, long localVersion, string action);
+
+    [LoggerMessage(EventId = 12, Level = LogLevel.Error, Message = "Device {Device} could not store {Count} received fleet entries; they are merged in memory and restored by the senders' next rebirth")]
+    public static partial void SaveFailed(ILogger logger, Exception exception, string device, int count);
+
+    [LoggerMessage(EventId = 13, Level = LogLevel.Error, Message = "Device {Device} could not continue the version of its class '{Label}'")]
+    public static partial void ContinueFailed(ILogger logger, Exception exception, string device, string label);
+
+    [LoggerMessage(EventId = 14, Level = LogLevel.Warning, Message = "Device {Device} cannot rebuild its fleet prototypes: {Reason}")]
+    public static partial void RebuildFailed(ILogger logger, string device, string reason);
+
+    [LoggerMessage(EventId = 15, Level = LogLevel.Warning, Message = "Device {Device} discarded {Count} outbox rows that are not its own entries")]
+    public static partial void OutboxDiscarded(ILogger logger, string device, long count);
+
     [LoggerMessage(EventId = 20, Level = LogLevel.Information, Message = "Broker listening on {Address}:{Port}; {Retained} retained messages loaded")]
     public static partial void BrokerStarted(ILogger logger, string address, int port, int retained);
 

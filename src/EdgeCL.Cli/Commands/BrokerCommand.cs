@@ -1,21 +1,27 @@
 using System.CommandLine;
 using System.Net;
+using EdgeCL.Cli.Output;
 using EdgeCL.Sync.Broker;
 
 namespace EdgeCL.Cli.Commands;
 
-/// <summary><c>edgecl broker</c>: run the embedded MQTT broker (password login, fleet ACL, persisted retained entries) until Ctrl-C.</summary>
+/// <summary><c>edgecl broker</c>: run the embedded MQTT broker (password or certificate login, fleet ACL, persisted retained entries) until Ctrl-C.</summary>
 internal static class BrokerCommand
 {
     public static Command Create()
     {
-        var port = new Option<int>("--port") { Description = "TCP port (0 picks a free one).", DefaultValueFactory = _ => 1883 };
+        var port = new Option<int>("--port") { Description = "TCP port (0 picks a free one; 8883 is usual with --tls-cert).", DefaultValueFactory = _ => 1883 };
         var bind = new Option<string>("--bind") { Description = "Address to listen on; loopback unless the site needs it on the network.", DefaultValueFactory = _ => "127.0.0.1" };
         var users = new Option<string?>("--users") { Description = "Users file: 'name:password' or 'name:password:operator' per line (mode 0600)." };
         var data = new Option<string?>("--data") { Description = "Folder for retained.bin (retained entries survive restarts); in memory when omitted." };
-        var command = new Command("broker", "Run the embedded MQTT broker for a device or a small site (Ctrl-C stops it).") { port, bind, users, data };
+        var tlsCert = new Option<string?>("--tls-cert") { Description = "PEM server certificate (ops/mosquitto/make-certs.sh broker.crt): listen with TLS only." };
+        var tlsKey = new Option<string?>("--tls-key") { Description = "PEM key of --tls-cert (broker.key)." };
+        var clientCa = new Option<string?>("--client-ca") { Description = "PEM fleet CA: clients may log in with a certificate of this CA, CN = user name (needs --tls-cert)." };
+        var command = new Command("broker", "Run the embedded MQTT broker for a device or a small site (Ctrl-C stops it).") { port, bind, users, data, tlsCert, tlsKey, clientCa };
         command.SetAction((parse, ct) => CommandRunner.RunAsync(async token =>
         {
+            // Captured once: the broker's lines go where this command's output goes for its whole life.
+            TextWriter stdout = Console.Out, stderr = Console.Error;
             if (!IPAddress.TryParse(parse.GetValue(bind), out IPAddress? address))
                 throw new ArgumentException($"--bind '{parse.GetValue(bind)}' is not an IP address; use e.g. 127.0.0.1 or 0.0.0.0.");
             string? usersPath = parse.GetValue(users);
@@ -28,11 +34,22 @@ internal static class BrokerCommand
             {
                 throw new ArgumentException(ex.Message, ex);
             }
-            if (accounts.Count == 0)
-                Console.Error.WriteLine("edgecl: warning: no users (--users): every login will be refused.");
-            await using var broker = new EmbeddedBroker(new EmbeddedBrokerOptions { Port = parse.GetValue(port), BindAddress = address, Users = accounts, DataDirectory = parse.GetValue(data) });
+            catch (FileNotFoundException)
+            {
+                throw new ArgumentException($"Users file '{usersPath}' does not exist; write one 'name:password' line per device (see ops/mosquitto/make-passwords.sh).");
+            }
+            bool certificates = parse.GetValue(clientCa) is not null;
+            var options = new EmbeddedBrokerOptions
+            {
+                Port = parse.GetValue(port), BindAddress = address, Users = accounts, DataDirectory = parse.GetValue(data),
+                TlsCertificatePath = parse.GetValue(tlsCert), TlsKeyPath = parse.GetValue(tlsKey), ClientCaPath = parse.GetValue(clientCa),
+            };
+            await using var broker = new EmbeddedBroker(options, new WriterLogger<EmbeddedBroker>(stderr, "broker"));
+            if (accounts.Count == 0 && !certificates)
+                stderr.WriteLine("edgecl: warning: no users (--users) and no --client-ca: every login will be refused.");
             await broker.StartAsync(token).ConfigureAwait(false);
-            Console.WriteLine($"edgecl broker listening on {address}:{broker.Port} ({accounts.Count} user(s){(parse.GetValue(data) is { } d ? $", retained entries in {Path.GetFullPath(d)}" : "")}); Ctrl-C stops it.");
+            string security = options.IsTls ? $"TLS{(certificates ? ", client certificates" : "")}" : "plain TCP";
+            stdout.WriteLine($"edgecl broker listening on {address}:{broker.Port} ({security}, {accounts.Count} user(s){(options.DataDirectory is { } d ? $", retained entries in {Path.GetFullPath(d)}" : "")}); Ctrl-C stops it.");
             try
             {
                 await Task.Delay(Timeout.Infinite, token).ConfigureAwait(false);
@@ -42,7 +59,7 @@ internal static class BrokerCommand
                 // Ctrl-C is the normal way to stop a broker.
             }
             await broker.StopAsync(CancellationToken.None).ConfigureAwait(false);
-            Console.WriteLine("edgecl broker stopped; retained entries saved.");
+            stdout.WriteLine($"edgecl broker stopped{(options.DataDirectory is null ? "" : "; retained entries saved")}.");
             return ExitCodes.Success;
         }, ct));
         return command;

@@ -3,6 +3,7 @@ using System.CommandLine;
 using EdgeCL.Cli.Output;
 using EdgeCL.Core.Fleet;
 using EdgeCL.Sync.Client;
+using EdgeCL.Sync.Payloads;
 using EdgeCL.Sync.Status;
 using EdgeCL.Sync.Topics;
 using MQTTnet;
@@ -74,10 +75,11 @@ internal static class FleetCliCommand
         var ca = new Option<string?>("--ca") { Description = "Fleet CA (PEM) for mqtts://." };
         var cert = new Option<string?>("--cert") { Description = "Client certificate (PEM) for mqtts://." };
         var key = new Option<string?>("--key") { Description = "Client key (PEM) for --cert." };
+        var trust = new Option<string?>("--trust") { Description = "Folder of device public keys (<device-id>.pem): entries are verified, and unsigned or forged ones dropped and counted." };
         var quietMs = new Option<int>("--quiet-ms") { Description = "Stop reading after this many ms without a retained message.", DefaultValueFactory = _ => 500 };
         var json = CommonOptions.Json();
-        var command = new Command("status", "List devices (birth/will) and their classes from the broker's retained topics; entries are decoded, not verified.")
-            { broker, fleet, user, password, ca, cert, key, quietMs, json };
+        var command = new Command("status", "List devices (birth/will) and their classes from the broker's retained topics; with --trust, only entries whose signatures verify.")
+            { broker, fleet, user, password, ca, cert, key, trust, quietMs, json };
         command.SetAction((parse, ct) => CommandRunner.RunAsync(async token =>
         {
             string fleetName = parse.GetValue(fleet)!;
@@ -88,30 +90,33 @@ internal static class FleetCliCommand
                 CaCertificatePath = parse.GetValue(ca), ClientCertificatePath = parse.GetValue(cert), ClientKeyPath = parse.GetValue(key),
             };
             endpoint.Validate();
-            FleetStatusResult result = await ReadStatusAsync(endpoint, fleetName, TimeSpan.FromMilliseconds(Math.Max(50, parse.GetValue(quietMs))), token).ConfigureAwait(false);
+            using TrustStore? trustStore = parse.GetValue(trust) is { } trustDir ? TrustFolder.Load(trustDir) : null;
+            FleetStatusResult result = await ReadStatusAsync(endpoint, fleetName, trustStore, TimeSpan.FromMilliseconds(Math.Max(50, parse.GetValue(quietMs))), token).ConfigureAwait(false);
             if (parse.GetValue(json))
             {
                 CommandRunner.WriteJson(result, CliJsonContext.Default.FleetStatusResult);
                 return ExitCodes.Success;
             }
-            Console.WriteLine($"fleet {result.Fleet} on {result.Broker}: {result.Devices.Count} device(s){(result.Malformed > 0 ? $", {result.Malformed} undecodable message(s)" : "")}");
+            long dropped = result.Drops.Values.Sum();
+            Console.WriteLine($"fleet {result.Fleet} on {result.Broker}: {result.Devices.Count} device(s), signatures {(result.Verified ? "verified" : "not checked (no --trust)")}"
+                + (dropped > 0 ? $", {dropped} dropped ({string.Join(", ", result.Drops.Where(d => d.Value > 0).Select(d => $"{d.Key} {d.Value}"))})" : ", nothing dropped"));
             foreach (FleetDeviceInfo d in result.Devices)
             {
                 string state = d.Online switch { true => "online", false => "offline", null => "no status" };
                 Console.WriteLine($"  {d.Device,-20} {state,-9} {d.Classes.Count(c => !c.Tombstone)} class(es){(d.Classes.Any(c => c.Tombstone) ? $", {d.Classes.Count(c => c.Tombstone)} forgotten" : "")}");
                 foreach (FleetClassInfo c in d.Classes)
-                    Console.WriteLine($"      {c.Label,-24} v{c.Version,-5} n={c.Count,-6} {(c.Tombstone ? "(forgotten)" : $"{c.Dimension}-d")} space {c.Space} ({c.PayloadBytes} B)");
+                    Console.WriteLine($"      {c.Label,-24} v{c.Version,-5} n={c.Count,-6} {(c.Tombstone ? "(forgotten)" : $"{c.Dimension}-d")} space {c.Space} ({c.PayloadBytes} B, signature {c.Signature})");
             }
             return ExitCodes.Success;
         }, ct));
         return command;
     }
 
-    private static async Task<FleetStatusResult> ReadStatusAsync(FleetBrokerOptions endpoint, string fleet, TimeSpan quiet, CancellationToken cancellationToken)
+    private static async Task<FleetStatusResult> ReadStatusAsync(FleetBrokerOptions endpoint, string fleet, TrustStore? trust, TimeSpan quiet, CancellationToken cancellationToken)
     {
         var statuses = new Dictionary<string, DeviceStatus>(StringComparer.Ordinal);
         var classes = new Dictionary<string, List<FleetClassInfo>>(StringComparer.Ordinal);
-        int malformed = 0;
+        var drops = new SortedDictionary<string, long>(StringComparer.Ordinal) { ["malformed"] = 0, ["oversized"] = 0, ["unsigned"] = 0, ["forged"] = 0 };
         var gate = new Lock();
         var activity = new SemaphoreSlim(0);
         using IMqttClient client = new MqttClientFactory().CreateMqttClient();
@@ -121,14 +126,16 @@ internal static class FleetCliCommand
             lock (gate)
             {
                 if (!FleetTopics.TryParse(e.ApplicationMessage.Topic, out FleetTopic topic))
-                    malformed++;
+                    drops["malformed"]++;
                 else if (topic.Kind == FleetTopicKind.Status && DeviceStatus.TryParse(payload, out DeviceStatus? status))
                     statuses[topic.Device] = status;
-                else if (topic.Kind == FleetTopicKind.Prototype && FleetEntryCodec.TryDecode(payload, out FleetEntry? entry, out _) && entry.DeviceId == topic.Device)
+                else if (topic.Kind == FleetTopicKind.Prototype && payload.Length > 0 && CheckEntry(topic, payload, trust, out string signature) is { } entry)
                     (classes.TryGetValue(topic.Device, out var list) ? list : classes[topic.Device] = []).Add(
-                        new FleetClassInfo(entry.SpaceId, entry.Label, entry.Version, entry.Count, entry.Mean.Length, entry.IsTombstone, payload.Length));
-                else if (payload.Length > 0)
-                    malformed++;
+                        new FleetClassInfo(entry.SpaceId, entry.Label, entry.Version, entry.Count, entry.Mean.Length, entry.IsTombstone, payload.Length, signature));
+                else if (topic.Kind == FleetTopicKind.Prototype && payload.Length > 0)
+                    drops[DropReason(topic, payload, trust)]++;
+                else if (topic.Kind == FleetTopicKind.Status && payload.Length > 0)
+                    drops["malformed"]++;
             }
             activity.Release();
             return Task.CompletedTask;
@@ -159,7 +166,12 @@ internal static class FleetCliCommand
             {
                 connected = await client.ConnectAsync(builder.Build(), deadline.Token).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is MQTTnet.Exceptions.MqttCommunicationException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+            catch (MQTTnet.Adapter.MqttConnectingFailedException ex)
+            {
+                throw new ArgumentException($"The broker at {endpoint.Host}:{endpoint.Port} refused the login ({ex.Message.Split('\n')[0].TrimEnd('.')}); check --user/--password or the certificate.", ex);
+            }
+            catch (Exception ex) when (ex is MQTTnet.Exceptions.MqttCommunicationException or System.Security.Authentication.AuthenticationException
+                or System.Net.Sockets.SocketException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
             {
                 throw new IOException($"Cannot reach the broker at {endpoint.Host}:{endpoint.Port} ({ex.Message.Split('\n')[0]}); check --broker and that the broker runs.", ex);
             }
@@ -178,7 +190,31 @@ internal static class FleetCliCommand
             var devices = statuses.Keys.Union(classes.Keys).Order(StringComparer.Ordinal).Select(d => new FleetDeviceInfo(d,
                 statuses.TryGetValue(d, out DeviceStatus? s) ? s.Online : null, s?.Session,
                 classes.TryGetValue(d, out var list) ? [.. list.OrderBy(c => c.Label, StringComparer.Ordinal)] : [])).ToList();
-            return new FleetStatusResult($"{endpoint.Host}:{endpoint.Port}", fleet, devices, malformed);
+            return new FleetStatusResult($"{endpoint.Host}:{endpoint.Port}", fleet, trust is not null, devices, drops);
         }
+    }
+
+    /// <summary>The entry of a retained message when it is shown: it decodes, matches its topic and (with a trust store) its signature verifies.</summary>
+    private static FleetEntry? CheckEntry(FleetTopic topic, byte[] payload, TrustStore? trust, out string signature)
+    {
+        signature = "unchecked";
+        if (!FleetEntryCodec.TryDecode(payload, out FleetEntry? entry, out _) || entry.DeviceId != topic.Device || entry.Label != topic.Label)
+            return null;
+        if (trust is null)
+            return entry;
+        if (trust.VerifyPayload(entry.DeviceId, payload) != SignatureStatus.Valid)
+            return null;
+        signature = "valid";
+        return entry;
+    }
+
+    /// <summary>Why <see cref="CheckEntry"/> refused a payload (same names as the sync client's drop reasons).</summary>
+    private static string DropReason(FleetTopic topic, byte[] payload, TrustStore? trust)
+    {
+        if (!FleetEntryCodec.TryDecode(payload, out FleetEntry? entry, out FleetDecodeError error))
+            return error == FleetDecodeError.TooLarge ? "oversized" : "malformed";
+        if (entry.DeviceId != topic.Device || entry.Label != topic.Label)
+            return "forged";
+        return trust?.VerifyPayload(entry.DeviceId, payload) == SignatureStatus.UnknownDevice ? "unsigned" : "forged";
     }
 }

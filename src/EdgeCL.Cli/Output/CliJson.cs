@@ -49,14 +49,14 @@ internal sealed record SimulateResult(string Broker, int Devices, int Classes, i
     int Entries, double ConnectSeconds, double PublishSeconds, double SecondsToIdenticalAfterLastUpdate, double SecondsToIdenticalFromFirstUpdate,
     bool Identical, double BytesPerEntry, double BytesPerEntryOverDx2, double MaxDifferenceToCentralisedMean, long Deliveries, long Drops);
 
-/// <summary>One retained entry seen by <c>edgecl fleet status</c>.</summary>
-internal sealed record FleetClassInfo(string Space, string Label, long Version, long Count, int Dimension, bool Tombstone, int PayloadBytes);
+/// <summary>One retained entry seen by <c>edgecl fleet status</c>; <c>Signature</c> is "valid" (verified with --trust) or "unchecked".</summary>
+internal sealed record FleetClassInfo(string Space, string Label, long Version, long Count, int Dimension, bool Tombstone, int PayloadBytes, string Signature);
 
 /// <summary>One device seen by <c>edgecl fleet status</c>.</summary>
 internal sealed record FleetDeviceInfo(string Device, bool? Online, long? Session, IReadOnlyList<FleetClassInfo> Classes);
 
-/// <summary><c>edgecl fleet status --json</c>.</summary>
-internal sealed record FleetStatusResult(string Broker, string Fleet, IReadOnlyList<FleetDeviceInfo> Devices, int Malformed);
+/// <summary><c>edgecl fleet status --json</c>: <c>Drops</c> counts retained messages not shown, per reason (malformed, oversized, unsigned, forged).</summary>
+internal sealed record FleetStatusResult(string Broker, string Fleet, bool Verified, IReadOnlyList<FleetDeviceInfo> Devices, IReadOnlyDictionary<string, long> Drops);
 
 /// <summary>Source-generated JSON for every CLI output (AOT: no reflection).</summary>
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, WriteIndented = true,

@@ -218,6 +218,43 @@ public sealed class StateStore : IDisposable
         }
     }
 
+    /// <summary>Appends messages to the outbox alone, in one transaction, for announcements of changes that are already stored.</summary>
+    /// <returns>The sequence numbers given to <paramref name="payloads"/>, in order.</returns>
+    /// <exception cref="ArgumentException">A payload is null, empty or larger than <see cref="FleetLimits.MaxPayloadBytes"/>; nothing was written.</exception>
+    /// <exception cref="StateStoreException">The disk is full or SQLite fails; nothing was written.</exception>
+    public IReadOnlyList<long> AppendOutbox(IEnumerable<byte[]> payloads)
+    {
+        ThrowIfDisposed();
+        ArgumentNullException.ThrowIfNull(payloads);
+        byte[][] batch = payloads.ToArray();
+        foreach (byte[] payload in batch)
+        {
+            if (payload is null || payload.Length == 0 || payload.Length > FleetLimits.MaxPayloadBytes)
+                throw new ArgumentException(
+                    $"An outbox payload is {(payload is null ? "null" : $"{payload.Length} bytes")}; payloads must be 1..{FleetLimits.MaxPayloadBytes} bytes.", nameof(payloads));
+        }
+        try
+        {
+            using SqliteTransaction transaction = _connection.BeginTransaction();
+            var sequences = new long[batch.Length];
+            long created = _options.TimeProvider.GetUtcNow().ToUnixTimeMilliseconds();
+            using SqliteCommand insert = Command("INSERT INTO outbox (payload, created) VALUES ($p, $c) RETURNING seq", transaction);
+            SqliteParameter p = insert.Parameters.Add("$p", SqliteType.Blob);
+            insert.Parameters.AddWithValue("$c", created);
+            for (int i = 0; i < batch.Length; i++)
+            {
+                p.Value = batch[i];
+                sequences[i] = (long)insert.ExecuteScalar()!;
+            }
+            transaction.Commit();
+            return sequences;
+        }
+        catch (SqliteException ex)
+        {
+            throw Translate(ex, "committing to");
+        }
+    }
+
     /// <summary>Number of messages waiting in the outbox.</summary>
     /// <exception cref="StateStoreException">SQLite fails.</exception>
     public long OutboxCount

@@ -1,6 +1,9 @@
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Authentication;
 using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -12,8 +15,9 @@ namespace EdgeCL.Sync.Broker;
 
 /// <summary>An in-process MQTT broker (MQTTnet.Server) for one device or a small site: password login, the fleet ACL, persisted retained messages.</summary>
 /// <remarks>
-/// <para>Listens on loopback by default. Every client logs in with a user of <see cref="EmbeddedBrokerOptions.Users"/>; a
-/// device's client id must equal its user name. Publishes and subscriptions are checked against <see cref="FleetAcl"/> in
+/// <para>Listens on loopback by default, with TLS when <see cref="EmbeddedBrokerOptions.TlsCertificatePath"/> is set. Every
+/// client logs in with a user of <see cref="EmbeddedBrokerOptions.Users"/>, or (with <see cref="EmbeddedBrokerOptions.ClientCaPath"/>)
+/// with a client certificate of the fleet CA whose CN is its user name; a device's client id must equal its user name. Publishes and subscriptions are checked against <see cref="FleetAcl"/> in
 /// MQTTnet's interceptors: a refused publish is answered with PUBACK <c>NotAuthorized</c> and never reaches a subscriber.</para>
 /// <para>Retained messages are loaded from <c>{DataDirectory}/retained.bin</c> at start and written back (atomically) at most
 /// <see cref="EmbeddedBrokerOptions.PersistDelay"/> after each change and at stop. A crash can lose the last changes; devices
@@ -33,10 +37,12 @@ public sealed class EmbeddedBroker : IAsyncDisposable
     private MqttServer? _server;
     private IReadOnlyList<MqttApplicationMessage>? _toPersist;
     private Task _persistTask = Task.CompletedTask;
+    private readonly X509Certificate2? _serverCertificate;
+    private readonly X509Certificate2Collection? _clientCa;
     private long _refusedPublishes, _refusedSubscriptions, _refusedConnections;
 
     /// <summary>Creates a stopped broker.</summary>
-    /// <exception cref="ArgumentException">An option is invalid.</exception>
+    /// <exception cref="ArgumentException">An option is invalid, or a TLS file is not a readable PEM certificate or key.</exception>
     public EmbeddedBroker(EmbeddedBrokerOptions options, ILogger<EmbeddedBroker>? logger = null)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -44,6 +50,27 @@ public sealed class EmbeddedBroker : IAsyncDisposable
         _options = options;
         _logger = logger ?? (ILogger)NullLogger<EmbeddedBroker>.Instance;
         _users = options.Users.ToDictionary(u => u.Name, StringComparer.Ordinal);
+        if (options.TlsCertificatePath is { } certPath)
+        {
+            try
+            {
+                using X509Certificate2 pem = X509Certificate2.CreateFromPemFile(certPath, options.TlsKeyPath);
+                // A PEM key is ephemeral; SslStream wants a certificate whose key it can use on every platform.
+                _serverCertificate = X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null);
+                if (options.ClientCaPath is { } ca)
+                {
+                    _clientCa = [];
+                    _clientCa.ImportFromPemFile(ca);
+                    if (_clientCa.Count == 0)
+                        throw new CryptographicException("no certificate in the file");
+                }
+            }
+            catch (Exception ex) when (ex is CryptographicException or IOException or UnauthorizedAccessException)
+            {
+                throw new ArgumentException(
+                    $"Broker TLS files cannot be used ({OneLine(ex.Message)}): give the PEM certificate and its matching key (broker.crt, broker.key) and the PEM fleet CA from ops/mosquitto/make-certs.sh.", ex);
+            }
+        }
     }
 
     /// <summary>The port it listens on (the chosen one when <see cref="EmbeddedBrokerOptions.Port"/> is 0); 0 before start.</summary>
@@ -146,21 +173,37 @@ public sealed class EmbeddedBroker : IAsyncDisposable
         {
             Log.PersistFailed(_logger, ex, _options.DataDirectory ?? "");
         }
+        _serverCertificate?.Dispose();
     }
 
     private MqttServer CreateServer(int port, List<MqttApplicationMessage> retained)
     {
         var builder = new MqttServerOptionsBuilder()
-            .WithDefaultEndpoint()
-            .WithDefaultEndpointPort(port)
             .WithPersistentSessions(false)
             .WithMaxPendingMessagesPerClient(100_000);
+        if (_serverCertificate is null)
+        {
+            builder.WithDefaultEndpoint().WithDefaultEndpointPort(port);
+        }
+        else
+        {
+            builder.WithoutDefaultEndpoint().WithEncryptedEndpoint().WithEncryptedEndpointPort(port)
+                .WithEncryptionCertificate(_serverCertificate).WithEncryptionSslProtocol(SslProtocols.Tls12 | SslProtocols.Tls13);
+        }
         MqttServerOptions options = builder.Build();
+        MqttServerTcpEndpointBaseOptions endpoint = _serverCertificate is null ? options.DefaultEndpointOptions : options.TlsEndpointOptions;
         bool v6 = _options.BindAddress.AddressFamily == AddressFamily.InterNetworkV6;
-        options.DefaultEndpointOptions.BoundInterNetworkAddress = v6 ? IPAddress.None : _options.BindAddress;
+        endpoint.BoundInterNetworkAddress = v6 ? IPAddress.None : _options.BindAddress;
         // IPAddress.None switches a family off (MqttTcpServerAdapter.RegisterListeners); the default would also open [::].
-        options.DefaultEndpointOptions.BoundInterNetworkV6Address = v6 ? _options.BindAddress : IPAddress.None;
-        options.DefaultEndpointOptions.NoDelay = true;
+        endpoint.BoundInterNetworkV6Address = v6 ? _options.BindAddress : IPAddress.None;
+        endpoint.NoDelay = true;
+        if (_clientCa is not null)
+        {
+            // The TLS handshake asks for a certificate (SslStream only requests one when "required"), but the validation
+            // callback lets a client without one through: it must then log in with a password.
+            options.TlsEndpointOptions.ClientCertificateRequired = true;
+            options.TlsEndpointOptions.RemoteCertificateValidationCallback = ValidateClientCertificate;
+        }
 
         MqttServer server = new MqttServerFactory().CreateMqttServer(options);
         server.ValidatingConnectionAsync += ValidateConnectionAsync;
@@ -184,10 +227,53 @@ public sealed class EmbeddedBroker : IAsyncDisposable
         return server;
     }
 
+    private bool ValidateClientCertificate(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
+    {
+        if (certificate is null)
+            return true; // no certificate: the client must log in with a password
+        using var chainBuilder = new X509Chain();
+        chainBuilder.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chainBuilder.ChainPolicy.CustomTrustStore.AddRange(_clientCa!);
+        // A private fleet CA publishes no CRL/OCSP endpoint; revocation is done by removing the device from the ACL/users.
+        chainBuilder.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        using var leaf = X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
+        bool valid = chainBuilder.Build(leaf);
+        if (!valid)
+        {
+            Interlocked.Increment(ref _refusedConnections);
+            Log.ConnectionRefused(_logger, "", leaf.GetNameInfo(X509NameType.SimpleName, false), "client certificate not issued by the fleet CA");
+        }
+        return valid;
+    }
+
     private Task ValidateConnectionAsync(ValidatingConnectionEventArgs e)
     {
         string? reason;
         var code = MqttConnectReasonCode.BadUserNameOrPassword;
+        // A certificate that passed ValidateClientCertificate identifies the client: CN = user name, no password needed.
+        if (_clientCa is not null && e.ClientCertificate is { } certificate)
+        {
+            string name = certificate.GetNameInfo(X509NameType.SimpleName, false);
+            BrokerUser? known = _users.GetValueOrDefault(name);
+            if (known is null && !Topics.TopicSegment.IsValidIdentifier(name))
+            {
+                reason = $"certificate CN '{name}' is not a device id";
+            }
+            else if (known?.IsOperator != true && e.ClientId != name)
+            {
+                reason = $"client id '{e.ClientId}' must equal the certificate's CN '{name}'";
+                code = MqttConnectReasonCode.ClientIdentifierNotValid;
+            }
+            else
+            {
+                e.SessionItems[UserKey] = known ?? new BrokerUser(name, "", IsOperator: false);
+                return Task.CompletedTask;
+            }
+            Interlocked.Increment(ref _refusedConnections);
+            Log.ConnectionRefused(_logger, e.ClientId ?? "", name, reason);
+            e.ReasonCode = code;
+            return Task.CompletedTask;
+        }
         if (e.UserName is null || !_users.TryGetValue(e.UserName, out BrokerUser? user))
         {
             reason = $"unknown user '{e.UserName}'";
@@ -288,6 +374,12 @@ public sealed class EmbeddedBroker : IAsyncDisposable
                 Log.PersistFailed(_logger, ex, path);
             }
         }
+    }
+
+    private static string OneLine(string text)
+    {
+        int nl = text.IndexOfAny(['\r', '\n']);
+        return (nl < 0 ? text : text[..nl]).TrimEnd('.');
     }
 
     private static int FreePort(IPAddress address)

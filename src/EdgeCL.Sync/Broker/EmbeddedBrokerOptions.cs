@@ -23,6 +23,22 @@ public sealed record EmbeddedBrokerOptions
     /// <summary>Longest time a retained change waits before it is written to disk (changes in between are batched). Default 200 ms.</summary>
     public TimeSpan PersistDelay { get; init; } = TimeSpan.FromMilliseconds(200);
 
+    /// <summary>PEM server certificate; with <see cref="TlsKeyPath"/> the broker listens with TLS only (1.2/1.3) on <see cref="Port"/>. Null: plain TCP.</summary>
+    public string? TlsCertificatePath { get; init; }
+
+    /// <summary>PEM private key of <see cref="TlsCertificatePath"/> (unencrypted PKCS#8 or SEC1).</summary>
+    public string? TlsKeyPath { get; init; }
+
+    /// <summary>
+    /// PEM fleet CA for client certificates (needs TLS). When set, a client may log in with a certificate issued by this
+    /// CA instead of a password; its CN is its user name (mosquitto's <c>use_identity_as_username</c>). A client without
+    /// a certificate still needs a password.
+    /// </summary>
+    public string? ClientCaPath { get; init; }
+
+    /// <summary>Whether the broker listens with TLS.</summary>
+    public bool IsTls => TlsCertificatePath is not null;
+
     /// <summary>Checks every setting.</summary>
     /// <exception cref="ArgumentException">A setting is out of range or a user name repeats.</exception>
     public void Validate()
@@ -42,5 +58,12 @@ public sealed record EmbeddedBrokerOptions
             throw new ArgumentException($"MaxPayloadBytes {MaxPayloadBytes} is below 1024.");
         if (PersistDelay < TimeSpan.Zero)
             throw new ArgumentException($"PersistDelay {PersistDelay} must be >= 0.");
+        if ((TlsCertificatePath is null) != (TlsKeyPath is null))
+            throw new ArgumentException("A TLS certificate needs its key and a key its certificate; pass both (broker.crt and broker.key from ops/mosquitto/make-certs.sh).");
+        if (ClientCaPath is not null && TlsCertificatePath is null)
+            throw new ArgumentException("Client certificates need TLS; pass the broker's certificate and key as well.");
+        foreach (string? path in new[] { TlsCertificatePath, TlsKeyPath, ClientCaPath })
+            if (path is not null && !File.Exists(path))
+                throw new ArgumentException($"TLS file '{path}' does not exist; create the fleet PKI with ops/mosquitto/make-certs.sh.");
     }
 }

@@ -176,10 +176,32 @@ public sealed class FleetSyncClient : IAsyncDisposable
     /// connection loop; it does not wait for the broker. While offline the outbox keeps it until the next connect.
     /// </remarks>
     /// <exception cref="ArgumentException">The entry belongs to another device or space, has the wrong dimension, or is not newer than the last one of its class.</exception>
-    public async ValueTask PublishAsync(FleetEntry entry, CancellationToken cancellationToken = default)
+    public ValueTask PublishAsync(FleetEntry entry, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(entry);
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        EnsurePublishable(entry);
+        byte[] payload = _codec.Encode(entry);
+        if (!_codec.TryDecode(payload, out FleetEntry? wire, out SyncDropReason reason))
+            throw new InvalidOperationException($"The codec cannot decode its own payload for '{entry.Label}' ({reason}); check that this device's key is in its trust store.");
+        return PublishCoreAsync(entry, payload, wire, cancellationToken);
+    }
+
+    /// <summary>Publishes an already encoded (signed) own entry, e.g. the payload that was committed to a durable outbox with the change.</summary>
+    /// <remarks>The exact bytes are what the broker receives, so the stored announcement and the published one are identical. Otherwise as <see cref="PublishAsync"/>.</remarks>
+    /// <exception cref="ArgumentException">The payload does not decode and verify with this client's codec, or its entry is not publishable (see <see cref="PublishAsync"/>).</exception>
+    public ValueTask PublishPayloadAsync(byte[] payload, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(payload);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        if (!_codec.TryDecode(payload, out FleetEntry? wire, out SyncDropReason reason))
+            throw new ArgumentException($"The payload to publish does not decode with device '{_options.DeviceId}''s codec ({reason}); encode it with the same codec and key.", nameof(payload));
+        EnsurePublishable(wire);
+        return PublishCoreAsync(wire, payload, wire, cancellationToken);
+    }
+
+    private void EnsurePublishable(FleetEntry entry)
+    {
         if (entry.DeviceId != _options.DeviceId)
             throw new ArgumentException($"Entry of device '{entry.DeviceId}' cannot be published by device '{_options.DeviceId}'; a device writes only its own entries.", nameof(entry));
         if (entry.SpaceId != _options.Space.Id)
@@ -188,15 +210,17 @@ public sealed class FleetSyncClient : IAsyncDisposable
             throw new ArgumentException($"Entry '{entry.Label}' has {entry.Mean.Length} values; space {_options.Space.Id} is {_options.Space.Dimension}-d.", nameof(entry));
         if (entry.Version < 1)
             throw new ArgumentException($"Entry '{entry.Label}' has version {entry.Version}; versions start at 1.", nameof(entry));
+    }
 
-        byte[] payload = _codec.Encode(entry);
-        if (!_codec.TryDecode(payload, out FleetEntry? wire, out SyncDropReason reason))
-            throw new InvalidOperationException($"The codec cannot decode its own payload for '{entry.Label}' ({reason}); check that this device's key is in its trust store.");
+    private async ValueTask PublishCoreAsync(FleetEntry entry, byte[] payload, FleetEntry wire, CancellationToken cancellationToken)
+    {
         lock (_encodedLock)
         {
-            if (_encoded.TryGetValue(entry.Label, out var held) && held.Version >= entry.Version)
-                throw new ArgumentException($"Entry '{entry.Label}' version {entry.Version} is not newer than the published version {held.Version}; increment the version on every change.", nameof(entry));
-            _encoded[entry.Label] = (entry.Version, payload);
+            if (_encoded.TryGetValue(entry.Label, out var held) && held.Version > entry.Version)
+                throw new ArgumentException($"Entry '{entry.Label}' version {entry.Version} is older than the published version {held.Version}; increment the version on every change.", nameof(entry));
+            // An equal version was already taken from a durable outbox by a rebirth running concurrently: same entry, keep it.
+            if (held.Payload is null || held.Version < entry.Version)
+                _encoded[entry.Label] = (entry.Version, payload);
         }
         await _outbox.AddAsync(entry, cancellationToken).ConfigureAwait(false);
         FleetMergeOutcome outcome;
@@ -205,7 +229,7 @@ public sealed class FleetSyncClient : IAsyncDisposable
         if (outcome is FleetMergeOutcome.Applied or FleetMergeOutcome.Conflict)
         {
             Interlocked.Increment(ref _merged);
-            RaiseStateChanged(wire, isOwn: true);
+            RaiseStateChanged(wire, isOwn: true, payload);
         }
         _wake.Writer.TryWrite(0);
     }
@@ -637,7 +661,7 @@ public sealed class FleetSyncClient : IAsyncDisposable
             return;
         }
         Interlocked.Increment(ref _merged);
-        RaiseStateChanged(entry, own);
+        RaiseStateChanged(entry, own, item.Payload);
     }
 
     /// <summary>Decodes and verifies one entry message; null (after counting the drop) when it must not reach the state.</summary>
@@ -709,11 +733,11 @@ public sealed class FleetSyncClient : IAsyncDisposable
         }
     }
 
-    private void RaiseStateChanged(FleetEntry entry, bool isOwn)
+    private void RaiseStateChanged(FleetEntry entry, bool isOwn, byte[]? payload)
     {
         try
         {
-            StateChanged?.Invoke(this, new FleetStateChangedEventArgs(entry, isOwn));
+            StateChanged?.Invoke(this, new FleetStateChangedEventArgs(entry, isOwn, payload));
         }
         catch (Exception ex)
         {

@@ -1,0 +1,53 @@
+using EdgeCL.Core.Fleet;
+
+namespace EdgeCL.Sync.Payloads;
+
+/// <summary>Reads a <see cref="TrustStore"/> from a folder holding one public key per device: <c>&lt;device-id&gt;.pem</c>.</summary>
+/// <remarks>The file name is the device id, so a key vouches only for the device it is named after. Other files are ignored.</remarks>
+public static class TrustFolder
+{
+    /// <summary>Loads every <c>*.pem</c> of <paramref name="folder"/>.</summary>
+    /// <returns>A new trust store (the caller disposes it).</returns>
+    /// <exception cref="ArgumentException">The folder is missing or holds no key, a file name is not a device id, or a file is not a P-256 public key.</exception>
+    public static TrustStore Load(string folder)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(folder);
+        if (!Directory.Exists(folder))
+            throw new ArgumentException($"Trust folder '{folder}' does not exist; give a folder of <device-id>.pem public keys.");
+        var trust = new TrustStore();
+        try
+        {
+            foreach (string file in Directory.EnumerateFiles(folder, "*.pem").Order(StringComparer.Ordinal))
+            {
+                string device = Path.GetFileNameWithoutExtension(file);
+                if (!FleetLimits.IsValidDeviceId(device))
+                    throw new ArgumentException($"Trust file '{file}' is not named after a device id ([A-Za-z0-9._-], 1..{FleetLimits.MaxDeviceIdLength}); rename it to <device-id>.pem.");
+                string pem;
+                try
+                {
+                    pem = File.ReadAllText(file);
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                {
+                    throw new ArgumentException($"Trust file '{file}' cannot be read ({ex.Message}); check its permissions.", ex);
+                }
+                try
+                {
+                    trust.Add(device, pem);
+                }
+                catch (ArgumentException ex)
+                {
+                    throw new ArgumentException($"Trust file '{file}': {ex.Message.Split('\n')[0].Replace(" (Parameter 'pem')", "", StringComparison.Ordinal)}", ex);
+                }
+            }
+            if (trust.Count == 0)
+                throw new ArgumentException($"Trust folder '{folder}' holds no <device-id>.pem file; export each device's public key there.");
+            return trust;
+        }
+        catch
+        {
+            trust.Dispose();
+            throw;
+        }
+    }
+}

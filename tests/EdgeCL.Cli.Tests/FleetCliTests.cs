@@ -1,0 +1,169 @@
+using System.Text.Json;
+using EdgeCL.Core.Fleet;
+using EdgeCL.Core.Vectors;
+using EdgeCL.Sync.Broker;
+using EdgeCL.Sync.Client;
+using EdgeCL.Sync.Payloads;
+using EdgeCL.Sync.State;
+using EdgeCL.Sync.Topics;
+using MQTTnet;
+using MQTTnet.Protocol;
+
+namespace EdgeCL.Cli.Tests;
+
+/// <summary><c>edgecl broker</c>, <c>edgecl fleet status</c> and <c>edgecl fleet simulate</c> through Program.Main.</summary>
+public sealed class FleetCliTests : IDisposable
+{
+    private static readonly EmbeddingSpace Space = new("c1c1", 4);
+    private readonly string _dir = Directory.CreateTempSubdirectory("edgecl-fleet-cli-").FullName;
+
+    public void Dispose()
+    {
+        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
+    }
+
+    [Fact]
+    public async Task Broker_UsersFile_AcceptsDeviceRefusesWrongPasswordAndKeepsRetainedAcrossRestart()
+    {
+        string users = Path.Combine(_dir, "users");
+        File.WriteAllText(users, "# devices\nd0:pw-d0\nops:pw-ops:operator\n");
+        string data = Directory.CreateDirectory(Path.Combine(_dir, "data")).FullName;
+        await using (RunningCommand broker = RunningCommand.Start("broker", "--port", "0", "--users", users, "--data", data))
+        {
+            using EntrySigner signer = EntrySigner.Create("d0");
+            using var trust = new TrustStore();
+            trust.Add("d0", signer.ExportPublicKeyPem());
+            await using (var device = new FleetSyncClient(
+                new FleetSyncOptions { Fleet = "fleet1", DeviceId = "d0", Space = Space, Broker = new FleetBrokerOptions { Host = "127.0.0.1", Port = broker.Port, UserName = "d0", Password = "pw-d0" } },
+                new SignedEntryCodec(signer, trust), new FleetStateTarget(new FleetState(Space))))
+            {
+                await device.PublishAsync(Entry("d0", "cat", 1));
+                await device.StartAsync();
+                await device.WaitUntilConnectedAsync().WaitAsync(TimeSpan.FromSeconds(15)); // connected and outbox drained (PUBACK)
+            }
+
+            var refused = CliHarness.Run("fleet", "status", "--broker", $"mqtt://127.0.0.1:{broker.Port}", "--user", "ops", "--password", "wrong");
+            Assert.Equal(ExitCodes.Usage, refused.Code);
+            Assert.Single(refused.Err.Trim().Split('\n'));
+            Assert.Contains("refused the login", refused.Err);
+            await broker.Err.WaitForAsync("wrong password", TimeSpan.FromSeconds(10));
+            Assert.Single(broker.Err.ToString().Trim().Split('\n'));
+
+            Assert.Equal(ExitCodes.Success, await broker.StopAsync());
+            Assert.Contains("retained entries saved", broker.Out.ToString());
+        }
+
+        await using RunningCommand again = RunningCommand.Start("broker", "--port", "0", "--users", users, "--data", data);
+        var status = CliHarness.Run("fleet", "status", "--broker", $"mqtt://127.0.0.1:{again.Port}", "--user", "ops", "--password", "pw-ops", "--quiet-ms", "200", "--json");
+        Assert.True(status.Code == ExitCodes.Success, status.Err);
+        using JsonDocument doc = JsonDocument.Parse(status.Out);
+        JsonElement d0 = Assert.Single(doc.RootElement.GetProperty("devices").EnumerateArray());
+        Assert.Equal("d0", d0.GetProperty("device").GetString());
+        Assert.False(d0.GetProperty("online").GetBoolean()); // its goodbye was retained too
+        JsonElement cat = Assert.Single(d0.GetProperty("classes").EnumerateArray());
+        Assert.Equal("cat", cat.GetProperty("label").GetString());
+        Assert.Equal("unchecked", cat.GetProperty("signature").GetString());
+    }
+
+    [Fact]
+    public async Task FleetStatus_TrustFolder_ShowsVerifiedEntriesAndCountsDrops()
+    {
+        await using var broker = new EmbeddedBroker(new EmbeddedBrokerOptions
+        {
+            Port = 0, Users = [new BrokerUser("ops", "pw-ops", IsOperator: true)],
+        });
+        await broker.StartAsync();
+        using EntrySigner d0 = EntrySigner.Create("d0"), d1 = EntrySigner.Create("d1"), d2 = EntrySigner.Create("d2"), impostor = EntrySigner.Create("d2");
+        string trustDir = Directory.CreateDirectory(Path.Combine(_dir, "trust")).FullName;
+        File.WriteAllText(Path.Combine(trustDir, "d0.pem"), d0.ExportPublicKeyPem());
+        File.WriteAllText(Path.Combine(trustDir, "d2.pem"), d2.ExportPublicKeyPem());
+        File.WriteAllText(Path.Combine(trustDir, "README.txt"), "not a key, ignored");
+
+        using IMqttClient op = new MqttClientFactory().CreateMqttClient();
+        await op.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", broker.Port).WithClientId("ops").WithCredentials("ops", "pw-ops").Build());
+        async Task Put(string device, string label, byte[] payload)
+        {
+            var result = await op.PublishAsync(new MqttApplicationMessageBuilder().WithTopic(FleetTopics.Prototype("fleet1", Space.Id, device, label))
+                .WithPayload(payload).WithRetainFlag().WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build());
+            Assert.True(result.IsSuccess);
+        }
+        await Put("d0", "cat", FleetEntryCodec.Encode(Entry("d0", "cat", 3), FleetVectorType.Float32, d0));
+        await Put("d0", "owl", FleetEntryCodec.Encode(Entry("d0", "owl", 2) with { Count = 0, Mean = [] }, FleetVectorType.Float32, d0));
+        await Put("d1", "dog", FleetEntryCodec.Encode(Entry("d1", "dog", 1), FleetVectorType.Float32, d1));        // key not trusted
+        await Put("d2", "cat", FleetEntryCodec.Encode(Entry("d2", "cat", 9), FleetVectorType.Float32, impostor));  // wrong key for d2
+        await Put("d3", "cat", [0x45, 0x43, 1, 2, 3]);                                                               // truncated
+        string broker1 = $"mqtt://127.0.0.1:{broker.Port}";
+
+        var verified = CliHarness.Run("fleet", "status", "--broker", broker1, "--user", "ops", "--password", "pw-ops", "--trust", trustDir, "--quiet-ms", "200", "--json");
+        Assert.True(verified.Code == ExitCodes.Success, verified.Err);
+        using (JsonDocument doc = JsonDocument.Parse(verified.Out))
+        {
+            Assert.True(doc.RootElement.GetProperty("verified").GetBoolean());
+            JsonElement device = Assert.Single(doc.RootElement.GetProperty("devices").EnumerateArray());
+            Assert.Equal("d0", device.GetProperty("device").GetString());
+            JsonElement[] classes = [.. device.GetProperty("classes").EnumerateArray()];
+            Assert.Equal(["cat", "owl"], classes.Select(c => c.GetProperty("label").GetString()));
+            Assert.Equal([3L, 2L], classes.Select(c => c.GetProperty("version").GetInt64()));
+            Assert.True(classes[1].GetProperty("tombstone").GetBoolean());
+            Assert.All(classes, c => Assert.Equal("valid", c.GetProperty("signature").GetString()));
+            JsonElement drops = doc.RootElement.GetProperty("drops");
+            Assert.Equal(1, drops.GetProperty("unsigned").GetInt64());
+            Assert.Equal(1, drops.GetProperty("forged").GetInt64());
+            Assert.Equal(1, drops.GetProperty("malformed").GetInt64());
+        }
+
+        var text = CliHarness.Run("fleet", "status", "--broker", broker1, "--user", "ops", "--password", "pw-ops", "--quiet-ms", "200");
+        Assert.True(text.Code == ExitCodes.Success, text.Err);
+        Assert.Contains("3 device(s), signatures not checked", text.Out);
+        Assert.Contains("1 dropped (malformed 1)", text.Out);
+
+        File.WriteAllText(Path.Combine(trustDir, "d9.pem"), "-----BEGIN PUBLIC KEY-----\nnot base64\n-----END PUBLIC KEY-----\n");
+        var bad = CliHarness.Run("fleet", "status", "--broker", broker1, "--user", "ops", "--password", "pw-ops", "--trust", trustDir);
+        Assert.Equal(ExitCodes.Usage, bad.Code);
+        Assert.Single(bad.Err.Trim().Split('\n'));
+        Assert.Contains("d9.pem", bad.Err);
+    }
+
+    [Fact]
+    public void FleetStatus_BrokerDown_OneLineError()
+    {
+        int port;
+        using (var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0))
+        {
+            probe.Start();
+            port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+        }
+        var run = CliHarness.Run("fleet", "status", "--broker", $"mqtt://127.0.0.1:{port}");
+        Assert.NotEqual(ExitCodes.Success, run.Code);
+        Assert.Single(run.Err.Trim().Split('\n'));
+        Assert.Contains("Cannot reach the broker", run.Err);
+    }
+
+    [Fact]
+    public void Broker_TlsCertificateNotPem_OneLineError()
+    {
+        string cert = Path.Combine(_dir, "broker.crt"), key = Path.Combine(_dir, "broker.key");
+        File.WriteAllText(cert, "not a certificate");
+        File.WriteAllText(key, "not a key");
+        var run = CliHarness.Run("broker", "--port", "0", "--tls-cert", cert, "--tls-key", key);
+        Assert.Equal(ExitCodes.Usage, run.Code);
+        Assert.Single(run.Err.Trim().Split('\n'));
+        Assert.Contains("make-certs.sh", run.Err);
+        Assert.StartsWith("edgecl: error: Broker TLS files cannot be used", run.Err);
+    }
+
+    [Fact]
+    public void Simulate_SmallFleet_EveryDeviceEndsIdentical()
+    {
+        var run = CliHarness.Run("fleet", "simulate", "--devices", "4", "--classes", "6", "--dim", "16", "--samples", "5", "--timeout", "60", "--json");
+        Assert.True(run.Code == ExitCodes.Success, run.Err);
+        using JsonDocument doc = JsonDocument.Parse(run.Out);
+        Assert.True(doc.RootElement.GetProperty("identical").GetBoolean());
+        Assert.Equal(4, doc.RootElement.GetProperty("devices").GetInt32());
+        Assert.Equal(0, doc.RootElement.GetProperty("drops").GetInt64());
+        Assert.True(doc.RootElement.GetProperty("max_difference_to_centralised_mean").GetDouble() < 1e-4);
+    }
+
+    private static FleetEntry Entry(string device, string label, long version) =>
+        new() { SpaceId = Space.Id, DeviceId = device, Label = label, Version = version, Count = version, Mean = [1, 2, 3, version] };
+}
