@@ -468,13 +468,21 @@ public sealed class FleetSyncClient : IAsyncDisposable
     private async Task HealAsync(CancellationToken stop)
     {
         IReadOnlyList<FleetEntry> latest = await _outbox.LatestAsync(stop).ConfigureAwait(false);
+        var own = new HashSet<string>(StringComparer.Ordinal);
         var heal = new List<FleetEntry>();
         foreach (FleetEntry entry in latest)
+        {
+            own.Add(entry.Label);
             if (_heal.TryRemove(entry.Label, out _))
                 heal.Add(entry);
+        }
         await PublishEntriesAsync(heal, stop).ConfigureAwait(false);
         foreach (string label in _heal.Keys)
         {
+            // A label of ours rescheduled while we were publishing (a second forgery arrived) is healed by the next
+            // pass; clearing it here would delete our own genuine retained entry.
+            if (own.Contains(label))
+                continue;
             _heal.TryRemove(label, out _);
             // An empty retained payload deletes the retained message (MQTT 5 §3.3.1.3).
             MqttApplicationMessage clear = new MqttApplicationMessageBuilder()
