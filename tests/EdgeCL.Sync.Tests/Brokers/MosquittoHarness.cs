@@ -16,9 +16,15 @@ public sealed class MosquittoHarness : IBrokerHarness
     private readonly bool _tls;
     private Process? _process;
 
-    public MosquittoHarness(bool tls = false)
+    private readonly int? _bridgeToPort;
+
+    /// <param name="tls">Listen with TLS and client certificates instead of passwords.</param>
+    /// <param name="bridgeToPort">When set, bridge to a plain mosquitto on this loopback port with the topic lines of
+    /// ops/mosquitto/bridge.conf (so the shipped bridge configuration is what the tests exercise).</param>
+    public MosquittoHarness(bool tls = false, int? bridgeToPort = null)
     {
         _tls = tls;
+        _bridgeToPort = bridgeToPort;
         Port = FreePort.Next();
     }
 
@@ -48,7 +54,8 @@ public sealed class MosquittoHarness : IBrokerHarness
             "log_type information",
             $"user {Environment.UserName}",
             // Fleet bursts (a rebirth of every class) must not hit the default queue of 1000 per client: it drops silently.
-            "max_queued_messages 0",
+            // Large but finite: 0 (unlimited) makes mosquitto 2.0.11 drop an MQTT 5 bridge connecting to it.
+            "max_queued_messages 100000",
             "max_inflight_messages 100",
         };
         if (_tls)
@@ -66,6 +73,21 @@ public sealed class MosquittoHarness : IBrokerHarness
         else
         {
             lines.Add($"password_file {s_passwordFile.Value}");
+        }
+        if (_bridgeToPort is { } remote)
+        {
+            lines.AddRange([
+                "connection edgecl-test-bridge",
+                $"address 127.0.0.1:{remote}",
+                "bridge_protocol_version mqttv50",
+                $"remote_clientid edgecl-bridge-{Port}",
+                $"remote_username {TestUsers.Operator}",
+                $"remote_password {TestUsers.Password(TestUsers.Operator)}",
+                "cleansession true",
+                "try_private true",
+                "restart_timeout 1 2",
+            ]);
+            lines.AddRange(File.ReadLines(RepoPaths.Ops("mosquitto", "bridge.conf")).Where(l => l.StartsWith("topic ", StringComparison.Ordinal)));
         }
         await File.WriteAllLinesAsync(conf, lines);
         var start = new ProcessStartInfo("mosquitto", ["-c", conf]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
