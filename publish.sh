@@ -162,9 +162,9 @@ publish_one() {
   fi
   [ -x "$stage/$APP" ] || die "[$rid] publish produced no $APP executable in $stage"
 
-  # Linux-only output: drop ONNX Runtime's Windows DLLs and managed .pdb files; keep the
+  # Linux-only output: drop ONNX Runtime's Windows DLLs and managed .pdb files and XML docs; keep the
   # split native debug symbols (.dbg) in a separate folder.
-  find "$stage" -type f \( -iname '*.dll' -o -iname '*.pdb' -o -iname '*.lib' \) -delete
+  find "$stage" -type f \( -iname '*.dll' -o -iname '*.pdb' -o -iname '*.lib' -o -iname '*.xml' \) -delete
   rm -rf "$symbols"; mkdir -p "$symbols"
   find "$stage" -type f -name '*.dbg' -exec mv -t "$symbols" {} +
 
