@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DATA="${EDGECL_DATA:-$HOME/.cache/edgecl/data}"
-PACKAGES=(espeak-ng sox python3-numpy python3-sklearn mosquitto)
+PACKAGES=(espeak-ng sox python3-numpy python3-sklearn mosquitto openssl)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
