@@ -114,8 +114,7 @@ public sealed class ImageBackbone : IEmbeddingBackbone
     public void EmbedImage(DecodedImage image, Span<float> embedding)
     {
         ArgumentNullException.ThrowIfNull(image);
-        if (image.Channels != _preprocessor.Channels)
-            image = ImageDecoder.Decode(EncodeRaw(image), _preprocessor.Channels, "frame");
+        image = ImageDecoder.ConvertChannels(image, _preprocessor.Channels);
         _preprocessor.Process(image, _model.InputSlot(0));
         _model.Run(1);
         CopyOut(0, embedding);
@@ -144,13 +143,6 @@ public sealed class ImageBackbone : IEmbeddingBackbone
         if (!VectorKernels.AllFinite(e))
             throw new InputFormatException($"Backbone '{Name}' produced NaN or infinity for this input; the input is probably corrupt or out of range.");
         e.CopyTo(embedding);
-    }
-
-    private static byte[] EncodeRaw(DecodedImage image)
-    {
-        // Channel conversion reuses the decoder's PNM path: wrap the pixels as an in-memory PNM.
-        string header = $"{(image.Channels == 1 ? "P5" : "P6")}\n{image.Width} {image.Height}\n255\n";
-        return [.. System.Text.Encoding.ASCII.GetBytes(header), .. image.Pixels];
     }
 
     /// <inheritdoc/>

@@ -40,7 +40,7 @@ public static class ImageDecoder
         DecodedImage image = bytes[0] == (byte)'P' && bytes.Length > 1 && bytes[1] is >= (byte)'1' and <= (byte)'6'
             ? PnmDecoder.Decode(bytes, displayName)
             : DecodeWithStb(bytes, displayName);
-        return image.Channels == channels ? image : ConvertChannels(image, channels);
+        return ConvertChannels(image, channels);
     }
 
     private static DecodedImage DecodeWithStb(byte[] bytes, string displayName)
@@ -59,8 +59,14 @@ public static class ImageDecoder
         return new DecodedImage(result.Width, result.Height, 3, result.Data);
     }
 
-    private static DecodedImage ConvertChannels(DecodedImage image, int channels)
+    /// <summary>Converts an image to grey (1, BT.601 luma) or RGB (3); returns it unchanged when it already has that many channels.</summary>
+    public static DecodedImage ConvertChannels(DecodedImage image, int channels)
     {
+        ArgumentNullException.ThrowIfNull(image);
+        if (channels is not (1 or 3))
+            throw new ArgumentOutOfRangeException(nameof(channels), channels, "Channels must be 1 or 3.");
+        if (image.Channels == channels)
+            return image;
         int n = image.Width * image.Height;
         var pixels = new byte[n * channels];
         if (channels == 1)

@@ -31,6 +31,16 @@ public class ImageDecoderTests
     }
 
     [Fact]
+    public void ConvertChannels_RgbToGreyAndBack_KeepsLuma()
+    {
+        var rgb = new DecodedImage(2, 1, 3, [255, 0, 0, 10, 20, 30]);
+        DecodedImage grey = ImageDecoder.ConvertChannels(rgb, 1);
+        Assert.Equal(new byte[] { 76, 18 }, grey.Pixels);
+        Assert.Equal(new byte[] { 76, 76, 76, 18, 18, 18 }, ImageDecoder.ConvertChannels(grey, 3).Pixels);
+        Assert.Same(grey, ImageDecoder.ConvertChannels(grey, 1));
+    }
+
+    [Fact]
     public void Decode_BadImages_InputFormatException()
     {
         Assert.Throws<InputFormatException>(() => ImageDecoder.Decode([], 1, "empty"));
