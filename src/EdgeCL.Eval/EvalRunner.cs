@@ -37,7 +37,7 @@ public static class EvalRunner
         foreach (MethodSpec m in methods)
             if (m.Adapter is not null && !adapters.TryGet(m.Adapter, out _))
                 throw new ArgumentException($"Unknown embedding adapter '{m.Adapter}' in method '{m.Name}'; " +
-                    (adapters.Adapters.Count == 0 ? "none are registered yet (BN-statistics adaptation arrives with the adaptation issue)." : $"known: {string.Join(", ", adapters.Adapters.Select(a => a.Name))}."));
+                    (adapters.Adapters.Count == 0 ? "none are registered." : $"known: {string.Join(", ", adapters.Adapters.Select(a => a.Name))}."));
         if (methods.Select(m => m.Name).Distinct().Count() != methods.Count)
             throw new ArgumentException("--methods lists a method twice.");
         IReadOnlyList<ShiftSpec>? shiftList = settings.Shifts is null ? null : ShiftCatalog.ParseList(settings.Shifts, settings.Severity);
@@ -256,7 +256,15 @@ public static class EvalRunner
                     : Adapter(plan, method.Adapter, stream);
                 string phase = plan.Streams.Count == 1 ? method.Name : string.Create(CultureInfo.InvariantCulture, $"{method.Name} draw {draw + 1}/{plan.Streams.Count}");
                 var stepProgress = progress is null ? null : new Progress(progress, phase);
-                MethodRun run = evaluator.Run(stream, new EvaluationMethod(method.Name, learner, source), stepProgress, cancellationToken);
+                MethodRun run;
+                try
+                {
+                    run = evaluator.Run(stream, new EvaluationMethod(method.Name, learner, source), stepProgress, cancellationToken);
+                }
+                finally
+                {
+                    (source as IDisposable)?.Dispose(); // an adapter's source owns a session
+                }
                 results[method.Name].Add((run, MethodMetrics.From(run, settings.Window)));
                 if (!run.Completed)
                     cancelled = true;

@@ -95,7 +95,7 @@ public class EvalRunnerTests
     public static TheoryData<string, string> BadSettings() => new()
     {
         { "method", "Unknown method 'nonesuch'; known methods: ncm, ncm-centred, knn, " },
-        { "adapter", "Unknown embedding adapter 'bn-stats'" },
+        { "adapter", "Unknown embedding adapter 'bn-typo'" },
         { "shift", "Unknown shift 'rain'" },
         { "severity", "severity 7 is out of range" },
         { "shots", "Class 'class0' has 12 labelled sample(s) in the source domain 'clean' but --shots is 20" },
@@ -114,7 +114,7 @@ public class EvalRunnerTests
         s = what switch
         {
             "method" => s with { Methods = ["ncm", "nonesuch"] },
-            "adapter" => s with { Methods = ["bn-stats+ncm-centred"] },
+            "adapter" => s with { Methods = ["bn-typo+ncm-centred"] },
             "shift" => s with { Shifts = "clean,rain" },
             "severity" => s with { Shifts = "fog:7" },
             "shots" => s with { Shots = 20 },

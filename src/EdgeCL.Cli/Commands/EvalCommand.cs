@@ -154,7 +154,7 @@ internal static class EvalCommand
             foreach (var (key, description) in d.Parameters)
                 Console.WriteLine($"    --param {key}=…  {description}");
         }
-        Console.WriteLine(adapters.Adapters.Count == 0 ? "embedding adapters: none yet (BN-statistics arrives with the adaptation issue)"
+        Console.WriteLine(adapters.Adapters.Count == 0 ? "embedding adapters: none"
             : "embedding adapters: " + string.Join(", ", adapters.Adapters.Select(a => $"{a.Name} ({a.Description})")));
         Console.WriteLine("audio shifts: white:SNR pink:SNR brown:SNR babble:SNR reverb[:RT60] telephone speed:FACTOR gain:DB");
         Console.WriteLine($"image corruptions (severity 1-5): {string.Join(" ", ShiftCatalog.ImageCorruptions)}; corruptions[:S] = all");

@@ -29,14 +29,19 @@ public sealed record EmbeddingAdapterDescriptor(string Name, string Description,
 /// A method is <c>[adapter+]learner</c>. BN-statistics adaptation (design.md §4) registers here: its factory opens
 /// the BN-rewritten graph of <see cref="EmbeddingAdapterContext.Backbone"/>, and its <see cref="IEmbeddingSource"/>
 /// embeds each sample afresh, updating its running statistics on <see cref="EmbeddingPurpose.Observe"/> only and
-/// dropping them on <see cref="IEmbeddingSource.Reset"/>. The harness needs no change. None ship yet.
+/// dropping them on <see cref="IEmbeddingSource.Reset"/> (<see cref="BatchNormStatisticsSource"/>, <c>bn-stats</c>).
 /// </remarks>
 public sealed class EmbeddingAdapterRegistry
 {
     private readonly List<EmbeddingAdapterDescriptor> _adapters = [];
 
-    /// <summary>The adapters EdgeCL ships (none yet; BN-statistics adaptation arrives with the adaptation issue).</summary>
-    public static EmbeddingAdapterRegistry CreateDefault() => new();
+    /// <summary>The adapters EdgeCL ships: <c>bn-stats</c> (BN-statistics adaptation, <see cref="BatchNormStatisticsSource"/>).</summary>
+    public static EmbeddingAdapterRegistry CreateDefault()
+    {
+        var registry = new EmbeddingAdapterRegistry();
+        registry.Register(BatchNormStatisticsSource.Descriptor);
+        return registry;
+    }
 
     /// <summary>Registered adapters.</summary>
     public IReadOnlyList<EmbeddingAdapterDescriptor> Adapters => _adapters;

@@ -53,6 +53,9 @@ public sealed class ImageBackbone : IEmbeddingBackbone
                 $"{_preprocessor.SampleSize} floats ({preprocessing.Channels}x{preprocessing.Height}x{preprocessing.Width}) and the manifest says {expectedDimension}-d; fix the manifest.");
         }
         Name = name;
+        ModelPath = modelPath;
+        Preprocessing = preprocessing;
+        SessionOptions = sessionOptions;
         Space = SpaceIdentity.Compute([bytes], _preprocessor.Describe() + ";out=" + _model.OutputName, _model.Dimension);
     }
 
@@ -103,6 +106,15 @@ public sealed class ImageBackbone : IEmbeddingBackbone
 
     /// <summary>Channels the preprocessing takes (1 grey, 3 RGB): decode to this to avoid a conversion.</summary>
     public int Channels => _preprocessor.Channels;
+
+    /// <summary>The model file.</summary>
+    public string ModelPath { get; }
+
+    /// <summary>The preprocessing settings.</summary>
+    public ImagePreprocessing Preprocessing { get; }
+
+    /// <summary>The session settings it was opened with.</summary>
+    public SessionOptionsSpec SessionOptions { get; }
 
     /// <summary>The underlying model runner (batch slots, raw runs).</summary>
     public OnnxEmbeddingModel Model => _model;
