@@ -50,7 +50,7 @@ public static class BackboneCatalog
         string manifestPath = ResolveManifestPath(nameOrPath, modelsRoot);
         BackboneManifest manifest = LoadManifest(manifestPath);
         string dir = Path.GetDirectoryName(Path.GetFullPath(manifestPath))!;
-        VerifyFiles(manifest, dir);
+        // Each backbone reads its model files through ReadVerified (one read, one hash per file).
         return manifest.Kind switch
         {
             "image" => new ImageBackbone(manifest, dir, sessionOptions, logger),
@@ -108,17 +108,33 @@ public static class BackboneCatalog
     {
         ArgumentNullException.ThrowIfNull(manifest);
         foreach (BackboneFile file in manifest.Files)
+            ReadVerified(manifest, directory, file.Path);
+    }
+
+    /// <summary>Reads one model file of a manifest and checks it against the manifest's SHA-256 (one read, one hash).</summary>
+    /// <exception cref="ModelLoadException">Not listed in the manifest, missing (names the fetch script), unreadable, or a different hash.</exception>
+    public static byte[] ReadVerified(BackboneManifest manifest, string directory, string file)
+    {
+        ArgumentNullException.ThrowIfNull(manifest);
+        BackboneFile entry = manifest.Files.FirstOrDefault(f => f.Path == file)
+            ?? throw new ModelLoadException($"Manifest '{manifest.Name}' uses '{file}' but does not list it under 'files' with its sha256; add it.");
+        string path = Path.Combine(directory, entry.Path);
+        string fetch = manifest.Fetch is null ? "restore it from the repository" : $"run {Path.Combine(directory, manifest.Fetch)}";
+        if (!File.Exists(path))
+            throw new ModelLoadException($"Backbone '{manifest.Name}' is missing '{path}'; {fetch}.");
+        byte[] bytes;
+        try
         {
-            string path = Path.Combine(directory, file.Path);
-            if (!File.Exists(path))
-            {
-                string fix = manifest.Fetch is null ? "restore it from the repository" : $"run {Path.Combine(directory, manifest.Fetch)}";
-                throw new ModelLoadException($"Backbone '{manifest.Name}' is missing '{path}'; {fix}.");
-            }
-            string actual = SpaceIdentity.Sha256Hex(ReadModelBytes(path));
-            if (!string.Equals(actual, file.Sha256, StringComparison.OrdinalIgnoreCase))
-                throw new ModelLoadException($"Backbone '{manifest.Name}' file '{path}' has SHA-256 {actual}, expected {file.Sha256}; the file is corrupt or a different version: fetch it again.");
+            bytes = File.ReadAllBytes(path);
         }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new ModelLoadException($"Model file '{path}' cannot be read ({ex.Message}); check permissions, or delete it and {fetch}.", ex);
+        }
+        string actual = SpaceIdentity.Sha256Hex(bytes);
+        if (!string.Equals(actual, entry.Sha256, StringComparison.OrdinalIgnoreCase))
+            throw new ModelLoadException($"Backbone '{manifest.Name}' file '{path}' has SHA-256 {actual}, expected {entry.Sha256}; the file is corrupt or a different version: delete it and {fetch}.");
+        return bytes;
     }
 
     /// <summary>Reads a model file with a clear error when it is missing or unreadable.</summary>

@@ -17,13 +17,14 @@ public sealed class ImageBackbone : IEmbeddingBackbone
     /// <summary>Opens the backbone a manifest describes (files already verified by <see cref="BackboneCatalog"/>).</summary>
     /// <exception cref="ModelLoadException">The model cannot be loaded or does not fit the manifest.</exception>
     public ImageBackbone(BackboneManifest manifest, string manifestDirectory, SessionOptionsSpec sessionOptions, ILogger? logger = null, int maxBatch = 32)
-        : this(manifest.Name, Path.Combine(manifestDirectory, manifest.Model), manifest.Image
+        : this(manifest.Name, Path.Combine(manifestDirectory, manifest.Model),
+            BackboneCatalog.ReadVerified(manifest, manifestDirectory, manifest.Model), manifest.Image
             ?? throw new ModelLoadException($"Backbone manifest '{manifest.Name}' has kind 'image' but no 'image' section; add width, height, channels, scale, mean and std."),
             manifest.Input, manifest.Output, manifest.EmbeddingDimension, sessionOptions, logger, maxBatch)
     {
     }
 
-    private ImageBackbone(string name, string modelPath, ImagePreprocessing preprocessing, string? input, string? output, int expectedDimension,
+    private ImageBackbone(string name, string modelPath, byte[] bytes, ImagePreprocessing preprocessing, string? input, string? output, int expectedDimension,
         SessionOptionsSpec sessionOptions, ILogger? logger, int maxBatch)
     {
         try
@@ -34,7 +35,6 @@ public sealed class ImageBackbone : IEmbeddingBackbone
         {
             throw new ModelLoadException($"Backbone '{name}' has invalid image preprocessing: {ex.Message}", ex);
         }
-        byte[] bytes = BackboneCatalog.ReadModelBytes(modelPath);
         OnnxSession session = OnnxSessionFactory.Create(bytes, modelPath, sessionOptions, null, logger);
         try
         {
@@ -62,7 +62,7 @@ public sealed class ImageBackbone : IEmbeddingBackbone
     /// <summary>Opens a bare .onnx image model whose preprocessing is in its metadata (<c>edgecl.image.*</c>).</summary>
     /// <exception cref="ModelLoadException">The metadata is missing or the model does not fit.</exception>
     public static ImageBackbone FromModelFile(string modelPath, ImagePreprocessing preprocessing, SessionOptionsSpec sessionOptions, ILogger? logger = null) =>
-        new(Path.GetFileNameWithoutExtension(modelPath), modelPath, preprocessing, null, null, 0, sessionOptions, logger, 32);
+        new(Path.GetFileNameWithoutExtension(modelPath), modelPath, BackboneCatalog.ReadModelBytes(modelPath), preprocessing, null, null, 0, sessionOptions, logger, 32);
 
     /// <summary>Reads <c>edgecl.image.*</c> metadata into preprocessing settings, or null when there is none.</summary>
     /// <exception cref="ModelLoadException">The metadata is present but malformed.</exception>

@@ -93,8 +93,8 @@ public sealed partial class SpeechBackbone : IEmbeddingBackbone
             throw new ModelLoadException(string.Create(CultureInfo.InvariantCulture,
                 $"Manifest '{manifest.Name}': clipSeconds {speech.ClipSeconds} gives {MelFrames} mel frames, fewer than one {WindowFrames}-frame window; use clipSeconds >= {(MelHopSamples * (WindowFrames - 1) + MelWindowSamples) / (double)speech.SampleRate:0.###}."));
 
-        byte[] melBytes = ReadVerified(manifest, manifestDirectory, speech.MelModel);
-        byte[] embBytes = ReadVerified(manifest, manifestDirectory, manifest.Model);
+        byte[] melBytes = BackboneCatalog.ReadVerified(manifest, manifestDirectory, speech.MelModel);
+        byte[] embBytes = BackboneCatalog.ReadVerified(manifest, manifestDirectory, manifest.Model);
 
         _clip = GC.AllocateArray<float>(ClipSamples, pinned: true);
         // The fixed-seed generator restarted for every clip is precomputed once: same sequence, no per-clip work.
@@ -331,29 +331,6 @@ public sealed partial class SpeechBackbone : IEmbeddingBackbone
     }
 
     /// <summary>Reads a model file listed in the manifest and checks its SHA-256.</summary>
-    private static byte[] ReadVerified(BackboneManifest manifest, string directory, string file)
-    {
-        BackboneFile entry = manifest.Files.FirstOrDefault(f => f.Path == file)
-            ?? throw new ModelLoadException($"Manifest '{manifest.Name}' uses '{file}' but does not list it under 'files' with its sha256; add it.");
-        string path = Path.Combine(directory, entry.Path);
-        string fetch = manifest.Fetch is null ? "fetch the models" : $"run {Path.Combine(directory, manifest.Fetch)}";
-        if (!File.Exists(path))
-            throw new ModelLoadException($"Model file '{path}' is missing; {fetch} (the openWakeWord models are fetched, never committed).");
-        byte[] bytes;
-        try
-        {
-            bytes = File.ReadAllBytes(path);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            throw new ModelLoadException($"Model file '{path}' cannot be read ({ex.Message}); check permissions, or delete it and {fetch}.", ex);
-        }
-        string actual = SpaceIdentity.Sha256Hex(bytes);
-        if (!string.Equals(actual, entry.Sha256, StringComparison.OrdinalIgnoreCase))
-            throw new ModelLoadException($"Model file '{path}' has sha256 {actual} but the manifest expects {entry.Sha256}; delete it and {fetch}.");
-        return bytes;
-    }
-
     private static OnnxSession CreateSession(byte[] bytes, string directory, string file, SessionOptionsSpec options, Action<InferenceSession>? selfTest, ILogger logger)
     {
         string path = Path.Combine(directory, file);
