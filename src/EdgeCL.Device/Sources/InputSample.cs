@@ -1,0 +1,38 @@
+using EdgeCL.Onnx.Images;
+
+namespace EdgeCL.Device.Sources;
+
+/// <summary>One sample from a source: a file, a decoded image, an utterance's PCM, or an embedding a source computed while streaming.</summary>
+/// <remarks>
+/// Exactly one of <see cref="FilePath"/>, <see cref="Image"/>, <see cref="Pcm"/> or <see cref="Embedding"/> is set. The agent
+/// embeds what is not yet embedded with its backbone, then learns (when <see cref="Label"/> is set) or recognises.
+/// </remarks>
+public sealed class InputSample
+{
+    /// <summary>The source's name, e.g. <c>pcm:/run/edgecl/mic.fifo</c>.</summary>
+    public required string Source { get; init; }
+
+    /// <summary>What the sample is, for logs: a file path, or e.g. <c>utterance 12 at 3.52-4.31 s</c>.</summary>
+    public required string Origin { get; init; }
+
+    /// <summary>A file the backbone's front end reads (wav, png, pgm, ...).</summary>
+    public string? FilePath { get; init; }
+
+    /// <summary>A decoded frame (image backbones).</summary>
+    public DecodedImage? Image { get; init; }
+
+    /// <summary>16 kHz mono PCM at int16 scale (speech backbones).</summary>
+    public float[]? Pcm { get; init; }
+
+    /// <summary>An embedding already computed by the source (streaming audio), in the backbone's space.</summary>
+    public float[]? Embedding { get; init; }
+
+    /// <summary>When set, the sample is a labelled example of this class; otherwise it is recognised (and may adapt the head).</summary>
+    public string? Label { get; init; }
+
+    /// <summary><see cref="System.Diagnostics.Stopwatch.GetTimestamp"/> when the sample was complete (an utterance's end, a frame's read): the start of its latency.</summary>
+    public long CompletedTimestamp { get; init; }
+
+    /// <summary>Called by the agent after the sample was handled (learned durably or recognised); e.g. a folder source then deletes the file. Null when nothing is to be done.</summary>
+    public Action<bool>? Handled { get; init; }
+}

@@ -1,0 +1,65 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+
+namespace EdgeCL.Storage.Files;
+
+/// <summary>Replaces a whole file atomically and durably: temp file, fsync, rename, fsync of the folder.</summary>
+/// <remarks>After a crash or power cut at any instant the path holds either the old bytes or the new ones, never a mix.</remarks>
+public static partial class AtomicFile
+{
+    /// <summary>Writes <paramref name="bytes"/> to <paramref name="path"/> atomically and durably (creates the folder).</summary>
+    /// <exception cref="IOException">The write failed (disk full, permissions); the previous file is unchanged. The message is one line that says what to do.</exception>
+    public static void WriteAllBytes(string path, ReadOnlySpan<byte> bytes)
+    {
+        string full = Path.GetFullPath(path);
+        string dir = Path.GetDirectoryName(full)!;
+        string temp = full + ".tmp-" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
+        try
+        {
+            Directory.CreateDirectory(dir);
+            using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 4096, FileOptions.None))
+            {
+                stream.Write(bytes);
+                stream.Flush(flushToDisk: true);
+            }
+            File.Move(temp, full, overwrite: true);
+            SyncDirectory(dir);
+        }
+        catch (IOException ex)
+        {
+            TryDelete(temp);
+            throw new IOException($"Could not write '{full}' ({ex.Message.Split('\n')[0]}); the previous file is unchanged: free disk space or fix permissions and retry.", ex);
+        }
+        catch (UnauthorizedAccessException ex)
+        {
+            TryDelete(temp);
+            throw new IOException($"Could not write '{full}' ({ex.Message.Split('\n')[0]}); the previous file is unchanged: fix the folder's permissions and retry.", ex);
+        }
+    }
+
+    /// <summary>Makes a rename or create inside <paramref name="directory"/> durable (no-op where unsupported).</summary>
+    public static void SyncDirectory(string directory)
+    {
+        // .NET has no API for a directory fsync; without it a rename may be lost on power loss.
+        if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS())
+            return;
+        int fd = Open(directory, 0 /* O_RDONLY */);
+        if (fd < 0)
+            return;
+        try { _ = Fsync(fd); } finally { _ = Close(fd); }
+    }
+
+    private static void TryDelete(string path)
+    {
+        try { File.Delete(path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+
+    [LibraryImport("libc", EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int Open(string path, int flags);
+
+    [LibraryImport("libc", EntryPoint = "fsync")]
+    private static partial int Fsync(int fd);
+
+    [LibraryImport("libc", EntryPoint = "close")]
+    private static partial int Close(int fd);
+}
