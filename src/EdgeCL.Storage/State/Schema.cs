@@ -9,6 +9,18 @@ internal static class Schema
     public const int Version = 1;
 
     // STRICT tables make SQLite refuse a value of the wrong type instead of storing it silently.
+    // 'examples' was added without a version bump: it is created on open when missing (older files), and older builds ignore it.
+    public const string CreateExamples = """
+        CREATE TABLE IF NOT EXISTS examples (
+            id      TEXT PRIMARY KEY NOT NULL,
+            label   TEXT NOT NULL,
+            created INTEGER NOT NULL
+        ) STRICT;
+        """;
+
+    /// <summary>Ids of learned examples kept for de-duplication; older ones are pruned.</summary>
+    public const int ExamplesKept = 10_000;
+
     public const string Create = """
         CREATE TABLE meta (
             key   TEXT PRIMARY KEY NOT NULL,
@@ -33,6 +45,11 @@ internal static class Schema
             signature BLOB,
             payload   BLOB,
             PRIMARY KEY (device, label)
+        ) STRICT;
+        CREATE TABLE IF NOT EXISTS examples (
+            id      TEXT PRIMARY KEY NOT NULL,
+            label   TEXT NOT NULL,
+            created INTEGER NOT NULL
         ) STRICT;
         CREATE TABLE outbox (
             seq     INTEGER PRIMARY KEY AUTOINCREMENT,

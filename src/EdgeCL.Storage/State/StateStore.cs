@@ -165,7 +165,20 @@ public sealed class StateStore : IDisposable
     /// <exception cref="ArgumentException">A label or payload is null, or a payload is empty or larger than <see cref="FleetLimits.MaxPayloadBytes"/>.</exception>
     /// <exception cref="EmbeddingException">The memory belongs to another embedding space.</exception>
     /// <exception cref="StateStoreException">The disk is full or SQLite fails; nothing was written.</exception>
-    public IReadOnlyList<long> Commit(PrototypeMemory memory, IEnumerable<string>? changedLabels, IEnumerable<byte[]>? outboxPayloads = null)
+    public IReadOnlyList<long> Commit(PrototypeMemory memory, IEnumerable<string>? changedLabels, IEnumerable<byte[]>? outboxPayloads = null) =>
+        Commit(memory, changedLabels, outboxPayloads, example: null);
+
+    /// <summary>
+    /// As <see cref="Commit(PrototypeMemory, IEnumerable{string}?, IEnumerable{byte[]}?)"/>, and records <paramref name="example"/>'s id in the
+    /// same transaction, so an example delivered again after a crash (a file not yet moved away) is recognised by
+    /// <see cref="HasExample"/> and not learned twice. The newest <c>10,000</c> ids are kept.
+    /// </summary>
+    /// <param name="memory">The memory.</param>
+    /// <param name="changedLabels">The changed classes, or null for all.</param>
+    /// <param name="outboxPayloads">Announcements, or null.</param>
+    /// <param name="example">The learned example's (id, label), or null.</param>
+    /// <exception cref="StateStoreException">The disk is full or SQLite fails; nothing was written.</exception>
+    public IReadOnlyList<long> Commit(PrototypeMemory memory, IEnumerable<string>? changedLabels, IEnumerable<byte[]>? outboxPayloads, (string Id, string Label)? example)
     {
         ThrowIfDisposed();
         ArgumentNullException.ThrowIfNull(memory);
@@ -194,6 +207,12 @@ public sealed class StateStore : IDisposable
                 labels = [.. all];
             }
             WriteClasses(transaction, memory, labels);
+            if (example is { } ex)
+            {
+                Execute(transaction, "INSERT INTO examples (id, label, created) VALUES ($i, $l, $c) ON CONFLICT (id) DO NOTHING",
+                    ("$i", ex.Id), ("$l", ex.Label), ("$c", _options.TimeProvider.GetUtcNow().ToUnixTimeMilliseconds()));
+                Execute(transaction, $"DELETE FROM examples WHERE rowid <= (SELECT max(rowid) FROM examples) - {Schema.ExamplesKept}");
+            }
             if (memory.Options.Centring == CentringMode.Supplied)
                 Execute(transaction, "INSERT INTO meta (key, value) VALUES ('centre', $v) ON CONFLICT (key) DO UPDATE SET value = excluded.value", ("$v", FloatBlob.ToBytes(memory.Centre)));
             var sequences = new long[payloads.Length];
@@ -215,6 +234,24 @@ public sealed class StateStore : IDisposable
         catch (SqliteException ex)
         {
             throw Translate(ex, "committing to");
+        }
+    }
+
+    /// <summary>Whether an example with this id was committed (see the Commit overload that takes an example).</summary>
+    /// <exception cref="StateStoreException">SQLite fails.</exception>
+    public bool HasExample(string id)
+    {
+        ThrowIfDisposed();
+        ArgumentNullException.ThrowIfNull(id);
+        try
+        {
+            using SqliteCommand query = Command("SELECT 1 FROM examples WHERE id = $i", null);
+            query.Parameters.AddWithValue("$i", id);
+            return query.ExecuteScalar() is not null;
+        }
+        catch (SqliteException ex)
+        {
+            throw Translate(ex, "reading");
         }
     }
 
@@ -498,6 +535,7 @@ public sealed class StateStore : IDisposable
                 $"State database '{Path}' has schema version {schema}; this build reads version {Schema.Version}: upgrade edgecl.");
         if (schema != Schema.Version)
             throw Corrupt($"schema version {schema} is unknown");
+        Execute(null, Schema.CreateExamples);
         long dimension = MetaInt("dimension");
         if (dimension is < 1 or > EmbeddingSpace.MaxDimension)
             throw Corrupt($"meta dimension {dimension} is out of range");

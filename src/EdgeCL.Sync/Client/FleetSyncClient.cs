@@ -71,6 +71,8 @@ public sealed class FleetSyncClient : IAsyncDisposable
     private Task? _connectionTask, _consumerTask;
     private long _session, _connects, _received, _merged, _published, _publishedBytes, _publishRefused;
     private volatile bool _rebirthRequested;
+    private DeviceHealth? _health;
+    private DeviceStatus? _birth;
     private int _started, _disposed;
 
     /// <summary>Creates a client; nothing touches the network until <see cref="StartAsync"/>.</summary>
@@ -234,6 +236,30 @@ public sealed class FleetSyncClient : IAsyncDisposable
         _wake.Writer.TryWrite(0);
     }
 
+    /// <summary>
+    /// Records the device's health and, when connected, republishes the retained birth with it (same session number), so
+    /// fleet views see the current health; a later reconnect's birth carries it too.
+    /// </summary>
+    /// <returns>True when the broker acknowledged the status; false when offline (it goes out with the next birth).</returns>
+    public async Task<bool> PublishHealthAsync(DeviceHealth health, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(health);
+        Volatile.Write(ref _health, health);
+        DeviceStatus? birth = Volatile.Read(ref _birth);
+        if (birth is null || !_mqtt.IsConnected)
+            return false;
+        try
+        {
+            using var deadline = Deadline(cancellationToken, _options.OperationTimeout);
+            MqttClientPublishResult published = await _mqtt.PublishAsync(StatusMessage(birth with { Health = health }), deadline.Token).ConfigureAwait(false);
+            return published.IsSuccess;
+        }
+        catch (Exception ex) when (ex is MqttCommunicationException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            return false;
+        }
+    }
+
     /// <summary>Asks the connection loop to republish every own entry now (what a <c>rebirth</c> command does).</summary>
     public void RequestRebirth()
     {
@@ -375,8 +401,9 @@ public sealed class FleetSyncClient : IAsyncDisposable
     private async Task<string?> ConnectOnceAsync(CancellationToken stop)
     {
         long session = Interlocked.Increment(ref _session);
-        var birth = new DeviceStatus { Online = true, Space = _options.Space.Id, Session = session, TimeMs = _time.GetUtcNow().ToUnixTimeMilliseconds() };
-        MqttClientOptions mqttOptions = BuildMqttOptions(birth with { Online = false });
+        var birth = new DeviceStatus { Online = true, Space = _options.Space.Id, Session = session, TimeMs = _time.GetUtcNow().ToUnixTimeMilliseconds(), Health = Volatile.Read(ref _health) };
+        MqttClientOptions mqttOptions = BuildMqttOptions(birth with { Online = false, Health = null });
+        Volatile.Write(ref _birth, birth);
         Volatile.Write(ref _lost, NewSignal());
         using (var deadline = Deadline(stop, _options.ConnectTimeout))
         {

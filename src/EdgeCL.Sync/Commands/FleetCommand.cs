@@ -12,13 +12,15 @@ namespace EdgeCL.Sync.Commands;
 /// {"v":1,"command":"reset_adaptation"}
 /// {"v":1,"command":"new_backbone","backbone":"speech","space":"3fa2…"}
 /// {"v":1,"command":"rebirth"}
+/// {"v":1,"command":"teach","label":"hello"}
+/// {"v":1,"command":"stop_teach"}
 /// </code>
 /// An optional <c>"id"</c> is passed through so an operator can match logs. Commands are authorised by the broker's ACL
 /// (only fleet operators may write <c>cmd/#</c>); they are not signed.
 /// </remarks>
 /// <param name="Kind">What to do.</param>
 /// <param name="Device">The addressed device (from the topic).</param>
-/// <param name="Label">The class for <see cref="FleetCommandKind.ForgetClass"/>.</param>
+/// <param name="Label">The class for <see cref="FleetCommandKind.ForgetClass"/> and <see cref="FleetCommandKind.Teach"/>.</param>
 /// <param name="Backbone">The backbone name for <see cref="FleetCommandKind.NewBackbone"/>.</param>
 /// <param name="SpaceId">The expected new space id for <see cref="FleetCommandKind.NewBackbone"/>, when known.</param>
 /// <param name="Id">Operator's correlation id, if any.</param>
@@ -63,16 +65,18 @@ public sealed record FleetCommand(FleetCommandKind Kind, string Device, string? 
             "reset_adaptation" => FleetCommandKind.ResetAdaptation,
             "new_backbone" => FleetCommandKind.NewBackbone,
             "rebirth" => FleetCommandKind.Rebirth,
+            "teach" => FleetCommandKind.Teach,
+            "stop_teach" => FleetCommandKind.StopTeach,
             _ => null,
         };
         if (kind is null)
         {
-            error = $"unknown command '{message.Command}'; use forget_class, reset_adaptation, new_backbone or rebirth.";
+            error = $"unknown command '{message.Command}'; use forget_class, reset_adaptation, new_backbone, rebirth, teach or stop_teach.";
             return false;
         }
-        if (kind == FleetCommandKind.ForgetClass && string.IsNullOrWhiteSpace(message.Label))
+        if (kind is FleetCommandKind.ForgetClass or FleetCommandKind.Teach && string.IsNullOrWhiteSpace(message.Label))
         {
-            error = "forget_class needs a \"label\".";
+            error = $"{message.Command} needs a \"label\".";
             return false;
         }
         if (kind == FleetCommandKind.NewBackbone && string.IsNullOrWhiteSpace(message.Backbone))
@@ -91,6 +95,8 @@ public sealed record FleetCommand(FleetCommandKind Kind, string Device, string? 
         FleetCommandKind.ResetAdaptation => "reset_adaptation",
         FleetCommandKind.NewBackbone => "new_backbone",
         FleetCommandKind.Rebirth => "rebirth",
+        FleetCommandKind.Teach => "teach",
+        FleetCommandKind.StopTeach => "stop_teach",
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown command kind."),
     };
 }

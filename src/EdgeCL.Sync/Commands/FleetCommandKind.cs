@@ -14,4 +14,10 @@ public enum FleetCommandKind
 
     /// <summary>Republish every own entry now (wire name <c>rebirth</c>; Sparkplug's Node Control/Rebirth).</summary>
     Rebirth,
+
+    /// <summary>Start teaching a class: the next samples become its examples (wire name <c>teach</c>; needs <see cref="FleetCommand.Label"/>).</summary>
+    Teach,
+
+    /// <summary>End a teaching session early (wire name <c>stop_teach</c>).</summary>
+    StopTeach,
 }

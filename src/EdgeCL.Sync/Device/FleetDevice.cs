@@ -173,6 +173,41 @@ public sealed class FleetDevice : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Learns one labelled example at most once: when <paramref name="exampleId"/> was learned before (a file delivered
+    /// again because the device crashed after learning it but before moving it away), nothing changes. The id is
+    /// committed in the same transaction as the class, so "learned" and "recorded as learned" cannot diverge.
+    /// </summary>
+    /// <returns>The class's new entry, or null when the example had been learned already.</returns>
+    /// <exception cref="ArgumentException">The label or id is invalid, or the memory is full.</exception>
+    /// <exception cref="Core.Errors.EmbeddingException">The embedding has the wrong length or a NaN/Inf value.</exception>
+    /// <exception cref="StateStoreException">The store could not write the change; nothing was stored or announced.</exception>
+    public async Task<FleetEntry?> LearnOnceAsync(string label, ReadOnlyMemory<float> embedding, string exampleId, CancellationToken cancellationToken = default)
+    {
+        EnsureSyncable(label);
+        ArgumentException.ThrowIfNullOrEmpty(exampleId);
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+            await SeedLocked(cancellationToken).ConfigureAwait(false);
+            lock (_outbox.StoreLock)
+            {
+                if (_store.HasExample(exampleId))
+                    return null;
+            }
+            _memory.Add(label, embedding.Span);
+            (FleetEntry entry, byte[]? payload) = CommitLocked(label, announce: true, (exampleId, label));
+            Interlocked.Increment(ref _learned);
+            await _client.PublishPayloadAsync(payload!, CancellationToken.None).ConfigureAwait(false);
+            return entry;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
     /// <summary>Forgets a class: commits its tombstone with the announcement, then hands it to the sync client.</summary>
     /// <returns>The tombstone, or null when the device had no class with this label.</returns>
     /// <exception cref="StateStoreException">The store could not write the change (e.g. disk full); nothing was stored or announced.</exception>
@@ -297,11 +332,11 @@ public sealed class FleetDevice : IAsyncDisposable
     }
 
     /// <summary>Commits one label; on a store failure reloads the memory so it matches the store again. Caller holds the gate.</summary>
-    private (FleetEntry Entry, byte[]? Payload) CommitLocked(string label, bool announce)
+    private (FleetEntry Entry, byte[]? Payload) CommitLocked(string label, bool announce, (string Id, string Label)? example = null)
     {
         try
         {
-            (FleetEntry Entry, byte[]? Payload) committed = _outbox.Commit(_memory, [label], announce)[0];
+            (FleetEntry Entry, byte[]? Payload) committed = _outbox.Commit(_memory, [label], announce, example)[0];
             _viewDirty = true;
             return committed;
         }

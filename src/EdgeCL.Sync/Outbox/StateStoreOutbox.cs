@@ -7,7 +7,7 @@ namespace EdgeCL.Sync.Outbox;
 
 /// <summary>
 /// A durable <see cref="IFleetOutbox"/> over a <see cref="StateStore"/>: an announcement is written in the same SQLite
-/// transaction as the change it announces (<see cref="Commit"/>), and its row is deleted only after the broker
+/// transaction as the change it announces (<see cref="Commit(PrototypeMemory, IReadOnlyList{string}, bool)"/>), and its row is deleted only after the broker
 /// acknowledged the publish (QoS 1 PUBACK), so offline learning survives kill -9 and power loss and drains after reconnect.
 /// </summary>
 /// <remarks>
@@ -101,7 +101,15 @@ public sealed class StateStoreOutbox : IFleetOutbox
     /// <returns>The committed entries and their payloads (null payloads when not announced), in the order of <paramref name="labels"/>.</returns>
     /// <exception cref="ArgumentException">A label has neither a class nor a tombstone in the memory.</exception>
     /// <exception cref="Storage.Errors.StateStoreException">The disk is full or SQLite fails; nothing was written.</exception>
-    public IReadOnlyList<(FleetEntry Entry, byte[]? Payload)> Commit(PrototypeMemory memory, IReadOnlyList<string> labels, bool announce = true)
+    public IReadOnlyList<(FleetEntry Entry, byte[]? Payload)> Commit(PrototypeMemory memory, IReadOnlyList<string> labels, bool announce = true) =>
+        Commit(memory, labels, announce, example: null);
+
+    /// <summary>As the overload without <paramref name="example"/>, and records the learned example's id in the same transaction.</summary>
+    /// <param name="memory">The memory.</param>
+    /// <param name="labels">The changed classes.</param>
+    /// <param name="announce">Whether to sign and queue announcements.</param>
+    /// <param name="example">The learned example's (id, label), or null.</param>
+    public IReadOnlyList<(FleetEntry Entry, byte[]? Payload)> Commit(PrototypeMemory memory, IReadOnlyList<string> labels, bool announce, (string Id, string Label)? example)
     {
         ArgumentNullException.ThrowIfNull(memory);
         ArgumentNullException.ThrowIfNull(labels);
@@ -113,7 +121,7 @@ public sealed class StateStoreOutbox : IFleetOutbox
         }
         lock (StoreLock)
         {
-            IReadOnlyList<long> sequences = _store.Commit(memory, labels, announce ? committed.Select(c => c.Payload!) : null);
+            IReadOnlyList<long> sequences = _store.Commit(memory, labels, announce ? committed.Select(c => c.Payload!) : null, example);
             for (int i = 0; i < committed.Length; i++)
             {
                 (FleetEntry entry, byte[]? payload) = committed[i];
@@ -150,7 +158,7 @@ public sealed class StateStoreOutbox : IFleetOutbox
 
     /// <inheritdoc/>
     /// <remarks>
-    /// An entry no newer than the stored one was committed with its change (by <see cref="Commit"/>) and is not written
+    /// An entry no newer than the stored one was committed with its change (by <see cref="Commit(PrototypeMemory, IReadOnlyList{string}, bool)"/>) and is not written
     /// again; a newer one is appended as a row of its own.
     /// </remarks>
     /// <exception cref="ArgumentException">The entry is older than the stored one of its class.</exception>

@@ -7,5 +7,6 @@ namespace EdgeCL.Sync.Serialization;
 /// <summary>Source-generated JSON for the sync payloads that are JSON (status, commands); AOT-safe.</summary>
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(DeviceStatus))]
+[JsonSerializable(typeof(DeviceHealth))]
 [JsonSerializable(typeof(FleetCommandMessage))]
 internal sealed partial class SyncJsonContext : JsonSerializerContext;

@@ -29,6 +29,9 @@ public sealed record DeviceStatus
     /// <summary>Unix time in milliseconds when the connection was made.</summary>
     public long TimeMs { get; init; }
 
+    /// <summary>The agent's health report, republished periodically while online; absent in a will.</summary>
+    public DeviceHealth? Health { get; init; }
+
     /// <summary>Serialises to UTF-8 JSON.</summary>
     public byte[] ToPayload() => JsonSerializer.SerializeToUtf8Bytes(this, SyncJsonContext.Default.DeviceStatus);
 
