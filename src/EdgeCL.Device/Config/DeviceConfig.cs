@@ -34,6 +34,9 @@ public sealed class DeviceConfig
     /// <summary>The classifier head and its test-time adaptation.</summary>
     public LearnerSettings Learner { get; init; } = new();
 
+    /// <summary>When a prediction counts as recognised.</summary>
+    public RecognitionSettings Recognition { get; init; } = new();
+
     /// <summary>How teaching works (button, <c>teach</c> command).</summary>
     public TeachSettings Teach { get; init; } = new();
 
@@ -66,6 +69,13 @@ public sealed class LearnerSettings
     public double CheckpointSeconds { get; init; } = 60;
 }
 
+/// <summary>When a prediction counts as recognised.</summary>
+public sealed class RecognitionSettings
+{
+    /// <summary>Predictions with a softmax confidence below this are reported as unknown (0 = always the nearest class).</summary>
+    public float MinConfidence { get; init; }
+}
+
 /// <summary>Teaching: which class a button hold teaches, and how many examples it takes.</summary>
 public sealed class TeachSettings
 {
@@ -90,6 +100,12 @@ public sealed class SyncSettings
 
     /// <summary>Let the embedded broker listen on every interface (for other devices of a site).</summary>
     public bool EmbeddedListenAny { get; init; }
+
+    /// <summary>
+    /// Users of the embedded broker (<c>name:password[:operator]</c> per line, as <c>edgecl broker --users</c>); absent = the agent
+    /// creates <c>state_dir/broker/users</c> with a random password for itself (a one-device broker on loopback).
+    /// </summary>
+    public string? EmbeddedUsersFile { get; init; }
 
     /// <summary>Broker user name (must equal the device id when set).</summary>
     public string? User { get; init; }

@@ -77,6 +77,9 @@ public sealed class FleetDevice : IAsyncDisposable
     /// <summary>The sync client (connection state, drop counters, events).</summary>
     public FleetSyncClient Client => _client;
 
+    /// <summary>Classes this device taught itself (live, not forgotten).</summary>
+    public int OwnClassCount => Volatile.Read(ref _memory).ClassCount;
+
     /// <summary>Outbox rows not yet acknowledged by the broker.</summary>
     public long PendingOutboxRows => _outbox.PendingRows;
 

@@ -1,0 +1,30 @@
+using EdgeCL.Device.Config;
+using EdgeCL.Device.Sources;
+using Microsoft.Extensions.Logging;
+
+namespace EdgeCL.Device.Agent;
+
+/// <summary>Creates the source for one <see cref="SourceSettings"/>; <paramref name="fileExtensions"/> are those the backbone reads.</summary>
+public delegate IInputSource SourceFactory(SourceSettings settings, SourceContext context, IReadOnlyList<string> fileExtensions);
+
+/// <summary>Opens the teach button and lights for a config (null settings = none); throws with one line when the hardware cannot be used.</summary>
+public delegate IAgentPanel? PanelFactory(GpioSettings? settings, ILoggerFactory loggerFactory);
+
+/// <summary>What <see cref="DeviceAgent.StartAsync"/> needs.</summary>
+public sealed class DeviceAgentOptions
+{
+    /// <summary>The validated config.</summary>
+    public required DeviceConfig Config { get; init; }
+
+    /// <summary>Folder relative config paths are resolved against.</summary>
+    public required string ConfigDirectory { get; init; }
+
+    /// <summary>Where log lines go.</summary>
+    public required ILoggerFactory LoggerFactory { get; init; }
+
+    /// <summary>Builds sources; default: the built-in sources.</summary>
+    public SourceFactory? Sources { get; init; }
+
+    /// <summary>Opens GPIO; default: System.Device.Gpio (or the simulated driver).</summary>
+    public PanelFactory? Panel { get; init; }
+}

@@ -1,0 +1,11 @@
+namespace EdgeCL.Device.Agent;
+
+/// <summary>The agent's physical interface: a teach button in, four status lights out (GPIO on a device, simulated on a laptop).</summary>
+public interface IAgentPanel : IDisposable
+{
+    /// <summary>Raised (on any thread) when the teach button has been held long enough to start teaching.</summary>
+    event EventHandler? TeachHeld;
+
+    /// <summary>Sets the status lights; called from the agent loop whenever one may have changed.</summary>
+    void Show(bool learning, bool adapting, bool synced, bool error);
+}

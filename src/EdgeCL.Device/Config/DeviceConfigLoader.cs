@@ -1,0 +1,166 @@
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using System.Text.RegularExpressions;
+
+namespace EdgeCL.Device.Config;
+
+/// <summary>Reads <c>device.json</c>: syntax and unknown keys first (with a "did you mean"), then every value (<see cref="DeviceConfigValidator"/>).</summary>
+public static partial class DeviceConfigLoader
+{
+    /// <summary>Largest config file accepted.</summary>
+    public const int MaxBytes = 1 << 20;
+
+    /// <summary>Reads and validates a config file.</summary>
+    /// <returns>The config and the folder relative paths are resolved against.</returns>
+    /// <exception cref="DeviceConfigException">The file is missing, not JSON, has an unknown key, or a value is wrong; one line per mistake.</exception>
+    public static (DeviceConfig Config, string Directory) Load(string path, Func<DeviceConfig, string, IEnumerable<string>>? extraChecks = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        string full = Path.GetFullPath(path);
+        string name = Path.GetFileName(full);
+        byte[] bytes;
+        try
+        {
+            var info = new FileInfo(full);
+            if (!info.Exists)
+                throw new DeviceConfigException([$"{path}: no such file; copy one of device/configs/*.json and edit it."]);
+            if (info.Length > MaxBytes)
+                throw new DeviceConfigException([$"{path}: {info.Length} bytes is too large for a config (limit {MaxBytes}); is this the right file?"]);
+            bytes = File.ReadAllBytes(full);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new DeviceConfigException([$"{path}: cannot be read ({ex.Message.Split('\n')[0]}); check its permissions."]);
+        }
+        DeviceConfig config = Parse(bytes, name);
+        string directory = Path.GetDirectoryName(full)!;
+        var errors = DeviceConfigValidator.Validate(config, directory).ToList();
+        if (extraChecks is not null)
+            errors.AddRange(extraChecks(config, directory));
+        if (errors.Count > 0)
+            throw new DeviceConfigException(errors.Select(e => $"{name}: {e}").ToList());
+        return (config, directory);
+    }
+
+    /// <summary>Parses config JSON; syntax errors and unknown keys become one clear line.</summary>
+    /// <exception cref="DeviceConfigException">Not JSON, an unknown key, or a value of the wrong type.</exception>
+    public static DeviceConfig Parse(ReadOnlySpan<byte> json, string displayName = "device.json")
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(json, DeviceConfigJsonContext.Default.DeviceConfig)
+                ?? throw new DeviceConfigException([$"{displayName}: the file holds 'null'; it must be a JSON object such as {{\"device_id\": \"pi-01\", ...}}."]);
+        }
+        catch (JsonException ex)
+        {
+            throw new DeviceConfigException([$"{displayName}: {Explain(ex)}"]);
+        }
+    }
+
+    private static string Explain(JsonException ex)
+    {
+        string where = ex.LineNumber is { } line ? $"line {line + 1}" : "";
+        string path = string.IsNullOrEmpty(ex.Path) ? "$" : ex.Path;
+        string message = ex.Message;
+        Match unknown = UnmappedPattern().Match(message);
+        if (unknown.Success)
+        {
+            string key = unknown.Groups["key"].Value;
+            string typeName = unknown.Groups["type"].Value;
+            string[] known = KnownKeys(typeName);
+            string? guess = Closest(key, known);
+            string parent = ParentOf(path);
+            return $"{where}: unknown key '{key}' in {(parent == "$" ? "the top level" : parent)}" +
+                (guess is not null ? $"; did you mean '{guess}'?" : $"; known keys there: {string.Join(", ", known)}.");
+        }
+        if (message.Contains("could not be converted", StringComparison.Ordinal))
+        {
+            Match target = ConvertPattern().Match(message);
+            string expected = target.Success ? Describe(target.Groups["type"].Value) : "another type";
+            return $"{where}: '{path.TrimStart('$', '.')}' has the wrong type; it must be {expected}.";
+        }
+        if (message.Contains("required properties", StringComparison.Ordinal))
+            return $"{where}: {message.Split('\n')[0]}";
+        // Syntax: System.Text.Json's message already names the character; keep its first sentence.
+        string first = message.Split(". ", 2)[0].Split('\n')[0];
+        return $"{where}: not valid JSON ({first}); fix the syntax (e.g. a missing comma or quote) near that line.";
+    }
+
+    private static string ParentOf(string path)
+    {
+        int dot = path.LastIndexOf('.');
+        return dot <= 0 ? "$" : path[..dot].TrimStart('$', '.');
+    }
+
+    private static string Describe(string clrType) => clrType switch
+    {
+        "System.Int32" or "System.Nullable`1[System.Int32]" => "a whole number",
+        "System.Double" or "System.Single" => "a number",
+        "System.Boolean" => "true or false",
+        "System.String" => "a string in quotes",
+        _ when clrType.Contains("IReadOnlyList", StringComparison.Ordinal) => "a list [ ... ]",
+        _ when clrType.Contains("IReadOnlyDictionary", StringComparison.Ordinal) => "an object { \"key\": \"value\" }",
+        _ => "an object { ... }",
+    };
+
+    private static string[] KnownKeys(string clrTypeName)
+    {
+        JsonTypeInfo? info = clrTypeName.Split('.').Last() switch
+        {
+            nameof(DeviceConfig) => DeviceConfigJsonContext.Default.DeviceConfig,
+            nameof(LearnerSettings) => DeviceConfigJsonContext.Default.LearnerSettings,
+            nameof(TeachSettings) => DeviceConfigJsonContext.Default.TeachSettings,
+            nameof(RecognitionSettings) => DeviceConfigJsonContext.Default.RecognitionSettings,
+            nameof(SyncSettings) => DeviceConfigJsonContext.Default.SyncSettings,
+            nameof(SourceSettings) => DeviceConfigJsonContext.Default.SourceSettings,
+            nameof(VadSettings) => DeviceConfigJsonContext.Default.VadSettings,
+            nameof(GpioSettings) => DeviceConfigJsonContext.Default.GpioSettings,
+            nameof(ButtonSettings) => DeviceConfigJsonContext.Default.ButtonSettings,
+            nameof(LedSettings) => DeviceConfigJsonContext.Default.LedSettings,
+            nameof(StatusSettings) => DeviceConfigJsonContext.Default.StatusSettings,
+            _ => null,
+        };
+        return info is null ? [] : info.Properties.Select(p => p.Name).Order(StringComparer.Ordinal).ToArray();
+    }
+
+    /// <summary>The known key nearest to <paramref name="key"/> by edit distance, when it is near enough to be a typo.</summary>
+    internal static string? Closest(string key, IReadOnlyList<string> known)
+    {
+        string? best = null;
+        int bestDistance = int.MaxValue;
+        foreach (string candidate in known)
+        {
+            int d = Distance(key.ToLowerInvariant(), candidate);
+            if (d < bestDistance)
+            {
+                bestDistance = d;
+                best = candidate;
+            }
+        }
+        return bestDistance <= Math.Max(2, key.Length / 3) ? best : null;
+    }
+
+    private static int Distance(string a, string b)
+    {
+        var row = new int[b.Length + 1];
+        for (int j = 0; j <= b.Length; j++) row[j] = j;
+        for (int i = 1; i <= a.Length; i++)
+        {
+            int diagonal = row[0];
+            row[0] = i;
+            for (int j = 1; j <= b.Length; j++)
+            {
+                int above = row[j];
+                row[j] = Math.Min(Math.Min(row[j] + 1, row[j - 1] + 1), diagonal + (a[i - 1] == b[j - 1] ? 0 : 1));
+                diagonal = above;
+            }
+        }
+        return row[b.Length];
+    }
+
+    [GeneratedRegex("property '(?<key>[^']*)' could not be mapped to any \\.NET member contained in type '(?<type>[^']*)'")]
+    private static partial Regex UnmappedPattern();
+
+    [GeneratedRegex("could not be converted to (?<type>[^.]+(\\.[A-Za-z0-9`\\[\\]]+)*)\\. Path")]
+    private static partial Regex ConvertPattern();
+}
