@@ -46,6 +46,9 @@ public static partial class DeviceConfigLoader
     /// <exception cref="DeviceConfigException">Not JSON, an unknown key, or a value of the wrong type.</exception>
     public static DeviceConfig Parse(ReadOnlySpan<byte> json, string displayName = "device.json")
     {
+        // Editors on Windows save UTF-8 with a byte-order mark, which the JSON reader refuses.
+        if (json.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]))
+            json = json[3..];
         try
         {
             return JsonSerializer.Deserialize(json, DeviceConfigJsonContext.Default.DeviceConfig)

@@ -73,13 +73,31 @@ public static class DeviceConfigValidator
             errors.Add($"learner.method '{learner.Method}' is unknown; use one of {string.Join(", ", registry.Names())}.");
             return;
         }
-        try
+        LearnerDescriptor descriptor = registry.Get(learner.Method);
+        var known = descriptor.Parameters.Keys.Select(k => k[(learner.Method.Length + 1)..]).ToList();
+        LearnerOptions options = LearnerOptionsFor(learner);
+        bool keysKnown = true;
+        foreach (string key in options.Parameters.Keys)
         {
-            registry.Validate([learner.Method], LearnerOptionsFor(learner));
+            if (descriptor.Parameters.ContainsKey(key))
+                continue;
+            keysKnown = false;
+            string bare = key.StartsWith(learner.Method + ".", StringComparison.Ordinal) ? key[(learner.Method.Length + 1)..] : key;
+            string? guess = DeviceConfigLoader.Closest(bare, known);
+            errors.Add($"learner.parameters: '{bare}' is not a parameter of {learner.Method}" +
+                (guess is not null ? $"; did you mean '{guess}'?" : known.Count == 0 ? " (it takes none)." : $"; it takes {string.Join(", ", known)}."));
         }
-        catch (ArgumentException ex)
+        if (keysKnown)
         {
-            errors.Add($"learner.parameters: {ex.Message}");
+            try
+            {
+                // Values are checked by building the learner once (every factory parses its parameters).
+                registry.Create(learner.Method, new EdgeCL.Core.Vectors.EmbeddingSpace(new string('0', 64), 4), options);
+            }
+            catch (ArgumentException ex)
+            {
+                errors.Add($"learner.parameters: {ex.Message.Split('\n')[0]}");
+            }
         }
         if (learner.CheckpointSeconds is < 0 or > 86_400 || !double.IsFinite(learner.CheckpointSeconds))
             errors.Add($"learner.checkpoint_seconds {Fmt(learner.CheckpointSeconds)} is out of range 0..86400 (0 = only at a clean stop).");

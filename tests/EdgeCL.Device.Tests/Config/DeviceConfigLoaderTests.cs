@@ -1,0 +1,121 @@
+using System.Text;
+using EdgeCL.Device.Config;
+
+namespace EdgeCL.Device.Tests.Config;
+
+public sealed class DeviceConfigLoaderTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("edgecl-config-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private string Write(string json)
+    {
+        string path = Path.Combine(_dir, "device.json");
+        File.WriteAllText(path, json, Encoding.UTF8);
+        return path;
+    }
+
+    private const string Valid = """
+        {
+          // comments are allowed
+          "device_id": "pi-01",
+          "fleet": "home",
+          "backbone": "speech",
+          "state_dir": "state",
+          "learner": { "method": "ncm-test-centred", "parameters": { "warmup": "5" } },
+          "sources": [ { "type": "folder", "path": "inbox", "labels_from_folders": true } ],
+        }
+        """;
+
+    [Fact]
+    public void Valid_config_loads_with_defaults_and_paths_relative_to_the_file()
+    {
+        (DeviceConfig config, string dir) = DeviceConfigLoader.Load(Write(Valid));
+        Assert.Equal("pi-01", config.DeviceId);
+        Assert.Equal(_dir, dir);
+        Assert.Equal(5, config.Teach.Shots);
+        Assert.Null(config.Sync);
+        Assert.True(config.Sources[0].LabelsFromFolders);
+        Assert.Equal("5", DeviceConfigValidator.LearnerOptionsFor(config.Learner).Parameters["ncm-test-centred.warmup"]);
+    }
+
+    [Fact]
+    public void A_typo_in_a_key_names_the_line_and_suggests_the_key()
+    {
+        var ex = Assert.Throws<DeviceConfigException>(() => DeviceConfigLoader.Load(Write(Valid.Replace("\"state_dir\"", "\"state_dri\""))));
+        string line = Assert.Single(ex.Errors);
+        Assert.Contains("unknown key 'state_dri'", line);
+        Assert.Contains("did you mean 'state_dir'?", line);
+        Assert.Contains("line 6", line);
+    }
+
+    [Fact]
+    public void A_typo_in_a_nested_key_is_found_too()
+    {
+        var ex = Assert.Throws<DeviceConfigException>(() => DeviceConfigLoader.Load(Write(Valid.Replace("\"labels_from_folders\"", "\"label_from_folder\""))));
+        Assert.Contains("did you mean 'labels_from_folders'?", Assert.Single(ex.Errors));
+    }
+
+    [Fact]
+    public void A_value_of_the_wrong_type_says_what_is_expected()
+    {
+        var ex = Assert.Throws<DeviceConfigException>(() => DeviceConfigLoader.Load(Write(Valid.Replace("\"fleet\": \"home\",", "\"threads\": \"two\","))));
+        string line = Assert.Single(ex.Errors);
+        Assert.Contains("'threads' has the wrong type; it must be a whole number", line);
+    }
+
+    [Fact]
+    public void Broken_json_is_one_line_with_the_line_number()
+    {
+        var ex = Assert.Throws<DeviceConfigException>(() => DeviceConfigLoader.Load(Write(Valid.Replace("\"fleet\": \"home\",", "\"fleet\": \"home\""))));
+        string line = Assert.Single(ex.Errors);
+        Assert.Contains("not valid JSON", line);
+        Assert.DoesNotContain('\n', line);
+    }
+
+    [Fact]
+    public void Every_bad_value_is_listed_at_once()
+    {
+        string json = """
+            {
+              "device_id": "bad/id",
+              "fleet": "home#",
+              "backbone": "speech",
+              "providers": "cpu,quantum",
+              "state_dir": "state",
+              "learner": { "method": "nope" },
+              "teach": { "shots": 0 },
+              "sync": { "broker": "http://x", "trust_dir": "missing" },
+              "sources": [ { "type": "pcm", "path": "-", "vad": { "threshold": 1.5 } }, { "type": "webcam" }, { "type": "raw-frames", "path": "-", "width": 0, "height": 10, "pixel_format": "yuv" } ],
+              "status": { "interval_seconds": 0 }
+            }
+            """;
+        var ex = Assert.Throws<DeviceConfigException>(() => DeviceConfigLoader.Load(Write(json)));
+        string all = string.Join("\n", ex.Errors);
+        foreach (string expected in new[] { "device_id 'bad/id'", "fleet 'home#'", "providers:", "learner.method 'nope' is unknown", "teach.shots 0",
+                     "sync.broker", "sync.trust_dir 'missing'", "sources[0].vad.threshold 1.5", "sources[1].type 'webcam' is unknown", "sources[2]: width 0",
+                     "sources[2].pixel_format 'yuv'", "status.interval_seconds 0" })
+            Assert.Contains(expected, all);
+        Assert.Equal(12, ex.Errors.Count);
+        Assert.All(ex.Errors, e => Assert.DoesNotContain('\n', e));
+    }
+
+    [Fact]
+    public void Missing_file_and_unknown_learner_parameter_are_clear()
+    {
+        var missing = Assert.Throws<DeviceConfigException>(() => DeviceConfigLoader.Load(Path.Combine(_dir, "nope.json")));
+        Assert.Contains("no such file", Assert.Single(missing.Errors));
+        var param = Assert.Throws<DeviceConfigException>(() => DeviceConfigLoader.Load(Write(Valid.Replace("\"warmup\"", "\"warm_up\""))));
+        Assert.Contains("'warm_up' is not a parameter of ncm-test-centred; did you mean 'warmup'?", Assert.Single(param.Errors));
+        var value = Assert.Throws<DeviceConfigException>(() => DeviceConfigLoader.Load(Write(Valid.Replace("\"5\"", "\"-3\""))));
+        Assert.Contains("warmup", Assert.Single(value.Errors));
+    }
+
+    [Fact]
+    public void Closest_key_is_found_only_when_near()
+    {
+        Assert.Equal("device_id", DeviceConfigLoader.Closest("devce_id", ["device_id", "fleet"]));
+        Assert.Null(DeviceConfigLoader.Closest("completely_else", ["device_id", "fleet"]));
+    }
+}
