@@ -206,6 +206,7 @@ public sealed class DeviceAgent : IAsyncDisposable
             }
             disposables.Insert(0, device);
 
+            await device.LoadOwnEntriesAsync(cancellationToken).ConfigureAwait(false);
             var head = new AdaptiveHead(LearnerRegistry.CreateDefault(), config.Learner.Method, DeviceConfigValidator.LearnerOptionsFor(config.Learner),
                 backbone.Space, Path.Combine(stateDir, "adaptation.ckpt"));
             head.Rebuild(device.FleetPrototypes());

@@ -120,6 +120,21 @@ public sealed class FleetDevice : IAsyncDisposable
         }
     }
 
+    /// <summary>Puts the own entries into the fleet view without syncing (an offline device); <see cref="StartAsync"/> may follow later.</summary>
+    public async Task LoadOwnEntriesAsync(CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await SeedLocked(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
     /// <summary>Puts the own entries into the fleet view and starts syncing; returns without waiting for the broker.</summary>
     /// <exception cref="InvalidOperationException">Already started.</exception>
     public async Task StartAsync(CancellationToken cancellationToken = default)

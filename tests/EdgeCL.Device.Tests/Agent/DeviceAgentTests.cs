@@ -1,0 +1,207 @@
+using EdgeCL.Device.Agent;
+using EdgeCL.Device.Config;
+using EdgeCL.Device.Sources;
+using EdgeCL.Sync.Commands;
+using EdgeCL.Sync.Status;
+using MQTTnet;
+using MQTTnet.Protocol;
+
+namespace EdgeCL.Device.Tests.Agent;
+
+public sealed class DeviceAgentTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("edgecl-agent-").FullName;
+
+    public void Dispose()
+    {
+        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
+    }
+
+    [Fact]
+    public async Task Learns_durably_recognises_and_keeps_everything_across_a_restart()
+    {
+        var random = new Random(1);
+        string state = Path.Combine(_dir, "state");
+        DeviceConfig config = AgentTestData.Config("dev-a", state);
+        await using (RunningAgent a = await RunningAgent.StartAsync(config, _dir))
+        {
+            for (int c = 0; c < 3; c++)
+                for (int k = 0; k < 3; k++)
+                    a.Source.Add(AgentTestData.Sample(c, random), label: $"class{c}");
+            for (int c = 0; c < 3; c++)
+                a.Source.Add(AgentTestData.Sample(c, random), origin: $"query{c}");
+            IReadOnlyList<AgentResult> results = a.WaitForResults(12);
+            Assert.All(results.Take(9), r => Assert.Equal(AgentOutcome.Learned, r.Outcome));
+            Assert.Equal(["class0", "class1", "class2"], results.Skip(9).Select(r => r.Label));
+            Assert.Contains("learned label=class0 count=1 version=1 ack=1", a.LogText);
+            Assert.Contains("recognised label=class2", a.LogText);
+        }
+
+        await using (RunningAgent again = await RunningAgent.StartAsync(config, _dir))
+        {
+            Assert.Equal(3, again.Agent.Device.OwnClassCount);
+            again.Source.Add(AgentTestData.Sample(1, random));
+            Assert.Equal("class1", again.WaitForResults(1).Single().Label);
+            await Task.Delay(400);
+            LocalStatus status = StatusFile.Read(again.Agent.StatusPath);
+            Assert.Equal("dev-a", status.DeviceId);
+            Assert.Equal(3, status.Health!.OwnClasses);
+            Assert.Equal("digits", status.Health.Model);
+            Assert.Equal("ncm-test-centred", status.Health.Learner);
+        }
+    }
+
+    [Fact]
+    public async Task Bad_input_is_rejected_with_a_reason_and_changes_nothing()
+    {
+        var random = new Random(2);
+        DeviceConfig config = AgentTestData.Config("dev-b", Path.Combine(_dir, "state"));
+        await using RunningAgent a = await RunningAgent.StartAsync(config, _dir);
+        a.Source.Add(AgentTestData.Sample(0, random), label: "zero");
+        float[] nan = AgentTestData.Sample(0, random);
+        nan[5] = float.NaN;
+        a.Source.Add(nan, label: "zero", origin: "nan");
+        a.Source.Add(new float[10], label: "zero", origin: "short");
+        string corrupt = Path.Combine(_dir, "corrupt.png");
+        File.WriteAllBytes(corrupt, [0x89, 0x50, 0x4E, 0x47, 1, 2, 3]);
+        bool? handled = null;
+        a.Source.Add(new InputSample { Source = "queue", Origin = corrupt, FilePath = corrupt, Label = "zero", Handled = ok => handled = ok });
+        a.Source.Add(AgentTestData.Sample(0, random), label: "bad/label\n", origin: "label");
+        IReadOnlyList<AgentResult> results = a.WaitForResults(5);
+        Assert.Equal(AgentOutcome.Learned, results[0].Outcome);
+        Assert.All(results.Skip(1), r => Assert.Equal(AgentOutcome.Rejected, r.Outcome));
+        Assert.False(handled);
+        Assert.Equal(1, a.Agent.Device.FleetPrototypes().SummaryAt(0).Count);
+        DeviceHealth health = a.Agent.Health();
+        Assert.Equal(2, health.Rejected!["invalid-embedding"]);
+        Assert.Equal(1, health.Rejected["decode"]);
+        Assert.Equal(1, health.Rejected["label"]);
+        foreach (string line in a.LogText.Split('\n').Where(l => l.Contains("rejected")))
+            Assert.Matches("rejected reason=[a-z-]+ source=queue origin=\\S+: .+", line);
+    }
+
+    [Fact]
+    public async Task A_file_learned_again_after_a_crash_is_not_counted_twice()
+    {
+        string image = Path.Combine(_dir, "seven.pgm");
+        File.Copy(Path.Combine(AgentTestData.Models, "digits", "samples", "7_0000.pgm"), image);
+        DeviceConfig config = AgentTestData.Config("dev-c", Path.Combine(_dir, "state"));
+        await using RunningAgent a = await RunningAgent.StartAsync(config, _dir);
+        a.Source.Add(new InputSample { Source = "queue", Origin = image, FilePath = image, Label = "seven" });
+        a.Source.Add(new InputSample { Source = "queue", Origin = image, FilePath = image, Label = "seven" });
+        IReadOnlyList<AgentResult> results = a.WaitForResults(2);
+        Assert.Equal([AgentOutcome.Learned, AgentOutcome.Duplicate], results.Select(r => r.Outcome));
+        Assert.Equal(1, a.Agent.Device.FleetPrototypes().SummaryAt(0).Count);
+    }
+
+    [Fact]
+    public async Task Teach_session_turns_the_next_samples_into_examples_then_ends()
+    {
+        var random = new Random(3);
+        DeviceConfig config = AgentTestData.Config("dev-d", Path.Combine(_dir, "state"));
+        await using RunningAgent a = await RunningAgent.StartAsync(config, _dir);
+        a.Source.Add(AgentTestData.Sample(0, random), label: "zero");
+        a.WaitForResults(1);
+        a.Agent.Teach("one", "test");
+        await Task.Delay(100);
+        for (int i = 0; i < 3; i++)
+            a.Source.Add(AgentTestData.Sample(1, random));
+        IReadOnlyList<AgentResult> results = a.WaitForResults(4);
+        Assert.Equal([AgentOutcome.Learned, AgentOutcome.Learned, AgentOutcome.Recognised], results.Skip(1).Select(r => r.Outcome));
+        Assert.Equal("one", results[3].Label);
+        Assert.Contains("teaching ended label=one learned=2 reason=shots taken", a.LogText);
+    }
+
+    [Fact]
+    public async Task Simulated_button_hold_teaches_the_configured_class()
+    {
+        var random = new Random(4);
+        var panel = new FakePanel();
+        DeviceConfig config = AgentTestData.Config("dev-e", Path.Combine(_dir, "state"), gpio: new GpioSettings { Driver = "simulated" });
+        config.Teach.Label = "wave";
+        await using RunningAgent a = await RunningAgent.StartAsync(config, _dir, (_, _) => panel);
+        panel.Hold();
+        await WaitUntil(() => panel.Learning, "the learning light");
+        a.Source.Add(AgentTestData.Sample(2, random));
+        a.Source.Add(AgentTestData.Sample(2, random));
+        IReadOnlyList<AgentResult> results = a.WaitForResults(2);
+        Assert.All(results, r => Assert.Equal("wave", r.Label));
+        await WaitUntil(() => !panel.Learning, "the learning light to go off");
+    }
+
+    [Fact]
+    public async Task Two_agents_share_what_one_learns_through_the_embedded_broker_and_obey_commands()
+    {
+        var random = new Random(5);
+        int port = AgentTestData.FreePort();
+        (Dictionary<string, string> keys, string trust) = AgentTestData.Keys(_dir, "agent-a", "agent-b");
+        string users = Path.Combine(_dir, "users");
+        File.WriteAllText(users, "agent-a:pa\nagent-b:pb\nops:po:operator\n");
+        File.WriteAllText(Path.Combine(_dir, "pa"), "pa\n");
+        File.WriteAllText(Path.Combine(_dir, "pb"), "pb\n");
+        DeviceConfig configA = AgentTestData.Config("agent-a", Path.Combine(_dir, "a"), new SyncSettings
+        {
+            Broker = "embedded", EmbeddedPort = port, EmbeddedUsersFile = users, PasswordFile = "pa", SigningKey = keys["agent-a"], TrustDir = trust,
+        });
+        DeviceConfig configB = AgentTestData.Config("agent-b", Path.Combine(_dir, "b"), new SyncSettings
+        {
+            Broker = $"mqtt://127.0.0.1:{port}", User = "agent-b", PasswordFile = "pb", SigningKey = keys["agent-b"], TrustDir = trust,
+        });
+        await using RunningAgent a = await RunningAgent.StartAsync(configA, _dir);
+        await using RunningAgent b = await RunningAgent.StartAsync(configB, _dir);
+        for (int k = 0; k < 3; k++)
+        {
+            a.Source.Add(AgentTestData.Sample(0, random), label: "hello");
+            a.Source.Add(AgentTestData.Sample(1, random), label: "stop");
+        }
+        a.WaitForResults(6);
+        await WaitUntil(() => b.Agent.Device.FleetPrototypes().ClassCount == 2, "agent-b to receive both classes");
+        b.Source.Add(AgentTestData.Sample(1, random));
+        b.Source.Add(AgentTestData.Sample(0, random));
+        Assert.Equal(["stop", "hello"], b.WaitForResults(2).Select(r => r.Label));
+
+        // An operator's commands: teach on b, then reset its adaptation.
+        using IMqttClient ops = new MqttClientFactory().CreateMqttClient();
+        await ops.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", port).WithCredentials("ops", "po").WithClientId("ops").Build());
+        await ops.PublishAsync(new MqttApplicationMessageBuilder().WithTopic("edgecl/v1/test/cmd/agent-b")
+            .WithPayload(new FleetCommand(FleetCommandKind.Teach, "agent-b", Label: "wave").ToPayload()).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build());
+        await WaitUntil(() => b.LogText.Contains("teaching label=wave"), "agent-b to start teaching");
+        b.Source.Add(AgentTestData.Sample(2, random));
+        b.Source.Add(AgentTestData.Sample(2, random));
+        Assert.All(b.WaitForResults(4).Skip(2), r => Assert.Equal((AgentOutcome.Learned, "wave"), (r.Outcome, r.Label)));
+        await WaitUntil(() => a.Agent.Device.FleetPrototypes().ClassCount == 3, "agent-a to receive b's class");
+        await ops.PublishAsync(new MqttApplicationMessageBuilder().WithTopic("edgecl/v1/test/cmd/agent-b")
+            .WithPayload(new FleetCommand(FleetCommandKind.ResetAdaptation, "agent-b").ToPayload()).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build());
+        await WaitUntil(() => b.Agent.Health().AdaptationResets == 1, "agent-b to reset its adaptation");
+
+        // b's retained status carries its health; a sees it.
+        await WaitUntil(() => a.Agent.Device.Client.DeviceStatuses.TryGetValue("agent-b", out DeviceStatus? s) && s.Health?.OwnClasses == 1, "agent-b's health in its retained status");
+        await ops.DisconnectAsync();
+    }
+
+    private static async Task WaitUntil(Func<bool> condition, string what, double seconds = 20)
+    {
+        DateTime deadline = DateTime.UtcNow.AddSeconds(seconds);
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"Timed out waiting for {what}.");
+            await Task.Delay(50);
+        }
+    }
+
+    private sealed class FakePanel : IAgentPanel
+    {
+        public event EventHandler? TeachHeld;
+
+        public bool Learning { get; private set; }
+
+        public void Hold() => TeachHeld?.Invoke(this, EventArgs.Empty);
+
+        public void Show(bool learning, bool adapting, bool synced, bool error) => Learning = learning;
+
+        public void Dispose()
+        {
+        }
+    }
+}
