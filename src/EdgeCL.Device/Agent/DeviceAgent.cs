@@ -137,7 +137,7 @@ public sealed class DeviceAgent : IAsyncDisposable
             backbone = OpenBackbone();
             backboneDirectory = backboneRef.EndsWith(".onnx", StringComparison.Ordinal) ? null : Path.GetDirectoryName(BackboneCatalog.ResolveManifestPath(backboneRef, modelsRoot));
         }
-        catch (Exception ex) when (ex is ArgumentException or IOException or InputFormatException or EmbeddingException or InvalidOperationException or Microsoft.ML.OnnxRuntime.OnnxRuntimeException)
+        catch (Exception ex) when (ex is ModelLoadException or ArgumentException or IOException or InputFormatException or EmbeddingException or InvalidOperationException or Microsoft.ML.OnnxRuntime.OnnxRuntimeException)
         {
             throw new AgentStartException($"backbone '{backboneName}' cannot be opened: {ex.Message.Split('\n')[0]}");
         }

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Runtime.InteropServices;
 
 namespace EdgeCL.Storage.Files;
@@ -13,7 +12,8 @@ public static partial class AtomicFile
     {
         string full = Path.GetFullPath(path);
         string dir = Path.GetDirectoryName(full)!;
-        string temp = full + ".tmp-" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
+        // A fixed name: a temp file left by a crash is simply overwritten by the next write instead of piling up.
+        string temp = full + ".tmp";
         try
         {
             Directory.CreateDirectory(dir);

@@ -179,6 +179,68 @@ public sealed class DeviceAgentTests : IDisposable
         await ops.DisconnectAsync();
     }
 
+    [Fact]
+    public async Task A_broker_that_is_down_at_start_does_not_stop_learning_and_sync_resumes_when_it_is_up()
+    {
+        var random = new Random(6);
+        int port = AgentTestData.FreePort();
+        File.WriteAllText(Path.Combine(_dir, "pw"), "pw\n");
+        DeviceConfig config = AgentTestData.Config("late-sync", Path.Combine(_dir, "state"), new SyncSettings
+        {
+            Broker = $"mqtt://127.0.0.1:{port}", User = "late-sync", PasswordFile = "pw",
+        });
+        await using RunningAgent a = await RunningAgent.StartAsync(config, _dir);
+        a.Source.Add(AgentTestData.Sample(0, random), label: "zero");
+        a.Source.Add(AgentTestData.Sample(1, random), label: "one");
+        Assert.All(a.WaitForResults(2), r => Assert.Equal(AgentOutcome.Learned, r.Outcome));
+        Assert.Equal(2, a.Agent.Device.PendingOutboxRows);
+
+        await using var broker = new EdgeCL.Sync.Broker.EmbeddedBroker(new EdgeCL.Sync.Broker.EmbeddedBrokerOptions
+        {
+            Port = port, Users = [new EdgeCL.Sync.Broker.BrokerUser("late-sync", "pw")],
+        });
+        await broker.StartAsync();
+        await WaitUntil(() => a.Agent.Device.PendingOutboxRows == 0, "the outbox to drain once the broker is up", 40);
+        var retained = await broker.GetRetainedMessagesAsync();
+        Assert.Equal(2, retained.Count(m => m.Topic.Contains("/proto/late-sync/", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task A_missing_model_stops_the_start_with_one_line()
+    {
+        DeviceConfig config = AgentTestData.Config("no-model", Path.Combine(_dir, "state"));
+        config.Backbone = "no-such-backbone";
+        var ex = await Assert.ThrowsAsync<AgentStartException>(() => RunningAgent.StartAsync(config, _dir));
+        Assert.Contains("backbone 'no-such-backbone' cannot be opened", ex.Message);
+        Assert.DoesNotContain('\n', ex.Message);
+    }
+
+    [Fact]
+    public async Task Adaptation_state_is_checkpointed_and_restored_after_a_restart()
+    {
+        var random = new Random(7);
+        DeviceConfig config = AgentTestData.Config("ckpt", Path.Combine(_dir, "state"));
+        await using (RunningAgent a = await RunningAgent.StartAsync(config, _dir))
+        {
+            a.Source.Add(AgentTestData.Sample(0, random), label: "zero");
+            a.Source.Add(AgentTestData.Sample(1, random), label: "one");
+            for (int i = 0; i < 20; i++)
+                a.Source.Add(AgentTestData.Sample(i % 2, random));
+            a.WaitForResults(22);
+        }
+        string checkpoint = Path.Combine(_dir, "state", "adaptation.ckpt");
+        Assert.True(File.Exists(checkpoint), "no checkpoint written at the clean stop");
+        await using (RunningAgent again = await RunningAgent.StartAsync(config, _dir))
+            Assert.Contains("adaptation checkpoint restored", again.LogText);
+        File.WriteAllBytes(checkpoint, [1, 2, 3]);
+        await using (RunningAgent corrupt = await RunningAgent.StartAsync(config, _dir))
+        {
+            Assert.Contains("not restored", corrupt.LogText);
+            Assert.Equal(2, corrupt.Agent.Device.OwnClassCount);
+            Assert.True(File.Exists(checkpoint + ".bad"));
+        }
+    }
+
     private static async Task WaitUntil(Func<bool> condition, string what, double seconds = 20)
     {
         DateTime deadline = DateTime.UtcNow.AddSeconds(seconds);
