@@ -243,7 +243,7 @@ public sealed class DeviceAgent : IAsyncDisposable
             {
                 try
                 {
-                    sources.Add(factory(s, context, backbone.FileExtensions));
+                    sources.Add(factory(s, context, backbone));
                 }
                 catch (SourceException ex)
                 {

@@ -4,8 +4,8 @@ using Microsoft.Extensions.Logging;
 
 namespace EdgeCL.Device.Agent;
 
-/// <summary>Creates the source for one <see cref="SourceSettings"/>; <paramref name="fileExtensions"/> are those the backbone reads.</summary>
-public delegate IInputSource SourceFactory(SourceSettings settings, SourceContext context, IReadOnlyList<string> fileExtensions);
+/// <summary>Creates the source for one <see cref="SourceSettings"/>; <paramref name="backbone"/> tells which files and frames it takes.</summary>
+public delegate IInputSource SourceFactory(SourceSettings settings, SourceContext context, EdgeCL.Onnx.Backbones.IEmbeddingBackbone backbone);
 
 /// <summary>Opens the teach button and lights for a config (null settings = none); throws with one line when the hardware cannot be used.</summary>
 public delegate IAgentPanel? PanelFactory(GpioSettings? settings, ILoggerFactory loggerFactory);
