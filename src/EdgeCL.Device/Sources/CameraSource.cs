@@ -61,6 +61,21 @@ public sealed class CameraSource : IInputSource
     /// <inheritdoc/>
     public string Name { get; }
 
+    /// <summary>The capture this build has for <paramref name="settings"/>: V4L2 through VideoDevice with <c>-p:EdgeClCamera=true</c>, otherwise null.</summary>
+    /// <param name="settings">The camera source's settings; <c>path</c> <c>/dev/videoN</c> picks camera N (default 0).</param>
+    /// <param name="channels">Channels to deliver: 1 (grey) or 3 (RGB).</param>
+    public static ICameraCapture? CreateDefaultCapture(SourceSettings settings, int channels)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+#if EDGECL_CAMERA
+        string digits = new([.. (settings.Path ?? "0").Where(char.IsAsciiDigit)]);
+        return new Camera.VideoDeviceCapture(digits.Length == 0 ? 0 : int.Parse(digits, System.Globalization.CultureInfo.InvariantCulture), channels);
+#else
+        _ = channels;
+        return null;
+#endif
+    }
+
     /// <inheritdoc/>
     /// <remarks>Runs until cancelled, then returns.</remarks>
     public async Task RunAsync(ChannelWriter<InputSample> output, CancellationToken cancellationToken)
