@@ -69,8 +69,8 @@ public sealed class DeviceGpio : IDisposable
     /// <exception cref="GpioSetupException">The settings are invalid, no driver works, or a pin is missing, busy or not permitted; the message is one line.</exception>
     public static DeviceGpio Open(GpioSettings settings, ILoggerFactory loggerFactory) => Open(settings, loggerFactory, TimeProvider.System);
 
-    /// <summary><see cref="Open(GpioSettings, ILoggerFactory)"/> with a clock (tests use a manual one).</summary>
-    internal static DeviceGpio Open(GpioSettings settings, ILoggerFactory loggerFactory, TimeProvider time)
+    /// <summary><see cref="Open(GpioSettings, ILoggerFactory)"/> with a clock (tests use a manual one) and, for <c>simulated</c>, a prepared simulator (busy or missing pins).</summary>
+    internal static DeviceGpio Open(GpioSettings settings, ILoggerFactory loggerFactory, TimeProvider time, SimulatedGpioDriver? simulator = null)
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(loggerFactory);
@@ -80,7 +80,9 @@ public sealed class DeviceGpio : IDisposable
             throw new GpioSetupException(problems.Count == 1 ? problems[0] : $"{problems[0]} (and {problems.Count - 1} more; run edgecl run --check)");
 
         ILogger logger = loggerFactory.CreateLogger<DeviceGpio>();
-        (GpioDriver driver, string name) = CreateDriver(settings, logger);
+        (GpioDriver driver, string name) = simulator is not null && settings.Driver.Equals("simulated", StringComparison.OrdinalIgnoreCase)
+            ? (simulator, "simulated")
+            : CreateDriver(settings, logger);
         var controller = new GpioController(driver);
         var gpio = new DeviceGpio(controller, name, driver as SimulatedGpioDriver, settings, logger, time);
         try
