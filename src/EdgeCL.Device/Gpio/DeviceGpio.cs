@@ -165,6 +165,8 @@ public sealed class DeviceGpio : IDisposable
     /// <summary>Switches the LEDs off, releases the pins and closes the driver.</summary>
     public void Dispose()
     {
+        // Only the flag is set under the lock: closing a libgpiod driver joins its event thread, which may be waiting
+        // for this lock in OnEdge; with the flag set it returns at once. SetLed and the timers check the flag too.
         lock (_lock)
         {
             if (_disposed)
@@ -173,20 +175,17 @@ public sealed class DeviceGpio : IDisposable
         }
         _holdTimer?.Dispose();
         _settleTimer?.Dispose();
-        lock (_lock)
+        if (_button is not null && _onEdge is not null && _controller.IsPinOpen(_button.Pin))
+            TryIgnore(() => _controller.UnregisterCallbackForPinValueChangedEvent(_button.Pin, _onEdge));
+        if (_leds is not null)
         {
-            if (_button is not null && _onEdge is not null && _controller.IsPinOpen(_button.Pin))
-                TryIgnore(() => _controller.UnregisterCallbackForPinValueChangedEvent(_button.Pin, _onEdge));
-            if (_leds is not null)
+            foreach ((StatusLed _, int? pin) in LedPins(_leds))
             {
-                foreach ((StatusLed _, int? pin) in LedPins(_leds))
-                {
-                    if (pin is { } p && _controller.IsPinOpen(p))
-                        TryIgnore(() => _controller.Write(p, _leds.ActiveLow ? PinValue.High : PinValue.Low));
-                }
+                if (pin is { } p && _controller.IsPinOpen(p))
+                    TryIgnore(() => _controller.Write(p, _leds.ActiveLow ? PinValue.High : PinValue.Low));
             }
-            _controller.Dispose();
         }
+        _controller.Dispose();
     }
 
     private static (GpioDriver Driver, string Name) CreateDriver(GpioSettings settings, ILogger logger)
