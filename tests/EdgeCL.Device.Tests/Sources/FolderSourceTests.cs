@@ -92,6 +92,21 @@ public sealed class FolderSourceTests : IDisposable
     }
 
     [Fact]
+    public async Task RunAsync_FolderMissing_LogsOneLineAndPicksUpWhenItComesBack()
+    {
+        FolderSource source = Create();
+        Task run = _kit.Start(source);
+        await Task.Delay(200); // ten polls of a missing folder
+        _kit.Write("inbox/a.wav");
+        InputSample sample = await _kit.NextAsync();
+        Assert.Equal(_kit.PathOf("inbox", "a.wav"), sample.FilePath);
+        Assert.Single(_kit.Logs.Lines, l => l.Contains("does not exist (removed or not mounted); waiting for it to come back", StringComparison.Ordinal));
+        Assert.Single(_kit.Logs.Lines, l => l.EndsWith("is back", StringComparison.Ordinal));
+        await _kit.Stop.CancelAsync();
+        await run.WaitAsync(SourceTestKit.Timeout);
+    }
+
+    [Fact]
     public async Task RunAsync_HandledTrue_MovesToDoneKeepingSubFolder()
     {
         FolderSource source = Create(doneDir: "done", labelsFromFolders: true);

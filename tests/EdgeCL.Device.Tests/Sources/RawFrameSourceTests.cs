@@ -59,6 +59,8 @@ public sealed class RawFrameSourceTests : IDisposable
         Assert.Equal("frame 7", last.Origin);
         Assert.All(last.Image!.Pixels, p => Assert.Equal(7, p));
         await _kit.AssertQuietAsync(200);
+        Assert.Single(_kit.Logs.Lines, l => l.Contains($"the stream ended inside a frame ({Width * Height / 2} of {Width * Height} bytes); the partial frame is discarded", StringComparison.Ordinal));
+        Assert.Equal(2, _kit.Logs.Lines.Count(l => l.Contains("reopening", StringComparison.Ordinal)));
 
         await _kit.Stop.CancelAsync(); // the source is waiting in open() for a third writer
         await run.WaitAsync(SourceTestKit.Timeout);

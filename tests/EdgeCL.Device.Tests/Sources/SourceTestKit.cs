@@ -1,7 +1,6 @@
 using System.Threading.Channels;
 using EdgeCL.Device.Sources;
 using EdgeCL.Onnx.Sessions;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace EdgeCL.Device.Tests.Sources;
 
@@ -18,11 +17,13 @@ internal sealed class SourceTestKit : IDisposable
             ConfigDirectory = Root,
             OpenBackbone = static () => throw new NotSupportedException("These sources do not embed."),
             SessionOptions = new SessionOptionsSpec(),
-            LoggerFactory = NullLoggerFactory.Instance,
+            LoggerFactory = Logs,
         };
     }
 
     public string Root { get; }
+
+    public ListLoggerFactory Logs { get; } = new();
 
     public SourceContext Context { get; }
 
