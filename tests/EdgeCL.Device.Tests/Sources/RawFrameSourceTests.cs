@@ -67,7 +67,7 @@ public sealed class RawFrameSourceTests : IDisposable
     }
 
     [Fact]
-    public async Task RunAsync_Bgr24EveryOtherFrameToGrey_ConvertsAndEndsWithoutReopen()
+    public async Task RunAsync_Bgr24EveryOtherFrame_SwapsToRgbAndEndsWithoutReopen()
     {
         string fifo = MakeFifo();
         var settings = new SourceSettings { Type = "raw-frames", Path = fifo, Width = Width, Height = Height, PixelFormat = "bgr24", EveryNthFrame = 2, Reopen = false, Label = "cup" };
