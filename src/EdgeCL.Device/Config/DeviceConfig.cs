@@ -197,10 +197,10 @@ public sealed class VadSettings
 /// <summary>GPIO: a teach button and status LEDs (BCM/line numbers of <see cref="Chip"/>).</summary>
 public sealed class GpioSettings
 {
-    /// <summary><c>auto</c> (libgpiod, else sysfs), <c>libgpiod</c>, <c>sysfs</c>, or <c>simulated</c> (laptops, tests).</summary>
+    /// <summary><c>auto</c> or <c>libgpiod</c> (the GPIO character device), or <c>simulated</c> (laptops, tests).</summary>
     public string Driver { get; set; } = "auto";
 
-    /// <summary>GPIO chip number for libgpiod (Pi 4: 0; Pi 5: 4; Jetson Orin: see device/pins.md).</summary>
+    /// <summary>GPIO chip number for libgpiod (Pi 4: 0; Pi 5: 0 on kernels from 6.6.47, 4 before; Jetson Orin: see device/pins.md).</summary>
     public int Chip { get; set; }
 
     /// <summary>The teach button; absent = none.</summary>

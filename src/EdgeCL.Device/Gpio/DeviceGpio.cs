@@ -7,7 +7,7 @@ namespace EdgeCL.Device.Gpio;
 
 /// <summary>The device's teach button and status LEDs on one GPIO chip.</summary>
 /// <remarks>
-/// <para>The button is debounced here, by timestamps, not by the driver (sysfs has no debounce and libgpiod v1 none that
+/// <para>The button is debounced here, by timestamps, not by the driver (libgpiod v1 has none that
 /// System.Device.Gpio exposes): the first edge after a quiet period is taken at once, edges within
 /// <see cref="ButtonSettings.DebounceMs"/> of it are bounce, and when that window closes the pin is read again so a release
 /// hidden inside the bounce is not lost. <see cref="TeachHeld"/> is raised once per press, when the hold time is reached
@@ -17,7 +17,7 @@ namespace EdgeCL.Device.Gpio;
 /// </remarks>
 public sealed class DeviceGpio : IDisposable
 {
-    private static readonly string[] s_drivers = ["auto", "libgpiod", "sysfs", "simulated"];
+    private static readonly string[] s_drivers = ["auto", "libgpiod", "simulated"];
 
     private readonly Lock _lock = new();
     private readonly GpioController _controller;
@@ -57,7 +57,7 @@ public sealed class DeviceGpio : IDisposable
     /// <remarks>Raised on a timer thread; a handler that throws is logged and does not stop later presses.</remarks>
     public event EventHandler<TeachButtonEventArgs>? TeachHeld;
 
-    /// <summary>The driver in use: <c>libgpiod</c>, <c>sysfs</c> or <c>simulated</c>.</summary>
+    /// <summary>The driver in use: <c>libgpiod</c> or <c>simulated</c>.</summary>
     public string DriverName { get; }
 
     /// <summary>The simulated driver when <see cref="GpioSettings.Driver"/> is <c>simulated</c> (press the button, read the LEDs); otherwise null.</summary>
@@ -94,7 +94,7 @@ public sealed class DeviceGpio : IDisposable
             gpio.Dispose();
             throw;
         }
-        GpioLog.Opened(logger, name, gpio.Where(settings), settings.TeachButton is { } b ? $"GPIO {b.Pin}" : "none", DescribeLeds(settings.Leds));
+        GpioLog.Opened(logger, name, Where(settings), settings.TeachButton is { } b ? $"GPIO {b.Pin}" : "none", DescribeLeds(settings.Leds));
         return gpio;
     }
 
@@ -105,7 +105,7 @@ public sealed class DeviceGpio : IDisposable
         ArgumentNullException.ThrowIfNull(settings);
         var problems = new List<string>();
         if (Array.IndexOf(s_drivers, settings.Driver?.ToLowerInvariant()) < 0)
-            problems.Add($"gpio.driver '{settings.Driver}' is unknown; use auto, libgpiod, sysfs or simulated");
+            problems.Add(settings.Driver == "sysfs" ? SysfsNotBuiltIn : $"gpio.driver '{settings.Driver}' is unknown; use auto, libgpiod or simulated");
         if (settings.Chip < 0)
             problems.Add($"gpio.chip is {settings.Chip}; use the number N of /dev/gpiochipN (device/pins.md)");
 
@@ -198,20 +198,13 @@ public sealed class DeviceGpio : IDisposable
             case "libgpiod":
                 return TryLibGpiod(chip, out GpioDriver? gpiod, out string? reason)
                     ? (gpiod, "libgpiod")
-                    : throw new GpioSetupException($"libgpiod cannot open gpiochip{chip} ({reason}); install libgpiod (apt install libgpiod2), check that /dev/gpiochip{chip} exists and the edgecl user is in the gpio group, or set gpio.driver to sysfs");
+                    : throw new GpioSetupException($"libgpiod cannot open gpiochip{chip} ({reason}); install libgpiod (apt install libgpiod2), check that /dev/gpiochip{chip} exists and the edgecl user is in the gpio group");
             case "sysfs":
-                return TrySysfs(out GpioDriver? sysfs, out string? sysfsReason)
-                    ? (sysfs, "sysfs")
-                    : throw new GpioSetupException($"sysfs GPIO is not usable ({sysfsReason}); use gpio.driver libgpiod, or remove the gpio section to run without GPIO");
+                throw new GpioSetupException(SysfsNotBuiltIn);
             default: // "auto"; Validate rejected anything else.
-                if (TryLibGpiod(chip, out GpioDriver? auto, out string? gpiodReason))
-                    return (auto, "libgpiod");
-                if (TrySysfs(out GpioDriver? fallback, out string? fallbackReason))
-                {
-                    GpioLog.FellBackToSysfs(logger, gpiodReason);
-                    return (fallback, "sysfs");
-                }
-                throw new GpioSetupException($"No GPIO driver works: libgpiod ({gpiodReason}), sysfs ({fallbackReason}); install libgpiod (apt install libgpiod2) and check /dev/gpiochip{chip}, or remove the gpio section to run without GPIO");
+                return TryLibGpiod(chip, out GpioDriver? auto, out string? gpiodReason)
+                    ? (auto, "libgpiod")
+                    : throw new GpioSetupException($"No GPIO driver works: libgpiod ({gpiodReason}); install libgpiod (apt install libgpiod2) and check /dev/gpiochip{chip}, or remove the gpio section to run without GPIO");
         }
     }
 
@@ -238,26 +231,12 @@ public sealed class DeviceGpio : IDisposable
         }
     }
 
-    private static bool TrySysfs([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out GpioDriver? driver, [System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out string? reason)
-    {
-        driver = null;
-        reason = null;
-        if (!OperatingSystem.IsLinux() || !Directory.Exists("/sys/class/gpio"))
-        {
-            reason = "/sys/class/gpio does not exist";
-            return false;
-        }
-        try
-        {
-            driver = new SysFsDriver();
-            return true;
-        }
-        catch (Exception ex) when (ex is IOException or PlatformNotSupportedException or UnauthorizedAccessException or InvalidOperationException)
-        {
-            reason = OneLine(ex.Message);
-            return false;
-        }
-    }
+    /// <summary>
+    /// Why <c>sysfs</c> is refused: System.Device.Gpio's SysFsDriver marshals with <c>Marshal.PtrToStructure&lt;T&gt;</c>, which is
+    /// not trim-safe (IL2091 in a Native AOT publish), and the sysfs GPIO ABI has been deprecated since Linux 4.8; every
+    /// supported board (Pi OS Bookworm, JetPack 6) has the character device that libgpiod uses.
+    /// </summary>
+    internal const string SysfsNotBuiltIn = "gpio.driver 'sysfs' is not built into this binary (the kernel's sysfs GPIO is deprecated and its .NET driver is not AOT-safe); use libgpiod (apt install libgpiod2) with driver 'auto' or 'libgpiod'";
 
     private void OpenPins(GpioSettings settings)
     {
@@ -291,8 +270,8 @@ public sealed class DeviceGpio : IDisposable
 
     private void OpenPin(int pin, string where, string key, Action open)
     {
-        // libgpiod knows its line count; sysfs does not, so it reports a missing pin when opening it.
-        if (DriverName != "sysfs" && pin >= _controller.PinCount)
+        // libgpiod knows its line count, so a pin beyond it is named before any open fails obscurely.
+        if (pin >= _controller.PinCount)
             throw new GpioSetupException($"GPIO {pin} does not exist on {where} (lines 0..{_controller.PinCount - 1}); check {key} against device/pins.md");
         try
         {
@@ -400,7 +379,7 @@ public sealed class DeviceGpio : IDisposable
 
     private bool IsPressed(PinValue level) => (level == PinValue.Low) == _button!.ActiveLow;
 
-    private string Where(GpioSettings settings) => DriverName == "sysfs" ? "sysfs GPIO" : $"gpiochip{settings.Chip}";
+    private static string Where(GpioSettings settings) => $"gpiochip{settings.Chip}";
 
     private static int? LedPin(LedSettings leds, StatusLed led) => led switch
     {

@@ -8,8 +8,6 @@ internal static partial class GpioLog
     [LoggerMessage(EventId = 100, Level = LogLevel.Information, Message = "GPIO: {Driver} driver on {Chip}; teach button {Button}, LEDs {Leds}")]
     public static partial void Opened(ILogger logger, string driver, string chip, string button, string leds);
 
-    [LoggerMessage(EventId = 101, Level = LogLevel.Information, Message = "GPIO: libgpiod unavailable ({Reason}); using sysfs")]
-    public static partial void FellBackToSysfs(ILogger logger, string reason);
 
     [LoggerMessage(EventId = 102, Level = LogLevel.Warning, Message = "GPIO {Pin}: the driver has no internal {Pull}; the button needs an external resistor")]
     public static partial void NoInternalPull(ILogger logger, int pin, string pull);

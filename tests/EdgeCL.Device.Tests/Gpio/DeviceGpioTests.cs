@@ -227,7 +227,7 @@ public sealed class DeviceGpioTests
     public void Open_InvalidSettings_ThrowsFirstProblem()
     {
         GpioSetupException ex = Assert.Throws<GpioSetupException>(() => DeviceGpio.Open(new GpioSettings { Driver = "wiringpi" }, NullLoggerFactory.Instance));
-        Assert.Equal("gpio.driver 'wiringpi' is unknown; use auto, libgpiod, sysfs or simulated", ex.Message);
+        Assert.Equal("gpio.driver 'wiringpi' is unknown; use auto, libgpiod or simulated", ex.Message);
     }
 
     [Fact]
@@ -254,7 +254,7 @@ public sealed class DeviceGpioTests
             Leds = new LedSettings { Learning = 22, Error = -3 },
         };
         IReadOnlyList<string> problems = DeviceGpio.Validate(settings);
-        Assert.Contains("gpio.driver 'pigpio' is unknown; use auto, libgpiod, sysfs or simulated", problems);
+        Assert.Contains("gpio.driver 'pigpio' is unknown; use auto, libgpiod or simulated", problems);
         Assert.Contains(problems, p => p.StartsWith("gpio.chip is -1", StringComparison.Ordinal));
         Assert.Contains(problems, p => p.StartsWith("gpio.teach_button.debounce_ms is 5000", StringComparison.Ordinal));
         Assert.Contains(problems, p => p.StartsWith("gpio.teach_button.hold_ms is 10", StringComparison.Ordinal));
