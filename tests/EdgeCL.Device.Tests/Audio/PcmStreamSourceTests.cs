@@ -115,6 +115,28 @@ public sealed partial class PcmStreamSourceTests(SpeechBackboneFixture fixture, 
     }
 
     [Fact]
+    public async Task AFifoThatAppearsLaterIsWaitedForWithOneLogLine()
+    {
+        string[] words = SpeechData.Words();
+        (string, float[])[] clips = [(words[2], SpeechData.Read(SpeechData.Clips("test", words[2], 1)[0]))];
+        string fifo = Path.Combine(_dir, "late.fifo");
+        await using var source = new PcmStreamSource(new SourceSettings { Type = "pcm", Path = fifo }, Context());
+        var channel = Channel.CreateUnbounded<InputSample>();
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        Task run = source.RunAsync(channel.Writer, cts.Token);
+        await Task.Delay(700); // the open fails a few times meanwhile (backoff 250, 500 ms)
+        Assert.Single(_logs.Lines, l => l.Contains("cannot be opened", StringComparison.Ordinal));
+        MakeFifo(fifo);
+        // The source retries within its backoff and opens the FIFO; the writer's open waits for it.
+        await WriteSessionAsync(fifo, clips, seed: 4).WaitAsync(TimeSpan.FromSeconds(10));
+        InputSample s = await channel.Reader.ReadAsync(cts.Token);
+        Assert.StartsWith("utterance 1 at ", s.Origin);
+        Assert.Contains(_logs.Lines, l => l.Contains("is open again", StringComparison.Ordinal));
+        await cts.CancelAsync();
+        await run;
+    }
+
+    [Fact]
     public void ANonSpeechBackboneIsAOneLineSourceError()
     {
         var context = new SourceContext

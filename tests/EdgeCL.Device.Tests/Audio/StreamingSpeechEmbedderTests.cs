@@ -87,6 +87,30 @@ public sealed class StreamingSpeechEmbedderTests(SpeechBackboneFixture fixture, 
     }
 
     [Fact]
+    public void HopMelFramesAreTheWholeSignalFramesOnTheSameGrid()
+    {
+        // 1280 new + 480 context samples give exactly frames 8k..8k+7 of a whole-signal mel run: the streaming grid is exact.
+        SpeechBackbone backbone = fixture.Backbone;
+        float[] signal = SpeechData.Noise(backbone.ClipSamples, 2000, 11);
+        for (int i = 0; i < signal.Length; i++)
+            signal[i] += 8000 * MathF.Sin(i * 0.031f);
+        using var mel = Onnx.Sessions.OnnxSessionFactory.Create(Path.Combine(SpeechData.ModelsDirectory, "melspectrogram.onnx"), Onnx.Sessions.SessionOptionsSpec.Default, _ => { });
+        using var input = Microsoft.ML.OnnxRuntime.OrtValue.CreateTensorValueFromMemory(signal, [1, signal.Length]);
+        using var runOptions = new Microsoft.ML.OnnxRuntime.RunOptions();
+        using var outputs = mel.Session.Run(runOptions, ["input"], [input], ["output"]);
+        ReadOnlySpan<float> whole = outputs[0].GetTensorDataAsSpan<float>();
+        int bins = backbone.MelBins, step = backbone.StepFrames;
+        var frames = new float[step * bins];
+        for (int k = 1; k < 10; k++)
+        {
+            int first = k * step;
+            backbone.RunMelHop(signal.AsSpan(first * SpeechBackbone.MelHopSamples, SpeechBackbone.StreamContextSamples + backbone.StreamHopSamples), frames);
+            for (int i = 0; i < frames.Length; i++)
+                Assert.Equal(whole[first * bins + i] / 10f + 2f, frames[i], 1e-3f);
+        }
+    }
+
+    [Fact]
     public void PushAndTryEmbedAllocateNothingAfterWarmUp()
     {
         SpeechBackbone backbone = fixture.Backbone;
