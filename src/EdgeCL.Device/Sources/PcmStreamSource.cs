@@ -44,6 +44,8 @@ public sealed partial class PcmStreamSource : IInputSource
     private readonly float[] _silence;
     private readonly byte[] _bytes;
     private readonly Queue<(Utterance Utterance, long Decided)> _pending = new();
+    private readonly CancellationTokenSource _stop = new();
+    private Task? _running;
     private long _sessionOffset; // samples of earlier sessions (reopened FIFO), so utterance times keep increasing
     private int _disposed;
 
@@ -112,19 +114,40 @@ public sealed partial class PcmStreamSource : IInputSource
     {
         ArgumentNullException.ThrowIfNull(output);
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
-        // poll() blocks for up to 100 ms at a time: a thread of its own, not the pool's.
-        return Task.Factory.StartNew(() => Run(output, cancellationToken), cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        if (_running is { IsCompleted: false })
+            throw new InvalidOperationException($"Source {Name} is already running.");
+        // poll() blocks for up to 100 ms at a time: a thread of its own, not the pool's. A token cancelled before the
+        // start ends the run quietly (no TaskCanceledException), as a cancellation during the run does.
+        var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stop.Token);
+        _running = Task.Factory.StartNew(() =>
+        {
+            using (linked)
+                Run(output, linked.Token);
+        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        return _running;
     }
 
     /// <inheritdoc/>
-    public ValueTask DisposeAsync()
+    /// <remarks>Stops a run still in progress first, so the models are never disposed under it.</remarks>
+    public async ValueTask DisposeAsync()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+            return;
+        await _stop.CancelAsync().ConfigureAwait(false);
+        if (_running is { } running)
         {
-            _vad.Dispose();
-            _backbone.Dispose();
+            try
+            {
+                await running.ConfigureAwait(false);
+            }
+            catch (Exception)
+            {
+                // The run's failure was already reported to whoever awaited RunAsync.
+            }
         }
-        return ValueTask.CompletedTask;
+        _stop.Dispose();
+        _vad.Dispose();
+        _backbone.Dispose();
     }
 
     private void Run(ChannelWriter<InputSample> output, CancellationToken ct)

@@ -137,6 +137,21 @@ public sealed partial class PcmStreamSourceTests(SpeechBackboneFixture fixture, 
     }
 
     [Fact]
+    public async Task DisposingWhileWaitingForAWriterStopsTheRun()
+    {
+        string fifo = Path.Combine(_dir, "idle.fifo");
+        MakeFifo(fifo);
+        var source = new PcmStreamSource(new SourceSettings { Type = "pcm", Path = fifo }, Context());
+        var channel = Channel.CreateUnbounded<InputSample>();
+        Task run = source.RunAsync(channel.Writer, CancellationToken.None);
+        await Task.Delay(200);
+        Assert.False(run.IsCompleted);
+        await source.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.True(run.IsCompletedSuccessfully);
+        Assert.Equal(0, source.Utterances);
+    }
+
+    [Fact]
     public void ANonSpeechBackboneIsAOneLineSourceError()
     {
         var context = new SourceContext
