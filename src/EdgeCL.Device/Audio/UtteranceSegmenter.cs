@@ -30,6 +30,9 @@ public readonly record struct Utterance(int Index, long Start, long SpeechStart,
 /// </remarks>
 public sealed class UtteranceSegmenter
 {
+    /// <summary>Upper bound of every duration setting (60 s): the sample history is sized from them.</summary>
+    public const int MaxSettingMs = 60_000;
+
     private readonly float _threshold;
     private readonly long _minSpeech, _minSilence, _maxUtterance, _preRoll;
     private readonly float[] _ring;
@@ -51,9 +54,10 @@ public sealed class UtteranceSegmenter
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(sampleRate);
         if (!(settings.Threshold is >= 0f and < 1f))
             throw new ArgumentException($"vad.threshold is {settings.Threshold}; use a probability in [0, 1) such as 0.5.", nameof(settings));
-        if (settings.MinSpeechMs < 0 || settings.MinSilenceMs < 0 || settings.PreRollMs < 0 || settings.MaxUtteranceMs <= 0)
+        if (settings.MinSpeechMs is < 0 or > MaxSettingMs || settings.MinSilenceMs is < 0 or > MaxSettingMs
+            || settings.PreRollMs is < 0 or > MaxSettingMs || settings.MaxUtteranceMs is <= 0 or > MaxSettingMs)
             throw new ArgumentException(
-                $"vad durations must be >= 0 and max_utterance_ms > 0 (got min_speech_ms {settings.MinSpeechMs}, min_silence_ms {settings.MinSilenceMs}, max_utterance_ms {settings.MaxUtteranceMs}, pre_roll_ms {settings.PreRollMs}).",
+                $"vad durations must be 0..60000 ms and max_utterance_ms > 0 (got min_speech_ms {settings.MinSpeechMs}, min_silence_ms {settings.MinSilenceMs}, max_utterance_ms {settings.MaxUtteranceMs}, pre_roll_ms {settings.PreRollMs}).",
                 nameof(settings));
         _threshold = settings.Threshold;
         SampleRate = sampleRate;

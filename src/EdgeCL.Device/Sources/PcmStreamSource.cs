@@ -95,7 +95,9 @@ public sealed partial class PcmStreamSource : IInputSource
             _backbone.Dispose();
             throw new SourceException($"Source {Name}: {ex.Message}", ex);
         }
-        _embedder = new StreamingSpeechEmbedder(_backbone);
+        // Window history: the longest utterance and its hangover, plus a 1.5 s clip around its centre, plus slack.
+        int historyHops = Math.Max(64, (settings.Vad.MaxUtteranceMs + settings.Vad.MinSilenceMs + 3000) / 80 + 1);
+        _embedder = new StreamingSpeechEmbedder(_backbone, historyHops);
         if (_embedder.HopSamples != _vad.ChunkSamples)
             throw new SourceException($"Source {Name}: the backbone's hop ({_embedder.HopSamples} samples) differs from the VAD chunk ({_vad.ChunkSamples}); the speech manifest's stepFrames must be 8.");
         _hop = new float[_embedder.HopSamples];

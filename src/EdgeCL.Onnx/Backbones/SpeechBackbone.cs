@@ -36,6 +36,9 @@ namespace EdgeCL.Onnx.Backbones;
 /// over pinned managed arrays, bound once to an <see cref="OrtIoBinding"/> per session, so <see cref="EmbedPcm"/>
 /// allocates no managed memory per clip. <see cref="EmbedFile"/> allocates only the file bytes and the decoded
 /// samples. Not thread-safe (one instance per thread), as <see cref="IEmbeddingBackbone"/> says.</para>
+/// <para>Streaming (live audio): <see cref="RunMelHop"/> runs the mel model on one 80 ms hop with 480 samples of left
+/// context (8 frames on the whole-clip grid) and <see cref="RunWindow"/> runs the embedding model on one 76-frame window;
+/// EdgeCL.Device's StreamingSpeechEmbedder averages the same 9 windows EmbedPcm would.</para>
 /// </remarks>
 public sealed partial class SpeechBackbone : IEmbeddingBackbone
 {

@@ -181,6 +181,7 @@ public sealed class UtteranceSegmenterTests
     [InlineData(0.5f, 160, -1, 1500, 160)]
     [InlineData(0.5f, 160, 240, 0, 160)]
     [InlineData(0.5f, 160, 240, 1500, -5)]
+    [InlineData(0.5f, 160, 240, 60_001, 160)]
     public void InvalidSettingsAreRejected(float threshold, int minSpeech, int minSilence, int max, int preRoll)
     {
         var ex = Assert.Throws<ArgumentException>(() => new UtteranceSegmenter(new VadSettings
