@@ -1,7 +1,7 @@
 using EdgeCL.Benchmarks;
 
 // EdgeCL benchmarks: every hot path against a baseline measured in the same run.
-// Usage: dotnet run -c Release --project tests/EdgeCL.Benchmarks -- [all|kernels|prototypes|backbones|adaptation] [--quick]
+// Usage: dotnet run -c Release --project tests/EdgeCL.Benchmarks -- [all|kernels|prototypes|backbones|adaptation|streaming] [--quick]
 string which = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "all";
 if (args.Contains("--quick"))
 {
@@ -15,4 +15,5 @@ if (which is "all" or "kernels") KernelBenchmarks.Run();
 if (which is "all" or "prototypes") PrototypeBenchmarks.Run();
 if (which is "all" or "backbones") BackboneBenchmarks.Run();
 if (which is "all" or "adaptation") AdaptationBenchmarks.Run();
+if (which is "all" or "streaming") StreamingBenchmarks.Run();
 return 0;

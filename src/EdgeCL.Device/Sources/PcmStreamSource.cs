@@ -1,0 +1,389 @@
+using System.Buffers.Binary;
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Threading.Channels;
+using EdgeCL.Device.Audio;
+using EdgeCL.Device.Config;
+using EdgeCL.Onnx.Backbones;
+using EdgeCL.Onnx.Errors;
+using Microsoft.Extensions.Logging;
+
+namespace EdgeCL.Device.Sources;
+
+/// <summary>
+/// A live microphone: signed 16-bit little-endian mono 16 kHz PCM from stdin (<c>-</c>), a FIFO or a file, cut into
+/// utterances by Silero VAD and embedded while it streams, so that an utterance's embedding is ready a few hops after
+/// it ends (<c>arecord -f S16_LE -r 16000 -c 1 | edgecl run ...</c>).
+/// </summary>
+/// <remarks>
+/// <para>Per 80 ms hop: <see cref="StreamingSpeechEmbedder.Push"/> (one mel run, one window run), one VAD run, and the
+/// <see cref="UtteranceSegmenter"/>. Each utterance becomes one <see cref="InputSample"/> with <see cref="InputSample.Embedding"/>
+/// set (the mean of the 9 windows of a 1.5 s clip centred on it, the space of <see cref="SpeechBackbone.EmbedPcm"/>);
+/// <see cref="InputSample.CompletedTimestamp"/> is when the VAD decided it had ended.</para>
+/// <para>The input is read through <c>poll</c> with a 100 ms timeout on a descriptor opened non-blocking, so that
+/// waiting for a FIFO's writer never blocks cancellation. A FIFO whose writer goes away is reopened when
+/// <see cref="SourceSettings.Reopen"/> is set (the pending utterance is flushed and the state reset); a file or stdin
+/// ends at its end. A read or open error logs one line and is retried with backoff (0.25 s doubling to 5 s).</para>
+/// <para>Owns its backbone instance (from <see cref="SourceContext.OpenBackbone"/>) and its VAD; runs on its own thread.</para>
+/// </remarks>
+public sealed partial class PcmStreamSource : IInputSource
+{
+    private const int SampleRate = 16000;
+    private const int PollTimeoutMs = 100;
+    private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(5);
+
+    private readonly SourceSettings _settings;
+    private readonly string _path;
+    private readonly ILogger _logger;
+    private readonly SpeechBackbone _backbone;
+    private readonly SileroVad _vad;
+    private readonly StreamingSpeechEmbedder _embedder;
+    private readonly UtteranceSegmenter _segmenter;
+    private readonly float[] _hop;
+    private readonly float[] _silence;
+    private readonly byte[] _bytes;
+    private readonly Queue<(Utterance Utterance, long Decided)> _pending = new();
+    private readonly CancellationTokenSource _stop = new();
+    private Task? _running;
+    private long _sessionOffset; // samples of earlier sessions (reopened FIFO), so utterance times keep increasing
+    private int _disposed;
+
+    /// <summary>Opens the source's own backbone and VAD.</summary>
+    /// <param name="settings">A <c>pcm</c> source: <see cref="SourceSettings.Path"/> (<c>-</c> = stdin), <see cref="SourceSettings.Vad"/>,
+    /// <see cref="SourceSettings.Reopen"/>, <see cref="SourceSettings.Label"/>.</param>
+    /// <param name="context">The backbone factory, the VAD's folder, session options and logging.</param>
+    /// <exception cref="SourceException">No path, a backbone that is not the speech backbone, invalid VAD settings, or a
+    /// VAD model that is missing or corrupt.</exception>
+    public PcmStreamSource(SourceSettings settings, SourceContext context)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(context);
+        if (string.IsNullOrWhiteSpace(settings.Path))
+            throw new SourceException("A pcm source needs \"path\": a FIFO, a file of raw S16_LE 16 kHz mono PCM, or \"-\" for stdin.");
+        _settings = settings;
+        _path = context.Resolve(settings.Path);
+        Name = "pcm:" + _path;
+        _logger = context.LoggerFactory.CreateLogger<PcmStreamSource>();
+
+        string vadPath = settings.Vad.Model is { Length: > 0 } model ? context.Resolve(model)
+            : context.BackboneDirectory is { } dir ? Path.Combine(dir, "silero_vad.onnx")
+            : throw new SourceException("The pcm source cannot find silero_vad.onnx: the backbone has no folder; set vad.model to its path (models/speech/fetch.sh fetches it).");
+        try
+        {
+            _segmenter = new UtteranceSegmenter(settings.Vad, SampleRate);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new SourceException($"Source {Name}: {ex.Message.Split(" (Parameter", 2)[0]}", ex);
+        }
+
+        IEmbeddingBackbone backbone = context.OpenBackbone();
+        if (backbone is not SpeechBackbone speech)
+        {
+            string name = backbone.Name;
+            backbone.Dispose();
+            throw new SourceException($"Source {Name} streams audio and needs the speech backbone (kind '{SpeechBackbone.ManifestKind}'); backbone '{name}' is not one: use a files or folder source, or set \"backbone\": \"speech\".");
+        }
+        _backbone = speech;
+        try
+        {
+            _vad = new SileroVad(vadPath, context.SessionOptions, SileroVad.DefaultChunkSamples, _logger);
+        }
+        catch (ModelLoadException ex)
+        {
+            _backbone.Dispose();
+            throw new SourceException($"Source {Name}: {ex.Message}", ex);
+        }
+        // Window history: the longest utterance and its hangover, plus a 1.5 s clip around its centre, plus slack.
+        int historyHops = Math.Max(64, (settings.Vad.MaxUtteranceMs + settings.Vad.MinSilenceMs + 3000) / 80 + 1);
+        _embedder = new StreamingSpeechEmbedder(_backbone, historyHops);
+        if (_embedder.HopSamples != _vad.ChunkSamples)
+            throw new SourceException($"Source {Name}: the backbone's hop ({_embedder.HopSamples} samples) differs from the VAD chunk ({_vad.ChunkSamples}); the speech manifest's stepFrames must be 8.");
+        _hop = new float[_embedder.HopSamples];
+        _silence = new float[_embedder.HopSamples];
+        _bytes = new byte[_embedder.HopSamples * sizeof(short) * 4];
+    }
+
+    /// <inheritdoc/>
+    public string Name { get; }
+
+    /// <summary>Utterances written so far.</summary>
+    public int Utterances { get; private set; }
+
+    /// <inheritdoc/>
+    public Task RunAsync(ChannelWriter<InputSample> output, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        if (_running is { IsCompleted: false })
+            throw new InvalidOperationException($"Source {Name} is already running.");
+        // poll() blocks for up to 100 ms at a time: a thread of its own, not the pool's. A token cancelled before the
+        // start ends the run quietly (no TaskCanceledException), as a cancellation during the run does.
+        var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stop.Token);
+        _running = Task.Factory.StartNew(() =>
+        {
+            using (linked)
+                Run(output, linked.Token);
+        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        return _running;
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>Stops a run still in progress first, so the models are never disposed under it.</remarks>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+            return;
+        await _stop.CancelAsync().ConfigureAwait(false);
+        if (_running is { } running)
+        {
+            try
+            {
+                await running.ConfigureAwait(false);
+            }
+            catch (Exception)
+            {
+                // The run's failure was already reported to whoever awaited RunAsync.
+            }
+        }
+        _stop.Dispose();
+        _vad.Dispose();
+        _backbone.Dispose();
+    }
+
+    private void Run(ChannelWriter<InputSample> output, CancellationToken ct)
+    {
+        bool stdin = _path == "-";
+        TimeSpan backoff = TimeSpan.FromMilliseconds(250);
+        bool failing = false;
+        while (!ct.IsCancellationRequested)
+        {
+            int fd = stdin ? 0 : Native.Open(_path, Native.OpenReadOnly | Native.OpenNonBlocking | Native.OpenCloseOnExec);
+            if (fd < 0)
+            {
+                int errno = Marshal.GetLastPInvokeError();
+                if (!failing)
+                    Log.OpenFailed(_logger, Name, Marshal.GetPInvokeErrorMessage(errno), (long)backoff.TotalMilliseconds);
+                failing = true;
+                if (ct.WaitHandle.WaitOne(backoff))
+                    return;
+                backoff = Min(backoff * 2, MaxBackoff);
+                continue;
+            }
+
+            // A FIFO or pipe cannot seek: its end means its writer went away, and a FIFO can be opened again.
+            bool pipe = Native.Seek(fd, 0, Native.SeekCurrent) < 0;
+            ReadResult result;
+            try
+            {
+                if (failing)
+                    Log.Reopened(_logger, Name);
+                failing = false;
+                result = ReadUntilEnd(fd, output, ct);
+            }
+            finally
+            {
+                if (!stdin)
+                    Native.Close(fd);
+            }
+
+            if (result == ReadResult.Stopped)
+                return;
+            if (!FinishSession(output, ct))
+                return;
+            if (result == ReadResult.Error)
+            {
+                if (ct.WaitHandle.WaitOne(backoff))
+                    return;
+                backoff = Min(backoff * 2, MaxBackoff);
+                failing = true;
+                continue;
+            }
+            backoff = TimeSpan.FromMilliseconds(250);
+            if (stdin || !pipe || !_settings.Reopen)
+            {
+                Log.Ended(_logger, Name, Utterances);
+                return;
+            }
+            Log.WriterGone(_logger, Name);
+        }
+    }
+
+    private enum ReadResult { End, Error, Stopped }
+
+    private unsafe ReadResult ReadUntilEnd(int fd, ChannelWriter<InputSample> output, CancellationToken ct)
+    {
+        int hopBytes = _hop.Length * sizeof(short);
+        int have = 0;
+        var pfd = new Native.PollFd { Fd = fd, Events = Native.PollIn };
+        fixed (byte* buffer = _bytes)
+        {
+            while (true)
+            {
+                if (ct.IsCancellationRequested)
+                    return ReadResult.Stopped;
+                pfd.Revents = 0;
+                int ready = Native.Poll(&pfd, 1, PollTimeoutMs);
+                if (ready == 0)
+                    continue;
+                if (ready < 0)
+                {
+                    int errno = Marshal.GetLastPInvokeError();
+                    if (errno == Native.EINTR)
+                        continue;
+                    Log.ReadFailed(_logger, Name, Marshal.GetPInvokeErrorMessage(errno));
+                    return ReadResult.Error;
+                }
+                nint n = Native.Read(fd, buffer + have, (nuint)(_bytes.Length - have));
+                if (n == 0)
+                    return ReadResult.End;
+                if (n < 0)
+                {
+                    int errno = Marshal.GetLastPInvokeError();
+                    if (errno is Native.EAGAIN or Native.EINTR)
+                        continue;
+                    Log.ReadFailed(_logger, Name, Marshal.GetPInvokeErrorMessage(errno));
+                    return ReadResult.Error;
+                }
+                have += (int)n;
+                int used = 0;
+                for (; have - used >= hopBytes; used += hopBytes)
+                {
+                    Decode(_bytes.AsSpan(used, hopBytes), _hop);
+                    if (!ProcessHop(output, ct))
+                        return ReadResult.Stopped;
+                }
+                // Keep a partial hop (and an odd byte) for the next read.
+                _bytes.AsSpan(used, have - used).CopyTo(_bytes);
+                have -= used;
+            }
+        }
+    }
+
+    private static void Decode(ReadOnlySpan<byte> bytes, Span<float> samples)
+    {
+        for (int i = 0; i < samples.Length; i++)
+            samples[i] = BinaryPrimitives.ReadInt16LittleEndian(bytes[(2 * i)..]);
+    }
+
+    private bool ProcessHop(ChannelWriter<InputSample> output, CancellationToken ct)
+    {
+        _embedder.Push(_hop);
+        float p = _vad.Process(_hop);
+        if (_segmenter.Push(_hop, p, out Utterance u))
+            _pending.Enqueue((u, Stopwatch.GetTimestamp()));
+        return Drain(output, ct);
+    }
+
+    /// <summary>Ends a stream session: flushes an open utterance, pads with silence until its windows exist, resets.</summary>
+    private bool FinishSession(ChannelWriter<InputSample> output, CancellationToken ct)
+    {
+        if (_segmenter.Flush(out Utterance u))
+            _pending.Enqueue((u, Stopwatch.GetTimestamp()));
+        bool open = true;
+        while (open && _pending.Count > 0)
+        {
+            // Silence (the embedder adds the dither) is what EmbedPcm pads a short clip with.
+            while (_embedder.SamplesPushed < _embedder.SamplesNeeded(_pending.Peek().Utterance.SpeechCentre))
+                _embedder.Push(_silence);
+            open = Drain(output, ct);
+        }
+        _sessionOffset += _segmenter.SamplesPushed;
+        _pending.Clear();
+        _embedder.Reset();
+        _segmenter.Reset();
+        _vad.Reset();
+        return open;
+    }
+
+    private bool Drain(ChannelWriter<InputSample> output, CancellationToken ct)
+    {
+        while (_pending.Count > 0)
+        {
+            (Utterance u, long decided) = _pending.Peek();
+            var embedding = new float[_embedder.Dimension];
+            if (!_embedder.TryEmbed(u.SpeechCentre, embedding))
+                return true;
+            _pending.Dequeue();
+            string origin = string.Create(CultureInfo.InvariantCulture,
+                $"utterance {u.Index} at {(_sessionOffset + u.SpeechStart) / (double)SampleRate:0.00}-{(_sessionOffset + u.End) / (double)SampleRate:0.00} s");
+            var sample = new InputSample
+            {
+                Source = Name,
+                Origin = origin,
+                Embedding = embedding,
+                Label = _settings.Label,
+                CompletedTimestamp = decided,
+            };
+            Utterances++;
+            try
+            {
+                while (!output.TryWrite(sample))
+                    if (!output.WaitToWriteAsync(ct).AsTask().GetAwaiter().GetResult())
+                        return false; // the agent completed the channel: stop
+            }
+            catch (OperationCanceledException)
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 201, Level = LogLevel.Warning, Message = "Source {Source} cannot be opened ({Reason}); retrying every {DelayMs} ms or more until it can")]
+        public static partial void OpenFailed(ILogger logger, string source, string reason, long delayMs);
+
+        [LoggerMessage(EventId = 202, Level = LogLevel.Information, Message = "Source {Source} is open again")]
+        public static partial void Reopened(ILogger logger, string source);
+
+        [LoggerMessage(EventId = 203, Level = LogLevel.Warning, Message = "Source {Source} read failed ({Reason}); retrying with backoff")]
+        public static partial void ReadFailed(ILogger logger, string source, string reason);
+
+        [LoggerMessage(EventId = 204, Level = LogLevel.Information, Message = "Source {Source}: the writer went away; waiting for the next one")]
+        public static partial void WriterGone(ILogger logger, string source);
+
+        [LoggerMessage(EventId = 205, Level = LogLevel.Information, Message = "Source {Source} ended after {Utterances} utterances")]
+        public static partial void Ended(ILogger logger, string source, int utterances);
+    }
+
+    /// <summary>The few libc calls that make a FIFO readable with a timeout (Linux values).</summary>
+    private static unsafe partial class Native
+    {
+        public const int OpenReadOnly = 0;
+        public const int OpenNonBlocking = 0x800;     // O_NONBLOCK: opening a FIFO does not wait for a writer
+        public const int OpenCloseOnExec = 0x80000;   // O_CLOEXEC
+        public const short PollIn = 0x1;
+        public const int SeekCurrent = 1;
+        public const int EINTR = 4;
+        public const int EAGAIN = 11;
+
+        [StructLayout(LayoutKind.Sequential)]
+        public struct PollFd
+        {
+            public int Fd;
+            public short Events;
+            public short Revents;
+        }
+
+        [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+        public static partial int Open(string path, int flags);
+
+        [LibraryImport("libc", EntryPoint = "close")]
+        public static partial int Close(int fd);
+
+        [LibraryImport("libc", EntryPoint = "read", SetLastError = true)]
+        public static partial nint Read(int fd, byte* buffer, nuint count);
+
+        [LibraryImport("libc", EntryPoint = "poll", SetLastError = true)]
+        public static partial int Poll(PollFd* fds, nuint count, int timeoutMs);
+
+        // off_t is pointer-sized on the 64-bit and the non-LFS 32-bit ABIs; only the sign of the result is used.
+        [LibraryImport("libc", EntryPoint = "lseek", SetLastError = true)]
+        public static partial nint Seek(int fd, nint offset, int whence);
+    }
+}
