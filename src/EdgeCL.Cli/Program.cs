@@ -23,6 +23,8 @@ public static class Program
             BrokerCommand.Create(),
             FleetCliCommand.Create(),
             EvalCommand.Create(),
+            RunCommand.Create(),
+            StatusCommand.Create(),
         };
         ParseResult parse = root.Parse(args);
         if (parse.Errors.Count > 0)

@@ -125,7 +125,7 @@ public sealed class SyncSettings
     /// <summary>This device's entry-signing key (PEM, ECDSA P-256); created in the state folder when absent.</summary>
     public string? SigningKey { get; set; }
 
-    /// <summary>Folder of peers' public keys (<c>&lt;device-id&gt;.pem</c>); absent = accept any well-formed entry of the space (unsigned fleets, tests).</summary>
+    /// <summary>Folder of peers' public keys (<c>&lt;device-id&gt;.pem</c>); entries of devices not in it are dropped. Absent = trust only this device's own key (the agent exports it as <c>state_dir/&lt;device-id&gt;.pem</c> for peers).</summary>
     public string? TrustDir { get; set; }
 }
 

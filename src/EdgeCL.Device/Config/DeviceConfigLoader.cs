@@ -73,7 +73,7 @@ public static partial class DeviceConfigLoader
             string[] known = KnownKeys(typeName);
             string? guess = Closest(key, known);
             string parent = ParentOf(path);
-            return $"{where}: unknown key '{key}' in {(parent == "$" ? "the top level" : parent)}" +
+            return $"{where}: unknown key '{key}' in {(parent.Length == 0 ? "the top level" : parent)}" +
                 (guess is not null ? $"; did you mean '{guess}'?" : $"; known keys there: {string.Join(", ", known)}.");
         }
         if (message.Contains("could not be converted", StringComparison.Ordinal))
@@ -92,7 +92,7 @@ public static partial class DeviceConfigLoader
     private static string ParentOf(string path)
     {
         int dot = path.LastIndexOf('.');
-        return dot <= 0 ? "$" : path[..dot].TrimStart('$', '.');
+        return dot <= 0 ? "" : path[..dot].TrimStart('$', '.');
     }
 
     private static string Describe(string clrType) => clrType switch
