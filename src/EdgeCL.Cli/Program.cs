@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Runtime.InteropServices;
 using EdgeCL.Cli.Commands;
 
 namespace EdgeCL.Cli;
@@ -41,6 +42,12 @@ public static class Program
             cancellation.Cancel();
         };
         Console.CancelKeyPress += onCancel;
+        // systemd and 'docker stop' send SIGTERM: stop as Ctrl-C does (the agent checkpoints and says goodbye) instead of dying mid-write.
+        using PosixSignalRegistration onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
+        {
+            context.Cancel = true;
+            cancellation.Cancel();
+        });
         try
         {
             return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false }, cancellation.Token).ConfigureAwait(false);

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using EdgeCL.Core.Fleet;
 using EdgeCL.Core.Memory;
+using EdgeCL.Core.Vectors;
 using EdgeCL.Onnx.Backbones;
 using EdgeCL.Onnx.Sessions;
 using EdgeCL.Storage.State;
@@ -115,7 +116,7 @@ public sealed partial class CrashLoopTests(ITestOutputHelper output) : IDisposab
             final.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (lines) lines.Add(e.Data); };
             final.BeginOutputReadLine();
             DateTime deadline = DateTime.UtcNow.AddSeconds(60);
-            while (!(Directory.GetFiles(inbox, "*.pgm", SearchOption.AllDirectories).Length == 0 && Synced(state)))
+            while (!(Directory.GetFiles(inbox, "*.pgm", SearchOption.AllDirectories).Length == 0 && Synced(state, final.Id)))
             {
                 Assert.True(DateTime.UtcNow < deadline, $"the final run did not drain the inbox and the outbox in 60 s: {string.Join('\n', lines.TakeLast(20))}");
                 await Task.Delay(100);
@@ -157,7 +158,7 @@ public sealed partial class CrashLoopTests(ITestOutputHelper output) : IDisposab
         foreach (string label in labels)
         {
             MqttApplicationMessage message = retained.Single(m => m.Topic.EndsWith("/proto/crash-dev/" + label, StringComparison.Ordinal));
-            Assert.True(verifier.TryDecode(message.Payload.ToArray(), out FleetEntry? entry, out var reason), $"retained entry of {label} does not verify ({reason})");
+            Assert.True(verifier.TryDecode(System.Buffers.BuffersExtensions.ToArray(message.Payload), out FleetEntry? entry, out var reason), $"retained entry of {label} does not verify ({reason})");
             Assert.Equal(memory.SummaryAt(memory.IndexOf(label)).Count, entry!.Count);
         }
     }
@@ -170,12 +171,13 @@ public sealed partial class CrashLoopTests(ITestOutputHelper output) : IDisposab
         return dir ?? throw new InvalidOperationException("EdgeCL.sln not found above the test binaries.");
     }
 
-    private static bool Synced(string state)
+    private static bool Synced(string state, int pid)
     {
         try
         {
             string json = File.ReadAllText(Path.Combine(state, "status.json"));
-            return json.Contains("\"pending_outbox\": 0", StringComparison.Ordinal) && json.Contains("\"connected\": true", StringComparison.Ordinal);
+            // The status of this run (a killed run leaves its last one behind).
+            return json.Contains($"\"process_id\": {pid},", StringComparison.Ordinal) && json.Contains("\"pending_outbox\": 0", StringComparison.Ordinal) && json.Contains("\"connected\": true", StringComparison.Ordinal);
         }
         catch (IOException)
         {

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Runtime.InteropServices;
 using EdgeCL.Device.Agent;
 using EdgeCL.Device.Config;
 using EdgeCL.Device.Gpio;
@@ -40,13 +39,8 @@ internal static class RunCommand
             }
             TextWriter stdout = Console.Out;
             using var loggers = new LineLoggerFactory(stdout, parse.GetValue(verbose) ? LogLevel.Debug : LogLevel.Information);
-            using var stop = CancellationTokenSource.CreateLinkedTokenSource(token);
-            // systemd stops a service with SIGTERM: finish the sample in hand, checkpoint, say goodbye to the broker.
-            using PosixSignalRegistration term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
-            {
-                context.Cancel = true;
-                stop.Cancel();
-            });
+            // The token fires on SIGTERM (systemd) and SIGINT alike (Program): finish the sample in hand, checkpoint, say goodbye.
+            CancellationToken stop = token;
             DeviceAgent agent;
             try
             {
@@ -57,14 +51,14 @@ internal static class RunCommand
                     LoggerFactory = loggers,
                     Sources = SourceCatalog.Create,
                     Panel = GpioPanel.Open,
-                }, stop.Token).ConfigureAwait(false);
+                }, stop).ConfigureAwait(false);
             }
             catch (AgentStartException ex)
             {
                 return CommandRunner.Fail(ex.Message, ExitCodes.StateError);
             }
             await using (agent.ConfigureAwait(false))
-                await agent.RunAsync(stop.Token).ConfigureAwait(false);
+                await agent.RunAsync(stop).ConfigureAwait(false);
             return ExitCodes.Success;
         }, ct));
         return command;
