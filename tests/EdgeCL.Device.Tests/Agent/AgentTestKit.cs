@@ -66,7 +66,7 @@ internal sealed class RunningAgent : IAsyncDisposable
         }
     }
 
-    public static async Task<RunningAgent> StartAsync(DeviceConfig config, string directory, PanelFactory? panel = null)
+    public static async Task<RunningAgent> StartAsync(DeviceConfig config, string directory, PanelFactory? panel = null, bool builtInSources = false)
     {
         var log = new StringWriter();
         var source = new QueueSource();
@@ -75,7 +75,7 @@ internal sealed class RunningAgent : IAsyncDisposable
             Config = config,
             ConfigDirectory = directory,
             LoggerFactory = new LineLoggerFactory(TextWriter.Synchronized(log), LogLevel.Information, journald: false),
-            Sources = (_, _, _) => source,
+            Sources = builtInSources ? SourceCatalog.Create : (_, _, _) => source,
             Panel = panel,
         });
         return new RunningAgent(agent, source, log);
