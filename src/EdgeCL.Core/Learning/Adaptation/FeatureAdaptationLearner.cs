@@ -70,6 +70,9 @@ public abstract class FeatureAdaptationLearner : IStreamLearner, IAdaptationChec
     /// <summary>True while answering with the prototype head after a guard trip (<c>guard-action=fallback</c>).</summary>
     public bool InFallback => _fallback;
 
+    /// <summary>The index of class <paramref name="label"/>, or −1 when unknown.</summary>
+    public int ClassIndexOf(string label) => Centring.Static.IndexOf(label);
+
     /// <summary>The options the learner was built with.</summary>
     protected LearnerOptions Options { get; }
 
