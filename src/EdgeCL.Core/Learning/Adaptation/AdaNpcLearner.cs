@@ -42,9 +42,9 @@ public sealed class AdaNpcLearner : FeatureAdaptationLearner
     private const int DefaultNeighbours = 10;
     private const double DefaultTau = 0.1;
     private const int DefaultBudget = 1024;
-    private const double DefaultConfidence = 0.8;
+    private const double DefaultConfidence = 0.9;
     private const double DefaultEntropyGate = 0.5;
-    private const double DefaultHeadWeight = 0.5;
+    private const double DefaultHeadWeight = 0.7;
 
     private readonly int _dimension;
     private readonly int _neighbours;
