@@ -33,8 +33,8 @@ public sealed class AdaNpcLearner : FeatureAdaptationLearner
     /// <summary>Registry name of the variant on test-centred features.</summary>
     public const string TestCentredName = "adanpc-test-centred";
 
-    /// <summary>Guard defaults.</summary>
-    public static GuardOptions DefaultGuard { get; } = new() { Window = 30, MaxDisagreement = 0.25, CollapseFactor = 3, Action = GuardAction.Fallback };
+    /// <summary>Guard defaults (<see cref="FeatureAdaptationLearner.StrictGuard"/>).</summary>
+    public static GuardOptions DefaultGuard => StrictGuard;
 
     /// <summary>Largest memory, in floats (rows × dimension), accepted: 256 MB.</summary>
     public const long MaxFloats = 64L * 1024 * 1024;

@@ -55,6 +55,12 @@ public abstract class FeatureAdaptationLearner : IStreamLearner, IAdaptationChec
         Query = new float[space.Dimension];
     }
 
+    /// <summary>
+    /// The guard of the learners that write test-derived state (AdaNPC, T3A, the meta adapter): a 30-sample window,
+    /// more than 25 % disagreement with the prototype head or a class above 3/C of predictions falls back to the head.
+    /// </summary>
+    public static GuardOptions StrictGuard { get; } = new() { Window = 30, MaxDisagreement = 0.25, CollapseFactor = 3, Action = GuardAction.Fallback };
+
     /// <inheritdoc/>
     public string Name { get; }
 

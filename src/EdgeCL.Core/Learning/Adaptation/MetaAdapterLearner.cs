@@ -34,8 +34,8 @@ public sealed class MetaAdapterLearner : FeatureAdaptationLearner
     /// <summary>Registry name on test-centred features.</summary>
     public const string TestCentredName = "meta-adapter-test-centred";
 
-    /// <summary>Guard defaults.</summary>
-    public static GuardOptions DefaultGuard { get; } = new() { Window = 30, MaxDisagreement = 0.25, CollapseFactor = 3, Action = GuardAction.Fallback };
+    /// <summary>Guard defaults (<see cref="FeatureAdaptationLearner.StrictGuard"/>).</summary>
+    public static GuardOptions DefaultGuard => StrictGuard;
 
     private const int DefaultHidden = 16;
     private const double DefaultLearningRate = 0.005;

@@ -31,8 +31,8 @@ public sealed class T3aLearner : FeatureAdaptationLearner
     /// <summary>Registry name on test-centred features.</summary>
     public const string TestCentredName = "t3a-test-centred";
 
-    /// <summary>Guard defaults.</summary>
-    public static GuardOptions DefaultGuard { get; } = new() { Window = 30, MaxDisagreement = 0.25, CollapseFactor = 3, Action = GuardAction.Fallback };
+    /// <summary>Guard defaults (<see cref="FeatureAdaptationLearner.StrictGuard"/>).</summary>
+    public static GuardOptions DefaultGuard => StrictGuard;
 
     private const int DefaultFilter = 20;
     private const int DefaultBudget = 1024;
@@ -171,6 +171,9 @@ public sealed class T3aLearner : FeatureAdaptationLearner
             writer.Write(_rowEntropy[i]);
             WriteFloats(writer, _rows.AsSpan(i * _dimension, _dimension));
         }
+        // The class sums as kept (incrementally, so their rounding differs from a fresh sum of the rows): a restored
+        // learner then predicts to the last bit like the saved one.
+        WriteFloats(writer, _sums.AsSpan(0, ClassCount * _dimension));
     }
 
     /// <inheritdoc/>
@@ -193,9 +196,13 @@ public sealed class T3aLearner : FeatureAdaptationLearner
             entropies.Add(entropy);
             rows.Add(row);
         }
+        float[] sums = ReadFloats(ref reader, classMap.Length * _dimension);
         return () =>
         {
             DropStreamState();
+            for (int saved = 0; saved < classMap.Length; saved++)
+                if (classMap[saved] >= 0)
+                    sums.AsSpan(saved * _dimension, _dimension).CopyTo(_sums.AsSpan(classMap[saved] * _dimension, _dimension));
             if (_rowClass.Length < rows.Count)
             {
                 Array.Resize(ref _rows, rows.Count * _dimension);
@@ -209,7 +216,6 @@ public sealed class T3aLearner : FeatureAdaptationLearner
                 _rowClass[i] = c;
                 _rowEntropy[i] = entropies[i];
                 _perClass[c]++;
-                TensorPrimitives.Add(_sums.AsSpan(c * _dimension, _dimension), rows[i], _sums.AsSpan(c * _dimension, _dimension));
             }
             _count = rows.Count;
             // Restored into a learner with a smaller filter or budget: the highest-entropy supports go first.
