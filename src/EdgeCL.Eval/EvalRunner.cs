@@ -47,6 +47,7 @@ public static class EvalRunner
                 throw new ArgumentException($"Unknown parameter '{key}'; {owner.Name} reads: {(owner.Parameters is null ? "none" : string.Join(", ", owner.Parameters.Keys))}.");
             adapterParameters[key] = value;
         }
+        BatchNormStatisticsSource.ReadMomentum(adapterParameters); // its value is checked before any work, like the learners'
         var learnerOptions = new LearnerOptions { Parameters = learnerParameters };
         learners.Validate(methods.Select(m => m.Learner), learnerOptions);
         foreach (MethodSpec m in methods)

@@ -53,7 +53,9 @@ public sealed class BatchNormStatisticsSource : IEmbeddingSource, IDisposable
             [MomentumKey] = string.Create(CultureInfo.InvariantCulture, $"EMA momentum α of the running BN statistics, in (0, 1] (default {BatchNormAdaptiveBackbone.DefaultMomentum})"),
         });
 
-    private static float ReadMomentum(IReadOnlyDictionary<string, string>? parameters)
+    /// <summary>The momentum set by <c>bn-stats.momentum</c>, or the default.</summary>
+    /// <exception cref="ArgumentException">Not a number in (0, 1].</exception>
+    public static float ReadMomentum(IReadOnlyDictionary<string, string>? parameters)
     {
         if (parameters is null || !parameters.TryGetValue(MomentumKey, out string? text))
             return BatchNormAdaptiveBackbone.DefaultMomentum;

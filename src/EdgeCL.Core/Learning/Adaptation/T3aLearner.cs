@@ -37,7 +37,7 @@ public sealed class T3aLearner : FeatureAdaptationLearner
     private const int DefaultFilter = 20;
     private const int DefaultBudget = 1024;
     private const double DefaultSeedWeight = 20;
-    private const double DefaultEntropyGate = 0.5;
+    private const double DefaultEntropyGate = 0.3;
 
     private readonly int _dimension;
     private readonly int _filter;
