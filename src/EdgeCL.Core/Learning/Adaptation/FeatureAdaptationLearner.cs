@@ -309,18 +309,7 @@ public abstract class FeatureAdaptationLearner : IStreamLearner, IAdaptationChec
     }
 
     /// <summary>Reads a string written by <see cref="WriteString"/>.</summary>
-    protected static string ReadString(ref SpanReader reader)
-    {
-        int length = reader.U16();
-        try
-        {
-            return new UTF8Encoding(false, true).GetString(reader.Bytes(length));
-        }
-        catch (DecoderFallbackException)
-        {
-            throw new StateFormatException("Adaptation checkpoint holds a string that is not UTF-8; delete it and adapt again.");
-        }
-    }
+    protected static string ReadString(ref SpanReader reader) => reader.Utf8("Adaptation checkpoint");
 
     /// <summary>Writes floats as raw little-endian f32.</summary>
     protected static void WriteFloats(BinaryWriter writer, ReadOnlySpan<float> values)
