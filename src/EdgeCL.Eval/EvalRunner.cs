@@ -32,7 +32,23 @@ public static class EvalRunner
         List<MethodSpec> methods = settings.Methods.Count == 0
             ? learners.Names().Select(MethodSpec.Parse).ToList()
             : settings.Methods.Select(MethodSpec.Parse).ToList();
-        var learnerOptions = new LearnerOptions { Parameters = settings.Parameters };
+        // Parameters of a backbone-level adapter (e.g. bn-stats.momentum) go to the adapter; the rest to the learners.
+        var adapterParameters = new Dictionary<string, string>(StringComparer.Ordinal);
+        var learnerParameters = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (key, value) in settings.Parameters)
+        {
+            EmbeddingAdapterDescriptor? owner = adapters.Adapters.FirstOrDefault(a => key.StartsWith(a.Name + ".", StringComparison.Ordinal));
+            if (owner is null)
+            {
+                learnerParameters[key] = value;
+                continue;
+            }
+            if (owner.Parameters is null || !owner.Parameters.ContainsKey(key))
+                throw new ArgumentException($"Unknown parameter '{key}'; {owner.Name} reads: {(owner.Parameters is null ? "none" : string.Join(", ", owner.Parameters.Keys))}.");
+            adapterParameters[key] = value;
+        }
+        BatchNormStatisticsSource.ReadMomentum(adapterParameters); // its value is checked before any work, like the learners'
+        var learnerOptions = new LearnerOptions { Parameters = learnerParameters };
         learners.Validate(methods.Select(m => m.Learner), learnerOptions);
         foreach (MethodSpec m in methods)
             if (m.Adapter is not null && !adapters.TryGet(m.Adapter, out _))
@@ -280,7 +296,7 @@ public static class EvalRunner
     private static IEmbeddingSource Adapter(EvalPlan plan, string name, EvaluationStream stream)
     {
         plan.Adapters.TryGet(name, out EmbeddingAdapterDescriptor adapter);
-        return adapter.Factory(new EmbeddingAdapterContext(plan.Backbone, stream, plan.Items, plan.Shifts, plan.Settings.Seed, plan.Cache));
+        return adapter.Factory(new EmbeddingAdapterContext(plan.Backbone, stream, plan.Items, plan.Shifts, plan.Settings.Seed, plan.Cache, plan.Settings.Parameters));
     }
 
     /// <summary>Relays step progress synchronously (System.Progress would post to a thread pool).</summary>

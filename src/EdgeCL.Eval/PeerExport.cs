@@ -3,7 +3,9 @@ using System.Text.Json;
 using EdgeCL.Core.Evaluation;
 using EdgeCL.Core.Learning;
 using EdgeCL.Core.Serialization;
+using EdgeCL.Eval.Embedding;
 using EdgeCL.Eval.Reporting;
+using EdgeCL.Onnx.Images;
 
 namespace EdgeCL.Eval;
 
@@ -14,7 +16,11 @@ namespace EdgeCL.Eval;
 /// <c>test.npy</c> + <c>test.labels.txt</c>, <c>test.domains.txt</c>, <c>test.files.txt</c> (every held-out
 /// sample); <c>predictions.&lt;method&gt;.txt</c> (a fresh learner taught all labelled steps, then
 /// <c>Predict</c> on each test row: no adaptation); <c>export.json</c>. <c>tests/fidelity/check_sklearn.py DIR</c>
-/// checks the nearest-mean and 1-NN predictions against scikit-learn.
+/// checks the nearest-mean and 1-NN predictions against scikit-learn. With an image backbone it also writes the
+/// whole stream of draw 0 as the backbone sees it (after decoding and corruption, before preprocessing), so a peer
+/// (<c>ops/eval/tent_peer.py</c>) adapts on exactly the same images: <c>stream.images.npy</c> (float32 pixel values
+/// 0–255, [steps, channels·height·width]), <c>stream.labels.txt</c>, <c>stream.domains.txt</c> and
+/// <c>stream.labelled.txt</c> (1 for a labelled step), one line per step in stream order.
 /// </remarks>
 public static class PeerExport
 {
@@ -53,6 +59,9 @@ public static class PeerExport
         WriteLines(Path.Combine(directory, "test.domains.txt"), testSamples.Select(s => stream.Domains[stream.Samples[s].Domain]));
         WriteLines(Path.Combine(directory, "test.files.txt"), testSamples.Select(s => plan.Items[stream.Samples[s].Item].Key));
 
+        if (plan.Embedder is ImageSampleEmbedder images)
+            WriteImageStream(plan, stream, images, directory);
+
         var exported = new List<ExportedMethod>();
         foreach (MethodSpec method in plan.Methods.Where(m => m.Adapter is null))
         {
@@ -69,6 +78,31 @@ public static class PeerExport
         }
         var manifest = new ExportManifest(plan.Cache.Space.Id, d, supportSamples.Count, testSamples.Count, exported);
         File.WriteAllText(Path.Combine(directory, "export.json"), JsonSerializer.Serialize(manifest, EvalJsonContext.Default.ExportManifest));
+    }
+
+    private static void WriteImageStream(EvalPlan plan, EvaluationStream stream, ImageSampleEmbedder images, string directory)
+    {
+        int steps = stream.Steps.Count;
+        float[]? pixels = null;
+        int size = 0;
+        for (int i = 0; i < steps; i++)
+        {
+            StreamSample s = stream.Samples[stream.Steps[i].Sample];
+            DecodedImage image = images.Render(plan.Items[s.Item], plan.Shifts[s.Domain]);
+            if (pixels is null)
+            {
+                size = image.Pixels.Length;
+                pixels = new float[(long)steps * size <= int.MaxValue ? steps * size : throw new InvalidOperationException($"The image stream ({steps} steps) is too large to export; use --max-per-class.")];
+            }
+            if (image.Pixels.Length != size)
+                throw new InvalidOperationException($"Image {plan.Items[s.Item].Key} has {image.Pixels.Length} values, the first {size}; the image export needs one size.");
+            for (int j = 0; j < size; j++)
+                pixels[i * size + j] = image.Pixels[j];
+        }
+        WriteNpy(Path.Combine(directory, "stream.images.npy"), pixels ?? [], steps, size);
+        WriteLines(Path.Combine(directory, "stream.labels.txt"), stream.Steps.Select(t => stream.Samples[t.Sample].Label));
+        WriteLines(Path.Combine(directory, "stream.domains.txt"), stream.Steps.Select(t => stream.Domains[stream.Samples[t.Sample].Domain]));
+        WriteLines(Path.Combine(directory, "stream.labelled.txt"), stream.Steps.Select(t => t.Labelled ? "1" : "0"));
     }
 
     private static void WriteNpy(string path, float[] data, int rows, int dimension)

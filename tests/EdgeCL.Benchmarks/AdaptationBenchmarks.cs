@@ -1,6 +1,8 @@
 using EdgeCL.Core.Learning;
 using EdgeCL.Core.Vectors;
+using EdgeCL.Onnx.Adaptation;
 using EdgeCL.Onnx.Backbones;
+using EdgeCL.Onnx.Images;
 using EdgeCL.Onnx.Sessions;
 
 namespace EdgeCL.Benchmarks;
@@ -11,6 +13,8 @@ internal static class AdaptationBenchmarks
     public static void Run()
     {
         string? root = BackboneCatalog.FindModelsRoot();
+        if (root is not null)
+            BatchNormStatistics(root);
         if (root is null || !File.Exists(Path.Combine(root, "speech", "embedding_model.onnx")))
         {
             Console.WriteLine("== adaptation: speech models missing; run ops/setup.sh (skipped)");
@@ -55,6 +59,28 @@ internal static class AdaptationBenchmarks
                 "SpeechBackbone.EmbedPcm (1 clip)", () => speech.EmbedPcm(clip, embedding));
             Harness.Report(pair, "learner / backbone", "goal <= 0.05");
         }
+    }
+
+    /// <summary>One BN-statistics sample (rewritten graph run, estimates fed in, batch statistics folded in) against the static digits backbone.</summary>
+    private static void BatchNormStatistics(string root)
+    {
+        string manifestPath = Path.Combine(root, "digits", "backbone.json");
+        if (!File.Exists(manifestPath))
+        {
+            Console.WriteLine("== bn-stats: models/digits/backbone.json missing (skipped)");
+            return;
+        }
+        using var digits = (ImageBackbone)BackboneCatalog.Open(manifestPath, SessionOptionsSpec.Default);
+        using var adaptive = BatchNormAdaptiveBackbone.FromImageBackbone(digits);
+        var rng = new Random(3);
+        var pixels = new byte[28 * 28];
+        rng.NextBytes(pixels);
+        var image = new DecodedImage(28, 28, 1, pixels);
+        float[] embedding = new float[digits.Space.Dimension];
+        Console.WriteLine("== bn-stats: one unlabelled image (adapted run + statistics update) vs one static run, digits backbone, batch 1");
+        var pair = Harness.Compare("BatchNormAdaptiveBackbone.EmbedImage(adapt)", () => adaptive.EmbedImage(image, embedding, adapt: true),
+            "ImageBackbone.EmbedImage", () => digits.EmbedImage(image, embedding));
+        Harness.Report(pair, "adapted / static", "samples/s = 1000 / ms");
     }
 
     private static float[] Vector(Random rng, int d, float scale, float offset)

@@ -102,6 +102,8 @@ public class EvalRunnerTests
         { "param", "Unknown parameter 'knn.kk'" },
         { "npy-shift", "cannot be shifted" },
         { "param-value", "Parameter knn.k='many' is not an integer." },
+        { "adapter-param", "Unknown parameter 'bn-stats.alpha'; bn-stats reads: bn-stats.momentum." },
+        { "adapter-param-value", "Parameter bn-stats.momentum='1.5' must be a number in (0, 1]." },
     };
 
     [Theory]
@@ -120,6 +122,8 @@ public class EvalRunnerTests
             "shots" => s with { Shots = 20 },
             "param" => s with { Parameters = new Dictionary<string, string> { ["knn.kk"] = "2" } },
             "param-value" => s with { Parameters = new Dictionary<string, string> { ["knn.k"] = "many" } },
+            "adapter-param" => s with { Parameters = new Dictionary<string, string> { ["bn-stats.alpha"] = "0.1" } },
+            "adapter-param-value" => s with { Parameters = new Dictionary<string, string> { ["bn-stats.momentum"] = "1.5" } },
             _ => s with { Shifts = "clean,white:10" },
         };
         var ex = Assert.Throws<ArgumentException>(() => Plan(s));

@@ -42,12 +42,9 @@ public sealed class LearnerRegistry
     /// <summary>The test-time adaptation learners (issue 4): test-stream centring, AdaNPC, T3A, the meta adapter, and their compositions.</summary>
     private static void RegisterAdaptation(LearnerRegistry registry)
     {
-        var centring = new Dictionary<string, string>(StringComparer.Ordinal);
-        TestCentringOptions.Describe(TestCentredNcmLearner.MethodName, centring);
-        GuardOptions.Describe(TestCentredNcmLearner.MethodName, TestCentredNcmLearner.DefaultGuard, centring);
         registry.Register(new LearnerDescriptor(TestCentredNcmLearner.MethodName,
             "nearest class mean with queries centred by a robust running mean of the test stream (feature-statistics TTA)",
-            (space, options) => new TestCentredNcmLearner(space, options), centring, Adapts: true));
+            (space, options) => new TestCentredNcmLearner(space, options), TestCentredNcmLearner.Parameters(), Adapts: true));
         registry.Register(new LearnerDescriptor(AdaNpcLearner.MethodName,
             "AdaNPC: bounded cosine kNN over labelled and confident, head-agreeing test embeddings (CL2N features)",
             (space, options) => new AdaNpcLearner(space, options), AdaNpcLearner.Parameters(AdaNpcLearner.MethodName, false), Adapts: true));

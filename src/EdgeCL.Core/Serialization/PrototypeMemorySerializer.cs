@@ -149,16 +149,5 @@ public static class PrototypeMemorySerializer
         w.Write(bytes);
     }
 
-    private static string ReadLabel(ref SpanReader r)
-    {
-        int length = r.U16();
-        try
-        {
-            return new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(r.Bytes(length));
-        }
-        catch (DecoderFallbackException)
-        {
-            throw new StateFormatException("Prototype state holds a label that is not valid UTF-8; the file is corrupt.");
-        }
-    }
+    private static string ReadLabel(ref SpanReader r) => r.Utf8("Prototype state");
 }

@@ -50,6 +50,20 @@ public ref struct SpanReader
     /// <summary>Reads a little-endian i64.</summary>
     public long I64() => BinaryPrimitives.ReadInt64LittleEndian(Bytes(8));
 
+    /// <summary>Reads a u16-length-prefixed UTF-8 string; invalid UTF-8 is a <see cref="StateFormatException"/> that names <paramref name="what"/>.</summary>
+    public string Utf8(string what)
+    {
+        int length = U16();
+        try
+        {
+            return new System.Text.UTF8Encoding(false, throwOnInvalidBytes: true).GetString(Bytes(length));
+        }
+        catch (System.Text.DecoderFallbackException)
+        {
+            throw new StateFormatException($"{what} holds a string that is not valid UTF-8; the data is corrupt.");
+        }
+    }
+
     /// <summary>Reads a little-endian f32.</summary>
     public float F32() => BinaryPrimitives.ReadSingleLittleEndian(Bytes(4));
 }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using EdgeCL.Core.Evaluation;
 using EdgeCL.Core.Vectors;
 using EdgeCL.Eval.Data;
@@ -34,16 +35,34 @@ public sealed class BatchNormStatisticsSource : IEmbeddingSource, IDisposable
         ArgumentNullException.ThrowIfNull(context);
         if (context.Backbone is not ImageBackbone image)
             throw new ModelLoadException($"The '{Name}' adapter needs an image backbone (e.g. -b digits); this run has {(context.Backbone is null ? "precomputed embeddings" : "'" + context.Backbone.Name + "'")}.");
-        _backbone = BatchNormAdaptiveBackbone.FromImageBackbone(image);
+        _backbone = BatchNormAdaptiveBackbone.FromImageBackbone(image, ReadMomentum(context.Parameters));
         _context = context;
         _channels = image.Channels;
         Space = context.StaticCache.Space;
     }
 
+    /// <summary>Parameter key of the EMA momentum α.</summary>
+    public const string MomentumKey = Name + ".momentum";
+
     /// <summary>The adapter descriptor for <see cref="EmbeddingAdapterRegistry"/>.</summary>
     public static EmbeddingAdapterDescriptor Descriptor { get; } = new(Name,
-        "Test-time BN statistics (RoTTA RBN): running mean/var per BN, EMA momentum 0.05 from the source prior, updated on unlabelled samples; image backbones with BN nodes.",
-        c => new BatchNormStatisticsSource(c));
+        "Test-time BN statistics (RoTTA RBN): running mean/var per BN, EMA momentum from the source prior, updated on unlabelled samples; image backbones with BN nodes.",
+        c => new BatchNormStatisticsSource(c),
+        new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            [MomentumKey] = string.Create(CultureInfo.InvariantCulture, $"EMA momentum α of the running BN statistics, in (0, 1] (default {BatchNormAdaptiveBackbone.DefaultMomentum})"),
+        });
+
+    /// <summary>The momentum set by <c>bn-stats.momentum</c>, or the default.</summary>
+    /// <exception cref="ArgumentException">Not a number in (0, 1].</exception>
+    public static float ReadMomentum(IReadOnlyDictionary<string, string>? parameters)
+    {
+        if (parameters is null || !parameters.TryGetValue(MomentumKey, out string? text))
+            return BatchNormAdaptiveBackbone.DefaultMomentum;
+        if (!float.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out float value) || !(value > 0f && value <= 1f))
+            throw new ArgumentException($"Parameter {MomentumKey}='{text}' must be a number in (0, 1].");
+        return value;
+    }
 
     /// <inheritdoc/>
     public EmbeddingSpace Space { get; }

@@ -13,7 +13,7 @@ namespace EdgeCL.Eval.Embedding;
 /// <param name="Seed">The run seed.</param>
 /// <param name="StaticCache">Static embeddings (for an adapter that only post-processes them).</param>
 public sealed record EmbeddingAdapterContext(IEmbeddingBackbone? Backbone, EvaluationStream Stream, IReadOnlyList<DatasetItem> Items,
-    IReadOnlyList<ShiftSpec> Shifts, long Seed, EmbeddingCache StaticCache);
+    IReadOnlyList<ShiftSpec> Shifts, long Seed, EmbeddingCache StaticCache, IReadOnlyDictionary<string, string>? Parameters = null);
 
 /// <summary>Builds a fresh, stateful embedding source for one method and one draw.</summary>
 public delegate IEmbeddingSource EmbeddingAdapterFactory(EmbeddingAdapterContext context);
@@ -22,7 +22,9 @@ public delegate IEmbeddingSource EmbeddingAdapterFactory(EmbeddingAdapterContext
 /// <param name="Name">Name used before '+' in <c>--methods</c> (e.g. <c>bn-stats</c> in <c>bn-stats+ncm-centred</c>).</param>
 /// <param name="Description">One line.</param>
 /// <param name="Factory">Builds its embedding source.</param>
-public sealed record EmbeddingAdapterDescriptor(string Name, string Description, EmbeddingAdapterFactory Factory);
+/// <param name="Parameters">Parameter keys it reads (<c>name.key</c>, set with <c>--param</c>), with a one-line description each; null for none.</param>
+public sealed record EmbeddingAdapterDescriptor(string Name, string Description, EmbeddingAdapterFactory Factory,
+    IReadOnlyDictionary<string, string>? Parameters = null);
 
 /// <summary>Backbone-level adapters (they change embeddings, so each method gets its own non-cached source).</summary>
 /// <remarks>

@@ -31,13 +31,20 @@ public sealed class ImageSampleEmbedder : ISampleEmbedder
     /// <inheritdoc/>
     public LatencyRecorder Backbone { get; } = new();
 
+    /// <summary>The decoded 8-bit image of <paramref name="item"/> under <paramref name="shift"/>, exactly as <see cref="Embed"/> feeds the backbone (same corruption seed).</summary>
+    public DecodedImage Render(DatasetItem item, ShiftSpec shift)
+    {
+        ArgumentNullException.ThrowIfNull(item);
+        ArgumentNullException.ThrowIfNull(shift);
+        DecodedImage image = ImageDecoder.DecodeFile(item.Path, _backbone.Channels);
+        return shift.IsClean ? image : ImageCorruptions.Apply(shift, image, DeterministicRandom.Derive(_runSeed, "shift:" + shift.DomainName + ":" + item.Key));
+    }
+
     /// <inheritdoc/>
     public void Embed(DatasetItem item, int itemIndex, ShiftSpec shift, Span<float> destination)
     {
         long start = Stopwatch.GetTimestamp();
-        DecodedImage image = ImageDecoder.DecodeFile(item.Path, _backbone.Channels);
-        if (!shift.IsClean)
-            image = ImageCorruptions.Apply(shift, image, DeterministicRandom.Derive(_runSeed, "shift:" + shift.DomainName + ":" + item.Key));
+        DecodedImage image = Render(item, shift);
         long mid = Stopwatch.GetTimestamp();
         _backbone.EmbedImage(image, destination);
         long end = Stopwatch.GetTimestamp();

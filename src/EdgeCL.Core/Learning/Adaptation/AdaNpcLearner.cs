@@ -1,5 +1,7 @@
 using System.Globalization;
+using EdgeCL.Core.Errors;
 using EdgeCL.Core.Memory;
+using EdgeCL.Core.Serialization;
 using EdgeCL.Core.Vectors;
 
 namespace EdgeCL.Core.Learning.Adaptation;
@@ -20,9 +22,10 @@ namespace EdgeCL.Core.Learning.Adaptation;
 /// score sigmoid(age/N) + H/ln C, and only when that is worse than the newcomer (§3.6). Labelled rows are never
 /// evicted; <see cref="Reset"/> truncates to them, as upstream's reset does.</para>
 /// <para>Cost per query: (rows)·d for the similarities plus top-k selection; no allocation after the memory reached
-/// its size. Not thread-safe.</para>
+/// its size. The checkpoint holds the test rows (with their class labels, ages and entropies), the step counter
+/// and the test centre; restored rows beyond the budget or a class quota are evicted as usual. Not thread-safe.</para>
 /// </remarks>
-public sealed class AdaNpcLearner : IStreamLearner
+public sealed class AdaNpcLearner : FeatureAdaptationLearner
 {
     /// <summary>Registry name of the variant on static CL2N features.</summary>
     public const string MethodName = "adanpc";
@@ -30,14 +33,19 @@ public sealed class AdaNpcLearner : IStreamLearner
     /// <summary>Registry name of the variant on test-centred features.</summary>
     public const string TestCentredName = "adanpc-test-centred";
 
-    /// <summary>Guard defaults.</summary>
-    public static GuardOptions DefaultGuard { get; } = new() { Window = 30, MaxDisagreement = 0.25, CollapseFactor = 3, Action = GuardAction.Fallback };
+    /// <summary>Guard defaults (<see cref="FeatureAdaptationLearner.StrictGuard"/>).</summary>
+    public static GuardOptions DefaultGuard => StrictGuard;
 
     /// <summary>Largest memory, in floats (rows × dimension), accepted: 256 MB.</summary>
     public const long MaxFloats = 64L * 1024 * 1024;
 
-    private readonly FeatureCentring _centring;
-    private readonly HealthMonitor _health;
+    private const int DefaultNeighbours = 10;
+    private const double DefaultTau = 0.1;
+    private const int DefaultBudget = 1024;
+    private const double DefaultConfidence = 0.9;
+    private const double DefaultEntropyGate = 0.5;
+    private const double DefaultHeadWeight = 0.7;
+
     private readonly int _dimension;
     private readonly int _neighbours;
     private readonly float _tau;
@@ -45,7 +53,6 @@ public sealed class AdaNpcLearner : IStreamLearner
     private readonly float _confidence;
     private readonly float _entropyGate;
     private readonly float _headWeight;
-    private readonly float[] _query;
     private readonly int[] _top;
     private readonly float[] _topValues;
 
@@ -63,12 +70,9 @@ public sealed class AdaNpcLearner : IStreamLearner
     private int[] _perClass = new int[16];
 
     private float[] _similarities = [];
-    private float[] _scores = new float[16];
-    private float[] _probabilities = new float[16];
     private float[] _headScores = new float[16];
     private float[] _headProbabilities = new float[16];
     private long _step;
-    private bool _fallback;
 
     /// <summary>Creates an empty learner.</summary>
     /// <param name="space">The embedding space.</param>
@@ -77,55 +81,36 @@ public sealed class AdaNpcLearner : IStreamLearner
     /// <param name="name">Registry name under which the parameters are read.</param>
     /// <exception cref="ArgumentException">Bad options or parameters (τ ≤ 0, budget out of range).</exception>
     public AdaNpcLearner(EmbeddingSpace space, LearnerOptions? options = null, TestCentringOptions? testCentre = null, string name = MethodName)
+        : base(space, options, name, testCentre, DefaultGuard)
     {
-        ArgumentNullException.ThrowIfNull(space);
-        space.Validate();
-        options ??= LearnerOptions.Default;
-        Name = name;
         _dimension = space.Dimension;
-        _neighbours = options.GetInt(name + ".k", 10, 1, 1000);
-        _tau = (float)options.GetDouble(name + ".tau", 0.1, 1e-4, 100);
-        _budget = options.GetInt(name + ".budget", 1024, 1, 10_000_000);
+        _neighbours = Options.GetInt(name + ".k", DefaultNeighbours, 1, 1000);
+        _tau = (float)Options.GetDouble(name + ".tau", DefaultTau, 1e-4, 100);
+        _budget = Options.GetInt(name + ".budget", DefaultBudget, 1, 10_000_000);
         if ((long)_budget * _dimension > MaxFloats)
             throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
                 $"Parameter {name}.budget={_budget} rows × {_dimension} floats exceeds {MaxFloats * 4 / (1024 * 1024)} MB; use a smaller budget."));
-        _confidence = (float)options.GetDouble(name + ".confidence", 0.8, 0, 1);
-        _entropyGate = (float)options.GetDouble(name + ".entropy-gate", 0.5, 0, 1);
-        _headWeight = (float)options.GetDouble(name + ".head-weight", 0.5, 0, 1);
-        _health = new HealthMonitor(GuardOptions.From(options, name, DefaultGuard));
-        _centring = new FeatureCentring(space, options, testCentre?.CreateCentre(_dimension), testCentre?.Align ?? false);
-        _query = new float[_dimension];
+        _confidence = (float)Options.GetDouble(name + ".confidence", DefaultConfidence, 0, 1);
+        _entropyGate = (float)Options.GetDouble(name + ".entropy-gate", DefaultEntropyGate, 0, 1);
+        _headWeight = (float)Options.GetDouble(name + ".head-weight", DefaultHeadWeight, 0, 1);
         _top = new int[_neighbours];
         _topValues = new float[_neighbours];
-        Space = space;
     }
 
     /// <summary>Describes the parameters of <paramref name="name"/>.</summary>
     public static Dictionary<string, string> Parameters(string name, bool testCentred)
     {
-        var p = new Dictionary<string, string>(StringComparer.Ordinal)
+        var c = CultureInfo.InvariantCulture;
+        return Describe(name, DefaultGuard, testCentred, new Dictionary<string, string>(StringComparer.Ordinal)
         {
-            [name + ".k"] = "neighbours that vote (default 10)",
-            [name + ".tau"] = "vote temperature, softmax(sim/tau), > 0 (default 0.1)",
-            [name + ".budget"] = "rows kept in total, labelled seed included (default 1024)",
-            [name + ".confidence"] = "smallest vote share for a test sample to join (default 0.8)",
-            [name + ".entropy-gate"] = "largest prototype-head entropy, as a fraction of ln C, to join (default 0.5)",
-            [name + ".head-weight"] = "weight of the prototype head's softmax mixed into the kNN vote; 0 = pure kNN (default 0.5)",
-        };
-        GuardOptions.Describe(name, DefaultGuard, p);
-        if (testCentred)
-            TestCentringOptions.Describe(name, p);
-        return p;
+            [name + ".k"] = string.Create(c, $"neighbours that vote (default {DefaultNeighbours})"),
+            [name + ".tau"] = string.Create(c, $"vote temperature, softmax(sim/tau), > 0 (default {DefaultTau})"),
+            [name + ".budget"] = string.Create(c, $"rows kept in total, labelled seed included (default {DefaultBudget})"),
+            [name + ".confidence"] = string.Create(c, $"smallest vote share for a test sample to join (default {DefaultConfidence})"),
+            [name + ".entropy-gate"] = string.Create(c, $"largest prototype-head entropy, as a fraction of ln C, to join (default {DefaultEntropyGate})"),
+            [name + ".head-weight"] = string.Create(c, $"weight of the prototype head's softmax mixed into the kNN vote; 0 = pure kNN (default {DefaultHeadWeight})"),
+        });
     }
-
-    /// <inheritdoc/>
-    public string Name { get; }
-
-    /// <inheritdoc/>
-    public EmbeddingSpace Space { get; }
-
-    /// <inheritdoc/>
-    public int ClassCount => _centring.ClassCount;
 
     /// <summary>Labelled rows.</summary>
     public int SeedCount => _seedCount;
@@ -136,9 +121,6 @@ public sealed class AdaNpcLearner : IStreamLearner
     /// <summary>Total rows allowed.</summary>
     public int Budget => _budget;
 
-    /// <summary>The health signals.</summary>
-    public HealthMonitor Health => _health;
-
     /// <summary>Test-derived rows of class <paramref name="classIndex"/>.</summary>
     public int TestCountOf(int classIndex) => classIndex >= 0 && classIndex < ClassCount ? _perClass[classIndex] : 0;
 
@@ -147,14 +129,14 @@ public sealed class AdaNpcLearner : IStreamLearner
         + 4L * (_seedClass.Length + _testClass.Length + _testEntropy.Length) + 8L * _testStep.Length;
 
     /// <inheritdoc/>
-    public void Learn(string label, ReadOnlySpan<float> embedding)
+    public override void Learn(string label, ReadOnlySpan<float> embedding)
     {
         VectorKernels.EnsureValidEmbedding(embedding, _dimension);
         if (_seedCount >= _budget)
             throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
                 $"The AdaNPC memory holds {_seedCount} labelled rows, its whole budget ({Name}.budget = {_budget}); raise the budget or forget a class."));
-        _centring.Learn(label, embedding);
-        int c = _centring.Static.IndexOf(label);
+        base.Learn(label, embedding);
+        int c = Centring.Static.IndexOf(label);
         if (_seedCount == _seedClass.Length)
         {
             int capacity = Math.Min(_budget, Math.Max(16, _seedCount * 2));
@@ -164,79 +146,19 @@ public sealed class AdaNpcLearner : IStreamLearner
         }
         embedding.CopyTo(_seedRows.AsSpan(_seedCount * _dimension, _dimension));
         _seedClass[_seedCount++] = c;
-        if (_perClass.Length < ClassCount)
-            Array.Resize(ref _perClass, ClassCount * 2);
-        if (_scores.Length < ClassCount)
-        {
-            _scores = new float[ClassCount * 2];
-            _probabilities = new float[ClassCount * 2];
-            _headScores = new float[ClassCount * 2];
-            _headProbabilities = new float[ClassCount * 2];
-        }
         // More labelled rows leave less room for test rows.
-        while (_testCount > 0 && _seedCount + _testCount > _budget)
-            RemoveTestRow(Victim(-1));
+        TrimToBudget();
         EnsureSimilarityCapacity();
     }
 
     /// <inheritdoc/>
-    public Prediction Predict(ReadOnlySpan<float> embedding)
+    public override bool Forget(string label)
     {
-        VectorKernels.EnsureValidEmbedding(embedding, _dimension);
-        if (ClassCount == 0)
-            return _centring.Static.Predict(embedding);
-        if (_fallback)
-            return HeadPredict(embedding);
-        _centring.PrepareQuery(embedding, _query);
-        return Vote();
-    }
-
-    /// <inheritdoc/>
-    public Prediction Observe(ReadOnlySpan<float> embedding)
-    {
-        Prediction prediction = Predict(embedding);
-        if (ClassCount == 0)
-            return prediction;
-        if (_fallback)
-        {
-            _centring.Observe(embedding);
-            return prediction;
-        }
-        _step++;
-        // The prototype head in the same (possibly test-centred) space: the agreement check and the guard's reference.
-        _centring.Scores(_query, _scores);
-        Prediction head = _centring.Decide(_scores, _probabilities, _centring.Temperature);
-        bool warm = _centring.TestCentre is null || _centring.TestCentre.IsWarm;
-        if (warm && ClassCount > 1 && prediction.Confidence >= _confidence && head.ClassIndex == prediction.ClassIndex
-            && head.Entropy <= _entropyGate * MathF.Log(ClassCount))
-            Insert(prediction.ClassIndex, head.Entropy / MathF.Log(ClassCount));
-        _centring.Observe(embedding);
-        if (_health.Record(prediction.ClassIndex, ClassCount, prediction.Entropy, head.ClassIndex != prediction.ClassIndex))
-        {
-            // The test rows go; the test centre (its own signal) stays.
-            _testCount = 0;
-            Array.Clear(_perClass);
-            _fallback = _health.Options.Action == GuardAction.Fallback;
-        }
-        return prediction;
-    }
-
-    /// <inheritdoc/>
-    public void Reset()
-    {
-        DropAdaptation();
-        _health.Reset();
-        _fallback = false;
-    }
-
-    /// <inheritdoc/>
-    public bool Forget(string label)
-    {
-        int c = _centring.Static.IndexOf(label);
+        int c = Centring.Static.IndexOf(label);
         if (c < 0)
             return false;
         int last = ClassCount - 1;
-        _centring.Forget(label); // swap-remove: class 'last' becomes 'c'
+        Centring.Forget(label); // swap-remove: class 'last' becomes 'c'
         int write = 0;
         for (int i = 0; i < _seedCount; i++)
         {
@@ -258,11 +180,128 @@ public sealed class AdaNpcLearner : IStreamLearner
         return true;
     }
 
-    private void DropAdaptation()
+    /// <inheritdoc/>
+    protected override void OnClassesChanged()
     {
+        base.OnClassesChanged();
+        if (_perClass.Length < ClassCount)
+            Array.Resize(ref _perClass, ClassCount * 2);
+        if (_headScores.Length < ClassCount)
+        {
+            _headScores = new float[ClassCount * 2];
+            _headProbabilities = new float[ClassCount * 2];
+        }
+    }
+
+    /// <inheritdoc/>
+    protected override Prediction PredictAdapted(ReadOnlySpan<float> embedding)
+    {
+        Centring.PrepareQuery(embedding, Query);
+        return Vote();
+    }
+
+    /// <inheritdoc/>
+    protected override int Adapt(ReadOnlySpan<float> embedding, Prediction prediction)
+    {
+        _step++;
+        // The prototype head in the same (possibly test-centred) space: the agreement check and the guard's reference.
+        Prediction head = HeadOnQuery();
+        if (CentreWarm && ClassCount > 1 && prediction.Confidence >= _confidence && head.ClassIndex == prediction.ClassIndex
+            && head.Entropy <= _entropyGate * MathF.Log(ClassCount))
+            Insert(prediction.ClassIndex, head.Entropy / MathF.Log(ClassCount));
+        return head.ClassIndex;
+    }
+
+    /// <inheritdoc/>
+    protected override void DropStreamState()
+    {
+        // The test rows go; the test centre (its own signal) stays.
         _testCount = 0;
         Array.Clear(_perClass);
-        _centring.Reset();
+    }
+
+    /// <inheritdoc/>
+    protected override void ClearAdaptation() => DropStreamState();
+
+    /// <inheritdoc/>
+    protected override void WritePayload(BinaryWriter writer)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        writer.Write(_step);
+        writer.Write(_testCount);
+        for (int i = 0; i < _testCount; i++)
+        {
+            writer.Write(_testClass[i]);
+            writer.Write(_testStep[i]);
+            writer.Write(_testEntropy[i]);
+            WriteFloats(writer, _testRows.AsSpan(i * _dimension, _dimension));
+        }
+    }
+
+    /// <inheritdoc/>
+    protected override Action ReadPayload(ref SpanReader reader, int[] classMap)
+    {
+        long step = reader.I64();
+        int count = ReadCount(ref reader, 16 + 4 * _dimension, 10_000_000);
+        if (step < 0)
+            throw new StateFormatException($"AdaNPC checkpoint has a negative step {step}; delete it and adapt again.");
+        var classes = new List<int>(count);
+        var steps = new List<long>(count);
+        var entropies = new List<float>(count);
+        var rows = new List<float[]>(count);
+        for (int i = 0; i < count; i++)
+        {
+            int saved = reader.I32();
+            long rowStep = reader.I64();
+            float entropy = reader.F32();
+            float[] row = ReadFloats(ref reader, _dimension);
+            if (saved < 0 || saved >= classMap.Length || rowStep < 0 || rowStep > step || !(entropy >= 0f && entropy <= 1.0001f))
+                throw new StateFormatException($"AdaNPC checkpoint row {i} is malformed (class {saved}, step {rowStep}, entropy {entropy}); delete it and adapt again.");
+            if (classMap[saved] < 0)
+                continue; // a class this learner no longer knows
+            classes.Add(classMap[saved]);
+            steps.Add(rowStep);
+            entropies.Add(entropy);
+            rows.Add(row);
+        }
+        return () =>
+        {
+            _testCount = 0;
+            Array.Clear(_perClass);
+            _step = step;
+            if (_testClass.Length < rows.Count)
+            {
+                Array.Resize(ref _testRows, rows.Count * _dimension);
+                Array.Resize(ref _testClass, rows.Count);
+                Array.Resize(ref _testStep, rows.Count);
+                Array.Resize(ref _testEntropy, rows.Count);
+                EnsureSimilarityCapacity();
+            }
+            for (int i = 0; i < rows.Count; i++)
+            {
+                rows[i].CopyTo(_testRows.AsSpan(i * _dimension, _dimension));
+                _testClass[i] = classes[i];
+                _testStep[i] = steps[i];
+                _testEntropy[i] = entropies[i];
+                _perClass[classes[i]]++;
+            }
+            _testCount = rows.Count;
+            TrimToBudget();
+        };
+    }
+
+    /// <summary>Evicts test rows until the budget and every class quota hold.</summary>
+    private void TrimToBudget()
+    {
+        int capacity = Math.Max(0, _budget - _seedCount);
+        while (_testCount > 0 && _testCount > capacity)
+            RemoveTestRow(Victim(-1));
+        if (ClassCount == 0)
+            return;
+        int quota = Math.Max(1, capacity / ClassCount);
+        for (int c = 0; c < ClassCount; c++)
+            while (_perClass[c] > quota)
+                RemoveTestRow(Victim(c));
     }
 
     private Prediction Vote()
@@ -270,14 +309,14 @@ public sealed class AdaNpcLearner : IStreamLearner
         EnsureSeedPrepared();
         int rows = _seedCount + _testCount;
         Span<float> sims = _similarities.AsSpan(0, rows);
-        VectorKernels.DotRows(_seedPrepared.AsSpan(0, _seedCount * _dimension), _dimension, _query, sims[.._seedCount]);
-        VectorKernels.DotRows(_testRows.AsSpan(0, _testCount * _dimension), _dimension, _query, sims[_seedCount..]);
+        VectorKernels.DotRows(_seedPrepared.AsSpan(0, _seedCount * _dimension), _dimension, Query, sims[.._seedCount]);
+        VectorKernels.DotRows(_testRows.AsSpan(0, _testCount * _dimension), _dimension, Query, sims[_seedCount..]);
         int k = VectorKernels.TopK(sims, _top, _topValues);
         // w = softmax(sim/τ) over the k neighbours (algorithms.md §1.2).
         Span<float> weights = _topValues.AsSpan(0, k);
         VectorKernels.Softmax(weights, _tau, weights);
         int classes = ClassCount;
-        Span<float> scores = _scores.AsSpan(0, classes);
+        Span<float> scores = ScoreBuffer[..classes];
         scores.Clear();
         for (int i = 0; i < k; i++)
         {
@@ -289,9 +328,9 @@ public sealed class AdaNpcLearner : IStreamLearner
         {
             // Mixture with the prototype head in the same space: a few shots make a noisy kNN (feasibility.md §4: 1-NN is
             // 2 points below NCM at 5 shots), and the head anchors the vote against noise-cluster attraction.
-            _centring.Scores(_query, _headScores);
+            Centring.Scores(Query, _headScores);
             Span<float> head = _headProbabilities.AsSpan(0, classes);
-            VectorKernels.Softmax(_headScores.AsSpan(0, classes), _centring.Temperature, head);
+            VectorKernels.Softmax(_headScores.AsSpan(0, classes), Centring.Temperature, head);
             for (int c = 0; c < classes; c++)
                 scores[c] = (1f - _headWeight) * scores[c] + _headWeight * head[c];
         }
@@ -303,7 +342,7 @@ public sealed class AdaNpcLearner : IStreamLearner
         }
         float entropy = VectorKernels.Entropy(scores);
         float margin = second < 0 ? 0f : scores[best] - scores[second];
-        return new Prediction(best, _centring.Static.LabelAt(best), scores[best], margin, scores[best], entropy);
+        return new Prediction(best, Centring.Static.LabelAt(best), scores[best], margin, scores[best], entropy);
     }
 
     private void Insert(int c, float normalisedEntropy)
@@ -329,7 +368,7 @@ public sealed class AdaNpcLearner : IStreamLearner
             _perClass[c]++;
             slot = victim;
         }
-        _query.AsSpan().CopyTo(_testRows.AsSpan(slot * _dimension, _dimension));
+        Query.AsSpan().CopyTo(_testRows.AsSpan(slot * _dimension, _dimension));
         _testClass[slot] = c;
         _testStep[slot] = _step;
         _testEntropy[slot] = normalisedEntropy;
@@ -404,18 +443,10 @@ public sealed class AdaNpcLearner : IStreamLearner
 
     private void EnsureSeedPrepared()
     {
-        if (_seedVersion == _centring.Version)
+        if (_seedVersion == Centring.Version)
             return;
         for (int i = 0; i < _seedCount; i++)
-            _centring.PrepareLabelledRow(_seedRows.AsSpan(i * _dimension, _dimension), _seedPrepared.AsSpan(i * _dimension, _dimension));
-        _seedVersion = _centring.Version;
-    }
-
-    /// <summary>The prototype head in the same (possibly test-centred) space: the fallback after a guard trip.</summary>
-    private Prediction HeadPredict(ReadOnlySpan<float> embedding)
-    {
-        _centring.PrepareQuery(embedding, _query);
-        _centring.Scores(_query, _scores);
-        return _centring.Decide(_scores, _probabilities, _centring.Temperature);
+            Centring.PrepareLabelledRow(_seedRows.AsSpan(i * _dimension, _dimension), _seedPrepared.AsSpan(i * _dimension, _dimension));
+        _seedVersion = Centring.Version;
     }
 }

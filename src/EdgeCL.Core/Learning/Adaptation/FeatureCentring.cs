@@ -114,6 +114,15 @@ public sealed class FeatureCentring
         Version++;
     }
 
+    /// <summary>Replaces the test centre's estimate (a checkpoint); no-op without a test centre.</summary>
+    public void RestoreCentre(ReadOnlySpan<float> mean, long count, double meanDistance)
+    {
+        if (TestCentre is null)
+            return;
+        TestCentre.Restore(mean, count, meanDistance);
+        Version++;
+    }
+
     /// <summary>Writes normalize(<paramref name="embedding"/> − query centre) into <paramref name="destination"/>.</summary>
     public void PrepareQuery(ReadOnlySpan<float> embedding, Span<float> destination)
     {

@@ -228,6 +228,23 @@ public sealed class MetaAdapter
         return true;
     }
 
+    /// <summary>Writes the hidden width, the step count, the parameters and the momentum (a learner checkpoint's payload).</summary>
+    internal void WriteState(BinaryWriter writer)
+    {
+        writer.Write(_h);
+        writer.Write(Steps);
+        writer.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(_theta.AsSpan()));
+        writer.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(_momentum.AsSpan()));
+    }
+
+    /// <summary>Replaces parameters, momentum and step count (already checked: lengths and finiteness).</summary>
+    internal void ApplyState(ReadOnlySpan<float> theta, ReadOnlySpan<float> momentum, long steps)
+    {
+        theta.CopyTo(_theta);
+        momentum.CopyTo(_momentum);
+        Steps = steps;
+    }
+
     /// <summary>Serialises the parameters with the space identity, dimension and hidden width.</summary>
     public byte[] Export()
     {

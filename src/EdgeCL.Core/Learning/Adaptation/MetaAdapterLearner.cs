@@ -1,5 +1,7 @@
 using System.Globalization;
+using EdgeCL.Core.Errors;
 using EdgeCL.Core.Memory;
+using EdgeCL.Core.Serialization;
 using EdgeCL.Core.Vectors;
 
 namespace EdgeCL.Core.Learning.Adaptation;
@@ -21,9 +23,10 @@ namespace EdgeCL.Core.Learning.Adaptation;
 /// <para>Steps are one sample at a time (SGD with momentum), only when the sample passes the gate and the prototype
 /// head on the frozen embedding agrees; forward and backward are hand-written (<see cref="MetaAdapter"/>) and
 /// allocate nothing. Guard: collapse, entropy and disagreement with the frozen head drop the adapter and, by
-/// default, answer with the prototype head on the frozen embedding until reset. Not thread-safe.</para>
+/// default, answer with the prototype head on the frozen embedding until reset. The checkpoint holds the weights, the
+/// momentum, the step count and the test centre. Not thread-safe.</para>
 /// </remarks>
-public sealed class MetaAdapterLearner : IStreamLearner
+public sealed class MetaAdapterLearner : FeatureAdaptationLearner
 {
     /// <summary>Registry name on static CL2N features.</summary>
     public const string MethodName = "meta-adapter";
@@ -31,157 +34,101 @@ public sealed class MetaAdapterLearner : IStreamLearner
     /// <summary>Registry name on test-centred features.</summary>
     public const string TestCentredName = "meta-adapter-test-centred";
 
-    /// <summary>Guard defaults.</summary>
-    public static GuardOptions DefaultGuard { get; } = new() { Window = 30, MaxDisagreement = 0.25, CollapseFactor = 3, Action = GuardAction.Fallback };
+    /// <summary>Guard defaults (<see cref="FeatureAdaptationLearner.StrictGuard"/>).</summary>
+    public static GuardOptions DefaultGuard => StrictGuard;
 
-    private readonly FeatureCentring _centring;
-    private readonly HealthMonitor _health;
+    private const int DefaultHidden = 16;
+    private const double DefaultLearningRate = 0.005;
+    private const double DefaultMomentum = 0.9;
+    private const double DefaultLambda = 0.25;
+    private const double DefaultEntropyMargin = 0.4;
+
     private readonly MetaAdapter _adapter;
-    private readonly int _dimension;
     private readonly float _learningRate;
     private readonly float _momentum;
     private readonly float _lambda;
     private readonly float _entropyMargin;
     private readonly float[] _adapted;
-    private readonly float[] _query;
-    private float[] _scores = new float[16];
-    private float[] _probabilities = new float[16];
-    private bool _fallback;
 
     /// <summary>Creates an empty learner.</summary>
     /// <exception cref="ArgumentException">Bad options or parameters.</exception>
     public MetaAdapterLearner(EmbeddingSpace space, LearnerOptions? options = null, TestCentringOptions? testCentre = null, string name = MethodName)
+        : base(space, options, name, testCentre, DefaultGuard)
     {
-        ArgumentNullException.ThrowIfNull(space);
-        space.Validate();
-        options ??= LearnerOptions.Default;
-        Name = name;
-        _dimension = space.Dimension;
-        int hidden = options.GetInt(name + ".hidden", 16, 1, 4096);
-        _learningRate = (float)options.GetDouble(name + ".lr", 0.005, 0, 10);
-        _momentum = (float)options.GetDouble(name + ".momentum", 0.9, 0, 0.999);
-        _lambda = (float)options.GetDouble(name + ".lambda", 0.25, 0, 1000);
-        _entropyMargin = (float)options.GetDouble(name + ".e-margin", 0.4, 0.001, 1);
-        _health = new HealthMonitor(GuardOptions.From(options, name, DefaultGuard));
-        _centring = new FeatureCentring(space, options, testCentre?.CreateCentre(_dimension), testCentre?.Align ?? false);
-        _adapter = new MetaAdapter(space, hidden, options.GetInt(name + ".seed", 1));
-        _adapted = new float[_dimension];
-        _query = new float[_dimension];
-        Space = space;
+        int hidden = Options.GetInt(name + ".hidden", DefaultHidden, 1, 4096);
+        _learningRate = (float)Options.GetDouble(name + ".lr", DefaultLearningRate, 0, 10);
+        _momentum = (float)Options.GetDouble(name + ".momentum", DefaultMomentum, 0, 0.999);
+        _lambda = (float)Options.GetDouble(name + ".lambda", DefaultLambda, 0, 1000);
+        _entropyMargin = (float)Options.GetDouble(name + ".e-margin", DefaultEntropyMargin, 0.001, 1);
+        _adapter = new MetaAdapter(space, hidden, Options.GetInt(name + ".seed", 1));
+        _adapted = new float[space.Dimension];
     }
 
     /// <summary>Describes the parameters of <paramref name="name"/>.</summary>
     public static Dictionary<string, string> Parameters(string name, bool testCentred)
     {
-        var p = new Dictionary<string, string>(StringComparer.Ordinal)
+        var c = CultureInfo.InvariantCulture;
+        return Describe(name, DefaultGuard, testCentred, new Dictionary<string, string>(StringComparer.Ordinal)
         {
-            [name + ".hidden"] = "hidden width h of g (default 16; parameters 2·d·h + h + d)",
-            [name + ".lr"] = "SGD learning rate (default 0.005)",
-            [name + ".momentum"] = "SGD momentum (default 0.9)",
-            [name + ".lambda"] = "weight of the L1 pull towards the frozen embedding (default 0.25)",
-            [name + ".e-margin"] = "EATA entropy gate E0 as a fraction of ln C (default 0.4)",
+            [name + ".hidden"] = string.Create(c, $"hidden width h of g (default {DefaultHidden}; parameters 2·d·h + h + d)"),
+            [name + ".lr"] = string.Create(c, $"SGD learning rate (default {DefaultLearningRate})"),
+            [name + ".momentum"] = string.Create(c, $"SGD momentum (default {DefaultMomentum})"),
+            [name + ".lambda"] = string.Create(c, $"weight of the L1 pull towards the frozen embedding (default {DefaultLambda})"),
+            [name + ".e-margin"] = string.Create(c, $"EATA entropy gate E0 as a fraction of ln C (default {DefaultEntropyMargin})"),
             [name + ".seed"] = "seed of W1's initialisation (default 1)",
-        };
-        GuardOptions.Describe(name, DefaultGuard, p);
-        if (testCentred)
-            TestCentringOptions.Describe(name, p);
-        return p;
+        });
     }
-
-    /// <inheritdoc/>
-    public string Name { get; }
-
-    /// <inheritdoc/>
-    public EmbeddingSpace Space { get; }
-
-    /// <inheritdoc/>
-    public int ClassCount => _centring.ClassCount;
 
     /// <summary>The adapter (parameters, memory, export/import).</summary>
     public MetaAdapter Adapter => _adapter;
-
-    /// <summary>The health signals.</summary>
-    public HealthMonitor Health => _health;
-
-    /// <inheritdoc/>
-    public void Learn(string label, ReadOnlySpan<float> embedding)
-    {
-        _centring.Learn(label, embedding);
-        if (_scores.Length < ClassCount)
-        {
-            _scores = new float[ClassCount * 2];
-            _probabilities = new float[ClassCount * 2];
-        }
-    }
-
-    /// <inheritdoc/>
-    public Prediction Predict(ReadOnlySpan<float> embedding)
-    {
-        VectorKernels.EnsureValidEmbedding(embedding, _dimension);
-        if (ClassCount == 0)
-            return _centring.Static.Predict(embedding);
-        if (_fallback)
-            return HeadPredict(embedding);
-        _adapter.Forward(embedding, _adapted);
-        _centring.PrepareQuery(_adapted, _query);
-        _centring.Scores(_query, _scores);
-        return _centring.Decide(_scores, _probabilities, _centring.Temperature);
-    }
-
-    /// <inheritdoc/>
-    public Prediction Observe(ReadOnlySpan<float> embedding)
-    {
-        Prediction prediction = Predict(embedding);
-        if (ClassCount == 0)
-            return prediction;
-        if (_fallback)
-        {
-            _centring.Observe(embedding);
-            return prediction;
-        }
-        // Reference: the same head on the frozen embedding.
-        _centring.PrepareQuery(embedding, _query);
-        _centring.Scores(_query, _scores);
-        Prediction frozen = _centring.Decide(_scores, _probabilities, _centring.Temperature);
-        bool warm = _centring.TestCentre is null || _centring.TestCentre.IsWarm;
-        float e0 = _entropyMargin * MathF.Log(ClassCount);
-        if (warm && ClassCount > 1 && prediction.Entropy < e0 && frozen.ClassIndex == prediction.ClassIndex && _learningRate > 0f)
-        {
-            // EATA weight exp(E0 − H), detached (algorithms.md §3.3).
-            float weight = MathF.Exp(e0 - prediction.Entropy);
-            _adapter.LossAndGradient(embedding, _centring.QueryCentre, _centring.Prototypes, ClassCount, 1f / _centring.Temperature, weight, _lambda);
-            _adapter.Step(_learningRate, _momentum);
-        }
-        _centring.Observe(embedding);
-        if (_health.Record(prediction.ClassIndex, ClassCount, prediction.Entropy, frozen.ClassIndex != prediction.ClassIndex))
-        {
-            _adapter.Reset(); // the test centre (its own signal) stays
-            _fallback = _health.Options.Action == GuardAction.Fallback;
-        }
-        return prediction;
-    }
-
-    /// <inheritdoc/>
-    public void Reset()
-    {
-        _adapter.Reset();
-        _centring.Reset();
-        _health.Reset();
-        _fallback = false;
-    }
-
-    /// <inheritdoc/>
-    public bool Forget(string label) => _centring.Forget(label);
 
     /// <summary>A one-line memory report: parameters and optimiser state in bytes.</summary>
     public string MemoryReport() => string.Create(CultureInfo.InvariantCulture,
         $"{_adapter.ParameterCount} parameters ({_adapter.ParameterBytes} B) + optimiser {_adapter.OptimizerBytes} B");
 
-    /// <summary>The prototype head in the same (possibly test-centred) space: the fallback after a guard trip.</summary>
-    private Prediction HeadPredict(ReadOnlySpan<float> embedding)
+    /// <inheritdoc/>
+    protected override Prediction PredictAdapted(ReadOnlySpan<float> embedding)
     {
-        _centring.PrepareQuery(embedding, _query);
-        _centring.Scores(_query, _scores);
-        return _centring.Decide(_scores, _probabilities, _centring.Temperature);
+        _adapter.Forward(embedding, _adapted);
+        return HeadPredict(_adapted);
+    }
+
+    /// <inheritdoc/>
+    protected override int Adapt(ReadOnlySpan<float> embedding, Prediction prediction)
+    {
+        // Reference: the same head on the frozen embedding.
+        Prediction frozen = HeadPredict(embedding);
+        float e0 = _entropyMargin * MathF.Log(ClassCount);
+        if (CentreWarm && ClassCount > 1 && prediction.Entropy < e0 && frozen.ClassIndex == prediction.ClassIndex && _learningRate > 0f)
+        {
+            // EATA weight exp(E0 − H), detached (algorithms.md §3.3).
+            float weight = MathF.Exp(e0 - prediction.Entropy);
+            _adapter.LossAndGradient(embedding, Centring.QueryCentre, Centring.Prototypes, ClassCount, 1f / Centring.Temperature, weight, _lambda);
+            _adapter.Step(_learningRate, _momentum);
+        }
+        return frozen.ClassIndex;
+    }
+
+    /// <inheritdoc/>
+    protected override void DropStreamState() => _adapter.Reset(); // the test centre (its own signal) stays
+
+    /// <inheritdoc/>
+    protected override void ClearAdaptation() => _adapter.Reset();
+
+    /// <inheritdoc/>
+    protected override void WritePayload(BinaryWriter writer) => _adapter.WriteState(writer);
+
+    /// <inheritdoc/>
+    protected override Action ReadPayload(ref SpanReader reader, int[] classMap)
+    {
+        int hidden = reader.I32();
+        long steps = reader.I64();
+        if (hidden != _adapter.Hidden)
+            throw new StateFormatException($"Meta-adapter checkpoint has hidden width {hidden}, this learner {_adapter.Hidden}; set the same width or delete it.");
+        if (steps < 0)
+            throw new StateFormatException($"Meta-adapter checkpoint has a negative step count {steps}; delete it and adapt again.");
+        float[] theta = ReadFloats(ref reader, _adapter.ParameterCount);
+        float[] momentum = ReadFloats(ref reader, _adapter.ParameterCount);
+        return () => _adapter.ApplyState(theta, momentum, steps);
     }
 }

@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Numerics.Tensors;
+using EdgeCL.Core.Errors;
 using EdgeCL.Core.Memory;
+using EdgeCL.Core.Serialization;
 using EdgeCL.Core.Vectors;
 
 namespace EdgeCL.Core.Learning.Adaptation;
@@ -18,9 +20,10 @@ namespace EdgeCL.Core.Learning.Adaptation;
 /// step, which is not copied. When the budget is full the largest class loses its highest-entropy support.</para>
 /// <para>Additions to upstream (feasibility.md §4: naive online prototypes lose up to 4 points under noise): a
 /// sample joins only when the labelled prototype head in the same space agrees (<c>agree</c>) and its entropy is
-/// at most <c>entropy-gate</c>·ln C. Cost per query: C·d (class sums are kept incrementally). Not thread-safe.</para>
+/// at most <c>entropy-gate</c>·ln C. Cost per query: C·d (class sums are kept incrementally). The checkpoint holds the supports with their class labels and entropies
+/// and the test centre. Not thread-safe.</para>
 /// </remarks>
-public sealed class T3aLearner : IStreamLearner
+public sealed class T3aLearner : FeatureAdaptationLearner
 {
     /// <summary>Registry name on static CL2N features.</summary>
     public const string MethodName = "t3a";
@@ -28,79 +31,59 @@ public sealed class T3aLearner : IStreamLearner
     /// <summary>Registry name on test-centred features.</summary>
     public const string TestCentredName = "t3a-test-centred";
 
-    /// <summary>Guard defaults.</summary>
-    public static GuardOptions DefaultGuard { get; } = new() { Window = 30, MaxDisagreement = 0.25, CollapseFactor = 3, Action = GuardAction.Fallback };
+    /// <summary>Guard defaults (<see cref="FeatureAdaptationLearner.StrictGuard"/>).</summary>
+    public static GuardOptions DefaultGuard => StrictGuard;
 
-    private readonly FeatureCentring _centring;
-    private readonly HealthMonitor _health;
+    private const int DefaultFilter = 20;
+    private const int DefaultBudget = 1024;
+    private const double DefaultSeedWeight = 20;
+    private const double DefaultEntropyGate = 0.3;
+
     private readonly int _dimension;
     private readonly int _filter;
     private readonly int _budget;
     private readonly float _seedWeight;
     private readonly float _entropyGate;
     private readonly bool _agree;
-    private readonly float[] _query;
     private readonly float[] _template;
     private float[] _rows = [];
     private int[] _rowClass = [];
     private float[] _rowEntropy = [];
     private int _count;
     private int[] _perClass = new int[16];
-    private float[] _sums = new float[0];
-    private float[] _scores = new float[16];
-    private float[] _probabilities = new float[16];
-    private bool _fallback;
+    private float[] _sums = [];
 
     /// <summary>Creates an empty learner.</summary>
     /// <exception cref="ArgumentException">Bad options or parameters.</exception>
     public T3aLearner(EmbeddingSpace space, LearnerOptions? options = null, TestCentringOptions? testCentre = null, string name = MethodName)
+        : base(space, options, name, testCentre, DefaultGuard)
     {
-        ArgumentNullException.ThrowIfNull(space);
-        space.Validate();
-        options ??= LearnerOptions.Default;
-        Name = name;
         _dimension = space.Dimension;
-        _filter = options.GetInt(name + ".filter", 20, -1, 100_000);
+        _filter = Options.GetInt(name + ".filter", DefaultFilter, -1, 100_000);
         if (_filter == 0)
             throw new ArgumentException($"Parameter {name}.filter must be -1 (keep all) or >= 1, got 0.");
-        _budget = options.GetInt(name + ".budget", 1024, 1, 10_000_000);
+        _budget = Options.GetInt(name + ".budget", DefaultBudget, 1, 10_000_000);
         if ((long)_budget * _dimension > AdaNpcLearner.MaxFloats)
             throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"Parameter {name}.budget={_budget} rows × {_dimension} floats is too large; use a smaller budget."));
-        _seedWeight = (float)options.GetDouble(name + ".seed-weight", 5, 0, 1e6);
-        _entropyGate = (float)options.GetDouble(name + ".entropy-gate", 0.5, 0, 1);
-        _agree = options.GetInt(name + ".agree", 1, 0, 1) == 1;
-        _health = new HealthMonitor(GuardOptions.From(options, name, DefaultGuard));
-        _centring = new FeatureCentring(space, options, testCentre?.CreateCentre(_dimension), testCentre?.Align ?? false);
-        _query = new float[_dimension];
+        _seedWeight = (float)Options.GetDouble(name + ".seed-weight", DefaultSeedWeight, 0, 1e6);
+        _entropyGate = (float)Options.GetDouble(name + ".entropy-gate", DefaultEntropyGate, 0, 1);
+        _agree = Options.GetInt(name + ".agree", 1, 0, 1) == 1;
         _template = new float[_dimension];
-        Space = space;
     }
 
     /// <summary>Describes the parameters of <paramref name="name"/>.</summary>
     public static Dictionary<string, string> Parameters(string name, bool testCentred)
     {
-        var p = new Dictionary<string, string>(StringComparer.Ordinal)
+        var c = CultureInfo.InvariantCulture;
+        return Describe(name, DefaultGuard, testCentred, new Dictionary<string, string>(StringComparer.Ordinal)
         {
-            [name + ".filter"] = "supports kept per class, lowest entropy first; -1 = all, up to the budget (default 20)",
-            [name + ".budget"] = "supports kept in total (default 1024)",
-            [name + ".seed-weight"] = "weight of the labelled prototype in each template (default 5)",
-            [name + ".entropy-gate"] = "largest entropy, as a fraction of ln C, to join (default 0.5)",
+            [name + ".filter"] = string.Create(c, $"supports kept per class, lowest entropy first; -1 = all, up to the budget (default {DefaultFilter})"),
+            [name + ".budget"] = string.Create(c, $"supports kept in total (default {DefaultBudget})"),
+            [name + ".seed-weight"] = string.Create(c, $"weight of the labelled prototype in each template (default {DefaultSeedWeight})"),
+            [name + ".entropy-gate"] = string.Create(c, $"largest entropy, as a fraction of ln C, to join (default {DefaultEntropyGate})"),
             [name + ".agree"] = "1 = join only when the labelled prototype head agrees (default 1)",
-        };
-        GuardOptions.Describe(name, DefaultGuard, p);
-        if (testCentred)
-            TestCentringOptions.Describe(name, p);
-        return p;
+        });
     }
-
-    /// <inheritdoc/>
-    public string Name { get; }
-
-    /// <inheritdoc/>
-    public EmbeddingSpace Space { get; }
-
-    /// <inheritdoc/>
-    public int ClassCount => _centring.ClassCount;
 
     /// <summary>Supports held.</summary>
     public int SupportCount => _count;
@@ -108,89 +91,14 @@ public sealed class T3aLearner : IStreamLearner
     /// <summary>Supports of class <paramref name="classIndex"/>.</summary>
     public int SupportCountOf(int classIndex) => classIndex >= 0 && classIndex < ClassCount ? _perClass[classIndex] : 0;
 
-    /// <summary>The health signals.</summary>
-    public HealthMonitor Health => _health;
-
     /// <inheritdoc/>
-    public void Learn(string label, ReadOnlySpan<float> embedding)
+    public override bool Forget(string label)
     {
-        _centring.Learn(label, embedding);
-        int classes = ClassCount;
-        if (_perClass.Length < classes)
-            Array.Resize(ref _perClass, classes * 2);
-        if (_sums.Length < classes * _dimension)
-            Array.Resize(ref _sums, Math.Max(16, classes * 2) * _dimension);
-        if (_scores.Length < classes)
-        {
-            _scores = new float[classes * 2];
-            _probabilities = new float[classes * 2];
-        }
-    }
-
-    /// <inheritdoc/>
-    public Prediction Predict(ReadOnlySpan<float> embedding)
-    {
-        VectorKernels.EnsureValidEmbedding(embedding, _dimension);
-        if (ClassCount == 0)
-            return _centring.Static.Predict(embedding);
-        if (_fallback)
-            return HeadPredict(embedding);
-        _centring.PrepareQuery(embedding, _query);
-        ReadOnlySpan<float> prototypes = _centring.Prototypes;
-        Span<float> template = _template;
-        for (int c = 0; c < ClassCount; c++)
-        {
-            TensorPrimitives.MultiplyAdd(prototypes.Slice(c * _dimension, _dimension), _seedWeight, _sums.AsSpan(c * _dimension, _dimension), template);
-            _scores[c] = TensorPrimitives.Dot(template, _query) / Math.Max(TensorPrimitives.Norm(template), 1e-12f);
-        }
-        return _centring.Decide(_scores, _probabilities, _centring.Temperature);
-    }
-
-    /// <inheritdoc/>
-    public Prediction Observe(ReadOnlySpan<float> embedding)
-    {
-        Prediction prediction = Predict(embedding);
-        if (ClassCount == 0)
-            return prediction;
-        if (_fallback)
-        {
-            _centring.Observe(embedding);
-            return prediction;
-        }
-        _centring.Scores(_query, _scores);
-        Prediction head = _centring.Decide(_scores, _probabilities, _centring.Temperature);
-        bool warm = _centring.TestCentre is null || _centring.TestCentre.IsWarm;
-        float lnC = MathF.Log(ClassCount);
-        if (warm && ClassCount > 1 && (!_agree || head.ClassIndex == prediction.ClassIndex) && prediction.Entropy <= _entropyGate * lnC)
-            Insert(prediction.ClassIndex, prediction.Entropy / lnC);
-        _centring.Observe(embedding);
-        if (_health.Record(prediction.ClassIndex, ClassCount, prediction.Entropy, head.ClassIndex != prediction.ClassIndex))
-        {
-            // The supports go; the test centre (its own signal) stays.
-            _count = 0;
-            Array.Clear(_perClass);
-            Array.Clear(_sums);
-            _fallback = _health.Options.Action == GuardAction.Fallback;
-        }
-        return prediction;
-    }
-
-    /// <inheritdoc/>
-    public void Reset()
-    {
-        DropAdaptation();
-        _health.Reset();
-        _fallback = false;
-    }
-
-    /// <inheritdoc/>
-    public bool Forget(string label)
-    {
-        int c = _centring.Static.IndexOf(label);
+        int c = Centring.Static.IndexOf(label);
         if (c < 0)
             return false;
         int last = ClassCount - 1;
-        _centring.Forget(label);
+        Centring.Forget(label);
         for (int i = _count - 1; i >= 0; i--)
             if (_rowClass[i] == c)
                 RemoveRow(i);
@@ -204,12 +112,120 @@ public sealed class T3aLearner : IStreamLearner
         return true;
     }
 
-    private void DropAdaptation()
+    /// <inheritdoc/>
+    protected override void OnClassesChanged()
     {
+        base.OnClassesChanged();
+        int classes = ClassCount;
+        if (_perClass.Length < classes)
+            Array.Resize(ref _perClass, classes * 2);
+        if (_sums.Length < classes * _dimension)
+            Array.Resize(ref _sums, Math.Max(16, classes * 2) * _dimension);
+    }
+
+    /// <inheritdoc/>
+    protected override Prediction PredictAdapted(ReadOnlySpan<float> embedding)
+    {
+        Centring.PrepareQuery(embedding, Query);
+        ReadOnlySpan<float> prototypes = Centring.Prototypes;
+        Span<float> template = _template;
+        Span<float> scores = ScoreBuffer;
+        for (int c = 0; c < ClassCount; c++)
+        {
+            TensorPrimitives.MultiplyAdd(prototypes.Slice(c * _dimension, _dimension), _seedWeight, _sums.AsSpan(c * _dimension, _dimension), template);
+            scores[c] = TensorPrimitives.Dot(template, Query) / Math.Max(TensorPrimitives.Norm(template), 1e-12f);
+        }
+        return Decide(scores);
+    }
+
+    /// <inheritdoc/>
+    protected override int Adapt(ReadOnlySpan<float> embedding, Prediction prediction)
+    {
+        Prediction head = HeadOnQuery();
+        float lnC = MathF.Log(ClassCount);
+        if (CentreWarm && ClassCount > 1 && (!_agree || head.ClassIndex == prediction.ClassIndex) && prediction.Entropy <= _entropyGate * lnC)
+            Insert(prediction.ClassIndex, prediction.Entropy / lnC);
+        return head.ClassIndex;
+    }
+
+    /// <inheritdoc/>
+    protected override void DropStreamState()
+    {
+        // The supports go; the test centre (its own signal) stays.
         _count = 0;
         Array.Clear(_perClass);
         Array.Clear(_sums);
-        _centring.Reset();
+    }
+
+    /// <inheritdoc/>
+    protected override void ClearAdaptation() => DropStreamState();
+
+    /// <inheritdoc/>
+    protected override void WritePayload(BinaryWriter writer)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        writer.Write(_count);
+        for (int i = 0; i < _count; i++)
+        {
+            writer.Write(_rowClass[i]);
+            writer.Write(_rowEntropy[i]);
+            WriteFloats(writer, _rows.AsSpan(i * _dimension, _dimension));
+        }
+        // The class sums as kept (incrementally, so their rounding differs from a fresh sum of the rows): a restored
+        // learner then predicts to the last bit like the saved one.
+        WriteFloats(writer, _sums.AsSpan(0, ClassCount * _dimension));
+    }
+
+    /// <inheritdoc/>
+    protected override Action ReadPayload(ref SpanReader reader, int[] classMap)
+    {
+        int count = ReadCount(ref reader, 8 + 4 * _dimension, 10_000_000);
+        var classes = new List<int>(count);
+        var entropies = new List<float>(count);
+        var rows = new List<float[]>(count);
+        for (int i = 0; i < count; i++)
+        {
+            int saved = reader.I32();
+            float entropy = reader.F32();
+            float[] row = ReadFloats(ref reader, _dimension);
+            if (saved < 0 || saved >= classMap.Length || !(entropy >= 0f && entropy <= 1.0001f))
+                throw new StateFormatException($"T3A checkpoint support {i} is malformed (class {saved}, entropy {entropy}); delete it and adapt again.");
+            if (classMap[saved] < 0)
+                continue; // a class this learner no longer knows
+            classes.Add(classMap[saved]);
+            entropies.Add(entropy);
+            rows.Add(row);
+        }
+        float[] sums = ReadFloats(ref reader, classMap.Length * _dimension);
+        return () =>
+        {
+            DropStreamState();
+            for (int saved = 0; saved < classMap.Length; saved++)
+                if (classMap[saved] >= 0)
+                    sums.AsSpan(saved * _dimension, _dimension).CopyTo(_sums.AsSpan(classMap[saved] * _dimension, _dimension));
+            if (_rowClass.Length < rows.Count)
+            {
+                Array.Resize(ref _rows, rows.Count * _dimension);
+                Array.Resize(ref _rowClass, rows.Count);
+                Array.Resize(ref _rowEntropy, rows.Count);
+            }
+            for (int i = 0; i < rows.Count; i++)
+            {
+                int c = classes[i];
+                rows[i].CopyTo(_rows.AsSpan(i * _dimension, _dimension));
+                _rowClass[i] = c;
+                _rowEntropy[i] = entropies[i];
+                _perClass[c]++;
+            }
+            _count = rows.Count;
+            // Restored into a learner with a smaller filter or budget: the highest-entropy supports go first.
+            while (_count > _budget)
+                RemoveRow(Worst(Largest()));
+            if (_filter > 0)
+                for (int c = 0; c < ClassCount; c++)
+                    while (_perClass[c] > _filter)
+                        RemoveRow(Worst(c));
+        };
     }
 
     private void Insert(int c, float normalisedEntropy)
@@ -236,11 +252,11 @@ public sealed class T3aLearner : IStreamLearner
             }
             slot = _count++;
         }
-        _query.AsSpan().CopyTo(_rows.AsSpan(slot * _dimension, _dimension));
+        Query.AsSpan().CopyTo(_rows.AsSpan(slot * _dimension, _dimension));
         _rowClass[slot] = c;
         _rowEntropy[slot] = normalisedEntropy;
         _perClass[c]++;
-        TensorPrimitives.Add(_sums.AsSpan(c * _dimension, _dimension), _query, _sums.AsSpan(c * _dimension, _dimension));
+        TensorPrimitives.Add(_sums.AsSpan(c * _dimension, _dimension), Query, _sums.AsSpan(c * _dimension, _dimension));
     }
 
     private int Largest()
@@ -274,13 +290,5 @@ public sealed class T3aLearner : IStreamLearner
             _rowEntropy[i] = _rowEntropy[last];
         }
         _count--;
-    }
-
-    /// <summary>The prototype head in the same (possibly test-centred) space: the fallback after a guard trip.</summary>
-    private Prediction HeadPredict(ReadOnlySpan<float> embedding)
-    {
-        _centring.PrepareQuery(embedding, _query);
-        _centring.Scores(_query, _scores);
-        return _centring.Decide(_scores, _probabilities, _centring.Temperature);
     }
 }

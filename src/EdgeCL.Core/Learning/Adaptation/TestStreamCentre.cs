@@ -78,6 +78,20 @@ public sealed class TestStreamCentre
         Count = n;
     }
 
+    /// <summary>The running mean distance of samples to the estimate (the Huber clip's scale).</summary>
+    public double MeanDistance => _meanDistance;
+
+    /// <summary>Replaces the estimate with a saved one (a checkpoint); the values are checked by the caller.</summary>
+    /// <exception cref="ArgumentException">Wrong length, a negative count or a non-finite value.</exception>
+    public void Restore(ReadOnlySpan<float> mean, long count, double meanDistance)
+    {
+        if (mean.Length != _mean.Length || count < 0 || !double.IsFinite(meanDistance) || meanDistance < 0 || !VectorKernels.AllFinite(mean))
+            throw new ArgumentException($"A test centre of {_mean.Length} finite values, a count >= 0 and a finite distance >= 0 is required.");
+        mean.CopyTo(_mean);
+        Count = count;
+        _meanDistance = meanDistance;
+    }
+
     /// <summary>Forgets every sample.</summary>
     public void Reset()
     {
