@@ -46,7 +46,7 @@ internal sealed class AdaptiveHead
     /// <summary>A word for the status: adapting, warming-up, fallback or off.</summary>
     public string AdaptationState(bool adapt) => !adapt ? "off" : _learner switch
     {
-        TestCentredNcmLearner { InFallback: true } => "fallback",
+        FeatureAdaptationLearner { InFallback: true } => "fallback",
         TestCentredNcmLearner { Centre.IsWarm: false } => "warming-up",
         _ => "adapting",
     };
