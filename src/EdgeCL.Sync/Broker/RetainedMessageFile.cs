@@ -1,5 +1,5 @@
+using EdgeCL.Storage.Files;
 using System.Buffers.Binary;
-using System.Runtime.InteropServices;
 using System.Text;
 using EdgeCL.Core.Serialization;
 using MQTTnet;
@@ -13,7 +13,7 @@ namespace EdgeCL.Sync.Broker;
 /// payload (i32 length + bytes); a CRC-32 of everything before it closes the file. Saving writes a temporary file, fsyncs
 /// it, renames it over the old one and fsyncs the folder, so a crash leaves the old or the new set, never a mix.
 /// </remarks>
-internal static partial class RetainedMessageFile
+internal static class RetainedMessageFile
 {
     private static ReadOnlySpan<byte> Magic => "ECLR"u8;
     private const byte FormatVersion = 1;
@@ -64,10 +64,7 @@ internal static partial class RetainedMessageFile
     public static void Save(string path, IReadOnlyList<MqttApplicationMessage> messages)
     {
         string full = Path.GetFullPath(path);
-        string dir = Path.GetDirectoryName(full)!;
-        Directory.CreateDirectory(dir);
-        string temp = Path.Combine(dir, $".{Path.GetFileName(full)}.{Environment.ProcessId}.tmp");
-        // Build the file in memory first: the CRC covers everything, and one write keeps the temp file's life short.
+        // Build the file in memory first: the CRC covers everything, and AtomicFile writes it in one go.
         var buffer = new System.Buffers.ArrayBufferWriter<byte>(1 << 16);
         Span<byte> header = buffer.GetSpan(9);
         Magic.CopyTo(header);
@@ -94,41 +91,6 @@ internal static partial class RetainedMessageFile
         uint crc = Crc32.Compute(buffer.WrittenSpan);
         BinaryPrimitives.WriteUInt32LittleEndian(buffer.GetSpan(4), crc);
         buffer.Advance(4);
-        try
-        {
-            using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
-            {
-                stream.Write(buffer.WrittenSpan);
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(temp, full, overwrite: true);
-            SyncDirectory(dir);
-        }
-        catch
-        {
-            try { File.Delete(temp); } catch (IOException) { /* best effort */ }
-            throw;
-        }
+        AtomicFile.WriteAllBytes(full, buffer.WrittenSpan);
     }
-
-    private static void SyncDirectory(string dir)
-    {
-        // The rename is durable only once the directory entry is on disk; .NET has no API for a directory fsync.
-        if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS())
-            return;
-        int fd = Open(dir, 0 /* O_RDONLY */);
-        if (fd < 0)
-            return;
-        Fsync(fd);
-        Close(fd);
-    }
-
-    [LibraryImport("libc", EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int Open(string path, int flags);
-
-    [LibraryImport("libc", EntryPoint = "fsync")]
-    private static partial int Fsync(int fd);
-
-    [LibraryImport("libc", EntryPoint = "close")]
-    private static partial int Close(int fd);
 }
