@@ -121,7 +121,8 @@ public sealed partial class CrashLoopTests(ITestOutputHelper output) : IDisposab
                 Assert.True(DateTime.UtcNow < deadline, $"the final run did not drain the inbox and the outbox in 60 s: {string.Join('\n', lines.TakeLast(20))}");
                 await Task.Delay(100);
             }
-            using (Process term = Process.Start("kill", ["-TERM", final.Id.ToString(CultureInfo.InvariantCulture)])!)
+            // The shell's builtin kill: a bare machine may lack procps' /bin/kill.
+            using (Process term = Process.Start("/bin/sh", ["-c", "kill -TERM " + final.Id.ToString(CultureInfo.InvariantCulture)])!)
                 term.WaitForExit();
             Assert.True(final.WaitForExit(20_000), "the agent did not stop within 20 s of SIGTERM");
             Assert.Equal(0, final.ExitCode);
