@@ -109,14 +109,7 @@ public sealed class CameraSource : IInputSource
                     frames++;
                     if ((frames - 1) % _everyNth != 0)
                         continue;
-                    var sample = new InputSample
-                    {
-                        Source = Name,
-                        Origin = $"frame {frames}",
-                        Image = FrameImages.ToImage(frame, _width, _height, channels, bgr: false, _outputChannels),
-                        Label = _label,
-                        CompletedTimestamp = Stopwatch.GetTimestamp(),
-                    };
+                    InputSample sample = FrameImages.Sample(Name, frames, FrameImages.ToImage(frame, _width, _height, channels, bgr: false, _outputChannels), _label);
                     await output.WriteAsync(sample, cancellationToken).ConfigureAwait(false);
                 }
                 SourceLog.CameraUnavailable(_logger, Name, "it stopped delivering frames", RetryMs);

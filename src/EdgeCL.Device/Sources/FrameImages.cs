@@ -33,4 +33,14 @@ internal static class FrameImages
             return ImageDecoder.ConvertChannels(new DecodedImage(width, height, channels, frame), outputChannels); // allocates the copy
         return new DecodedImage(width, height, channels, frame.AsSpan(0, width * height * channels).ToArray());
     }
+
+    /// <summary>The sample for one frame: numbered for logs, stamped now (the start of its latency).</summary>
+    public static InputSample Sample(string source, long frame, DecodedImage image, string? label) => new()
+    {
+        Source = source,
+        Origin = $"frame {frame}",
+        Image = image,
+        Label = label,
+        CompletedTimestamp = System.Diagnostics.Stopwatch.GetTimestamp(),
+    };
 }

@@ -106,14 +106,7 @@ public sealed class RawFrameSource : IInputSource
                         frames++;
                         if ((frames - 1) % _everyNth != 0)
                             continue;
-                        var sample = new InputSample
-                        {
-                            Source = Name,
-                            Origin = $"frame {frames}",
-                            Image = FrameImages.ToImage(_frame, _width, _height, _channels, _bgr, _outputChannels),
-                            Label = _label,
-                            CompletedTimestamp = Stopwatch.GetTimestamp(),
-                        };
+                        InputSample sample = FrameImages.Sample(Name, frames, FrameImages.ToImage(_frame, _width, _height, _channels, _bgr, _outputChannels), _label);
                         await output.WriteAsync(sample, cancellationToken).ConfigureAwait(false);
                     }
                 }
