@@ -156,4 +156,40 @@ else
   rm -rf "$(dirname "$SMOKE_STATE")"
 fi
 
+# 3. the device agent: validate a config, run it, teach it a file through a watched folder (embedded broker,
+#    simulated GPIO: source-generated JSON, SQLite, MQTTnet and System.Device.Gpio all under AOT), stop it with SIGTERM.
+if [ ! -f "$MODEL" ] || ! has run; then
+  say "SKIP agent: no model or no 'run' command"
+elif [ -z "$INPUT" ] || [ ! -f "$INPUT" ]; then
+  say "SKIP agent: no input sample"
+else
+  AGENT_DIR=$(mktemp -d)
+  mkdir -p "$AGENT_DIR/inbox"
+  cat > "$AGENT_DIR/device.json" <<JSON
+{ "device_id": "smoke", "backbone": "$MODEL", "state_dir": "state",
+  "sync": { "broker": "embedded", "embedded_port": $((20000 + $$ % 20000)) },
+  "sources": [ { "type": "image-folder", "path": "inbox", "labels_from_folders": true, "poll_ms": 50 } ],
+  "gpio": { "driver": "simulated", "teach_button": { "pin": 17 }, "leds": { "learning": 22 } },
+  "status": { "interval_seconds": 0.5 } }
+JSON
+  run "agent --check" run --config "$AGENT_DIR/device.json" --check
+  say "RUN  agent: edgecl run --config $AGENT_DIR/device.json (teach a file, then SIGTERM)"
+  (cd "$(dirname "$BIN")" && exec "${RUN[@]}" "$BIN" run --config "$AGENT_DIR/device.json" > "$AGENT_DIR/agent.log" 2>&1) &
+  AGENT_PID=$!
+  mkdir -p "$AGENT_DIR/inbox/smoke"
+  cp "$INPUT" "$AGENT_DIR/inbox/smoke/a.tmp" && mv "$AGENT_DIR/inbox/smoke/a.tmp" "$AGENT_DIR/inbox/smoke/a.${INPUT##*.}"
+  for _ in $(seq 1 $((STEP_TIMEOUT * 5))); do
+    grep -q "learned label=smoke" "$AGENT_DIR/agent.log" 2>/dev/null && break
+    kill -0 "$AGENT_PID" 2>/dev/null || break
+    sleep 0.2
+  done
+  kill -TERM "$AGENT_PID" 2>/dev/null || true
+  set +e; wait "$AGENT_PID"; rc=$?; set -e
+  sed 's/^/       | /' "$AGENT_DIR/agent.log" | head -n 20
+  grep -q "learned label=smoke" "$AGENT_DIR/agent.log" || die "agent: the taught file was not learned"
+  [ "$rc" = 0 ] || die "agent: exit status $rc after SIGTERM (expected 0)"
+  say "PASS agent"
+  rm -rf "$AGENT_DIR"
+fi
+
 say "all steps passed"
