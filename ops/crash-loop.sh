@@ -14,6 +14,6 @@ fi
 echo "crash-loop: $kills kills${EDGECL_CRASH_BINARY:+ of $EDGECL_CRASH_BINARY}"
 set +e
 dotnet test tests/EdgeCL.Cli.Tests -c Release --nologo --filter "FullyQualifiedName~CrashLoopTests" --logger "console;verbosity=detailed" 2>&1 |
-  grep -E "kills|written|Passed!|Failed!|error|Assert|Expected|Actual"
+  grep -E "kills|written|Total tests|Passed|Failed|error|Assert|Expected|Actual"
 status=${PIPESTATUS[0]}
 exit "$status"
