@@ -192,6 +192,11 @@ public sealed class VadSettings
 
     /// <summary>Audio kept before the detected start.</summary>
     public int PreRollMs { get; set; } = 160;
+
+    /// <summary>Embed an utterance as soon as the VAD decides it has ended, rather than waiting until the stream has
+    /// produced every window of the 1.5 s clip centred on it (up to ~0.55 s more for a short word): the clip is cut
+    /// from the audio heard so far and its missing end is the dithered silence <c>EmbedPcm</c> pads a short clip with.</summary>
+    public bool EarlyEmbed { get; set; }
 }
 
 /// <summary>GPIO: a teach button and status LEDs (BCM/line numbers of <see cref="Chip"/>).</summary>
