@@ -14,7 +14,7 @@ namespace EdgeCL.Device.Sources;
 /// <summary>
 /// A live microphone: signed 16-bit little-endian mono 16 kHz PCM from stdin (<c>-</c>), a FIFO or a file, cut into
 /// utterances by Silero VAD and embedded while it streams, so that an utterance's embedding is ready a few hops after
-/// it ends (<c>arecord -f S16_LE -r 16000 -c 1 | edgecl run ...</c>); with <see cref="VadSettings.EarlyEmbed"/>, as soon
+/// it ends (<c>arecord -f S16_LE -r 16000 -c 1 | edgecl run ...</c>); with <see cref="VadSettings.EarlyEmbed"/> (the default), as soon
 /// as the VAD decides it has ended.
 /// </summary>
 /// <remarks>
