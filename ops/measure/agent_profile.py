@@ -10,6 +10,7 @@ Measures, for the binary given (the AOT one by default):
 
 Standard library only.  Usage:
   ops/measure/agent_profile.py [--binary artifacts/publish/linux-x64/edgecl] [--words 12] [--seconds-idle 20] [--rounds 2]
+                               [--early on|off]  (the pcm source's vad.early_embed; default: the binary's default)
 """
 import argparse, array, json, os, pathlib, random, re, statistics, subprocess, sys, tempfile, threading, time, wave
 
@@ -78,6 +79,7 @@ def main():
     ap.add_argument("--shots", type=int, default=5)
     ap.add_argument("--seconds-idle", type=float, default=20)
     ap.add_argument("--rounds", type=int, default=2, help="test clips per word spoken in the busy phase")
+    ap.add_argument("--early", choices=["on", "off"], help="set the pcm source's vad.early_embed (default: leave it unset)")
     args = ap.parse_args()
     binary = pathlib.Path(args.binary)
     if not binary.exists():
@@ -99,6 +101,8 @@ def main():
             {"type": "pcm", "path": str(fifo)},
         ],
     }
+    if args.early:
+        config["sources"][1]["vad"] = {"early_embed": args.early == "on"}
     (work / "device.json").write_text(json.dumps(config))
     agent = subprocess.Popen([str(binary), "run", "--config", str(work / "device.json")], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     lines, learned, recognised = [], [], []
@@ -160,7 +164,7 @@ def main():
     agent.terminate()
     agent.wait(20)
     mib = lambda b: b / 1048576
-    print(f"binary              {binary}")
+    print(f"binary              {binary}" + (f" (early_embed {args.early})" if args.early else ""))
     print(f"idle  (silence)     RSS median {mib(statistics.median(rss_idle)):.1f} MiB, CPU {idle_cpu:.1f} % of one core over {args.seconds_idle:.0f} s")
     print(f"busy  (keywords)    RSS median {mib(statistics.median(rss_busy)):.1f} MiB, CPU {busy_cpu:.1f} % of one core over {w1 - w0:.0f} s; peak RSS {mib(hwm):.1f} MiB")
     if latencies:

@@ -153,6 +153,30 @@ public sealed class UtteranceSegmenter
         return (int)length;
     }
 
+    /// <summary>Copies the samples <c>[start, start + destination.Length)</c> of the stream into <paramref name="destination"/>;
+    /// positions before the stream's start or not pushed yet are written as zeros.</summary>
+    /// <param name="start">First sample, counted from the stream's start (may be negative).</param>
+    /// <param name="destination">Receives the samples.</param>
+    /// <returns>The number of samples that came from the stream (the rest are zeros).</returns>
+    /// <exception cref="InvalidOperationException">Part of the range has already left the history.</exception>
+    public int CopyRange(long start, Span<float> destination)
+    {
+        long end = start + destination.Length;
+        long from = Math.Max(0, start), to = Math.Min(end, _pushed);
+        if (from < to && from < _pushed - _ring.Length)
+            throw new InvalidOperationException($"Samples {start}..{end} are no longer in the segmenter's history ({_ring.Length} samples); copy them sooner.");
+        destination.Clear();
+        if (from >= to)
+            return 0;
+        int length = (int)(to - from);
+        Span<float> target = destination.Slice((int)(from - start), length);
+        int pos = (int)(from % _ring.Length);
+        int first = Math.Min(length, _ring.Length - pos);
+        _ring.AsSpan(pos, first).CopyTo(target);
+        _ring.AsSpan(0, length - first).CopyTo(target[first..]);
+        return length;
+    }
+
     /// <summary>Forgets the stream (a new recording starts at sample 0); utterance numbering continues.</summary>
     public void Reset()
     {

@@ -14,13 +14,16 @@ namespace EdgeCL.Device.Sources;
 /// <summary>
 /// A live microphone: signed 16-bit little-endian mono 16 kHz PCM from stdin (<c>-</c>), a FIFO or a file, cut into
 /// utterances by Silero VAD and embedded while it streams, so that an utterance's embedding is ready a few hops after
-/// it ends (<c>arecord -f S16_LE -r 16000 -c 1 | edgecl run ...</c>).
+/// it ends (<c>arecord -f S16_LE -r 16000 -c 1 | edgecl run ...</c>); with <see cref="VadSettings.EarlyEmbed"/> (the default), as soon
+/// as the VAD decides it has ended.
 /// </summary>
 /// <remarks>
 /// <para>Per 80 ms hop: <see cref="StreamingSpeechEmbedder.Push"/> (one mel run, one window run), one VAD run, and the
 /// <see cref="UtteranceSegmenter"/>. Each utterance becomes one <see cref="InputSample"/> with <see cref="InputSample.Embedding"/>
 /// set (the mean of the 9 windows of a 1.5 s clip centred on it, the space of <see cref="SpeechBackbone.EmbedPcm"/>);
-/// <see cref="InputSample.CompletedTimestamp"/> is when the VAD decided it had ended.</para>
+/// <see cref="InputSample.CompletedTimestamp"/> is when the VAD decided it had ended. With <see cref="VadSettings.EarlyEmbed"/>
+/// the sample is written at that moment: the clip is cut from the segmenter's history, its unheard end left as silence,
+/// and embedded with <see cref="SpeechBackbone.EmbedPcm"/> (one whole-clip run per utterance, into a preallocated buffer).</para>
 /// <para>The input is read through <c>poll</c> with a 100 ms timeout on a descriptor opened non-blocking, so that
 /// waiting for a FIFO's writer never blocks cancellation. A FIFO whose writer goes away is reopened when
 /// <see cref="SourceSettings.Reopen"/> is set (the pending utterance is flushed and the state reset); a file or stdin
@@ -42,6 +45,7 @@ public sealed partial class PcmStreamSource : IInputSource
     private readonly UtteranceSegmenter _segmenter;
     private readonly float[] _hop;
     private readonly float[] _silence;
+    private readonly float[]? _clip;      // [ClipSamples] with early_embed: the clip around an utterance, cut from the history
     private readonly byte[] _bytes;
     private readonly Queue<(Utterance Utterance, long Decided)> _pending = new();
     private readonly CancellationTokenSource _stop = new();
@@ -103,6 +107,8 @@ public sealed partial class PcmStreamSource : IInputSource
         _hop = new float[_embedder.HopSamples];
         _silence = new float[_embedder.HopSamples];
         _bytes = new byte[_embedder.HopSamples * sizeof(short) * 4];
+        if (settings.Vad.EarlyEmbed)
+            _clip = new float[_backbone.ClipSamples];
     }
 
     /// <inheritdoc/>
@@ -284,8 +290,8 @@ public sealed partial class PcmStreamSource : IInputSource
         bool open = true;
         while (open && _pending.Count > 0)
         {
-            // Silence (the embedder adds the dither) is what EmbedPcm pads a short clip with.
-            while (_embedder.SamplesPushed < _embedder.SamplesNeeded(_pending.Peek().Utterance.SpeechCentre))
+            // Silence (the embedder adds the dither) is what EmbedPcm pads a short clip with; early_embed needs none.
+            while (_clip is null && _embedder.SamplesPushed < _embedder.SamplesNeeded(_pending.Peek().Utterance.SpeechCentre))
                 _embedder.Push(_silence);
             open = Drain(output, ct);
         }
@@ -304,7 +310,14 @@ public sealed partial class PcmStreamSource : IInputSource
             (Utterance u, long decided) = _pending.Peek();
             var embedding = new float[_embedder.Dimension];
             if (!_embedder.TryEmbed(u.SpeechCentre, embedding))
-                return true;
+            {
+                if (_clip is null)
+                    return true;
+                // early_embed: the 1.5 s clip centred on the speech from the audio so far; the part not heard yet is
+                // zeros, which EmbedPcm's dither turns into the silence it pads a short clip with.
+                _segmenter.CopyRange(u.SpeechCentre - _clip.Length / 2, _clip);
+                _backbone.EmbedPcm(_clip, embedding);
+            }
             _pending.Dequeue();
             string origin = string.Create(CultureInfo.InvariantCulture,
                 $"utterance {u.Index} at {(_sessionOffset + u.SpeechStart) / (double)SampleRate:0.00}-{(_sessionOffset + u.End) / (double)SampleRate:0.00} s");

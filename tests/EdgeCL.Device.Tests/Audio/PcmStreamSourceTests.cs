@@ -20,8 +20,10 @@ public sealed partial class PcmStreamSourceTests(SpeechBackboneFixture fixture, 
 
     public void Dispose() => Directory.Delete(_dir, true);
 
-    [Fact]
-    public async Task FifoStreamYieldsOneUtterancePerWordRecognisedByPrototypesFromFiles()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task FifoStreamYieldsOneUtterancePerWordRecognisedByPrototypesFromFiles(bool earlyEmbed)
     {
         string[] words = SpeechData.Words();
         Assert.True(words.Length >= 6, $"the keyword set has {words.Length} words; expected 12");
@@ -32,7 +34,7 @@ public sealed partial class PcmStreamSourceTests(SpeechBackboneFixture fixture, 
         string fifo = Path.Combine(_dir, "mic.fifo");
         MakeFifo(fifo);
 
-        await using var source = new PcmStreamSource(new SourceSettings { Type = "pcm", Path = "mic.fifo", Reopen = true }, Context());
+        await using var source = new PcmStreamSource(new SourceSettings { Type = "pcm", Path = "mic.fifo", Reopen = true, Vad = new VadSettings { EarlyEmbed = earlyEmbed } }, Context());
         var channel = Channel.CreateUnbounded<InputSample>();
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         Task run = source.RunAsync(channel.Writer, cts.Token);
@@ -113,8 +115,64 @@ public sealed partial class PcmStreamSourceTests(SpeechBackboneFixture fixture, 
         output.WriteLine($"the same clips through EmbedPcm from files: {fileCorrect}/{truth.Length}; " +
             $"cosine(streamed with VAD centre and noise, EmbedPcm of the clean file): min {cosines[0]:F4}, median {cosines[cosines.Length / 2]:F4}");
         double accuracy = correct / (double)truth.Length;
-        output.WriteLine($"streamed-word accuracy with 5-shot NCM from files: {correct}/{truth.Length} = {accuracy:P1}");
+        output.WriteLine($"streamed-word accuracy with 5-shot NCM from files (early_embed {earlyEmbed}): {correct}/{truth.Length} = {accuracy:P1}");
         Assert.True(accuracy >= 0.7, $"accuracy {accuracy:P1} < 70 %");
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task EarlyEmbedWritesTheUtteranceBeforeTheAudioItsLateWindowsNeed(bool earlyEmbed)
+    {
+        string word = SpeechData.Words()[0];
+        float[] clip = SpeechData.Read(SpeechData.Clips("test", word, 1)[0]);
+        // 0.6 s of noise, the word up to its speech end, then 0.48 s of noise (the 240 ms hangover plus the VAD's lag);
+        // the writer stays open, so no more audio comes and the source pads nothing.
+        const int lead = 9600, tail = 7680;
+        float peak = clip.Max(MathF.Abs);
+        int end = Array.FindLastIndex(clip, x => MathF.Abs(x) > 0.02f * peak) + 1;
+        float[] audio = SpeechData.Noise(lead + end + tail, 30, seed: 5);
+        TensorPrimitives.Add(audio.AsSpan(lead, end), clip.AsSpan(0, end), audio.AsSpan(lead, end));
+        string fifo = Path.Combine(_dir, "early.fifo");
+        MakeFifo(fifo);
+        await using var source = new PcmStreamSource(new SourceSettings { Type = "pcm", Path = fifo, Vad = new VadSettings { EarlyEmbed = earlyEmbed } }, Context());
+        var channel = Channel.CreateUnbounded<InputSample>();
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        Task run = source.RunAsync(channel.Writer, cts.Token);
+        await using (var writer = new FileStream(fifo, FileMode.Open, FileAccess.Write, FileShare.ReadWrite, 1))
+        {
+            await writer.WriteAsync(Encode(audio), cts.Token);
+            await writer.FlushAsync(cts.Token);
+            using var wait = CancellationTokenSource.CreateLinkedTokenSource(cts.Token);
+            wait.CancelAfter(TimeSpan.FromSeconds(earlyEmbed ? 10 : 1.5));
+            InputSample? s = null;
+            try
+            {
+                s = await channel.Reader.ReadAsync(wait.Token);
+            }
+            catch (OperationCanceledException) when (!cts.IsCancellationRequested)
+            {
+            }
+            if (!earlyEmbed)
+            {
+                // Without early_embed the source waits for audio that never comes while the writer is open.
+                Assert.Null(s);
+            }
+            else
+            {
+                Assert.NotNull(s);
+                Match m = OriginPattern().Match(s.Origin);
+                Assert.True(m.Success, s.Origin);
+                double centre = (double.Parse(m.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture) + double.Parse(m.Groups[3].Value, System.Globalization.CultureInfo.InvariantCulture)) / 2;
+                double written = audio.Length / (double)SpeechData.Rate;
+                // The streamed clip would end 0.75 s after the centre (give or take the origin's rounding): not written yet.
+                Assert.True(centre + 0.75 - 0.02 > written, $"{s.Origin}: the clip around it ends by {centre + 0.75:F2} s, within the {written:F2} s written; the test proves nothing");
+                Assert.Equal(96, s.Embedding!.Length);
+                Assert.True(TensorPrimitives.Norm(s.Embedding) > 0);
+            }
+        }
+        await cts.CancelAsync();
+        await run;
     }
 
     [Fact]

@@ -157,6 +157,33 @@ public sealed class UtteranceSegmenterTests
     }
 
     [Fact]
+    public void CopyRangeZeroesWhatIsBeforeTheStartOrNotPushedYet()
+    {
+        var s = new UtteranceSegmenter(Defaults);
+        var chunk = new float[Chunk];
+        for (int h = 0; h < 40; h++) // 3.2 s, more than the 2.9 s history
+        {
+            for (int i = 0; i < Chunk; i++)
+                chunk[i] = h * Chunk + i + 1;
+            s.Push(chunk, 0.1f, out _);
+        }
+        long pushed = s.SamplesPushed;
+        var clip = new float[24_000];
+        // The last 1 s heard, then 0.5 s not heard yet.
+        Assert.Equal(16_000, s.CopyRange(pushed - 16_000, clip));
+        for (int i = 0; i < clip.Length; i++)
+            Assert.Equal(i < 16_000 ? pushed - 16_000 + i + 1 : 0, clip[i]);
+        Assert.Throws<InvalidOperationException>(() => s.CopyRange(0, clip));
+
+        s.Reset();
+        s.Push(chunk.AsSpan(0, 100), 0.1f, out _);
+        Assert.Equal(100, s.CopyRange(-50, clip.AsSpan(0, 200)));
+        Assert.Equal(0, clip[49]);
+        Assert.Equal(chunk[0], clip[50]);
+        Assert.Equal(0, clip[150]);
+    }
+
+    [Fact]
     public void ResetRestartsPositionsButNotNumbering()
     {
         var s = new UtteranceSegmenter(Defaults);
