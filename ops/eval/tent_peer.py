@@ -117,14 +117,19 @@ def run(args, batch, images, labels, domains, labelled, classes):
             idx = stream[s:s + batch]
             if batch > 1 and len(idx) < 2:
                 break
-            logits = head(net(preprocess(images[idx])), centre, prototypes)
-            loss = -(logits.softmax(1) * logits.log_softmax(1)).sum(1).mean()
-            loss.backward()
-            optimizer.step()
-            optimizer.zero_grad()
+            if args.bn_adapt:
+                # BN-adapt (Schneider et al., 2020): the batch's own statistics, no gradient step.
+                with torch.no_grad():
+                    logits = head(net(preprocess(images[idx])), centre, prototypes)
+            else:
+                logits = head(net(preprocess(images[idx])), centre, prototypes)
+                loss = -(logits.softmax(1) * logits.log_softmax(1)).sum(1).mean()
+                loss.backward()
+                optimizer.step()
+                optimizer.zero_grad()
             correct[s:s + len(idx)] = logits.argmax(1).detach().numpy() == y[s:s + len(idx)]
         elapsed = time.perf_counter() - start
-    name = "static (source BN, no adaptation)" if batch == 0 else f"tent batch {batch}"
+    name = "static (source BN, no adaptation)" if batch == 0 else f"{'bn-adapt' if args.bn_adapt else 'tent'} batch {batch}"
     print(f"\n{name}: online accuracy {100 * correct.mean():.1f} % over {len(stream)} unlabelled samples, "
           f"{len(stream) / elapsed:.0f} samples/s, peak RSS so far {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
     doms = np.array([domains[i] for i in stream])
@@ -139,6 +144,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("export")
     ap.add_argument("--batch", type=int, action="append", help="Tent batch size (repeatable; 0 = static); default 0 and 128")
+    ap.add_argument("--bn-adapt", action="store_true", help="BN-adapt instead of Tent: test-batch BN statistics, no gradient steps")
     ap.add_argument("--limit", type=int, default=0, help="first N unlabelled samples only (0 = all)")
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
