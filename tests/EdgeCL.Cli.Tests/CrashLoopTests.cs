@@ -35,7 +35,7 @@ public sealed partial class CrashLoopTests(ITestOutputHelper output) : IDisposab
         int seed = int.TryParse(Environment.GetEnvironmentVariable("EDGECL_CRASH_SEED"), out int s) ? s : Environment.TickCount;
         output.WriteLine($"kills {kills}, seed {seed} (EDGECL_CRASH_SEED={seed} repeats the kill instants)");
         var random = new Random(seed);
-        string models = Path.Combine(RepoRoot(), "models");
+        string models = Path.Combine(RealBackboneTests.RepoRoot, "models");
         string state = Path.Combine(_dir, "state"), inbox = Path.Combine(_dir, "inbox");
         int port = FreePort();
         await using var broker = new EmbeddedBroker(new EmbeddedBrokerOptions { Port = port, Users = [new BrokerUser("crash-dev", "pw"), new BrokerUser("ops", "po", IsOperator: true)] });
@@ -162,14 +162,6 @@ public sealed partial class CrashLoopTests(ITestOutputHelper output) : IDisposab
             Assert.True(verifier.TryDecode(System.Buffers.BuffersExtensions.ToArray(message.Payload), out FleetEntry? entry, out var reason), $"retained entry of {label} does not verify ({reason})");
             Assert.Equal(memory.SummaryAt(memory.IndexOf(label)).Count, entry!.Count);
         }
-    }
-
-    private static string RepoRoot()
-    {
-        string? dir = AppContext.BaseDirectory;
-        while (dir is not null && !File.Exists(Path.Combine(dir, "EdgeCL.sln")))
-            dir = Path.GetDirectoryName(dir);
-        return dir ?? throw new InvalidOperationException("EdgeCL.sln not found above the test binaries.");
     }
 
     private static bool Synced(string state, int pid)

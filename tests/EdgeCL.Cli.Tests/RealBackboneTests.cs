@@ -17,7 +17,7 @@ public class RealBackboneTests
         }
     }
 
-    private static string RepoRoot
+    internal static string RepoRoot
     {
         get
         {

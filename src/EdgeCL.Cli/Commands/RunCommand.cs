@@ -72,7 +72,7 @@ internal static class RunCommand
         if (config.Backbone is { } backbone && !modelsMissing)
         {
             string? models = config.ModelsRoot is null ? null : Path.GetFullPath(config.ModelsRoot, directory);
-            string reference = backbone.Contains('/', StringComparison.Ordinal) || backbone.EndsWith(".json", StringComparison.Ordinal) ? Path.GetFullPath(backbone, directory) : backbone;
+            string reference = DeviceConfigValidator.BackboneReference(backbone, directory);
             try
             {
                 if (!reference.EndsWith(".onnx", StringComparison.Ordinal))

@@ -127,8 +127,7 @@ public sealed class DeviceAgent : IAsyncDisposable
         var sessionOptions = new SessionOptionsSpec { Providers = SessionOptionsSpec.ParseChain(config.Providers), IntraOpThreads = config.Threads };
         string? modelsRoot = config.ModelsRoot is null ? null : Resolve(config.ModelsRoot);
         string backboneName = config.Backbone!;
-        string backboneRef = backboneName.Contains('/', StringComparison.Ordinal) || backboneName.EndsWith(".json", StringComparison.Ordinal) || backboneName.EndsWith(".onnx", StringComparison.Ordinal)
-            ? Resolve(backboneName) : backboneName;
+        string backboneRef = DeviceConfigValidator.BackboneReference(backboneName, options.ConfigDirectory);
         IEmbeddingBackbone OpenBackbone() => BackboneCatalog.Open(backboneRef, sessionOptions, loggers.CreateLogger("edgecl.backbone"), modelsRoot);
         IEmbeddingBackbone backbone;
         string? backboneDirectory;

@@ -103,6 +103,11 @@ public static class DeviceConfigValidator
             errors.Add($"learner.checkpoint_seconds {Fmt(learner.CheckpointSeconds)} is out of range 0..86400 (0 = only at a clean stop).");
     }
 
+    /// <summary>The backbone as <see cref="EdgeCL.Onnx.Backbones.BackboneCatalog"/> takes it: a name stays a name; a path (with '/', or a .json / .onnx file) is resolved against the config's folder.</summary>
+    public static string BackboneReference(string backbone, string directory) =>
+        backbone.Contains('/', StringComparison.Ordinal) || backbone.EndsWith(".json", StringComparison.Ordinal) || backbone.EndsWith(".onnx", StringComparison.Ordinal)
+            ? Path.GetFullPath(backbone, directory) : backbone;
+
     /// <summary>The learner options for a config: parameter keys without a method prefix get the method's name (<c>warm_up</c> → <c>ncm-test-centred.warm_up</c>).</summary>
     public static LearnerOptions LearnerOptionsFor(LearnerSettings learner)
     {

@@ -115,17 +115,9 @@ internal sealed class RunningAgent : IAsyncDisposable
 
 internal static class AgentTestData
 {
-    public static string RepoRoot { get; } = FindRoot();
+    public static string RepoRoot => Audio.SpeechData.RepoRoot;
 
     public static string Models => Path.Combine(RepoRoot, "models");
-
-    private static string FindRoot()
-    {
-        string? dir = AppContext.BaseDirectory;
-        while (dir is not null && !File.Exists(Path.Combine(dir, "EdgeCL.sln")))
-            dir = Path.GetDirectoryName(dir);
-        return dir ?? throw new InvalidOperationException("EdgeCL.sln not found above the test binaries.");
-    }
 
     /// <summary>Class centres in the digits space (96-d): well-separated random directions, and noisy samples around them.</summary>
     public static float[] Sample(int classIndex, Random random, float noise = 0.15f)
