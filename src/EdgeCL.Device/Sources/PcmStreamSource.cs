@@ -5,6 +5,7 @@ using System.Runtime.InteropServices;
 using System.Threading.Channels;
 using EdgeCL.Device.Audio;
 using EdgeCL.Device.Config;
+using EdgeCL.Onnx.Audio;
 using EdgeCL.Onnx.Backbones;
 using EdgeCL.Onnx.Errors;
 using Microsoft.Extensions.Logging;
@@ -47,7 +48,8 @@ public sealed partial class PcmStreamSource : IInputSource
     private readonly float[] _silence;
     private readonly float[]? _clip;      // [ClipSamples] with early_embed: the clip around an utterance, cut from the history
     private readonly byte[] _bytes;
-    private readonly Queue<(Utterance Utterance, long Decided)> _pending = new();
+    private readonly Queue<(Utterance Utterance, long Centre, long Decided)> _pending = new();
+    private readonly float[]? _utterance; // [MaxUtteranceSamples] with "speech" placement: where the sound's centre is found
     private readonly CancellationTokenSource _stop = new();
     private Task? _running;
     private long _sessionOffset; // samples of earlier sessions (reopened FIFO), so utterance times keep increasing
@@ -109,6 +111,8 @@ public sealed partial class PcmStreamSource : IInputSource
         _bytes = new byte[_embedder.HopSamples * sizeof(short) * 4];
         if (settings.Vad.EarlyEmbed)
             _clip = new float[_backbone.ClipSamples];
+        if (_backbone.PlacesSpeech)
+            _utterance = new float[_segmenter.MaxUtteranceSamples];
     }
 
     /// <inheritdoc/>
@@ -278,7 +282,7 @@ public sealed partial class PcmStreamSource : IInputSource
         _embedder.Push(_hop);
         float p = _vad.Process(_hop);
         if (_segmenter.Push(_hop, p, out Utterance u))
-            _pending.Enqueue((u, Stopwatch.GetTimestamp()));
+            _pending.Enqueue((u, PlacementCentre(u), Stopwatch.GetTimestamp()));
         return Drain(output, ct);
     }
 
@@ -286,12 +290,12 @@ public sealed partial class PcmStreamSource : IInputSource
     private bool FinishSession(ChannelWriter<InputSample> output, CancellationToken ct)
     {
         if (_segmenter.Flush(out Utterance u))
-            _pending.Enqueue((u, Stopwatch.GetTimestamp()));
+            _pending.Enqueue((u, PlacementCentre(u), Stopwatch.GetTimestamp()));
         bool open = true;
         while (open && _pending.Count > 0)
         {
             // Silence (the embedder adds the dither) is what EmbedPcm pads a short clip with; early_embed needs none.
-            while (_clip is null && _embedder.SamplesPushed < _embedder.SamplesNeeded(_pending.Peek().Utterance.SpeechCentre))
+            while (_clip is null && _embedder.SamplesPushed < _embedder.SamplesNeeded(_pending.Peek().Centre))
                 _embedder.Push(_silence);
             open = Drain(output, ct);
         }
@@ -303,19 +307,29 @@ public sealed partial class PcmStreamSource : IInputSource
         return open;
     }
 
+    /// <summary>Where the utterance's 1.5 s clip is centred: as EmbedPcm places a file's sound (the energy centroid of
+    /// the utterance's samples, pre-roll included) when the backbone places speech, else the VAD's speech centre.</summary>
+    private long PlacementCentre(in Utterance u)
+    {
+        if (_utterance is null)
+            return u.SpeechCentre;
+        int length = _segmenter.CopySamples(u, _utterance);
+        return u.Start + SpeechPlacement.ActiveCentre(_utterance.AsSpan(0, length));
+    }
+
     private bool Drain(ChannelWriter<InputSample> output, CancellationToken ct)
     {
         while (_pending.Count > 0)
         {
-            (Utterance u, long decided) = _pending.Peek();
+            (Utterance u, long centre, long decided) = _pending.Peek();
             var embedding = new float[_embedder.Dimension];
-            if (!_embedder.TryEmbed(u.SpeechCentre, embedding))
+            if (!_embedder.TryEmbed(centre, embedding))
             {
                 if (_clip is null)
                     return true;
                 // early_embed: the 1.5 s clip centred on the speech from the audio so far; the part not heard yet is
                 // zeros, which EmbedPcm's dither turns into the silence it pads a short clip with.
-                _segmenter.CopyRange(u.SpeechCentre - _clip.Length / 2, _clip);
+                _segmenter.CopyRange(centre - _clip.Length / 2, _clip);
                 _backbone.EmbedPcm(_clip, embedding);
             }
             _pending.Dequeue();

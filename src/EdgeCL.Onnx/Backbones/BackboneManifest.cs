@@ -88,6 +88,16 @@ public sealed record SpeechPreprocessing
     /// <summary>Deterministic white dither, in int16 LSB, that keeps padding off the mel floor.</summary>
     public float DitherLsb { get; init; } = 2f;
 
+    /// <summary>What is centred in the buffer: <c>clip</c> (the file's middle, the openWakeWord reference) or
+    /// <c>speech</c> (the middle of the sound's active region; see SpeechPlacement).</summary>
+    public string Placement { get; init; } = PlacementClip;
+
+    /// <summary><see cref="Placement"/> value: centre the file.</summary>
+    public const string PlacementClip = "clip";
+
+    /// <summary><see cref="Placement"/> value: centre the sound.</summary>
+    public const string PlacementSpeech = "speech";
+
     /// <summary>Mel frames per embedding window.</summary>
     public int WindowFrames { get; init; } = 76;
 

@@ -69,6 +69,7 @@ public sealed partial class SpeechBackbone : IEmbeddingBackbone
     private readonly OrtIoBinding _melBinding, _embBinding;
     private readonly RunOptions _runOptions;
     private StreamBuffers? _stream; // streaming hop buffers, made on first use (see RunMelHop)
+    private readonly bool _placeSpeech; // manifest placement "speech": centre the sound, not the file
     private bool _warnedScale;
     private bool _disposed;
 
@@ -90,6 +91,7 @@ public sealed partial class SpeechBackbone : IEmbeddingBackbone
         SampleRate = speech.SampleRate;
         ClipSamples = (int)Math.Round(speech.ClipSeconds * speech.SampleRate, MidpointRounding.AwayFromZero);
         WindowFrames = speech.WindowFrames;
+        _placeSpeech = speech.Placement == SpeechPreprocessing.PlacementSpeech;
         StepFrames = speech.StepFrames;
         MelFrames = MelFrameCount(ClipSamples);
         Windows = (MelFrames - WindowFrames) / StepFrames + 1;
@@ -250,13 +252,20 @@ public sealed partial class SpeechBackbone : IEmbeddingBackbone
             throw new InputFormatException($"Audio '{source}' contains NaN or infinity at sample {VectorKernels.IndexOfNonFinite(samples)}; the input is corrupt.");
         WarnIfUnitScale(samples, source);
 
-        // 1. Centre the clip in the buffer (pad or crop symmetrically), then add the fixed dither.
+        // 1. Centre the sound (or the file) in the buffer, padding or cropping around it, then add the fixed dither.
         Span<float> clip = _clip;
-        clip.Clear();
-        if (samples.Length >= ClipSamples)
-            samples.Slice((samples.Length - ClipSamples) / 2, ClipSamples).CopyTo(clip);
+        if (_placeSpeech)
+        {
+            SpeechPlacement.PlaceAt(samples, SpeechPlacement.ActiveCentre(samples), clip);
+        }
         else
-            samples.CopyTo(clip[((ClipSamples - samples.Length) / 2)..]);
+        {
+            clip.Clear();
+            if (samples.Length >= ClipSamples)
+                samples.Slice((samples.Length - ClipSamples) / 2, ClipSamples).CopyTo(clip);
+            else
+                samples.CopyTo(clip[((ClipSamples - samples.Length) / 2)..]);
+        }
         TensorPrimitives.Add(clip, _dither, clip);
 
         // 2. Mel spectrogram [1, 1, T, bins], then openWakeWord's x/10 + 2.
@@ -277,6 +286,10 @@ public sealed partial class SpeechBackbone : IEmbeddingBackbone
             TensorPrimitives.Add(embedding, rows.Slice(w * dim, dim), embedding);
         TensorPrimitives.Multiply(embedding, 1f / Windows, embedding);
     }
+
+    /// <summary>True when the manifest places the sound (not the file) in the middle of the clip
+    /// (<see cref="SpeechPlacement"/>); a streaming front end must then centre utterances the same way.</summary>
+    public bool PlacesSpeech => _placeSpeech;
 
     /// <summary>Left context of a streaming hop in samples (openWakeWord's <c>160 * 3</c>): with it, each hop's mel frames
     /// continue the previous hop's on the same 10 ms grid as a whole-clip run.</summary>
@@ -375,6 +388,10 @@ public sealed partial class SpeechBackbone : IEmbeddingBackbone
             throw new ModelLoadException(string.Create(CultureInfo.InvariantCulture, $"Manifest '{n}': clipSeconds {speech.ClipSeconds} is out of range (about 0.8 to 60)."));
         if (!(speech.DitherLsb >= 0f && speech.DitherLsb <= 1000f))
             throw new ModelLoadException(string.Create(CultureInfo.InvariantCulture, $"Manifest '{n}': ditherLsb {speech.DitherLsb} is out of range 0..1000."));
+        if (string.IsNullOrEmpty(speech.Placement))
+            speech = speech with { Placement = SpeechPreprocessing.PlacementClip }; // absent: the reference behaviour
+        if (speech.Placement is not (SpeechPreprocessing.PlacementClip or SpeechPreprocessing.PlacementSpeech))
+            throw new ModelLoadException($"Manifest '{n}': placement '{speech.Placement}' is not known; use \"{SpeechPreprocessing.PlacementSpeech}\" (centre the sound) or \"{SpeechPreprocessing.PlacementClip}\" (centre the file).");
         if (speech.WindowFrames <= 0 || speech.StepFrames <= 0)
             throw new ModelLoadException($"Manifest '{n}': windowFrames ({speech.WindowFrames}) and stepFrames ({speech.StepFrames}) must be positive.");
         if (manifest.EmbeddingDimension is <= 0 or > EmbeddingSpace.MaxDimension)
@@ -455,7 +472,7 @@ public sealed partial class SpeechBackbone : IEmbeddingBackbone
 
     private static string CanonicalPreprocessing(SpeechPreprocessing s, int bins, string input, string output) =>
         string.Create(CultureInfo.InvariantCulture,
-            $"speech-openwakeword/v1;pcm=int16scale;sr={s.SampleRate};resample={Resampler.Description};clip={s.ClipSeconds:R}s:centre-pad-crop;" +
+            $"speech-openwakeword/v1;pcm=int16scale;sr={s.SampleRate};resample={Resampler.Description};clip={s.ClipSeconds:R}s:{(s.Placement == SpeechPreprocessing.PlacementSpeech ? SpeechPlacement.Description + "-" : "centre-")}pad-crop;" +
             $"dither=gauss(splitmix64,seed={DitherSeed:x},sigma={s.DitherLsb:R});mel=x/10+2,bins={bins};" +
             $"window={s.WindowFrames},step={s.StepFrames};io={input}->{output};pool=mean");
 

@@ -1,3 +1,4 @@
+using EdgeCL.Onnx.Audio;
 using EdgeCL.Device.Audio;
 using EdgeCL.Onnx.Backbones;
 using Xunit.Abstractions;
@@ -40,7 +41,8 @@ public sealed class StreamingSpeechEmbedderTests(SpeechBackboneFixture fixture, 
 
                 // The clip at an arbitrary (not hop-aligned) offset in digital silence, then enough silence for the last window.
                 int lead = 9000 + 337 * clipNo++;
-                long centre = lead + clip.Length / 2;
+                // EmbedPcm centres the sound (SpeechPlacement), so the stream is asked for the same centre.
+                long centre = lead + (backbone.PlacesSpeech ? SpeechPlacement.ActiveCentre(clip) : clip.Length / 2);
                 embedder.Reset();
                 long needed = embedder.SamplesNeeded(centre);
                 int total = (int)Math.Max(needed, lead + clip.Length);
@@ -75,8 +77,10 @@ public sealed class StreamingSpeechEmbedderTests(SpeechBackboneFixture fixture, 
         var reference = new float[96];
         backbone.EmbedPcm(pcm, reference);
         long clipStart = hop * 20 + embedder.WindowStartOffset;
+        // EmbedPcm moves the sound's centre to the buffer's middle: put the audio where that clip starts on the grid.
+        int shift = backbone.PlacesSpeech ? SpeechPlacement.ActiveCentre(pcm) - pcm.Length / 2 : 0;
         var stream = new float[hop * 40];
-        pcm.CopyTo(stream, clipStart);
+        pcm.CopyTo(stream, clipStart - shift);
         var streamed = new float[96];
         for (int at = 0; at < stream.Length; at += hop)
             embedder.Push(stream.AsSpan(at, hop));

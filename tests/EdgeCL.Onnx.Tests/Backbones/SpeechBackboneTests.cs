@@ -115,6 +115,26 @@ public sealed class SpeechBackboneTests(SpeechBackboneFixture fixture, ITestOutp
     }
 
     [Fact]
+    public void WordIsEmbeddedTheSameWhereverItSitsInAFile()
+    {
+        // The shipped manifest places the sound, not the file, in the middle: a word early or late in a 1.5 s file
+        // (silence inside the file) embeds as the same word padded by the front end.
+        SpeechBackbone b = Backbone;
+        Assert.True(b.PlacesSpeech);
+        float[] word = TestWav.Syllable(Rate, 0.5);
+        float[] centred = new float[96], early = new float[96], late = new float[96];
+        b.EmbedPcm(word, centred);
+        var file = new float[b.ClipSamples];
+        word.CopyTo(file, 1000);
+        b.EmbedPcm(file, early);
+        Array.Clear(file);
+        word.CopyTo(file, b.ClipSamples - word.Length - 1000);
+        b.EmbedPcm(file, late);
+        Assert.True(VectorKernels.Cosine(centred, early) > 0.995, $"early: cosine {VectorKernels.Cosine(centred, early):F4}");
+        Assert.True(VectorKernels.Cosine(centred, late) > 0.995, $"late: cosine {VectorKernels.Cosine(centred, late):F4}");
+    }
+
+    [Fact]
     public void ClipsAreCentredPaddedAndCropped()
     {
         SpeechBackbone b = Backbone;
