@@ -41,6 +41,11 @@ internal static class EvalCommand
         var export = new Option<string?>("--export") { Description = "Also write the exact embeddings (.npy), labels and predictions here, for peer libraries." };
         var noPlots = new Option<bool>("--no-plots") { Description = "Skip the PNG/SVG figures." };
         var list = new Option<bool>("--list") { Description = "List methods, parameters and shifts, then exit." };
+        var unknown = new Option<string?>("--unknown") { Description = "Open-set evaluation: untaught material (DIR/<group>/file; files longer than two clips are continuous audio) mixed into the stream; reports false accepts per clip and per hour, false rejects, AUROC." };
+        var background = new Option<string?>("--background") { Description = "With --unknown: files taught as the background class ('_background') before the stream." };
+        var threshold = new Option<float>("--threshold") { Description = "With --unknown: the open-set threshold (cosine to the winning class, -1..1).", DefaultValueFactory = _ => EdgeCL.Core.Learning.OpenSet.OpenSetOptions.DefaultThreshold };
+        var operatingPoints = new Option<string>("--operating-points") { Description = "With --unknown: other thresholds to report, comma-separated.", DefaultValueFactory = _ => "0.3,0.5" };
+        var corrections = new Option<int>("--corrections") { Description = "With --unknown: false accepts corrected (taught as background) in a second pass.", DefaultValueFactory = _ => 10 };
         var backbone = CommonOptions.Backbone(required: false);
         var models = CommonOptions.Models();
         var providers = CommonOptions.Providers();
@@ -49,7 +54,7 @@ internal static class EvalCommand
         var command = new Command("eval", "Evaluate learners on a continual stream (shots, shifts, domains): accuracy matrix, forgetting, min-ACC, online error per domain, latency; JSON, Markdown and plots.")
         {
             data, test, manifest, backbone, protocol, methods, shifts, severity, sourceDomain, shots, tasks, rounds, holdout, draws, seed, evalEvery, window,
-            parameters, classes, maxPerClass, output, export, noPlots, list, models, providers, threads, json,
+            parameters, classes, maxPerClass, output, export, noPlots, list, unknown, background, threshold, operatingPoints, corrections, models, providers, threads, json,
         };
         command.SetAction((parse, ct) => CommandRunner.RunAsync(token =>
         {
@@ -60,6 +65,9 @@ internal static class EvalCommand
                 PrintList(learners, adapters);
                 return Task.FromResult(ExitCodes.Success);
             }
+            if (parse.GetValue(unknown) is { } unknownDir)
+                return Task.FromResult(RunOpenSet(parse, learners, unknownDir, data, test, backbone, models, providers, threads, methods, shifts, shots,
+                    seed, parameters, output, background, threshold, operatingPoints, corrections, json, token));
             var settings = new EvalSettings
             {
                 Data = parse.GetValue(data),
@@ -121,6 +129,42 @@ internal static class EvalCommand
             return Task.FromResult(ExitCodes.Success);
         }, ct));
         return command;
+    }
+
+    private static int RunOpenSet(ParseResult parse, LearnerRegistry learners, string unknownDir, Option<string?> data, Option<string?> test,
+        Option<string> backbone, Option<string?> models, Option<string> providers, Option<int> threads, Option<string?> methods, Option<string?> shifts,
+        Option<int> shots, Option<long> seed, Option<string[]> parameters, Option<string> output, Option<string?> background, Option<float> threshold,
+        Option<string> operatingPoints, Option<int> corrections, Option<bool> json, CancellationToken token)
+    {
+        var settings = new EdgeCL.Eval.OpenSet.OpenSetSettings
+        {
+            Data = parse.GetValue(data) ?? throw new ArgumentException("--unknown needs --data: the labelled examples of the taught classes."),
+            Test = parse.GetValue(test),
+            Unknown = unknownDir,
+            Background = parse.GetValue(background),
+            Backbone = parse.GetValue(backbone) ?? throw new ArgumentException("--unknown needs --backbone (e.g. -b speech)."),
+            ModelsRoot = parse.GetValue(models),
+            Sessions = CommonOptions.Sessions(parse, providers, threads),
+            Methods = (parse.GetValue(methods) ?? "ncm-centred").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries),
+            Parameters = ParseParameters(parse.GetValue(parameters) ?? []),
+            Shifts = parse.GetValue(shifts),
+            Shots = parse.GetValue(shots),
+            Seed = parse.GetValue(seed),
+            Threshold = parse.GetValue(threshold),
+            OperatingPoints = parse.GetValue(operatingPoints)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+                .Select(t => EdgeCL.Core.Learning.OpenSet.OpenSetOptions.Parse(t).Threshold).ToList(),
+            Corrections = parse.GetValue(corrections),
+            OutputDirectory = parse.GetValue(output)!,
+        };
+        bool quiet = parse.GetValue(json);
+        var progress = new Progress<string>(line => { if (!quiet) Console.Error.WriteLine("edgecl eval: " + line); });
+        EdgeCL.Eval.OpenSet.OpenSetReport report = EdgeCL.Eval.OpenSet.OpenSetRunner.Run(settings, learners, progress, token);
+        IReadOnlyList<string> files = EdgeCL.Eval.OpenSet.OpenSetReportWriter.Write(report, settings.OutputDirectory);
+        if (quiet)
+            CommandRunner.WriteJson(report, EdgeCL.Eval.OpenSet.OpenSetJsonContext.Default.OpenSetReport);
+        else
+            Console.WriteLine(EdgeCL.Eval.OpenSet.OpenSetReportWriter.Markdown(report) + $"\nwritten: {string.Join(", ", files)}");
+        return ExitCodes.Success;
     }
 
     private static ProtocolKind? ParseProtocol(string? text) => text?.ToLowerInvariant() switch

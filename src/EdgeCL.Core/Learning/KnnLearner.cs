@@ -154,7 +154,9 @@ public sealed class KnnLearner : IStreamLearner
         float margin = classes == 1 ? 0f : classScores[winner] - runnerUp;
         Span<float> p = _probabilities.AsSpan(0, classes);
         VectorKernels.Softmax(classScores, _options.Temperature, p);
-        return new Prediction(winner, _labels[winner], classScores[winner], margin, p[winner], VectorKernels.Entropy(p));
+        var prediction = new Prediction(winner, _labels[winner], classScores[winner], margin, p[winner], VectorKernels.Entropy(p));
+        // Open set on the nearest example's cosine (this learner keeps no class means).
+        return OpenSet.OpenSetGate.Apply(prediction, classScores[winner], _options.OpenSet);
     }
 
     /// <inheritdoc/>

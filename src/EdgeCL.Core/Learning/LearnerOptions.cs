@@ -17,6 +17,10 @@ public sealed record LearnerOptions
     /// <summary>Softmax temperature for confidence and entropy. Default 0.1 (cosine scale).</summary>
     public float Temperature { get; init; } = 0.1f;
 
+    /// <summary>Open-set recognition (a threshold and the background class), or null for a closed-set learner that
+    /// always answers with a taught class.</summary>
+    public OpenSet.OpenSetOptions? OpenSet { get; init; }
+
     /// <summary>Method-specific parameters, keyed <c>&lt;method&gt;.&lt;key&gt;</c>.</summary>
     public IReadOnlyDictionary<string, string> Parameters { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
 
@@ -31,6 +35,7 @@ public sealed record LearnerOptions
             throw new ArgumentException($"LearnerOptions.Metric {Metric} is not a known metric (cosine, squared-euclidean).");
         if (!(Temperature > 0f) || !float.IsFinite(Temperature))
             throw new ArgumentException($"LearnerOptions.Temperature must be a finite number > 0, got {Temperature}.");
+        OpenSet?.Validate();
     }
 
     /// <summary>A method parameter as a double, or <paramref name="fallback"/> when absent.</summary>

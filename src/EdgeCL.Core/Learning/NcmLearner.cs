@@ -31,7 +31,10 @@ public sealed class NcmLearner : IStreamLearner
         options.Validate();
         Memory = new PrototypeMemory(space, new PrototypeMemoryOptions { Metric = options.Metric, Centring = centring, Temperature = options.Temperature });
         Name = centring == CentringMode.None ? PlainName : CentredName;
+        _openSet = options.OpenSet;
     }
+
+    private readonly OpenSet.OpenSetOptions? _openSet;
 
     /// <inheritdoc/>
     public string Name { get; }
@@ -49,10 +52,14 @@ public sealed class NcmLearner : IStreamLearner
     public void Learn(string label, ReadOnlySpan<float> embedding) => Memory.Add(label, embedding);
 
     /// <inheritdoc/>
-    public Prediction Predict(ReadOnlySpan<float> embedding) => Memory.Predict(embedding);
+    public Prediction Predict(ReadOnlySpan<float> embedding)
+    {
+        Prediction p = Memory.Predict(embedding);
+        return OpenSet.OpenSetGate.Apply(p, p.Score, _openSet);
+    }
 
     /// <inheritdoc/>
-    public Prediction Observe(ReadOnlySpan<float> embedding) => Memory.Predict(embedding);
+    public Prediction Observe(ReadOnlySpan<float> embedding) => Predict(embedding);
 
     /// <inheritdoc/>
     public void Reset()

@@ -11,4 +11,18 @@ public readonly record struct Prediction(int ClassIndex, string Label, float Sco
 {
     /// <summary>True when a class was predicted (the memory had at least one class).</summary>
     public bool HasClass => ClassIndex >= 0;
+
+    /// <summary>Open set: true when the sample was judged none of the taught classes ("unknown"): its score fell below
+    /// <see cref="Threshold"/>, or the background class won. <see cref="Label"/> still names the nearest class.</summary>
+    public bool Rejected { get; init; }
+
+    /// <summary>Open set: the score the verdict was taken on (the prototype head's cosine in the learner's space), or
+    /// NaN when no open-set verdict was taken (a closed-set learner).</summary>
+    public float GateScore { get; init; } = float.NaN;
+
+    /// <summary>Open set: the threshold <see cref="GateScore"/> was held against, or NaN (closed set).</summary>
+    public float Threshold { get; init; } = float.NaN;
+
+    /// <summary>True when a taught class was predicted and not rejected: the only predictions a device acts on.</summary>
+    public bool Accepted => HasClass && !Rejected;
 }

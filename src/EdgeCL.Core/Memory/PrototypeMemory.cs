@@ -382,5 +382,7 @@ public sealed class PrototypeMemory
                 throw new ArgumentException($"Label '{label}' contains a control character; use printable text.", nameof(label));
         if (label != label.Trim())
             throw new ArgumentException($"Label '{label}' has leading or trailing spaces; trim it.", nameof(label));
+        if (Learning.OpenSet.ReservedLabels.Problem(label) is { } reserved)
+            throw new ArgumentException(reserved, nameof(label));
     }
 }

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using System.Text;
 using EdgeCL.Core.Errors;
+using EdgeCL.Core.Learning.OpenSet;
 using EdgeCL.Core.Memory;
 using EdgeCL.Core.Serialization;
 using EdgeCL.Core.Vectors;
@@ -32,6 +33,7 @@ public abstract class FeatureAdaptationLearner : IStreamLearner, IAdaptationChec
 
     private float[] _scores = new float[16];
     private float[] _probabilities = new float[16];
+    private float[] _gateScores = new float[16]; // the prototype head's scores, for the open-set verdict
     private bool _fallback;
 
     /// <summary>Creates the shared parts.</summary>
@@ -123,9 +125,18 @@ public abstract class FeatureAdaptationLearner : IStreamLearner, IAdaptationChec
         VectorKernels.EnsureValidEmbedding(embedding, Dimension);
         if (ClassCount == 0)
             return Centring.Static.Predict(embedding);
-        if (_fallback)
-            return FallbackPredict(embedding);
-        return PredictAdapted(embedding);
+        if (Options.OpenSet is null)
+            return _fallback ? FallbackPredict(embedding) : PredictAdapted(embedding);
+        // The open-set verdict is taken on the prototype head in the learner's space, whatever the classifier: its
+        // cosine has one scale for every method, so one threshold means the same everywhere. The head runs first so
+        // that the adapted prediction leaves its prepared query for Adapt.
+        HeadPredict(embedding);
+        if (_gateScores.Length < ClassCount)
+            _gateScores = new float[_scores.Length];
+        _scores.AsSpan(0, ClassCount).CopyTo(_gateScores);
+        Prediction prediction = _fallback ? FallbackPredict(embedding) : PredictAdapted(embedding);
+        float gate = prediction.HasClass ? _gateScores[prediction.ClassIndex] : float.NegativeInfinity;
+        return OpenSetGate.Apply(prediction, gate, Options.OpenSet);
     }
 
     /// <inheritdoc/>
@@ -136,6 +147,14 @@ public abstract class FeatureAdaptationLearner : IStreamLearner, IAdaptationChec
             return prediction;
         if (_fallback)
         {
+            Centring.Observe(embedding);
+            return prediction;
+        }
+        if (prediction.Rejected)
+        {
+            // Never absorb what was judged unknown (another word, noise, the background class): no test rows, no
+            // supports, no adapter step, no health sample. The test centre still follows it: it models the room,
+            // not a class, and it is what lets scores recover after the room changes.
             Centring.Observe(embedding);
             return prediction;
         }
