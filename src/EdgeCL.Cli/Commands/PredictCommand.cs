@@ -3,6 +3,7 @@ using EdgeCL.Cli.Data;
 using EdgeCL.Cli.Output;
 using EdgeCL.Cli.State;
 using EdgeCL.Core.Errors;
+using EdgeCL.Core.Learning.OpenSet;
 using EdgeCL.Core.Memory;
 using EdgeCL.Onnx.Backbones;
 
@@ -17,16 +18,19 @@ internal static class PredictCommand
         var state = CommonOptions.State();
         var input = new Argument<string[]>("input") { Description = "Files, a flat folder, or a folder-per-class (then accuracy is reported).", Arity = ArgumentArity.OneOrMore };
         var top = new Option<int>("--top") { Description = "How many classes to list per file.", DefaultValueFactory = _ => 3 };
+        var threshold = new Option<float>("--threshold") { Description = "Open set: a file whose cosine to the winning class is below this (or that the '_background' class wins) is 'unknown'; -1..1 (-1 = always a class).", DefaultValueFactory = _ => OpenSetOptions.DefaultThreshold };
         var models = CommonOptions.Models();
         var providers = CommonOptions.Providers();
         var threads = CommonOptions.Threads();
         var json = CommonOptions.Json();
-        var command = new Command("predict", "Classify inputs against the learned prototypes.") { input, backbone, state, top, models, providers, threads, json };
+        var command = new Command("predict", "Classify inputs against the learned prototypes.") { input, backbone, state, top, threshold, models, providers, threads, json };
         command.SetAction((parse, ct) => CommandRunner.RunAsync(token =>
         {
             int k = parse.GetValue(top);
             if (k < 1)
                 throw new ArgumentException($"--top must be >= 1, got {k}.");
+            var openSet = new OpenSetOptions { Threshold = parse.GetValue(threshold) };
+            openSet.Validate();
             using IEmbeddingBackbone b = BackboneCatalog.Open(parse.GetValue(backbone)!, CommonOptions.Sessions(parse, providers, threads), null, parse.GetValue(models));
             string statePath = parse.GetValue(state)!;
             PrototypeMemory memory = StateFile.Load(statePath, b.Space)
@@ -45,13 +49,14 @@ internal static class PredictCommand
             {
                 ReadOnlySpan<float> e = embeddings.AsSpan(i * d, d);
                 Prediction p = memory.Predict(e);
+                p = OpenSetGate.Apply(p, p.Score, openSet);
                 int n = memory.PredictTopK(e, topScores);
                 predictions.Add(new FilePrediction(files[i].Path, files[i].Label, p.Label, p.Score, p.Margin, p.Confidence, p.Entropy,
-                    topScores[..n].Select(t => new ScoreInfo(t.Label, t.Score)).ToArray()));
+                    topScores[..n].Select(t => new ScoreInfo(t.Label, t.Score)).ToArray(), p.Accepted, p.Threshold));
                 if (files[i].Label is { } expected && memory.Contains(expected))
                 {
                     labelled++;
-                    if (expected == p.Label) correct++;
+                    if (p.Accepted && expected == p.Label) correct++;
                 }
             }
             double? accuracy = labelled > 0 ? (double)correct / labelled : null;
@@ -61,7 +66,13 @@ internal static class PredictCommand
             else
             {
                 foreach (FilePrediction p in predictions)
-                    Console.WriteLine($"{p.File}\t{p.Predicted}\tconfidence {p.Confidence:F3}\tmargin {p.Margin:F3}{(p.Expected is null ? "" : p.Expected == p.Predicted ? "\tok" : $"\texpected {p.Expected}")}");
+                {
+                    string answer = p.Accepted ? p.Predicted
+                        : p.Predicted == ReservedLabels.Background ? $"{ReservedLabels.Unknown} (background)"
+                        : $"{ReservedLabels.Unknown} (nearest {p.Predicted}, score {p.Score:F3} < {p.Threshold:F2})";
+                    bool ok = p.Accepted && p.Expected == p.Predicted;
+                    Console.WriteLine($"{p.File}\t{answer}\tconfidence {p.Confidence:F3}\tmargin {p.Margin:F3}{(p.Expected is null ? "" : ok ? "\tok" : $"\texpected {p.Expected}")}");
+                }
                 if (accuracy is { } a)
                     Console.WriteLine($"accuracy {a:P1} ({correct}/{labelled} files of known classes)");
             }

@@ -25,7 +25,7 @@ internal sealed record LearnResult(string State, string SpaceId, int Dimension, 
 
 /// <summary>One file's prediction.</summary>
 internal sealed record FilePrediction(string File, string? Expected, string Predicted, float Score, float Margin, float Confidence, float Entropy,
-    IReadOnlyList<ScoreInfo> Top);
+    IReadOnlyList<ScoreInfo> Top, bool Accepted, float Threshold);
 
 /// <summary>A class and its score.</summary>
 internal sealed record ScoreInfo(string Label, float Score);

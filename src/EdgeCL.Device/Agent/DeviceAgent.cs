@@ -39,7 +39,7 @@ namespace EdgeCL.Device.Agent;
 /// <para><b>Degraded operation.</b> A source that fails, GPIO that cannot be opened, a broker that is down: one line each,
 /// and the rest keeps running; learning continues offline and the outbox is sent when the broker is back.</para>
 /// </remarks>
-public sealed class DeviceAgent : IAsyncDisposable
+public sealed partial class DeviceAgent : IAsyncDisposable
 {
     private static readonly InputSample Wake = new() { Source = "agent", Origin = "wake" };
 
@@ -206,7 +206,7 @@ public sealed class DeviceAgent : IAsyncDisposable
             disposables.Insert(0, device);
 
             await device.LoadOwnEntriesAsync(cancellationToken).ConfigureAwait(false);
-            var head = new AdaptiveHead(LearnerRegistry.CreateDefault(), config.Learner.Method, DeviceConfigValidator.LearnerOptionsFor(config.Learner),
+            var head = new AdaptiveHead(LearnerRegistry.CreateDefault(), config.Learner.Method, DeviceConfigValidator.LearnerOptionsFor(config.Learner, config.Recognition),
                 backbone.Space, Path.Combine(stateDir, "adaptation.ckpt"));
             head.Rebuild(device.FleetPrototypes());
             (int restored, string? refused) = head.RestoreCheckpoint();
@@ -457,36 +457,6 @@ public sealed class DeviceAgent : IAsyncDisposable
         Complete(sample, new AgentResult(AgentOutcome.Learned, sample.Source, sample.Origin, label, null, LatencyMs(sample)), handled: true);
     }
 
-    private void Recognise(InputSample sample, ReadOnlySpan<float> embedding)
-    {
-        if (_headDirty)
-        {
-            _headDirty = false;
-            bool kept = _head.Rebuild(_device.FleetPrototypes());
-            AgentLog.HeadRebuilt(_logger, _head.ClassCount, kept);
-        }
-        if (_head.ClassCount == 0)
-        {
-            if (Stopwatch.GetElapsedTime(_lastNoClassesLog) > TimeSpan.FromSeconds(30))
-            {
-                _lastNoClassesLog = Stopwatch.GetTimestamp();
-                AgentLog.NoClasses(_logger, sample.Origin);
-            }
-            CountRejected("no-classes");
-            Complete(sample, new AgentResult(AgentOutcome.Rejected, sample.Source, sample.Origin, null, null, LatencyMs(sample), "no classes yet"), handled: true);
-            return;
-        }
-        Prediction prediction = _config.Learner.Adapt ? _head.Learner.Observe(embedding) : _head.Learner.Predict(embedding);
-        double latency = LatencyMs(sample);
-        Interlocked.Increment(ref _recognised);
-        bool known = prediction.HasClass && prediction.Confidence >= _config.Recognition.MinConfidence;
-        if (known)
-            AgentLog.Recognised(_logger, prediction.Label, prediction.Score, prediction.Margin, prediction.Confidence, latency, sample.Source, sample.Origin);
-        else
-            AgentLog.Unknown(_logger, prediction.Label ?? "-", prediction.Score, prediction.Confidence, sample.Source, sample.Origin);
-        Complete(sample, new AgentResult(known ? AgentOutcome.Recognised : AgentOutcome.Unknown, sample.Source, sample.Origin, known ? prediction.Label : null, prediction, latency), handled: true);
-    }
-
     private void Reject(InputSample sample, string reason, string detail)
     {
         CountRejected(reason);
@@ -687,6 +657,9 @@ public sealed class DeviceAgent : IAsyncDisposable
                 break;
             case FleetCommandKind.ForgetClass:
                 _headDirty = true; // FleetDevice forgets the class itself.
+                break;
+            case FleetCommandKind.FalseAlarm:
+                FalseAlarm("command");
                 break;
             case FleetCommandKind.NewBackbone:
                 AgentLog.CommandIgnored(_logger, "new_backbone", "switching backbones at run time is not supported yet; install the model, edit backbone in the config and restart the service");

@@ -74,6 +74,10 @@ public sealed class RecognitionSettings
 {
     /// <summary>Predictions with a softmax confidence below this are reported as unknown (0 = always the nearest class).</summary>
     public float MinConfidence { get; set; }
+
+    /// <summary>Open set: a sample whose cosine to the winning class (CL2N) is below this is "unknown", as is one the
+    /// background class wins; -1..1, default 0.40 (README, "Open-set recognition").</summary>
+    public float Threshold { get; set; } = Core.Learning.OpenSet.OpenSetOptions.DefaultThreshold;
 }
 
 /// <summary>Teaching: which class a button hold teaches, and how many examples it takes.</summary>

@@ -52,6 +52,9 @@ public static class DeviceConfigValidator
 
         ValidateLearner(config.Learner, errors);
         Check(config.Recognition.MinConfidence is >= 0 and <= 1, $"recognition.min_confidence {Fmt(config.Recognition.MinConfidence)} is out of range 0..1.");
+        Check(config.Recognition.Threshold is >= -1 and <= 1, $"recognition.threshold {Fmt(config.Recognition.Threshold)} is out of range -1..1 (a cosine; default 0.4, lower accepts more).");
+        if (config.Teach.Label is { } reservedTeach && Core.Learning.OpenSet.ReservedLabels.Problem(reservedTeach) is { } reservedProblem && reservedTeach != Core.Learning.OpenSet.ReservedLabels.Background)
+            errors.Add($"teach.label: {reservedProblem}");
         Check(config.Teach.Shots is >= 1 and <= 10_000, $"teach.shots {config.Teach.Shots} is out of range 1..10000.");
         Check(config.Teach.TimeoutSeconds is > 0 and <= 86_400, $"teach.timeout_seconds {Fmt(config.Teach.TimeoutSeconds)} is out of range (0, 86400].");
         if (config.Teach.Label is { } teachLabel)
@@ -109,12 +112,16 @@ public static class DeviceConfigValidator
             ? Path.GetFullPath(backbone, directory) : backbone;
 
     /// <summary>The learner options for a config: parameter keys without a method prefix get the method's name (<c>warm_up</c> → <c>ncm-test-centred.warm_up</c>).</summary>
-    public static LearnerOptions LearnerOptionsFor(LearnerSettings learner)
+    public static LearnerOptions LearnerOptionsFor(LearnerSettings learner, RecognitionSettings? recognition = null)
     {
         var parameters = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach ((string key, string value) in learner.Parameters ?? new Dictionary<string, string>())
             parameters[key.Contains('.', StringComparison.Ordinal) ? key : $"{learner.Method}.{key}"] = value;
-        return new LearnerOptions { Parameters = parameters };
+        return new LearnerOptions
+        {
+            Parameters = parameters,
+            OpenSet = recognition is null ? null : new Core.Learning.OpenSet.OpenSetOptions { Threshold = recognition.Threshold },
+        };
     }
 
     private static void ValidateSync(SyncSettings sync, string? deviceId, Func<string, string> resolve, List<string> errors)

@@ -14,6 +14,7 @@ namespace EdgeCL.Sync.Commands;
 /// {"v":1,"command":"rebirth"}
 /// {"v":1,"command":"teach","label":"hello"}
 /// {"v":1,"command":"stop_teach"}
+/// {"v":1,"command":"false_alarm"}
 /// </code>
 /// An optional <c>"id"</c> is passed through so an operator can match logs. Commands are authorised by the broker's ACL
 /// (only fleet operators may write <c>cmd/#</c>); they are not signed.
@@ -67,11 +68,12 @@ public sealed record FleetCommand(FleetCommandKind Kind, string Device, string? 
             "rebirth" => FleetCommandKind.Rebirth,
             "teach" => FleetCommandKind.Teach,
             "stop_teach" => FleetCommandKind.StopTeach,
+            "false_alarm" => FleetCommandKind.FalseAlarm,
             _ => null,
         };
         if (kind is null)
         {
-            error = $"unknown command '{message.Command}'; use forget_class, reset_adaptation, new_backbone, rebirth, teach or stop_teach.";
+            error = $"unknown command '{message.Command}'; use forget_class, reset_adaptation, new_backbone, rebirth, teach, stop_teach or false_alarm.";
             return false;
         }
         if (kind is FleetCommandKind.ForgetClass or FleetCommandKind.Teach && string.IsNullOrWhiteSpace(message.Label))
@@ -97,6 +99,7 @@ public sealed record FleetCommand(FleetCommandKind Kind, string Device, string? 
         FleetCommandKind.Rebirth => "rebirth",
         FleetCommandKind.Teach => "teach",
         FleetCommandKind.StopTeach => "stop_teach",
+        FleetCommandKind.FalseAlarm => "false_alarm",
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown command kind."),
     };
 }

@@ -20,4 +20,7 @@ public enum FleetCommandKind
 
     /// <summary>End a teaching session early (wire name <c>stop_teach</c>).</summary>
     StopTeach,
+
+    /// <summary>The device's last accepted recognition was wrong: teach its sample as the background class.</summary>
+    FalseAlarm,
 }

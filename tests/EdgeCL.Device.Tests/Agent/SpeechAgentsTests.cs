@@ -79,8 +79,10 @@ public sealed class SpeechAgentsTests(ITestOutputHelper output) : IDisposable
 
         IReadOnlyList<AgentResult> heard = b.WaitForResults(spoken.Length, 60);
         Assert.Equal(spoken.Length, heard.Count);
-        Assert.All(heard, r => Assert.Equal(AgentOutcome.Recognised, r.Outcome));
-        int correct = heard.Zip(spoken).Count(p => p.First.Label == p.Second.Word);
+        // Open set: a taught word may be answered "unknown" (about 5 % at the default threshold), never another outcome.
+        Assert.All(heard, r => Assert.Contains(r.Outcome, new[] { AgentOutcome.Recognised, AgentOutcome.Unknown }));
+        int correct = heard.Zip(spoken).Count(p => p.First.Outcome == AgentOutcome.Recognised && p.First.Label == p.Second.Word);
+        output.WriteLine($"{heard.Count(r => r.Outcome == AgentOutcome.Unknown)} of {heard.Count} words answered unknown");
         output.WriteLine($"hall recognised {correct}/{spoken.Length} words it was never taught ({string.Join(", ", heard.Select(r => r.Label))})");
         output.WriteLine($"latency from the VAD's end-of-utterance decision to the prediction: median {heard.Select(r => r.LatencyMs).Order().ElementAt(heard.Count / 2):F0} ms");
         Assert.True(correct >= spoken.Length * 0.7, $"{correct}/{spoken.Length} correct; expected at least 70 %");

@@ -1,0 +1,78 @@
+using System.Diagnostics;
+using EdgeCL.Core.Learning.OpenSet;
+using EdgeCL.Core.Memory;
+using EdgeCL.Device.Sources;
+
+namespace EdgeCL.Device.Agent;
+
+/// <summary>Recognition and its corrections: the open-set verdict decides what the device acts on, and a false alarm
+/// teaches the last accepted sample as the background class through the same durable path as any teaching.</summary>
+public sealed partial class DeviceAgent
+{
+    private float[]? _lastAccepted;      // the last accepted sample's embedding, kept for a false-alarm correction
+    private string? _lastAcceptedLabel;
+    private string _lastAcceptedOrigin = string.Empty;
+
+    /// <summary>Marks the last accepted recognition as a false alarm: its sample is taught as the background class
+    /// (<c>_background</c>, synced like any class), so similar material is answered "unknown" from then on.</summary>
+    /// <param name="trigger">Who asked (command, button, web, api): logged.</param>
+    public void FalseAlarm(string trigger = "api") => Enqueue(() =>
+    {
+        if (_lastAccepted is not { } embedding || _lastAcceptedLabel is not { } label)
+        {
+            AgentLog.FalseAlarmWithoutRecognition(_logger, trigger);
+            return;
+        }
+        AgentLog.FalseAlarm(_logger, trigger, label, _lastAcceptedOrigin);
+        _lastAccepted = null;
+        _lastAcceptedLabel = null;
+        // Into the sample queue with a label: learned durably and synced exactly like a taught example.
+        _samples.Writer.TryWrite(new InputSample
+        {
+            Source = "agent",
+            Origin = $"false alarm ({trigger}) of '{label}' at {_lastAcceptedOrigin}",
+            Label = ReservedLabels.Background,
+            Embedding = embedding,
+        });
+    });
+
+    private void Recognise(InputSample sample, ReadOnlySpan<float> embedding)
+    {
+        if (_headDirty)
+        {
+            _headDirty = false;
+            bool kept = _head.Rebuild(_device.FleetPrototypes());
+            AgentLog.HeadRebuilt(_logger, _head.ClassCount, kept);
+        }
+        if (_head.ClassCount == 0)
+        {
+            if (Stopwatch.GetElapsedTime(_lastNoClassesLog) > TimeSpan.FromSeconds(30))
+            {
+                _lastNoClassesLog = Stopwatch.GetTimestamp();
+                AgentLog.NoClasses(_logger, sample.Origin);
+            }
+            CountRejected("no-classes");
+            Complete(sample, new AgentResult(AgentOutcome.Rejected, sample.Source, sample.Origin, null, null, LatencyMs(sample), "no classes yet"), handled: true);
+            return;
+        }
+        // The learner takes the open-set verdict and never adapts to a rejected sample.
+        Prediction prediction = _config.Learner.Adapt ? _head.Learner.Observe(embedding) : _head.Learner.Predict(embedding);
+        double latency = LatencyMs(sample);
+        Interlocked.Increment(ref _recognised);
+        bool known = prediction.Accepted && prediction.Confidence >= _config.Recognition.MinConfidence;
+        if (known)
+        {
+            AgentLog.Recognised(_logger, prediction.Label, prediction.Score, prediction.Margin, prediction.Confidence, latency, sample.Source, sample.Origin);
+            _lastAccepted ??= new float[embedding.Length];
+            embedding.CopyTo(_lastAccepted);
+            _lastAcceptedLabel = prediction.Label;
+            _lastAcceptedOrigin = sample.Origin;
+        }
+        else
+        {
+            CountRejected("unknown");
+            AgentLog.Unknown(_logger, prediction.Label ?? "-", prediction.Score, prediction.Confidence, sample.Source, sample.Origin);
+        }
+        Complete(sample, new AgentResult(known ? AgentOutcome.Recognised : AgentOutcome.Unknown, sample.Source, sample.Origin, known ? prediction.Label : null, prediction, latency), handled: true);
+    }
+}
