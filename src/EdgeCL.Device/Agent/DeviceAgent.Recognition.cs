@@ -36,6 +36,17 @@ public sealed partial class DeviceAgent
         });
     });
 
+    // The long press: the teaching its first hold started has taken nothing yet, so it is cancelled, then the correction.
+    private void OnNotThisHeld(object? sender, EventArgs e)
+    {
+        Enqueue(() =>
+        {
+            if (_teach is { Learned: 0 })
+                EndTeaching("long press: not this");
+        });
+        FalseAlarm("button");
+    }
+
     private void Recognise(InputSample sample, ReadOnlySpan<float> embedding)
     {
         if (_headDirty)

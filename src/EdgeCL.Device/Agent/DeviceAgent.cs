@@ -255,7 +255,10 @@ public sealed partial class DeviceAgent : IAsyncDisposable
             device.Client.StateChanged += agent.OnFleetChanged;
             device.Client.CommandReceived += agent.OnCommand;
             if (panel is not null)
+            {
                 panel.TeachHeld += agent.OnTeachHeld;
+                panel.NotThisHeld += agent.OnNotThisHeld;
+            }
             if (sync is not null)
                 await device.StartAsync(cancellationToken).ConfigureAwait(false);
             AgentLog.Started(logger, deviceId, config.Fleet, backbone.Name, backbone.Space.Id, backbone.ActiveProvider.ToString(), config.Learner.Method,
@@ -369,6 +372,7 @@ public sealed partial class DeviceAgent : IAsyncDisposable
         if (_panel is not null)
         {
             _panel.TeachHeld -= OnTeachHeld;
+            _panel.NotThisHeld -= OnNotThisHeld;
             _panel.Dispose();
         }
         foreach (IInputSource source in _sources)

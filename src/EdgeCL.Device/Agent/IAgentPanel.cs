@@ -6,6 +6,9 @@ public interface IAgentPanel : IDisposable
     /// <summary>Raised (on any thread) when the teach button has been held long enough to start teaching.</summary>
     event EventHandler? TeachHeld;
 
+    /// <summary>Raised (on any thread) when the teach button is held on to the "not this" time: the last recognition was a false alarm.</summary>
+    event EventHandler? NotThisHeld;
+
     /// <summary>Sets the status lights; called from the agent loop whenever one may have changed.</summary>
     void Show(bool learning, bool adapting, bool synced, bool error);
 }

@@ -237,6 +237,10 @@ public sealed class ButtonSettings
 
     /// <summary>Hold at least this long to start teaching.</summary>
     public int HoldMs { get; set; } = 500;
+
+    /// <summary>Keep holding this long (from the press) to say "not this": the last recognition was a false alarm and
+    /// its sample is taught as the background class (the teaching the first hold started is cancelled). 0 = off.</summary>
+    public int NotThisMs { get; set; } = 3000;
 }
 
 /// <summary>Status LED pins (each optional).</summary>

@@ -33,6 +33,7 @@ public sealed class DeviceGpio : IDisposable
     private long _lockoutUntil;
     private long _pressedAt;
     private int _pressId;
+    private bool _teachFired; // this press has raised TeachHeld; the timer now waits for the "not this" hold
     private bool _disposed;
 
     private DeviceGpio(GpioController controller, string driverName, SimulatedGpioDriver? simulator, GpioSettings settings, ILogger logger, TimeProvider time)
@@ -56,6 +57,9 @@ public sealed class DeviceGpio : IDisposable
     /// <summary>Raised once per press of the teach button held at least <see cref="ButtonSettings.HoldMs"/>, when that time is reached.</summary>
     /// <remarks>Raised on a timer thread; a handler that throws is logged and does not stop later presses.</remarks>
     public event EventHandler<TeachButtonEventArgs>? TeachHeld;
+
+    /// <summary>Raised once per press held on to <see cref="ButtonSettings.NotThisMs"/> (after <see cref="TeachHeld"/>): "not this".</summary>
+    public event EventHandler<TeachButtonEventArgs>? NotThisHeld;
 
     /// <summary>The driver in use: <c>libgpiod</c> or <c>simulated</c>.</summary>
     public string DriverName { get; }
@@ -129,6 +133,8 @@ public sealed class DeviceGpio : IDisposable
                 problems.Add($"gpio.teach_button.hold_ms is {button.HoldMs}; use 50..60000 (500 is a deliberate press)");
             else if (button.HoldMs <= button.DebounceMs)
                 problems.Add($"gpio.teach_button.hold_ms ({button.HoldMs}) must be longer than debounce_ms ({button.DebounceMs})");
+            if (button.NotThisMs != 0 && (button.NotThisMs < button.HoldMs + 500 || button.NotThisMs > 60_000))
+                problems.Add($"gpio.teach_button.not_this_ms is {button.NotThisMs}; use 0 (off) or {button.HoldMs + 500}..60000, at least 500 ms longer than hold_ms (3000 is a deliberate long press)");
         }
         if (settings.Leds is { } leds)
         {
@@ -342,6 +348,7 @@ public sealed class DeviceGpio : IDisposable
         if (pressed)
         {
             _pressedAt = now;
+            _teachFired = false;
             _holdTimer!.Change(TimeSpan.FromMilliseconds(_button.HoldMs), Timeout.InfiniteTimeSpan);
         }
         else
@@ -353,23 +360,32 @@ public sealed class DeviceGpio : IDisposable
     private void OnHoldTimer()
     {
         TimeSpan held;
+        bool notThis;
         lock (_lock)
         {
             if (_disposed || !_pressed)
                 return;
             held = _time.GetElapsedTime(_pressedAt);
+            notThis = _teachFired;
             // A timer that fired early (coarse clocks) is re-armed for the rest of the hold.
-            TimeSpan hold = TimeSpan.FromMilliseconds(_button!.HoldMs);
+            TimeSpan hold = TimeSpan.FromMilliseconds(notThis ? _button!.NotThisMs : _button!.HoldMs);
             if (held < hold)
             {
                 _holdTimer!.Change(hold - held, Timeout.InfiniteTimeSpan);
                 return;
             }
+            _teachFired = true;
+            // After the teach hold, wait on for the "not this" hold (if enabled).
+            if (!notThis && _button.NotThisMs > 0)
+                _holdTimer!.Change(TimeSpan.FromMilliseconds(_button.NotThisMs) - held, Timeout.InfiniteTimeSpan);
         }
-        GpioLog.TeachHeld(_logger, _button.Pin, (long)held.TotalMilliseconds);
+        if (notThis)
+            GpioLog.NotThisHeld(_logger, _button.Pin, (long)held.TotalMilliseconds);
+        else
+            GpioLog.TeachHeld(_logger, _button.Pin, (long)held.TotalMilliseconds);
         try
         {
-            TeachHeld?.Invoke(this, new TeachButtonEventArgs(_button.Pin, held));
+            (notThis ? NotThisHeld : TeachHeld)?.Invoke(this, new TeachButtonEventArgs(_button.Pin, held));
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {

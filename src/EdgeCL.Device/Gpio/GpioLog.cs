@@ -23,4 +23,7 @@ internal static partial class GpioLog
 
     [LoggerMessage(EventId = 106, Level = LogLevel.Information, Message = "Teach button on GPIO {Pin} was already pressed at start; waiting for a release")]
     public static partial void PressedAtStart(ILogger logger, int pin);
+
+    [LoggerMessage(EventId = 110, Level = LogLevel.Information, Message = "teach button on line {Pin} held {HeldMs} ms: not this (false alarm)")]
+    public static partial void NotThisHeld(ILogger logger, int pin, long heldMs);
 }

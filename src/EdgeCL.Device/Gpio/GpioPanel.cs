@@ -14,10 +14,14 @@ public sealed class GpioPanel : IAgentPanel
     {
         _gpio = gpio;
         _gpio.TeachHeld += (_, _) => TeachHeld?.Invoke(this, EventArgs.Empty);
+        _gpio.NotThisHeld += (_, _) => NotThisHeld?.Invoke(this, EventArgs.Empty);
     }
 
     /// <inheritdoc/>
     public event EventHandler? TeachHeld;
+
+    /// <inheritdoc/>
+    public event EventHandler? NotThisHeld;
 
     /// <summary>The GPIO underneath (its <see cref="DeviceGpio.Simulator"/> drives a simulated board).</summary>
     public DeviceGpio Gpio => _gpio;

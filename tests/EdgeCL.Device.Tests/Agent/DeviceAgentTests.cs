@@ -130,6 +130,40 @@ public sealed class DeviceAgentTests : IDisposable
     }
 
     [Fact]
+    public async Task Long_press_marks_a_false_alarm_that_is_then_answered_unknown()
+    {
+        var random = new Random(8);
+        var panel = new FakePanel();
+        DeviceConfig config = AgentTestData.Config("dev-f", Path.Combine(_dir, "state"), gpio: new GpioSettings { Driver = "simulated" }, method: "ncm-centred");
+        config.Teach.Label = "wave";
+        await using RunningAgent a = await RunningAgent.StartAsync(config, _dir, (_, _) => panel);
+        // Nothing recognised yet: a long press has nothing to retract and teaches nothing.
+        panel.LongHold();
+        for (int k = 0; k < 4; k++)
+        {
+            a.Source.Add(AgentTestData.Sample(0, random), label: "hello");
+            a.Source.Add(AgentTestData.Sample(1, random), label: "stop");
+        }
+        Assert.All(a.WaitForResults(8), r => Assert.Equal(AgentOutcome.Learned, r.Outcome));
+        Assert.False(a.Agent.Device.FleetPrototypes().Contains(Core.Learning.OpenSet.ReservedLabels.Background));
+
+        // Something between "hello" and an untaught sound: accepted as hello, a false alarm.
+        float[] lookalike = AgentTestData.Sample(0, random).Zip(AgentTestData.Sample(2, random), (x, y) => 0.75f * x + 0.25f * y).ToArray();
+        a.Source.Add(lookalike);
+        AgentResult first = a.WaitForResults(9)[^1];
+        Assert.Equal((AgentOutcome.Recognised, "hello"), (first.Outcome, first.Label));
+        panel.LongHold();
+        AgentResult learned = a.WaitForResults(10)[^1];
+        Assert.Equal((AgentOutcome.Learned, Core.Learning.OpenSet.ReservedLabels.Background), (learned.Outcome, learned.Label));
+        Assert.False(panel.Learning); // the teaching the first hold started was cancelled
+        a.Source.Add(lookalike);
+        Assert.Equal(AgentOutcome.Unknown, a.WaitForResults(11)[^1].Outcome);
+        a.Source.Add(AgentTestData.Sample(0, random));
+        AgentResult again = a.WaitForResults(12)[^1];
+        Assert.Equal((AgentOutcome.Recognised, "hello"), (again.Outcome, again.Label));
+    }
+
+    [Fact]
     public async Task Two_agents_share_what_one_learns_through_the_embedded_broker_and_obey_commands()
     {
         var random = new Random(5);
@@ -256,9 +290,18 @@ public sealed class DeviceAgentTests : IDisposable
     {
         public event EventHandler? TeachHeld;
 
+        public event EventHandler? NotThisHeld;
+
         public bool Learning { get; private set; }
 
         public void Hold() => TeachHeld?.Invoke(this, EventArgs.Empty);
+
+        // A press held on past the "not this" time raises both, as DeviceGpio does.
+        public void LongHold()
+        {
+            TeachHeld?.Invoke(this, EventArgs.Empty);
+            NotThisHeld?.Invoke(this, EventArgs.Empty);
+        }
 
         public void Show(bool learning, bool adapting, bool synced, bool error) => Learning = learning;
 

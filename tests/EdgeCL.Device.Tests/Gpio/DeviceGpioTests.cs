@@ -107,6 +107,36 @@ public sealed class DeviceGpioTests
     }
 
     [Fact]
+    public void TeachButton_HeldOnToNotThis_RaisesNotThisOnceAndOnlyThen()
+    {
+        (DeviceGpio gpio, SimulatedGpioDriver sim, List<TeachButtonEventArgs> held) = Open();
+        var notThis = new List<TeachButtonEventArgs>();
+        gpio.NotThisHeld += (_, e) => notThis.Add(e);
+        using (gpio)
+        {
+            // Released between the teach hold and the "not this" hold: teach only.
+            Press(sim);
+            _time.AdvanceMs(1500);
+            Release(sim);
+            _time.AdvanceMs(5000);
+            Assert.Single(held);
+            Assert.Empty(notThis);
+            // Held on to 3 s: teach at 0.5 s, then "not this" at 3 s, once.
+            Press(sim);
+            _time.AdvanceMs(2999);
+            Assert.Equal(2, held.Count);
+            Assert.Empty(notThis);
+            _time.AdvanceMs(1);
+            Assert.Equal(TimeSpan.FromMilliseconds(3000), Assert.Single(notThis).HeldFor);
+            _time.AdvanceMs(10_000);
+            Release(sim);
+            _time.AdvanceMs(1000);
+            Assert.Single(notThis);
+            Assert.Equal(2, held.Count);
+        }
+    }
+
+    [Fact]
     public void TeachButton_ReleaseInsideBounceWindow_IsSeenWhenWindowCloses()
     {
         (DeviceGpio gpio, SimulatedGpioDriver sim, List<TeachButtonEventArgs> held) = Open();
