@@ -1,6 +1,6 @@
+using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
 
 namespace EdgeCL.Core.Vectors;
 
@@ -10,7 +10,8 @@ namespace EdgeCL.Core.Vectors;
 /// <remarks>
 /// <para>One <see cref="TensorPrimitives.Dot"/> call per row spends more on call overhead and a full horizontal sum
 /// than on the few vectors of a 96-float row; here four rows share each query load and keep independent SIMD
-/// accumulators, so a scan runs at the speed of reading the matrix. The sums are taken in another order than
+/// accumulators, so a scan runs close to the speed of reading the matrix. <see cref="Vector{T}"/> keeps one path for
+/// AVX2, AVX-512 hosts (256-bit there; the scan is memory-bound, 512-bit lanes measured no faster) and NEON. The sums are taken in another order than
 /// <see cref="VectorKernels.DotRows"/>, so scores may differ from it in the last bit.</para>
 /// <para><see cref="TopK"/> fuses the scores with the selection: blocks of scores stay in a stack buffer, and a
 /// SIMD comparison with the current k-th best skips a whole vector of rows that cannot enter. Nothing allocates.</para>
@@ -26,10 +27,8 @@ public static class RowSearch
         if (dimension <= 0 || (long)scores.Length * dimension > matrix.Length || query.Length != dimension)
             throw new ArgumentException("Matrix, query and score lengths do not agree.");
         int r = 0;
-        if (Vector512.IsHardwareAccelerated && dimension % Vector512<float>.Count == 0)
-            r = Dot512(matrix, dimension, query, scores);
-        else if (Vector256.IsHardwareAccelerated && dimension % Vector256<float>.Count == 0)
-            r = Dot256(matrix, dimension, query, scores);
+        if (Vector.IsHardwareAccelerated && dimension % Vector<float>.Count == 0)
+            r = DotVector(matrix, dimension, query, scores);
         for (; r < scores.Length; r++)
             scores[r] = TensorPrimitives.Dot(matrix.Slice(r * dimension, dimension), query);
     }
@@ -54,24 +53,43 @@ public static class RowSearch
         for (int start = 0; start < rows; start += Block)
         {
             int n = Math.Min(Block, rows - start);
-            Span<float> scores = block[..n];
-            Dot(matrix.Slice(start * dimension, n * dimension), dimension, query, scores);
-            int i = 0;
-            while (i < n)
-            {
-                if (filled == k && i + Vector256<float>.Count <= n
-                    && Vector256.GreaterThanAny(Vector256.Create(scores.Slice(i, Vector256<float>.Count)), Vector256.Create(values[k - 1])) is false)
-                {
-                    i += Vector256<float>.Count; // no row of this vector beats the k-th best (NaN never does)
-                    continue;
-                }
-                float s = scores[i];
-                if (filled < k || s > values[k - 1])
-                    Insert(s, start + i, ref filled, k, indices, values);
-                i++;
-            }
+            Dot(matrix.Slice(start * dimension, n * dimension), dimension, query, block[..n]);
+            Select(block[..n], start, ref filled, k, indices, values);
         }
         return k;
+    }
+
+    /// <summary>
+    /// <see cref="VectorKernels.TopK"/> (the same result, ties: lower index first) with a SIMD skip over vectors of
+    /// scores that cannot enter: for long score arrays, such as one score per stored example.
+    /// </summary>
+    /// <returns>How many were written: min(k, scores.Length).</returns>
+    public static int SelectTopK(ReadOnlySpan<float> scores, Span<int> indices, Span<float> values)
+    {
+        int k = Math.Min(indices.Length, scores.Length);
+        if (values.Length < k)
+            throw new ArgumentException("The values span is shorter than the indices span.", nameof(values));
+        int filled = 0;
+        if (k > 0)
+            Select(scores, 0, ref filled, k, indices, values);
+        return k;
+    }
+
+    private static void Select(ReadOnlySpan<float> scores, int offset, ref int filled, int k, Span<int> indices, Span<float> values)
+    {
+        int i = 0, n = scores.Length, w = Vector<float>.Count;
+        while (i < n)
+        {
+            if (filled == k && i + w <= n && !Vector.GreaterThanAny(new Vector<float>(scores.Slice(i, w)), new Vector<float>(values[k - 1])))
+            {
+                i += w; // no score of this vector beats the k-th best (NaN never does)
+                continue;
+            }
+            float s = scores[i];
+            if (filled < k || s > values[k - 1])
+                Insert(s, offset + i, ref filled, k, indices, values);
+            i++;
+        }
     }
 
     private static void Insert(float s, int row, ref int filled, int k, Span<int> indices, Span<float> values)
@@ -87,9 +105,9 @@ public static class RowSearch
         indices[pos] = row;
     }
 
-    private static int Dot512(ReadOnlySpan<float> matrix, int d, ReadOnlySpan<float> query, Span<float> scores)
+    private static int DotVector(ReadOnlySpan<float> matrix, int d, ReadOnlySpan<float> query, Span<float> scores)
     {
-        const int w = 16;
+        int w = Vector<float>.Count;
         ref float m = ref MemoryMarshal.GetReference(matrix);
         ref float qs = ref MemoryMarshal.GetReference(query);
         int r = 0;
@@ -97,64 +115,28 @@ public static class RowSearch
         {
             // Bounds: the caller checked rows × d ≤ matrix.Length and query.Length == d, so every load is inside.
             nuint row0 = (nuint)r * (nuint)d, ud = (nuint)d;
-            Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
-            for (nuint j = 0; j < ud; j += w)
+            Vector<float> a0 = default, a1 = default, a2 = default, a3 = default;
+            for (nuint j = 0; j < ud; j += (nuint)w)
             {
-                Vector512<float> q = Vector512.LoadUnsafe(ref qs, j);
+                Vector<float> q = Vector.LoadUnsafe(ref qs, j);
                 nuint o = row0 + j;
-                a0 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref m, o), q, a0);
-                a1 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref m, o + ud), q, a1);
-                a2 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref m, o + 2 * ud), q, a2);
-                a3 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref m, o + 3 * ud), q, a3);
+                a0 = Vector.FusedMultiplyAdd(Vector.LoadUnsafe(ref m, o), q, a0);
+                a1 = Vector.FusedMultiplyAdd(Vector.LoadUnsafe(ref m, o + ud), q, a1);
+                a2 = Vector.FusedMultiplyAdd(Vector.LoadUnsafe(ref m, o + 2 * ud), q, a2);
+                a3 = Vector.FusedMultiplyAdd(Vector.LoadUnsafe(ref m, o + 3 * ud), q, a3);
             }
-            scores[r] = Vector512.Sum(a0);
-            scores[r + 1] = Vector512.Sum(a1);
-            scores[r + 2] = Vector512.Sum(a2);
-            scores[r + 3] = Vector512.Sum(a3);
+            scores[r] = Vector.Sum(a0);
+            scores[r + 1] = Vector.Sum(a1);
+            scores[r + 2] = Vector.Sum(a2);
+            scores[r + 3] = Vector.Sum(a3);
         }
         for (; r < scores.Length; r++)
         {
             nuint row0 = (nuint)r * (nuint)d;
-            Vector512<float> a = default;
-            for (nuint j = 0; j < (nuint)d; j += w)
-                a = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref m, row0 + j), Vector512.LoadUnsafe(ref qs, j), a);
-            scores[r] = Vector512.Sum(a);
-        }
-        return r;
-    }
-
-    private static int Dot256(ReadOnlySpan<float> matrix, int d, ReadOnlySpan<float> query, Span<float> scores)
-    {
-        const int w = 8;
-        ref float m = ref MemoryMarshal.GetReference(matrix);
-        ref float qs = ref MemoryMarshal.GetReference(query);
-        int r = 0;
-        for (; r + 4 <= scores.Length; r += 4)
-        {
-            // Bounds: the caller checked rows × d ≤ matrix.Length and query.Length == d, so every load is inside.
-            nuint row0 = (nuint)r * (nuint)d, ud = (nuint)d;
-            Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
-            for (nuint j = 0; j < ud; j += w)
-            {
-                Vector256<float> q = Vector256.LoadUnsafe(ref qs, j);
-                nuint o = row0 + j;
-                a0 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref m, o), q, a0);
-                a1 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref m, o + ud), q, a1);
-                a2 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref m, o + 2 * ud), q, a2);
-                a3 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref m, o + 3 * ud), q, a3);
-            }
-            scores[r] = Vector256.Sum(a0);
-            scores[r + 1] = Vector256.Sum(a1);
-            scores[r + 2] = Vector256.Sum(a2);
-            scores[r + 3] = Vector256.Sum(a3);
-        }
-        for (; r < scores.Length; r++)
-        {
-            nuint row0 = (nuint)r * (nuint)d;
-            Vector256<float> a = default;
-            for (nuint j = 0; j < (nuint)d; j += w)
-                a = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref m, row0 + j), Vector256.LoadUnsafe(ref qs, j), a);
-            scores[r] = Vector256.Sum(a);
+            Vector<float> a = default;
+            for (nuint j = 0; j < (nuint)d; j += (nuint)w)
+                a = Vector.FusedMultiplyAdd(Vector.LoadUnsafe(ref m, row0 + j), Vector.LoadUnsafe(ref qs, j), a);
+            scores[r] = Vector.Sum(a);
         }
         return r;
     }
