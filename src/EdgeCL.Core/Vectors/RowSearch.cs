@@ -9,9 +9,10 @@ namespace EdgeCL.Core.Vectors;
 /// </summary>
 /// <remarks>
 /// <para>One <see cref="TensorPrimitives.Dot"/> call per row spends more on call overhead and a full horizontal sum
-/// than on the few vectors of a 96-float row; here four rows share each query load and keep independent SIMD
-/// accumulators, so a scan runs close to the speed of reading the matrix. <see cref="Vector{T}"/> keeps one path for
-/// AVX2, AVX-512 hosts (256-bit there; the scan is memory-bound, 512-bit lanes measured no faster) and NEON. The sums are taken in another order than
+/// than on the few vectors of a 96-float row; here four short rows share each query load and keep independent SIMD
+/// accumulators, and long rows are read front to back with four accumulators, so a scan runs close to the speed of
+/// reading the matrix. <see cref="Vector{T}"/> keeps one path for AVX2, AVX-512 (256-bit there: managed arrays are
+/// not 64-byte aligned and 512-bit loads measured slower) and NEON. The sums are taken in another order than
 /// <see cref="VectorKernels.DotRows"/>, so scores may differ from it in the last bit.</para>
 /// <para><see cref="TopK"/> fuses the scores with the selection: blocks of scores stay in a stack buffer, and a
 /// SIMD comparison with the current k-th best skips a whole vector of rows that cannot enter. Nothing allocates.</para>
@@ -19,6 +20,10 @@ namespace EdgeCL.Core.Vectors;
 public static class RowSearch
 {
     private const int Block = 256;
+
+    // From this many floats a row is read front to back on its own (measured: 512-float rows ~25 % faster than in
+    // blocks of four); shorter rows go four at a time, which saves three quarters of the query loads and the sums.
+    private const int LongRow = 256;
 
     /// <summary>Writes <c>row · query</c> for each of the <paramref name="scores"/>.Length rows.</summary>
     /// <exception cref="ArgumentException">Matrix, query and score lengths do not agree.</exception>
@@ -111,6 +116,8 @@ public static class RowSearch
         ref float m = ref MemoryMarshal.GetReference(matrix);
         ref float qs = ref MemoryMarshal.GetReference(query);
         int r = 0;
+        if (d >= LongRow && d % (4 * w) == 0)
+            return DotLongRows(ref m, ref qs, d, w, scores);
         for (; r + 4 <= scores.Length; r += 4)
         {
             // Bounds: the caller checked rows × d ≤ matrix.Length and query.Length == d, so every load is inside.
@@ -139,5 +146,26 @@ public static class RowSearch
             scores[r] = Vector.Sum(a);
         }
         return r;
+    }
+
+    /// <summary>Long rows: one row at a time, read front to back with four accumulators, like a plain sequential read.</summary>
+    private static int DotLongRows(ref float m, ref float qs, int d, int w, Span<float> scores)
+    {
+        nuint ud = (nuint)d, uw = (nuint)w;
+        for (int r = 0; r < scores.Length; r++)
+        {
+            nuint row0 = (nuint)r * ud;
+            Vector<float> a0 = default, a1 = default, a2 = default, a3 = default;
+            for (nuint j = 0; j < ud; j += 4 * uw)
+            {
+                nuint o = row0 + j;
+                a0 = Vector.FusedMultiplyAdd(Vector.LoadUnsafe(ref m, o), Vector.LoadUnsafe(ref qs, j), a0);
+                a1 = Vector.FusedMultiplyAdd(Vector.LoadUnsafe(ref m, o + uw), Vector.LoadUnsafe(ref qs, j + uw), a1);
+                a2 = Vector.FusedMultiplyAdd(Vector.LoadUnsafe(ref m, o + 2 * uw), Vector.LoadUnsafe(ref qs, j + 2 * uw), a2);
+                a3 = Vector.FusedMultiplyAdd(Vector.LoadUnsafe(ref m, o + 3 * uw), Vector.LoadUnsafe(ref qs, j + 3 * uw), a3);
+            }
+            scores[r] = Vector.Sum((a0 + a1) + (a2 + a3));
+        }
+        return scores.Length;
     }
 }
