@@ -80,7 +80,7 @@ def report(np, args, plan, runs, state, machine):
     for d, s in summary["knn"].items():
         print(f"d={d}: goal ≥ 1.5× faiss {'met' if s['goal_faiss'] else 'NOT met'}; goal within 1.5× of the bandwidth limit "
               f"{'met' if s['goal_limit'] else 'NOT met'}. Memory: matrix {s['matrix_bytes']:,} B; EdgeCL KnnLearner "
-              f"{s['edgecl_knn_learner_bytes']:,} B (raw + centred rows); faiss IndexFlatIP serialised {s['faiss_index_bytes']:,} B")
+              f"{s['edgecl_knn_learner_bytes']:,} B (KnnLearner.MemoryBytes: raw + centred rows at capacity); faiss IndexFlatIP serialised {s['faiss_index_bytes']:,} B")
 
     print("\n### NMC predict, batch 1 (cosine, CL2N centring)\n")
     print("| d | classes | EdgeCL PrototypeMemory.Predict | sklearn NearestCentroid.predict | numpy NMC | sklearn / EdgeCL | numpy / EdgeCL | predictions identical to sklearn |")

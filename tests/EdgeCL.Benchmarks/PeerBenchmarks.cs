@@ -88,7 +88,7 @@ internal static class PeerBenchmarks
         json.WriteNumber("dim", d);
         json.WriteNumber("k", k);
         json.WriteNumber("matrix_bytes", 4L * rows * d);
-        json.WriteNumber("knn_learner_bytes", 4L * 2 * rows * d + 8L * rows); // raw + prepared rows, classes, similarities
+        json.WriteNumber("knn_learner_bytes", learner.MemoryBytes);
         WriteArray(json, "topk", allIdx);
         WriteArray(json, "topk_scores", allVal);
         json.WriteNumber("sink", sink);

@@ -76,6 +76,10 @@ public sealed class KnnLearner : IStreamLearner
     /// <summary>Labelled examples stored.</summary>
     public int ExampleCount => _rowCount;
 
+    /// <summary>Bytes held by the rows (raw and prepared), their classes and the per-query buffers (capacity, not only the used part).</summary>
+    public long MemoryBytes => 4L * (_rows.Length + _prepared.Length + _similarities.Length + _rowClass.Length)
+        + 4L * (_classScores.Length + _probabilities.Length + _votes.Length) + 8L * _sum.Length + 4L * (_centre.Length + _query.Length);
+
     /// <inheritdoc/>
     public void Learn(string label, ReadOnlySpan<float> embedding)
     {
