@@ -34,6 +34,11 @@ SYSTEM_PYTHON = "/usr/bin/python3"
 TIE = 1e-5
 
 
+def fail(message):
+    print(f"peers: {message}", file=sys.stderr)
+    sys.exit(2)
+
+
 def setup():
     """Re-runs under Debian's python and installs the peers' packages when they are missing."""
     if os.path.realpath(sys.executable) != os.path.realpath(SYSTEM_PYTHON) and os.path.exists(SYSTEM_PYTHON):
@@ -43,7 +48,7 @@ def setup():
         return
     command = ["apt-get", "install", "-y", "--no-install-recommends"] + missing
     if os.geteuid() != 0:
-        sys.exit(f"peers: missing {' '.join(missing)}; install with: sudo {' '.join(command)}")
+        fail(f"missing {' '.join(missing)}; install with: sudo {' '.join(command)}")
     print(f"peers: installing {' '.join(missing)}", flush=True)
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
     if subprocess.run(command, env=env).returncode != 0:
@@ -76,10 +81,15 @@ def write_inputs(args, work, np):
 
     export = None
     if args.export:
-        export = {"support": np.load(os.path.join(args.export, "support.npy")).astype(np.float32),
-                  "test": np.load(os.path.join(args.export, "test.npy")).astype(np.float32)}
-        with open(os.path.join(args.export, "support.labels.txt"), encoding="utf-8") as f:
-            export["labels"] = [line.rstrip("\n") for line in f]
+        try:
+            export = {"support": np.load(os.path.join(args.export, "support.npy")).astype(np.float32),
+                      "test": np.load(os.path.join(args.export, "test.npy")).astype(np.float32)}
+            with open(os.path.join(args.export, "support.labels.txt"), encoding="utf-8") as f:
+                export["labels"] = [line.rstrip("\n") for line in f]
+        except (OSError, ValueError) as error:
+            fail(f"cannot read the export in {args.export} (write one with edgecl eval --export DIR): {error}")
+        if len(export["labels"]) != len(export["support"]) or export["support"].ndim != 2:
+            fail(f"{args.export}: support.npy and support.labels.txt do not agree")
     sources = {}
     for d in (96, 512):
         if export is not None and export["support"].shape[1] == d:
@@ -182,10 +192,10 @@ def main():
     parser.add_argument("--build", action="store_true", help="rebuild the benchmark executable first")
     args = parser.parse_args()
     if args.rows < args.k or args.queries < 1 or args.k < 1 or args.repeats < 1 or args.rounds < 1:
-        sys.exit("peers: need rows >= k >= 1, queries >= 1, repeats >= 1, rounds >= 1")
+        fail("need rows >= k >= 1, queries >= 1, repeats >= 1, rounds >= 1")
     os.makedirs(args.work, exist_ok=True)
-    ensure_built(args.build)
     plan = write_inputs(args, args.work, np)
+    ensure_built(args.build)
     runs = []
     for r in range(args.repeats):
         print(f"peers: repeat {r + 1}/{args.repeats}", flush=True)
@@ -216,4 +226,8 @@ def cpu_model():
 
 if __name__ == "__main__":
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except subprocess.CalledProcessError as error:
+        print(f"peers: {' '.join(map(str, error.cmd))} failed with exit code {error.returncode}", file=sys.stderr)
+        sys.exit(2)

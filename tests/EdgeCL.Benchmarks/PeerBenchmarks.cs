@@ -27,6 +27,19 @@ internal static class PeerBenchmarks
 
     public static int Run(string[] args)
     {
+        try
+        {
+            return RunMode(args);
+        }
+        catch (Exception e) when (e is ArgumentException or IOException or InvalidDataException or KeyNotFoundException or FormatException)
+        {
+            Console.Error.WriteLine($"{args[0]}: {e.Message} (usage: see PeerBenchmarks.cs; ops/measure/peers.py runs these modes)");
+            return 2;
+        }
+    }
+
+    private static int RunMode(string[] args)
+    {
         var options = Options(args);
         int rounds = int.Parse(options.GetValueOrDefault("rounds", "7"), System.Globalization.CultureInfo.InvariantCulture);
         using var stream = File.Create(options["out"]);
