@@ -41,7 +41,8 @@ public sealed class KnnLearner : IStreamLearner
     private float[] _classScores = [];
     private float[] _probabilities = [];
     private int[] _votes = [];
-    private int[] _top = [];
+    private readonly int[] _top;
+    private readonly float[] _topValues;
     private bool _preparedValid;
 
     /// <summary>Creates an empty learner.</summary>
@@ -60,6 +61,7 @@ public sealed class KnnLearner : IStreamLearner
         _centre = new float[_dimension];
         _query = new float[_dimension];
         _top = new int[_neighbours];
+        _topValues = new float[_neighbours];
     }
 
     /// <inheritdoc/>
@@ -73,6 +75,10 @@ public sealed class KnnLearner : IStreamLearner
 
     /// <summary>Labelled examples stored.</summary>
     public int ExampleCount => _rowCount;
+
+    /// <summary>Bytes held by the rows (raw and prepared), their classes and the per-query buffers (capacity, not only the used part).</summary>
+    public long MemoryBytes => 4L * (_rows.Length + _prepared.Length + _similarities.Length + _rowClass.Length)
+        + 4L * (_classScores.Length + _probabilities.Length + _votes.Length) + 8L * _sum.Length + 4L * (_centre.Length + _query.Length);
 
     /// <inheritdoc/>
     public void Learn(string label, ReadOnlySpan<float> embedding)
@@ -112,7 +118,7 @@ public sealed class KnnLearner : IStreamLearner
         if (_options.Metric == SimilarityMetric.Cosine)
         {
             VectorKernels.NormalizeInPlace(q);
-            VectorKernels.DotRows(rows, _dimension, q, sims);
+            RowSearch.Dot(rows, _dimension, q, sims);
         }
         else
         {
@@ -125,23 +131,12 @@ public sealed class KnnLearner : IStreamLearner
             if (sims[i] > classScores[_rowClass[i]])
                 classScores[_rowClass[i]] = sims[i];
 
-        // The k most similar rows vote (selection; k is small).
-        int k = Math.Min(_neighbours, _rowCount);
+        // The k most similar rows vote: one selection pass (ties: lower row first).
+        int k = VectorKernels.TopK(sims, _top, _topValues);
         Span<int> votes = _votes.AsSpan(0, classes);
         votes.Clear();
         for (int r = 0; r < k; r++)
-        {
-            int best = -1;
-            for (int i = 0; i < _rowCount; i++)
-            {
-                if (IsTaken(i, r))
-                    continue;
-                if (best < 0 || sims[i] > sims[best])
-                    best = i;
-            }
-            _top[r] = best;
-            votes[_rowClass[best]]++;
-        }
+            votes[_rowClass[_top[r]]]++;
         int winner = _rowClass[_top[0]];
         for (int c = 0; c < classes; c++)
             if (votes[c] > votes[winner] || (votes[c] == votes[winner] && classScores[c] > classScores[winner]))
@@ -204,14 +199,6 @@ public sealed class KnnLearner : IStreamLearner
         }
         _preparedValid = false;
         return true;
-    }
-
-    private bool IsTaken(int row, int filled)
-    {
-        for (int r = 0; r < filled; r++)
-            if (_top[r] == row)
-                return true;
-        return false;
     }
 
     private void EnsurePrepared()

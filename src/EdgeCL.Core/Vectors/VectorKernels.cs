@@ -140,28 +140,6 @@ public static class VectorKernels
     /// Selects the <paramref name="indices"/>.Length largest scores, sorted descending (ties: lower index first).
     /// </summary>
     /// <returns>How many were written: min(k, scores.Length).</returns>
-    /// <remarks>O(n·k) partial insertion: k is small (≤ 100) on every path that uses it.</remarks>
-    public static int TopK(ReadOnlySpan<float> scores, Span<int> indices, Span<float> values)
-    {
-        int k = Math.Min(indices.Length, scores.Length);
-        if (values.Length < k)
-            throw new ArgumentException("The values span is shorter than the indices span.", nameof(values));
-        int filled = 0;
-        for (int i = 0; i < scores.Length; i++)
-        {
-            float s = scores[i];
-            if (filled == k && !(s > values[k - 1]))
-                continue; // NaN and ties with the current k-th never displace an earlier index
-            int pos = filled < k ? filled++ : k - 1;
-            while (pos > 0 && s > values[pos - 1])
-            {
-                values[pos] = values[pos - 1];
-                indices[pos] = indices[pos - 1];
-                pos--;
-            }
-            values[pos] = s;
-            indices[pos] = i;
-        }
-        return k;
-    }
+    /// <remarks>O(n·k) partial insertion, k small (≤ 100) on every path that uses it; vectors of scores below the k-th best are skipped.</remarks>
+    public static int TopK(ReadOnlySpan<float> scores, Span<int> indices, Span<float> values) => RowSearch.SelectTopK(scores, indices, values);
 }
