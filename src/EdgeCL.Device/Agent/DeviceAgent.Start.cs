@@ -1,0 +1,268 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Threading.Channels;
+using EdgeCL.Core.Errors;
+using EdgeCL.Core.Fleet;
+using EdgeCL.Core.Learning;
+using EdgeCL.Core.Memory;
+using EdgeCL.Core.Vectors;
+using EdgeCL.Device.Config;
+using EdgeCL.Device.Sources;
+using EdgeCL.Onnx.Backbones;
+using EdgeCL.Onnx.Errors;
+using EdgeCL.Onnx.Sessions;
+using EdgeCL.Storage.Errors;
+using EdgeCL.Storage.Files;
+using EdgeCL.Sync.Broker;
+using EdgeCL.Sync.Client;
+using EdgeCL.Sync.Commands;
+using EdgeCL.Sync.Device;
+using EdgeCL.Sync.Payloads;
+using EdgeCL.Sync.Status;
+using Microsoft.Extensions.Logging;
+
+namespace EdgeCL.Device.Agent;
+
+/// <summary>Starting: the backbone, the state, the signing key and trust, the broker (embedded or remote), the sources and the panel.</summary>
+public sealed partial class DeviceAgent
+{
+    /// <summary>Opens everything the config names and starts syncing; sources start with <see cref="RunAsync"/>.</summary>
+    /// <exception cref="AgentStartException">Something the agent cannot run without (backbone, state) failed; one line.</exception>
+    public static async Task<DeviceAgent> StartAsync(DeviceAgentOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        DeviceConfig config = options.Config;
+        ILoggerFactory loggers = options.LoggerFactory;
+        ILogger logger = loggers.CreateLogger("edgecl.agent");
+        string Resolve(string p) => Path.GetFullPath(p, options.ConfigDirectory);
+        string deviceId = config.DeviceId ?? throw new AgentStartException("device_id is missing; run 'edgecl run --check' on the config.");
+        string stateDir = Resolve(config.StateDir ?? throw new AgentStartException("state_dir is missing; run 'edgecl run --check' on the config."));
+        try
+        {
+            Directory.CreateDirectory(stateDir);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new AgentStartException($"state_dir '{stateDir}' cannot be created ({ex.Message.Split('\n')[0]}); fix the path or its permissions.");
+        }
+
+        var sessionOptions = new SessionOptionsSpec { Providers = SessionOptionsSpec.ParseChain(config.Providers), IntraOpThreads = config.Threads };
+        string? modelsRoot = config.ModelsRoot is null ? null : Resolve(config.ModelsRoot);
+        string backboneName = config.Backbone!;
+        string backboneRef = DeviceConfigValidator.BackboneReference(backboneName, options.ConfigDirectory);
+        IEmbeddingBackbone OpenBackbone() => BackboneCatalog.Open(backboneRef, sessionOptions, loggers.CreateLogger("edgecl.backbone"), modelsRoot);
+        IEmbeddingBackbone backbone;
+        string? backboneDirectory;
+        try
+        {
+            backbone = OpenBackbone();
+            backboneDirectory = backboneRef.EndsWith(".onnx", StringComparison.Ordinal) ? null : Path.GetDirectoryName(BackboneCatalog.ResolveManifestPath(backboneRef, modelsRoot));
+        }
+        catch (Exception ex) when (ex is ModelLoadException or ArgumentException or IOException or InputFormatException or EmbeddingException or InvalidOperationException or Microsoft.ML.OnnxRuntime.OnnxRuntimeException)
+        {
+            throw new AgentStartException($"backbone '{backboneName}' cannot be opened: {ex.Message.Split('\n')[0]}");
+        }
+
+        var disposables = new List<IAsyncDisposable>();
+        try
+        {
+            (SignedEntryCodec codec, bool created) = LoadCodec(config, deviceId, stateDir, Resolve);
+            if (created)
+                AgentLog.KeyCreated(logger, KeyPath(config, stateDir, Resolve), Path.Combine(stateDir, deviceId + ".pem"));
+
+            EmbeddedBroker? broker = null;
+            FleetBrokerOptions brokerOptions = new() { Host = "127.0.0.1", Port = 1883 };
+            SyncSettings? sync = config.Sync;
+            if (sync is not null)
+            {
+                if (sync.Broker == "embedded")
+                {
+                    IReadOnlyList<BrokerUser> users = sync.EmbeddedUsersFile is { } usersFile ? ReadUsers(Resolve(usersFile)) : LocalBrokerUsers(stateDir, deviceId);
+                    string? password = sync.PasswordFile is { } pf ? File.ReadAllText(Resolve(pf)).Trim() : users.FirstOrDefault(u => u.Name == deviceId)?.Password;
+                    var bind = sync.EmbeddedListenAny ? System.Net.IPAddress.Any : System.Net.IPAddress.Loopback;
+                    broker = new EmbeddedBroker(new EmbeddedBrokerOptions { Port = sync.EmbeddedPort, BindAddress = bind, Users = users, DataDirectory = Path.Combine(stateDir, "broker") },
+                        loggers.CreateLogger<EmbeddedBroker>());
+                    try
+                    {
+                        await broker.StartAsync(cancellationToken).ConfigureAwait(false);
+                        disposables.Add(broker);
+                        AgentLog.BrokerStarted(logger, bind.ToString(), broker.Port);
+                    }
+                    catch (Exception ex) when (ex is System.Net.Sockets.SocketException or IOException or InvalidOperationException)
+                    {
+                        // Port taken (another agent's broker on this host): sync through that one.
+                        AgentLog.BrokerFailed(logger, ex.Message.Split('\n')[0]);
+                        await broker.DisposeAsync().ConfigureAwait(false);
+                        broker = null;
+                    }
+                    brokerOptions = new FleetBrokerOptions { Host = "127.0.0.1", Port = sync.EmbeddedPort, UserName = password is null ? null : deviceId, Password = password };
+                }
+                else
+                {
+                    FleetBrokerOptions parsed = FleetBrokerOptions.Parse(sync.Broker);
+                    brokerOptions = parsed with
+                    {
+                        UserName = sync.User,
+                        Password = sync.PasswordFile is null ? null : File.ReadAllText(Resolve(sync.PasswordFile)).Trim(),
+                        CaCertificatePath = sync.CaFile is null ? null : Resolve(sync.CaFile),
+                        ClientCertificatePath = sync.CertFile is null ? null : Resolve(sync.CertFile),
+                        ClientKeyPath = sync.KeyFile is null ? null : Resolve(sync.KeyFile),
+                    };
+                }
+            }
+
+            var deviceOptions = new FleetDeviceOptions
+            {
+                StatePath = Path.Combine(stateDir, "state.db"),
+                Sync = new FleetSyncOptions { Fleet = config.Fleet, DeviceId = deviceId, Space = backbone.Space, Broker = brokerOptions },
+            };
+            FleetDevice device;
+            try
+            {
+                device = FleetDevice.Open(deviceOptions, codec, loggers);
+            }
+            catch (Exception ex) when (ex is StateStoreException or EmbeddingException or ArgumentException)
+            {
+                throw new AgentStartException($"state '{deviceOptions.StatePath}' cannot be used: {ex.Message.Split('\n')[0]}");
+            }
+            disposables.Insert(0, device);
+
+            await device.LoadOwnEntriesAsync(cancellationToken).ConfigureAwait(false);
+            var head = new AdaptiveHead(LearnerRegistry.CreateDefault(), config.Learner.Method, DeviceConfigValidator.LearnerOptionsFor(config.Learner, config.Recognition),
+                backbone.Space, Path.Combine(stateDir, "adaptation.ckpt"));
+            head.Rebuild(device.FleetPrototypes());
+            (int restored, string? refused) = head.RestoreCheckpoint();
+            if (refused is not null)
+                AgentLog.CheckpointRejected(logger, Path.Combine(stateDir, "adaptation.ckpt"), refused);
+            else if (restored > 0)
+                AgentLog.CheckpointRestored(logger, Path.Combine(stateDir, "adaptation.ckpt"), restored);
+
+            IAgentPanel? panel = null;
+            if (config.Gpio is not null && options.Panel is { } openPanel)
+            {
+                try
+                {
+                    panel = openPanel(config.Gpio, loggers);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    AgentLog.GpioDisabled(logger, ex.Message.Split('\n')[0]);
+                }
+            }
+
+            var context = new SourceContext
+            {
+                ConfigDirectory = options.ConfigDirectory,
+                OpenBackbone = OpenBackbone,
+                BackboneDirectory = backboneDirectory,
+                SessionOptions = sessionOptions,
+                LoggerFactory = loggers,
+            };
+            var sources = new List<IInputSource>();
+            SourceFactory factory = options.Sources ?? throw new AgentStartException("no source factory was given to the agent.");
+            foreach (SourceSettings s in config.Sources)
+            {
+                try
+                {
+                    sources.Add(factory(s, context, backbone));
+                }
+                catch (SourceException ex)
+                {
+                    AgentLog.SourceFailed(logger, s.Type ?? "?", ex.Message);
+                }
+            }
+
+            var agent = new DeviceAgent(config, stateDir, logger, backbone, device, broker, head, panel, sources, sync is not null, codec);
+            device.Processed += agent.OnFleetChanged;
+            device.Client.StateChanged += agent.OnFleetChanged;
+            device.Client.CommandReceived += agent.OnCommand;
+            if (panel is not null)
+            {
+                panel.TeachHeld += agent.OnTeachHeld;
+                panel.NotThisHeld += agent.OnNotThisHeld;
+            }
+            if (sync is not null)
+                await device.StartAsync(cancellationToken).ConfigureAwait(false);
+            AgentLog.Started(logger, deviceId, config.Fleet, backbone.Name, backbone.Space.Id, backbone.ActiveProvider.ToString(), config.Learner.Method,
+                head.ClassCount, sources.Count);
+            return agent;
+        }
+        catch
+        {
+            foreach (IAsyncDisposable d in disposables)
+                await d.DisposeAsync().ConfigureAwait(false);
+            backbone.Dispose();
+            throw;
+        }
+    }
+
+    private static IReadOnlyList<BrokerUser> ReadUsers(string path)
+    {
+        try
+        {
+            return BrokerUser.ReadFile(path);
+        }
+        catch (Exception ex) when (ex is FormatException or IOException or UnauthorizedAccessException)
+        {
+            throw new AgentStartException($"sync.embedded_users_file: {ex.Message.Split('\n')[0]}");
+        }
+    }
+
+    /// <summary>The users of a one-device embedded broker: this device with a random password, kept in the state folder (mode 0600).</summary>
+    private static IReadOnlyList<BrokerUser> LocalBrokerUsers(string stateDir, string deviceId)
+    {
+        string path = Path.Combine(stateDir, "broker", "users");
+        if (File.Exists(path))
+        {
+            IReadOnlyList<BrokerUser> existing = ReadUsers(path);
+            if (existing.Any(u => u.Name == deviceId))
+                return existing;
+        }
+        string password = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16)).ToLowerInvariant();
+        AtomicFile.WriteAllBytes(path, System.Text.Encoding.ASCII.GetBytes($"# created by edgecl run: users of the embedded broker (name:password[:operator])\n{deviceId}:{password}\n"));
+        if (!OperatingSystem.IsWindows())
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        return [new BrokerUser(deviceId, password)];
+    }
+
+    private static string KeyPath(DeviceConfig config, string stateDir, Func<string, string> resolve) =>
+        config.Sync?.SigningKey is { } key ? resolve(key) : Path.Combine(stateDir, "device-key.pem");
+
+    /// <summary>The signing key (created on first start) and the trust store (peers' keys plus our own).</summary>
+    private static (SignedEntryCodec Codec, bool Created) LoadCodec(DeviceConfig config, string deviceId, string stateDir, Func<string, string> resolve)
+    {
+        string keyPath = KeyPath(config, stateDir, resolve);
+        bool created = false;
+        EntrySigner signer;
+        try
+        {
+            if (File.Exists(keyPath))
+                signer = EntrySigner.FromPem(deviceId, File.ReadAllText(keyPath));
+            else
+            {
+                signer = EntrySigner.Create(deviceId);
+                AtomicFile.WriteAllBytes(keyPath, System.Text.Encoding.ASCII.GetBytes(signer.ExportPrivateKeyPem()));
+                if (!OperatingSystem.IsWindows())
+                    File.SetUnixFileMode(keyPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+                created = true;
+            }
+            AtomicFile.WriteAllBytes(Path.Combine(stateDir, deviceId + ".pem"), System.Text.Encoding.ASCII.GetBytes(signer.ExportPublicKeyPem()));
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or System.Security.Cryptography.CryptographicException)
+        {
+            throw new AgentStartException($"signing key '{keyPath}' cannot be used ({ex.Message.Split('\n')[0]}); fix it, or move it aside to let the agent create a new one (peers must then trust the new public key).");
+        }
+        TrustStore trust;
+        try
+        {
+            trust = config.Sync?.TrustDir is { } dir ? TrustFolder.Load(resolve(dir)) : new TrustStore();
+        }
+        catch (ArgumentException ex)
+        {
+            signer.Dispose();
+            throw new AgentStartException($"sync.trust_dir: {ex.Message}");
+        }
+        trust.Add(deviceId, signer.ExportPublicKeyPem());
+        return (new SignedEntryCodec(signer, trust), created);
+    }
+}
