@@ -3,7 +3,10 @@
 # formats and file layouts that the dev set (make-keywords.sh) never uses. Keep it out of tuning: it exists to check
 # that what was tuned on the dev set holds on material nobody looked at.
 #
-#   ops/data/make-independent.sh OUT
+#   ops/data/make-independent.sh OUT [2]
+#
+# Variant 2 (second argument) is a second check set with its own words, voices and offsets, for confirming a change
+# that variant 1 helped to find: variant 1 showed the placement problem, so only variant 2 was never looked at.
 #
 #   OUT/support/<word>/*.wav   10 taught words x 8 clips (4 voices x 2 speed/pitch settings): what a user teaches
 #   OUT/test/<word>/*.wav      the same words, 8 other voices x 3 settings (240 clips)
@@ -17,11 +20,12 @@
 # 24-bit, so the WAV reader and resampler are part of what is checked. Deterministic; idempotent (OUT/.complete).
 set -euo pipefail
 
-if [[ $# -ne 1 ]]; then
-  echo "usage: $0 OUT   (writes OUT/support, OUT/test and OUT/unknown)" >&2
+if [[ $# -lt 1 || $# -gt 2 || ( $# -eq 2 && "$2" != 2 ) ]]; then
+  echo "usage: $0 OUT [2]   (writes OUT/support, OUT/test and OUT/unknown; 2 = the second variant)" >&2
   exit 2
 fi
 OUT="$1"
+VARIANT="${2:-1}"
 if [[ -f "$OUT/.complete" ]]; then
   echo "make-independent: $OUT already complete (delete $OUT/.complete to regenerate)."
   exit 0
@@ -42,6 +46,18 @@ SUPPORT_SETTINGS=("120 35" "200 70")
 TEST_SETTINGS=("110 50" "160 30" "215 80")
 UNKNOWN_SETTINGS=("130 45" "190 65")
 FORMATS=("16000 1 16" "22050 1 16" "44100 2 16" "48000 1 24")
+if [[ "$VARIANT" == 2 ]]; then
+  WORDS=(four nine blue orange start repeat volume camera lemon morning)
+  NEAR=(forty ninety blew arrange star report value camel melon mourning
+        for night glue orang starch repair valium cancer demon warning)
+  OTHER=(pencil river sunday window coffee kitchen seven three planet doctor
+         picture mountain silver button engine travel winter ladder copper village)
+  SUPPORT_VOICES=(en-us+Andy en-gb+Annie en-029+Denis en-gb-scotland+Gene)
+  TEST_VOICES=(en-us-nyc+Jacky en-gb-x-rp+Lee en-gb-x-gbclan+Mario en-gb-x-gbcwmd+Michael en-us+Alicia en-gb+Andrea en-029+Mike en-gb-scotland+klatt5)
+  SUPPORT_SETTINGS=("130 45" "210 60")
+  TEST_SETTINGS=("120 70" "170 40" "205 55")
+  FORMATS=("16000 2 16" "32000 1 16" "44100 1 24" "48000 2 16")
+fi
 
 mkdir -p "$OUT" || { echo "make-independent: cannot create $OUT; choose a writable folder." >&2; exit 1; }
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/make-independent.XXXXXX")"
@@ -76,7 +92,8 @@ make_word() {
   sox -D "$tmp.raw.wav" "$tmp.trim.wav" silence 1 0.01 0.1% reverse silence 1 0.01 0.1% reverse
   local len; len=$(soxi -D "$tmp.trim.wav")
   local spare; spare=$(awk -v l="$len" 'BEGIN { s = 1.5 - l; print (s > 0 ? s : 0) }')
-  local frac; frac=$(pick "$name" 1000)
+  local key="$name"; [[ "$VARIANT" == 1 ]] || key="$name.v$VARIANT" # variant 1's offsets stay as first generated
+  local frac; frac=$(pick "$key" 1000)
   local before; before=$(awk -v s="$spare" -v f="$frac" 'BEGIN { printf "%.4f", s * f / 1000 }')
   local after; after=$(awk -v s="$spare" -v b="$before" 'BEGIN { printf "%.4f", s - b }')
   read -r rate channels bits <<< "${FORMATS[$(pick "$name.fmt" ${#FORMATS[@]})]}"
@@ -110,7 +127,7 @@ make_speech() {
   mkdir -p "$out/$dir"
   cat /usr/share/common-licenses/{GPL-3,Apache-2.0,MPL-2.0,GFDL-1.3,Artistic,CC0-1.0} 2>/dev/null |
     tr -s '[:space:]' ' ' | sed 's/\([.;:]\) /\1\n/g' |
-    grep -v -i -E '\b(three|seven|red|green|open|play|pause|kitchen|window|coffee)' |
+    grep -v -i -E "\\b($WORDS_RE)" |
     grep -E '^[A-Za-z ,.;:()-]{20,400}$' > "$text.all" || true
   [[ -s "$text.all" ]] || { echo "make-independent: no prose found under /usr/share/common-licenses (base-files)." >&2; return 1; }
   local lines; lines=$(wc -l < "$text.all")
@@ -132,6 +149,8 @@ run_job() {
   esac
 }
 export -f run_job
+WORDS_RE="$(IFS='|'; echo "${WORDS[*]}")"
+export VARIANT WORDS_RE
 export FORMATS_LIST="${FORMATS[*]}"
 # Arrays do not cross export: rebuild FORMATS in each job from the exported string.
 if ! xargs -P 2 -L 1 bash -c 'IFS=" " read -r -a _f <<< "$FORMATS_LIST"; FORMATS=(); for ((i=0;i<${#_f[@]};i+=3)); do FORMATS+=("${_f[i]} ${_f[i+1]} ${_f[i+2]}"); done; run_job "$@"' _ "$OUT" "$WORK" < "$jobs"; then
