@@ -1,0 +1,113 @@
+using EdgeCL.Core.Learning;
+using EdgeCL.Eval.OpenSet;
+using EdgeCL.Onnx.Errors;
+
+namespace EdgeCL.Eval.Tests.OpenSet;
+
+/// <summary><c>edgecl eval --unknown</c> on real keyword clips: taught words, untaught words, and a stretch of continuous
+/// untaught speech, through the real speech backbone.</summary>
+public sealed class OpenSetRunnerTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("edgecl-openset-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    // Taught: yes, no, up, down (5 shots from the training voices); test: 6 unseen-voice clips each; unknown: 8 clips of
+    // each of two other words and one 8 s file of other words back to back (continuous audio).
+    private OpenSetSettings Settings(float threshold = 0.4f, string? unknown = null) => new()
+    {
+        Data = Copy("support", ["yes", "no", "up", "down"], 8),
+        Test = Copy("test", ["yes", "no", "up", "down"], 6),
+        Unknown = unknown ?? Unknown(),
+        Backbone = "speech",
+        ModelsRoot = KeywordData.Models,
+        Shots = 5,
+        Threshold = threshold,
+        Corrections = 3,
+        OutputDirectory = Path.Combine(_dir, "out"),
+    };
+
+    [Fact]
+    public void Reports_false_rejects_false_accepts_per_clip_and_per_hour_and_auroc()
+    {
+        KeywordData.RequireSupport();
+        OpenSetReport report = OpenSetRunner.Run(Settings(), LearnerRegistry.CreateDefault());
+        OpenSetFigures f = Assert.Single(report.Methods).Overall;
+        Assert.Equal(24, f.Known);
+        Assert.Equal(16, f.UnknownClips);
+        Assert.InRange(report.ContinuousHours * 3600, 6.0, 8.0); // 8 s cut into 1.5 s windows every 0.75 s
+        Assert.NotNull(f.FalseAcceptsPerHour);
+        Assert.InRange(f.Accuracy, 0.6, 1.0);
+        Assert.InRange(f.FalseRejectRate, 0.0, 0.3);
+        Assert.True(f.Auroc > 0.7, $"AUROC {f.Auroc}");
+        Assert.Equal(["left", "right", "talk"], f.AurocByGroup.Keys.Order());
+        Assert.Equal(3, report.Methods[0].OperatingPoints.Count);
+        // The operating points are monotone: a higher threshold rejects more and accepts fewer untaught clips.
+        OperatingPoint low = report.Methods[0].OperatingPoints.Single(p => p.Threshold == 0.3f), high = report.Methods[0].OperatingPoints.Single(p => p.Threshold == 0.5f);
+        Assert.True(low.FalseRejectRate <= high.FalseRejectRate && low.FalseAcceptRate >= high.FalseAcceptRate);
+        IReadOnlyList<string> files = OpenSetReportWriter.Write(report, Path.Combine(_dir, "out"));
+        Assert.Contains("\"schema\": \"edgecl.openset/v1\"", File.ReadAllText(files[0]), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_threshold_of_one_rejects_everything()
+    {
+        KeywordData.RequireSupport();
+        OpenSetFigures f = OpenSetRunner.Run(Settings(threshold: 1f), LearnerRegistry.CreateDefault()).Methods[0].Overall;
+        Assert.Equal((1.0, 0.0, 0.0), (f.FalseRejectRate, f.FalseAcceptRate!.Value, f.FalseAcceptsPerHour!.Value));
+    }
+
+    [Fact]
+    public void Bad_input_is_one_line_before_any_embedding()
+    {
+        Assert.Throws<ArgumentException>(() => OpenSetRunner.Run(Settings(unknown: Path.Combine(_dir, "missing")), LearnerRegistry.CreateDefault()));
+        Assert.Throws<ArgumentException>(() => OpenSetRunner.Run(Settings(threshold: 2f), LearnerRegistry.CreateDefault()));
+        string data = Path.Combine(_dir, "reserved");
+        Directory.CreateDirectory(Path.Combine(data, "unknown"));
+        File.Copy(Directory.GetFiles(Path.Combine(KeywordData.RequireSupport(), "yes"))[0], Path.Combine(data, "unknown", "a.wav"));
+        var e = Assert.Throws<InputFormatException>(() => OpenSetRunner.Run(Settings() with { Data = data }, LearnerRegistry.CreateDefault()));
+        Assert.Contains("reserved", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Auroc_counts_ties_half()
+    {
+        Assert.Equal(1.0, OpenSetMetrics.Auroc([0.9f, 0.8f], [0.1f, 0.2f]));
+        Assert.Equal(0.5, OpenSetMetrics.Auroc([0.5f], [0.5f]));
+        Assert.Equal(0.875, OpenSetMetrics.Auroc([0.5f, 0.9f], [0.5f, 0.1f]), 6); // 1 + 1 + 1 + one tie
+    }
+
+    private string Copy(string split, string[] words, int perWord)
+    {
+        string root = Path.Combine(_dir, split);
+        foreach (string w in words)
+        {
+            Directory.CreateDirectory(Path.Combine(root, w));
+            foreach (string f in Directory.GetFiles(Path.Combine(KeywordData.Root, split, w)).Order(StringComparer.Ordinal).Take(perWord))
+                File.Copy(f, Path.Combine(root, w, Path.GetFileName(f)), overwrite: true);
+        }
+        return root;
+    }
+
+    private string Unknown()
+    {
+        string root = Path.Combine(_dir, "unknown");
+        if (Directory.Exists(root))
+            return root;
+        Copy("test", ["left", "right"], 8);
+        Directory.CreateDirectory(root);
+        foreach (string w in new[] { "left", "right" })
+            Directory.Move(Path.Combine(_dir, "test", w), Path.Combine(root, w));
+        // 8 s of other words back to back (no gaps), as one continuous recording.
+        var talk = new List<float>();
+        foreach (string f in Directory.GetFiles(Path.Combine(KeywordData.Root, "test", "stop")).Order(StringComparer.Ordinal))
+        {
+            talk.AddRange(Onnx.Audio.WavReader.ReadMono(f, 16000));
+            if (talk.Count >= 8 * 16000)
+                break;
+        }
+        Directory.CreateDirectory(Path.Combine(root, "talk"));
+        Onnx.Audio.WavWriter.WriteMono16(Path.Combine(root, "talk", "talk.wav"), talk.Take(8 * 16000).ToArray(), 16000);
+        return root;
+    }
+}
