@@ -24,6 +24,30 @@ public class CliTests
     }
 
     [Fact]
+    public void Predict_OpenSet_RejectsBelowTheThresholdAndReservedLabelsAreRefused()
+    {
+        using var w = new TinyWorld();
+        Assert.Equal(0, CliHarness.Run(w.With("learn", "-b", "tiny", "-s", w.State, "-d", w.Data, "--shots", "3")).Code);
+        // A threshold of 1 accepts nothing: every file is "unknown", and --json says why.
+        var strict = CliHarness.Run(w.With("predict", w.Data, "-b", "tiny", "-s", w.State, "--threshold", "1", "--json"));
+        Assert.True(strict.Code == ExitCodes.Success, strict.Err);
+        using (JsonDocument doc = JsonDocument.Parse(strict.Out))
+            foreach (JsonElement p in doc.RootElement.GetProperty("predictions").EnumerateArray())
+                Assert.Equal((false, 1.0), (p.GetProperty("accepted").GetBoolean(), p.GetProperty("threshold").GetDouble()));
+        var text = CliHarness.Run(w.With("predict", w.Data, "-b", "tiny", "-s", w.State, "--threshold", "1"));
+        Assert.Contains("unknown (nearest ", text.Out, StringComparison.Ordinal);
+        var bad = CliHarness.Run(w.With("predict", w.Data, "-b", "tiny", "-s", w.State, "--threshold", "1.5"));
+        Assert.Equal(ExitCodes.Usage, bad.Code);
+        Assert.Single(bad.Err.Trim().Split('\n'));
+        // A reserved label taught by mistake: one line, exit 2, the state byte-identical.
+        byte[] before = File.ReadAllBytes(w.State);
+        var reserved = CliHarness.Run(w.With("learn", "-b", "tiny", "-s", w.State, "--file", Directory.GetFiles(Path.Combine(w.Data, "left"))[0], "--label", "unknown"));
+        Assert.Equal(ExitCodes.Usage, reserved.Code);
+        Assert.Contains("reserved", reserved.Err, StringComparison.Ordinal);
+        Assert.Equal(before, File.ReadAllBytes(w.State));
+    }
+
+    [Fact]
     public void Learn_OneBadFile_FailsAndLeavesStateByteIdentical()
     {
         using var w = new TinyWorld();
