@@ -2,17 +2,21 @@
 """EdgeCL against its peers, side by side in one run (issue 11, part 2).
 
     /usr/bin/python3 ops/measure/peers.py [--export DIR] [--rows 10000] [--queries 200] [--k 5]
-                                          [--repeats 3] [--rounds 5] [--work DIR] [--build]
+                                          [--repeats 3] [--rounds 5] [--work DIR] [--build] [--threshold T]
 
 Top-k cosine search at rows x 96 and rows x 512, batch 1, one thread: EdgeCL's kernel (RowSearch.TopK) and its
 kNN memory (KnnLearner.Predict, knn.k = k) against faiss IndexFlatIP, numpy on OpenBLAS (matrix @ q + argpartition)
 and one sequential read of the matrix (the bandwidth limit, timed in the EdgeCL process). NMC predict
 (PrototypeMemory, cosine, CL2N) against scikit-learn NearestCentroid and a numpy NMC on the same CL2N vectors.
-Each adaptive learner's state in bytes (its IAdaptationCheckpoint). Results must agree: top-k indices up to exact
-ties (checked against float64 scores), NMC predictions up to float32 ties (|dcos| < 1e-5).
+Each adaptive learner's state in bytes (its IAdaptationCheckpoint). The open-set head (ncm-centred with
+OpenSetOptions, cosine threshold T, default OpenSetOptions.DefaultThreshold) against a numpy reference, scikit-learn
+NearestCentroid + thresholded cosine and LocalOutlierFactor (ops/measure/peers_openset.py): acceptance decisions must
+agree with the float64 reference up to |dcos| < 1e-5 ties, with AUROC of known against unknown queries. Results
+must agree: top-k indices up to exact ties (checked against float64 scores), NMC predictions up to float32 ties
+(|dcos| < 1e-5).
 
-The EdgeCL process (tests/EdgeCL.Benchmarks, modes knn-peer / nmc-peer / state-bytes) and the Python process
-(ops/measure/peers_timing.py) read the same .npy files and alternate `--repeats` times; each runs `--rounds`
+The EdgeCL process (tests/EdgeCL.Benchmarks, modes knn-peer / nmc-peer / state-bytes / openset-peer) and the Python
+process (ops/measure/peers_timing.py; peers_openset.py for the open set) read the same .npy files and alternate `--repeats` times; each runs `--rounds`
 interleaved rounds over all queries. Reported: the median over repeats of each process's median ns per query.
 --export DIR uses `edgecl eval --export` vectors (96-d backbones) for the 96-d search and for NMC/state; the 512-d
 matrix is always synthetic (no 512-d backbone ships). Without --export every input is synthetic (seeded).
