@@ -2,17 +2,21 @@
 """EdgeCL against its peers, side by side in one run (issue 11, part 2).
 
     /usr/bin/python3 ops/measure/peers.py [--export DIR] [--rows 10000] [--queries 200] [--k 5]
-                                          [--repeats 3] [--rounds 5] [--work DIR] [--build]
+                                          [--repeats 3] [--rounds 5] [--work DIR] [--build] [--threshold T]
 
 Top-k cosine search at rows x 96 and rows x 512, batch 1, one thread: EdgeCL's kernel (RowSearch.TopK) and its
 kNN memory (KnnLearner.Predict, knn.k = k) against faiss IndexFlatIP, numpy on OpenBLAS (matrix @ q + argpartition)
 and one sequential read of the matrix (the bandwidth limit, timed in the EdgeCL process). NMC predict
 (PrototypeMemory, cosine, CL2N) against scikit-learn NearestCentroid and a numpy NMC on the same CL2N vectors.
-Each adaptive learner's state in bytes (its IAdaptationCheckpoint). Results must agree: top-k indices up to exact
-ties (checked against float64 scores), NMC predictions up to float32 ties (|dcos| < 1e-5).
+Each adaptive learner's state in bytes (its IAdaptationCheckpoint). The open-set head (ncm-centred with
+OpenSetOptions, cosine threshold T, default OpenSetOptions.DefaultThreshold) against a numpy reference, scikit-learn
+NearestCentroid + thresholded cosine and LocalOutlierFactor (ops/measure/peers_openset.py): acceptance decisions must
+agree with the float64 reference up to |dcos| < 1e-5 ties, with AUROC of known against unknown queries. Results
+must agree: top-k indices up to exact ties (checked against float64 scores), NMC predictions up to float32 ties
+(|dcos| < 1e-5).
 
-The EdgeCL process (tests/EdgeCL.Benchmarks, modes knn-peer / nmc-peer / state-bytes) and the Python process
-(ops/measure/peers_timing.py) read the same .npy files and alternate `--repeats` times; each runs `--rounds`
+The EdgeCL process (tests/EdgeCL.Benchmarks, modes knn-peer / nmc-peer / state-bytes / openset-peer) and the Python
+process (ops/measure/peers_timing.py; peers_openset.py for the open set) read the same .npy files and alternate `--repeats` times; each runs `--rounds`
 interleaved rounds over all queries. Reported: the median over repeats of each process's median ns per query.
 --export DIR uses `edgecl eval --export` vectors (96-d backbones) for the 96-d search and for NMC/state; the 512-d
 matrix is always synthetic (no 512-d backbone ships). Without --export every input is synthetic (seeded).
@@ -25,6 +29,8 @@ import os
 import platform
 import subprocess
 import sys
+
+import peers_openset  # this folder is sys.path[0] when the script runs
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BENCH_DIR = os.path.join(ROOT, "tests", "EdgeCL.Benchmarks")
@@ -74,8 +80,9 @@ def write_inputs(args, work, np):
     def l2n(a):
         return (a / np.linalg.norm(a, axis=1, keepdims=True)).astype(np.float32)
 
-    def clustered(n, d, classes, spread):
-        centres = rng.standard_normal((classes, d))
+    def clustered(n, d, classes, spread, centres=None):
+        if centres is None:
+            centres = rng.standard_normal((classes, d))
         y = np.arange(n) % classes
         return (centres[y] + spread * rng.standard_normal((n, d))).astype(np.float32), y
 
@@ -86,10 +93,14 @@ def write_inputs(args, work, np):
                       "test": np.load(os.path.join(args.export, "test.npy")).astype(np.float32)}
             with open(os.path.join(args.export, "support.labels.txt"), encoding="utf-8") as f:
                 export["labels"] = [line.rstrip("\n") for line in f]
+            with open(os.path.join(args.export, "test.labels.txt"), encoding="utf-8") as f:
+                export["test_labels"] = [line.rstrip("\n") for line in f]
         except (OSError, ValueError) as error:
             fail(f"cannot read the export in {args.export} (write one with edgecl eval --export DIR): {error}")
         if len(export["labels"]) != len(export["support"]) or export["support"].ndim != 2:
             fail(f"{args.export}: support.npy and support.labels.txt do not agree")
+        if len(export["test_labels"]) != len(export["test"]):
+            fail(f"{args.export}: test.npy and test.labels.txt do not agree")
     sources = {}
     for d in (96, 512):
         if export is not None and export["support"].shape[1] == d:
@@ -106,14 +117,15 @@ def write_inputs(args, work, np):
             sources[d] = "synthetic (100 Gaussian clusters)"
         np.save(os.path.join(work, f"knn{d}.matrix.npy"), l2n(m))
         np.save(os.path.join(work, f"knn{d}.queries.npy"), l2n(q))
-    nmc_dims = []
+    nmc_dims, nmc_centres = [], {}
     if export is not None:
         d = export["support"].shape[1]
         sets = {d: (export["support"], export["labels"], export["test"][:max(args.queries, 1)])}
     else:
         sets = {}
         for d in (96, 512):
-            xs, ys = clustered(500, d, 100, 0.7)  # 100 classes x 5 shots
+            nmc_centres[d] = rng.standard_normal((100, d))  # kept for the open-set row's known queries
+            xs, ys = clustered(500, d, 100, 0.7, nmc_centres[d])  # 100 classes x 5 shots
             xq, _ = clustered(args.queries, d, 100, 0.7)
             sets[d] = (xs, [f"class-{c:03d}" for c in ys], xq)
     for d, (xs, ys, xq) in sets.items():
@@ -137,6 +149,7 @@ def write_inputs(args, work, np):
         f.write("\n".join(ys) + "\n")
     np.save(os.path.join(work, "state.queries.npy"), xq.astype(np.float32))
     plan = {"knn_dims": [96, 512], "nmc_dims": nmc_dims, "k": args.k, "sources": sources}
+    plan["openset"] = peers_openset.write_inputs(np, work, args.queries, args.threshold, centres=nmc_centres, export=export)
     with open(os.path.join(work, "plan.json"), "w", encoding="utf-8") as f:
         json.dump(plan, f)
     return plan
@@ -145,7 +158,7 @@ def write_inputs(args, work, np):
 def edgecl(mode, work, out, rounds, **files):
     command = ["dotnet", BENCH_DLL, mode, "--out", out, "--rounds", str(rounds)]
     for key, value in files.items():
-        command += [f"--{key}", value if key == "k" else os.path.join(work, value)]
+        command += [f"--{key}", value if key in ("k", "threshold") else os.path.join(work, value)]
     subprocess.run(command, check=True, env=dict(os.environ, ORT_DISABLE_TELEMETRY="1"))
     with open(out, encoding="utf-8") as f:
         return json.load(f)
@@ -159,21 +172,26 @@ def python_peers(work, out, rounds):
         return json.load(f)
 
 
-def open_set_hook(work):
-    """HOOK, open-set head (issue 11 part 2): skipped until EdgeCL has one.
-
-    Contract for whoever adds it: an `openset-peer` mode in tests/EdgeCL.Benchmarks/PeerBenchmarks.cs taking
-    --support/--labels/--queries/--unknown .npy files and writing JSON with `openset_ns` (median per query) and
-    `accepted` (one bool per query); here, time a reference on the same files (scikit-learn has no open-set NCM:
-    thresholded cosine to the nearest CL2N centroid, or LocalOutlierFactor(novelty=True); LAME where the head is
-    an output-level correction) and compare acceptance decisions and ns per query like the NMC row.
-    """
-    with open(os.path.join(BENCH_DIR, "PeerBenchmarks.cs"), encoding="utf-8") as f:
-        if '"openset-peer"' not in f.read():
-            print("\nopen-set head: skipped (no open-set head in this tree yet; hook: open_set_hook in ops/measure/peers.py)")
-            return True
-    print("\nopen-set head: the openset-peer mode exists but open_set_hook is not filled in yet (see its docstring)")
-    return True
+def open_set_hook(args, plan, np):
+    """The open-set head (ops/measure/peers_openset.py): EdgeCL's openset-peer mode against the numpy reference,
+    scikit-learn NearestCentroid + thresholded cosine and LocalOutlierFactor(novelty=True), processes alternated
+    `--repeats` times like the rows above. True when every acceptance decision agrees with the reference."""
+    entry = plan["openset"]
+    runs = []
+    for r in range(args.repeats):
+        print(f"peers: open set, repeat {r + 1}/{args.repeats}", flush=True)
+        run = {"edgecl": {}}
+        for d in entry["dims"]:
+            run["edgecl"][d] = edgecl("openset-peer", args.work, os.path.join(args.work, f"edgecl.openset{d}.json"), args.rounds,
+                                      support=f"openset{d}.support.npy", labels=f"openset{d}.labels.txt",
+                                      queries=f"openset{d}.queries.npy", unknown=f"openset{d}.unknown.npy", threshold=str(entry["threshold"]))
+        out = os.path.join(args.work, "python.openset.json")
+        subprocess.run([SYSTEM_PYTHON, os.path.join(os.path.dirname(__file__), "peers_openset.py"), args.work, str(args.rounds), out],
+                       check=True, env={k: v for k, v in os.environ.items() if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")})
+        with open(out, encoding="utf-8") as f:
+            run["python"] = json.load(f)
+        runs.append(run)
+    return peers_openset.report(np, entry, runs, args.work)
 
 
 def main():
@@ -190,7 +208,10 @@ def main():
     parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds inside each process")
     parser.add_argument("--work", default="/tmp/edgecl-peers")
     parser.add_argument("--build", action="store_true", help="rebuild the benchmark executable first")
+    parser.add_argument("--threshold", type=float, default=None, help="open-set cosine threshold (default: OpenSetOptions.DefaultThreshold)")
     args = parser.parse_args()
+    if args.threshold is None:
+        args.threshold = peers_openset.default_threshold()
     if args.rows < args.k or args.queries < 1 or args.k < 1 or args.repeats < 1 or args.rounds < 1:
         fail("need rows >= k >= 1, queries >= 1, repeats >= 1, rounds >= 1")
     os.makedirs(args.work, exist_ok=True)
@@ -212,7 +233,7 @@ def main():
                    support="state.support.npy", labels="state.labels.txt", queries="state.queries.npy")
     machine = f"{platform.platform()}, {os.cpu_count()} vCPU, {cpu_model()}"
     ok = report(np, args, plan, runs, state, machine)
-    open_set_hook(args.work)
+    ok &= open_set_hook(args, plan, np)
     return 0 if ok else 1
 
 

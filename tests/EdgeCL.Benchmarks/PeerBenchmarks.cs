@@ -20,10 +20,12 @@ namespace EdgeCL.Benchmarks;
 /// <c>nmc-peer --support S.npy --labels L.txt --queries Q.npy --out R.json</c>: PrototypeMemory.Predict (cosine, CL2N).
 /// <c>state-bytes --support S.npy --labels L.txt --queries Q.npy --out R.json</c>: each adaptive learner's
 /// checkpoint size (IAdaptationCheckpoint) after learning the support and observing the queries.
+/// <c>openset-peer --support S.npy --labels L.txt --queries Q.npy --unknown U.npy --threshold T --out R.json</c>: the
+/// open-set verdict of an <c>ncm-centred</c> NcmLearner (PeerBenchmarks.OpenSet.cs).
 /// </remarks>
-internal static class PeerBenchmarks
+internal static partial class PeerBenchmarks
 {
-    public static bool IsPeerMode(string mode) => mode is "knn-peer" or "nmc-peer" or "state-bytes";
+    public static bool IsPeerMode(string mode) => mode is "knn-peer" or "nmc-peer" or "state-bytes" or "openset-peer";
 
     public static int Run(string[] args)
     {
@@ -51,6 +53,7 @@ internal static class PeerBenchmarks
         {
             case "knn-peer": Knn(options, rounds, json); break;
             case "nmc-peer": Nmc(options, rounds, json); break;
+            case "openset-peer": OpenSetPeer(options, rounds, json); break;
             default: StateBytes(options, json); break;
         }
         json.WriteEndObject();
