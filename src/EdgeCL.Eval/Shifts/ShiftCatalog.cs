@@ -46,6 +46,11 @@ public static class ShiftCatalog
         var result = new List<ShiftSpec>();
         foreach (string raw in list.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
         {
+            if (raw.Contains('+', StringComparison.Ordinal))
+            {
+                result.Add(ParseComposition(raw, defaultSeverity));
+                continue;
+            }
             string name = raw.ToLowerInvariant();
             string? value = null;
             int colon = name.IndexOf(':', StringComparison.Ordinal);
@@ -69,6 +74,30 @@ public static class ShiftCatalog
             if (!seen.Add(s.DomainName))
                 throw new ArgumentException($"Shift '{s.DomainName}' is listed twice in --shifts; list each domain once (use --rounds to repeat).");
         return result;
+    }
+
+    /// <summary><c>reverb+brown:5</c>: audio shifts applied in the order written (reverberation, then noise).</summary>
+    private static ShiftSpec ParseComposition(string raw, int defaultSeverity)
+    {
+        var parts = new List<ShiftSpec>();
+        foreach (string part in raw.Split('+', StringSplitOptions.TrimEntries))
+        {
+            if (part.Length == 0)
+                throw new ArgumentException($"Shift '{raw}' has an empty part; compose audio shifts as a+b, e.g. reverb+brown:5.");
+            string name = part.ToLowerInvariant();
+            string? value = null;
+            int colon = name.IndexOf(':', StringComparison.Ordinal);
+            if (colon >= 0)
+            {
+                value = name[(colon + 1)..];
+                name = name[..colon];
+            }
+            ShiftSpec s = Parse(name, value, part, defaultSeverity);
+            if (s.Kind != ShiftKind.Audio)
+                throw new ArgumentException($"Shift '{raw}': '{part}' cannot be composed; '+' composes audio shifts only (e.g. reverb+brown:5).");
+            parts.Add(s);
+        }
+        return ShiftSpec.Compose(parts);
     }
 
     private static ShiftSpec Parse(string name, string? value, string raw, int defaultSeverity)

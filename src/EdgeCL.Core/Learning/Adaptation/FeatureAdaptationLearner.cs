@@ -25,7 +25,7 @@ namespace EdgeCL.Core.Learning.Adaptation;
 /// name a class by its index in that label table, so a checkpoint restores into a learner rebuilt with other
 /// labelled classes; rows of classes it does not know are dropped. Not thread-safe.</para>
 /// </remarks>
-public abstract class FeatureAdaptationLearner : IStreamLearner, IAdaptationCheckpoint
+public abstract class FeatureAdaptationLearner : IStreamLearner, IAdaptationCheckpoint, IShiftDetecting
 {
     private const ushort CheckpointVersion = 1;
     private static ReadOnlySpan<byte> CheckpointMagic => "ECTA"u8;
@@ -51,7 +51,7 @@ public abstract class FeatureAdaptationLearner : IStreamLearner, IAdaptationChec
         Space = space;
         Options = options;
         Health = new HealthMonitor(GuardOptions.From(options, name, guardDefaults));
-        Centring = new FeatureCentring(space, options, testCentre?.CreateCentre(space.Dimension), testCentre?.Align ?? false);
+        Centring = new FeatureCentring(space, options, testCentre?.CreateCentre(space.Dimension), testCentre?.Align ?? false, testCentre?.Balance ?? false);
         Query = new float[space.Dimension];
     }
 
@@ -72,6 +72,9 @@ public abstract class FeatureAdaptationLearner : IStreamLearner, IAdaptationChec
 
     /// <summary>The health signals.</summary>
     public HealthMonitor Health { get; }
+
+    /// <inheritdoc/>
+    public int ShiftDetections => Centring.TestCentre?.Detections ?? 0;
 
     /// <summary>True while answering with the prototype head after a guard trip (<c>guard-action=fallback</c>).</summary>
     public bool InFallback => _fallback;
@@ -136,11 +139,11 @@ public abstract class FeatureAdaptationLearner : IStreamLearner, IAdaptationChec
             return prediction;
         if (_fallback)
         {
-            Centring.Observe(embedding);
+            Centring.Observe(embedding, prediction.ClassIndex);
             return prediction;
         }
         int reference = Adapt(embedding, prediction);
-        Centring.Observe(embedding);
+        Centring.Observe(embedding, prediction.ClassIndex);
         if (Health.Record(prediction.ClassIndex, ClassCount, prediction.Entropy, reference != prediction.ClassIndex))
         {
             DropStreamState();

@@ -22,6 +22,7 @@ public sealed class FeatureCentring
     private readonly int _dimension;
     private float[] _prototypes = [];
     private long _preparedVersion = -1;
+    private readonly float[] _balanced;
 
     /// <summary>Creates an empty set of prototypes.</summary>
     /// <param name="space">The embedding space.</param>
@@ -29,7 +30,8 @@ public sealed class FeatureCentring
     /// <param name="testCentre">A running test-stream mean, or null for static CL2N.</param>
     /// <param name="alignPrototypes">Centre prototypes by the test mean too (true) or by the labelled mean (false).</param>
     /// <exception cref="ArgumentException">A non-cosine metric, a dimension mismatch or bad options.</exception>
-    public FeatureCentring(EmbeddingSpace space, LearnerOptions options, TestStreamCentre? testCentre, bool alignPrototypes = false)
+    /// <param name="balance">Feed the test centre class-balanced samples (x − m_ŷ + labelled mean), see <see cref="Observe(ReadOnlySpan{float}, int)"/>.</param>
+    public FeatureCentring(EmbeddingSpace space, LearnerOptions options, TestStreamCentre? testCentre, bool alignPrototypes = false, bool balance = false)
     {
         ArgumentNullException.ThrowIfNull(space);
         ArgumentNullException.ThrowIfNull(options);
@@ -41,6 +43,8 @@ public sealed class FeatureCentring
         Static = new PrototypeMemory(space, new PrototypeMemoryOptions { Metric = SimilarityMetric.Cosine, Centring = CentringMode.LabelledMean, Temperature = options.Temperature });
         TestCentre = testCentre;
         AlignPrototypes = alignPrototypes;
+        Balance = balance && testCentre is not null;
+        _balanced = Balance ? new float[space.Dimension] : [];
         Temperature = options.Temperature;
         _dimension = space.Dimension;
     }
@@ -53,6 +57,9 @@ public sealed class FeatureCentring
 
     /// <summary>Whether prototypes are centred by the test mean too.</summary>
     public bool AlignPrototypes { get; }
+
+    /// <summary>Whether the test centre follows class-balanced samples (robust to label-correlated order).</summary>
+    public bool Balance { get; }
 
     /// <summary>Softmax temperature of the cosine head.</summary>
     public float Temperature { get; }
@@ -98,12 +105,25 @@ public sealed class FeatureCentring
     }
 
     /// <summary>Folds a validated test embedding into the test centre (no-op without one).</summary>
-    public void Observe(ReadOnlySpan<float> embedding)
+    public void Observe(ReadOnlySpan<float> embedding) => Observe(embedding, -1);
+
+    /// <summary>Folds a validated test embedding, predicted as class <paramref name="predicted"/> (−1: unknown), into the test centre.</summary>
+    /// <remarks>With <see cref="Balance"/> the centre follows x − m_ŷ + m̄ (m_ŷ the labelled mean of the predicted class,
+    /// m̄ the labelled mean): the class signal is swapped for the average class, so a run of one class (label-correlated
+    /// order) moves the centre only by the domain's offset, while a balanced stream gives the same expectation as x.</remarks>
+    public void Observe(ReadOnlySpan<float> embedding, int predicted)
     {
         if (TestCentre is null)
             return;
+        int detections = TestCentre.Detections;
+        if (Balance && predicted >= 0 && predicted < ClassCount)
+        {
+            TensorPrimitives.Subtract(embedding, Static.MeanAt(predicted), _balanced);
+            TensorPrimitives.Add(_balanced, Static.Centre, _balanced);
+            embedding = _balanced;
+        }
         TestCentre.Update(embedding);
-        if (TestCentre.IsWarm)
+        if (TestCentre.IsWarm || TestCentre.Detections != detections)
             Version++;
     }
 
