@@ -30,8 +30,8 @@ public sealed class FeatureCentring
     /// <param name="testCentre">A running test-stream mean, or null for static CL2N.</param>
     /// <param name="alignPrototypes">Centre prototypes by the test mean too (true) or by the labelled mean (false).</param>
     /// <exception cref="ArgumentException">A non-cosine metric, a dimension mismatch or bad options.</exception>
-    /// <param name="balance">Feed the test centre class-balanced samples (x − m_ŷ + labelled mean), see <see cref="Observe(ReadOnlySpan{float}, int)"/>.</param>
-    public FeatureCentring(EmbeddingSpace space, LearnerOptions options, TestStreamCentre? testCentre, bool alignPrototypes = false, bool balance = false)
+    /// <param name="balance">Class-balanced test statistics (<see cref="TestCentringOptions.Balance"/>: 0 off, 1 always, 2 by the measured label autocorrelation).</param>
+    public FeatureCentring(EmbeddingSpace space, LearnerOptions options, TestStreamCentre? testCentre, bool alignPrototypes = false, int balance = 0)
     {
         ArgumentNullException.ThrowIfNull(space);
         ArgumentNullException.ThrowIfNull(options);
@@ -43,8 +43,8 @@ public sealed class FeatureCentring
         Static = new PrototypeMemory(space, new PrototypeMemoryOptions { Metric = SimilarityMetric.Cosine, Centring = CentringMode.LabelledMean, Temperature = options.Temperature });
         TestCentre = testCentre;
         AlignPrototypes = alignPrototypes;
-        Balance = balance && testCentre is not null;
-        _balanced = Balance ? new float[space.Dimension] : [];
+        Balance = testCentre is null ? 0 : Math.Clamp(balance, 0, 2);
+        _balanced = Balance > 0 ? new float[space.Dimension] : [];
         Temperature = options.Temperature;
         _dimension = space.Dimension;
     }
@@ -58,8 +58,11 @@ public sealed class FeatureCentring
     /// <summary>Whether prototypes are centred by the test mean too.</summary>
     public bool AlignPrototypes { get; }
 
-    /// <summary>Whether the test centre follows class-balanced samples (robust to label-correlated order).</summary>
-    public bool Balance { get; }
+    /// <summary>Class-balanced test statistics: 0 off, 1 always, 2 by the measured label autocorrelation.</summary>
+    public int Balance { get; }
+
+    /// <summary>The stream's measured label autocorrelation (drives <see cref="Balance"/> = 2).</summary>
+    public LabelAutocorrelation Autocorrelation { get; } = new();
 
     /// <summary>Softmax temperature of the cosine head.</summary>
     public float Temperature { get; }
@@ -108,18 +111,22 @@ public sealed class FeatureCentring
     public void Observe(ReadOnlySpan<float> embedding) => Observe(embedding, -1);
 
     /// <summary>Folds a validated test embedding, predicted as class <paramref name="predicted"/> (−1: unknown), into the test centre.</summary>
-    /// <remarks>With <see cref="Balance"/> the centre follows x − m_ŷ + m̄ (m_ŷ the labelled mean of the predicted class,
-    /// m̄ the labelled mean): the class signal is swapped for the average class, so a run of one class (label-correlated
-    /// order) moves the centre only by the domain's offset, while a balanced stream gives the same expectation as x.</remarks>
+    /// <remarks>With <see cref="Balance"/> the centre follows x − α(m_ŷ − m̄) (m_ŷ the labelled mean of the predicted
+    /// class, m̄ the labelled mean): the class signal is swapped for the average class, so a run of one class
+    /// (label-correlated order) moves the centre only by the domain's offset. α = 1, or (mode 2) the measured label
+    /// autocorrelation: on a shuffled stream plain x is better (wrong pseudo-labels under a hard shift bias the
+    /// balanced sample; dev set, issue 11), on a correlated one the balanced sample is.</remarks>
     public void Observe(ReadOnlySpan<float> embedding, int predicted)
     {
         if (TestCentre is null)
             return;
         int detections = TestCentre.Detections;
-        if (Balance && predicted >= 0 && predicted < ClassCount)
+        Autocorrelation.Record(predicted, ClassCount);
+        float alpha = Balance == 1 ? 1f : Balance == 2 ? (float)Autocorrelation.Strength : 0f;
+        if (alpha > 0f && predicted >= 0 && predicted < ClassCount)
         {
-            TensorPrimitives.Subtract(embedding, Static.MeanAt(predicted), _balanced);
-            TensorPrimitives.Add(_balanced, Static.Centre, _balanced);
+            TensorPrimitives.Subtract(Static.Centre, Static.MeanAt(predicted), _balanced);
+            TensorPrimitives.MultiplyAdd(_balanced, alpha, embedding, _balanced);
             embedding = _balanced;
         }
         TestCentre.Update(embedding);
@@ -131,6 +138,7 @@ public sealed class FeatureCentring
     public void Reset()
     {
         TestCentre?.Reset();
+        Autocorrelation.Reset();
         Version++;
     }
 
@@ -141,6 +149,32 @@ public sealed class FeatureCentring
             return;
         TestCentre.Restore(mean, count, meanDistance);
         Version++;
+    }
+
+    /// <summary>The stream statistics beside the centre (the shift detector, the label autocorrelation), as numbers for a checkpoint.</summary>
+    public double[] ExportStreamState()
+    {
+        var state = new List<double>();
+        if (TestCentre?.Detector is { } detector)
+            detector.ExportState(state);
+        Autocorrelation.ExportState(state, ClassCount);
+        return [.. state];
+    }
+
+    /// <summary>Checks a state from <see cref="ExportStreamState"/> and returns the action that applies it, or null when it is malformed.</summary>
+    public Action? CheckStreamState(double[] state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        int detector = TestCentre?.Detector is null ? 0 : ShiftDetector.StateLength;
+        if (state.Length < detector || (detector > 0 && !ShiftDetector.IsValidState(state.AsSpan(0, detector)))
+            || !LabelAutocorrelation.IsValidState(state.AsSpan(detector)))
+            return null;
+        return () =>
+        {
+            if (detector > 0)
+                TestCentre!.Detector!.ImportState(state.AsSpan(0, detector));
+            Autocorrelation.ImportState(state.AsSpan(detector));
+        };
     }
 
     /// <summary>Writes normalize(<paramref name="embedding"/> − query centre) into <paramref name="destination"/>.</summary>

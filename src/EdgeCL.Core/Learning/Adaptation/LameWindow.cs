@@ -11,13 +11,14 @@ namespace EdgeCL.Core.Learning.Adaptation;
 /// <remarks>
 /// <para>Each row holds a prepared (centred, L2-normalised) query, its unary class logits u = s/τ (the head's
 /// scores at its temperature: log p up to a constant) and its current assignment Y. After an insertion the k
-/// nearest neighbours of every row within the window (cosine, self excluded, binary affinity: LAME's kNN
-/// affinity) are recomputed and the fixed point Y_i = softmax(u_i + λ Σ_{j∈N(i)} Y_j) is iterated. A query outside
+/// nearest neighbours of every row within the window (cosine, self excluded) are recomputed with LAME's rbf
+/// weights w_ij = exp(−‖f_i − f_j‖²/2σ²) (σ: the mean distance to the k-th neighbour) and the fixed point
+/// Y_i = softmax(u_i + λ Σ_{j∈N(i)} w_ij Y_j) is iterated. A query outside
 /// the window is corrected with the window's assignments held fixed (<see cref="Correct"/>), which is pure.</para>
 /// <para>Why it helps with label-correlated order: neighbours inside a short window of a correlated stream are
 /// mostly of the same class, and the Laplacian term makes their labels agree; on an i.i.d. stream the window holds
 /// few of each class and λ must stay small (the failure mode in algorithms.md §3.7).</para>
-/// <para>Memory: W·(d + W + 2C + k) values, allocated when the window is built or the class count grows; nothing
+/// <para>Memory: W·(d + W + 2C + 2k) values, allocated when the window is built or the class count grows; nothing
 /// per sample. Cost per insertion: W·d + W²·k + iterations·W·k·C. Not thread-safe.</para>
 /// </remarks>
 public sealed class LameWindow
@@ -26,6 +27,8 @@ public sealed class LameWindow
     private readonly float[] _rows;
     private readonly float[] _affinity;
     private readonly int[] _neighbours;
+    private readonly float[] _weights;
+    private float _twoSigmaSquared = 1f;
     private readonly float[] _scratch;
     private readonly float[] _topValues;
     private readonly int[] _topIndices;
@@ -34,6 +37,7 @@ public sealed class LameWindow
     private float[] _logits = [];
     private int _classes;
     private int _next;
+    private float _lambda;
 
     /// <summary>Creates an empty window.</summary>
     /// <param name="dimension">Embedding length.</param>
@@ -56,11 +60,12 @@ public sealed class LameWindow
         _dimension = dimension;
         Capacity = capacity;
         Neighbours = neighbours;
-        Lambda = lambda;
+        _lambda = lambda;
         Iterations = iterations;
         _rows = new float[capacity * dimension];
         _affinity = new float[capacity * capacity];
         _neighbours = new int[capacity * neighbours];
+        _weights = new float[capacity * neighbours];
         _scratch = new float[capacity];
         _topValues = new float[neighbours];
         _topIndices = new int[neighbours];
@@ -72,8 +77,17 @@ public sealed class LameWindow
     /// <summary>k.</summary>
     public int Neighbours { get; }
 
-    /// <summary>λ.</summary>
-    public float Lambda { get; }
+    /// <summary>λ (settable: a learner may scale it by how label-correlated the stream looks).</summary>
+    public float Lambda
+    {
+        get => _lambda;
+        set
+        {
+            if (!(value >= 0f && value <= 100f))
+                throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"LAME's λ must be in 0..100 (got {value})."));
+            _lambda = value;
+        }
+    }
 
     /// <summary>Iterations per insertion.</summary>
     public int Iterations { get; }
@@ -129,11 +143,21 @@ public sealed class LameWindow
         int k = Math.Min(Neighbours, Count - 1);
         if (k < 1 || Lambda == 0f)
             return;
+        // LAME's rbf affinity on the kNN graph: w = exp(−‖a − b‖² / 2σ²), σ² the mean squared distance to the k-th
+        // neighbour, so a "neighbour" from another cluster (e.g. the previous class's run) barely votes.
+        double kthSquared = 0;
         for (int i = 0; i < Count; i++)
         {
             VectorKernels.TopK(_affinity.AsSpan(i * Capacity, Count), _topIndices.AsSpan(0, k), _topValues.AsSpan(0, k));
             _topIndices.AsSpan(0, k).CopyTo(_neighbours.AsSpan(i * Neighbours, k));
+            for (int n = 0; n < k; n++)
+                _weights[i * Neighbours + n] = 2f - 2f * _topValues[n]; // squared distance of unit vectors
+            kthSquared += _weights[i * Neighbours + k - 1];
         }
+        _twoSigmaSquared = (float)Math.Max(2 * kthSquared / Count, 1e-6);
+        for (int i = 0; i < Count; i++)
+            for (int n = 0; n < k; n++)
+                _weights[i * Neighbours + n] = MathF.Exp(-_weights[i * Neighbours + n] / _twoSigmaSquared);
         Span<float> logits = _logits.AsSpan(0, c);
         for (int iteration = 0; iteration < Iterations; iteration++)
         {
@@ -142,14 +166,14 @@ public sealed class LameWindow
             {
                 _unary.AsSpan(i * c, c).CopyTo(logits);
                 for (int n = 0; n < k; n++)
-                    TensorPrimitives.MultiplyAdd(_assign.AsSpan(_neighbours[i * Neighbours + n] * c, c), Lambda, logits, logits);
+                    TensorPrimitives.MultiplyAdd(_assign.AsSpan(_neighbours[i * Neighbours + n] * c, c), Lambda * _weights[i * Neighbours + n], logits, logits);
                 VectorKernels.Softmax(logits, 1f, _assign.AsSpan(i * c, c));
             }
         }
     }
 
     /// <summary>
-    /// Writes the Laplacian term λ Σ_{j∈N(q)} Y_j of a prepared query against the window (assignments held fixed)
+    /// Writes the Laplacian term λ Σ_{j∈N(q)} w_qj Y_j of a prepared query against the window (assignments held fixed)
     /// into <paramref name="term"/> (length ≥ C); zeros when the window is empty. Pure (uses scratch only).
     /// </summary>
     public void Correct(ReadOnlySpan<float> query, Span<float> term)
@@ -164,7 +188,10 @@ public sealed class LameWindow
         int k = Math.Min(Neighbours, Count);
         VectorKernels.TopK(similarity, _topIndices.AsSpan(0, k), _topValues.AsSpan(0, k));
         for (int n = 0; n < k; n++)
-            TensorPrimitives.MultiplyAdd(_assign.AsSpan(_topIndices[n] * c, c), Lambda, term[..c], term[..c]);
+        {
+            float weight = MathF.Exp(-(2f - 2f * _topValues[n]) / _twoSigmaSquared);
+            TensorPrimitives.MultiplyAdd(_assign.AsSpan(_topIndices[n] * c, c), Lambda * weight, term[..c], term[..c]);
+        }
     }
 
     /// <summary>The current assignment Y of row <paramref name="row"/> (for tests and diagnostics).</summary>

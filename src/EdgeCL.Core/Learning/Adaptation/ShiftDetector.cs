@@ -94,6 +94,28 @@ public sealed class ShiftDetector
         return false;
     }
 
+    /// <summary>Values <see cref="ExportState"/> writes.</summary>
+    internal const int StateLength = 6;
+
+    /// <summary>The state as numbers (a checkpoint): seen, mean, m2, g⁺, g⁻, alarms.</summary>
+    internal void ExportState(List<double> into) => into.AddRange([_seen, _mean, _m2, _up, _down, Alarms]);
+
+    /// <summary>Whether <paramref name="state"/> is a state <see cref="ExportState"/> could have written.</summary>
+    internal static bool IsValidState(ReadOnlySpan<double> state) =>
+        state.Length == StateLength && state[0] >= 0 && state[0] <= long.MaxValue / 2 && state[2] >= 0 && state[3] >= 0 && state[4] >= 0
+        && state[5] >= 0 && state[5] <= int.MaxValue && double.IsFinite(state[1]) && double.IsFinite(state[2]);
+
+    /// <summary>Restores a state checked by <see cref="IsValidState"/>.</summary>
+    internal void ImportState(ReadOnlySpan<double> state)
+    {
+        _seen = (long)state[0];
+        _mean = state[1];
+        _m2 = state[2];
+        _up = state[3];
+        _down = state[4];
+        Alarms = (int)state[5];
+    }
+
     /// <summary>Forgets the baseline and the sums (the alarm count stays).</summary>
     public void Restart()
     {

@@ -17,8 +17,9 @@ public sealed record TestCentringOptions
     /// <summary>Centre prototypes by the test mean too (one shared centre) instead of the labelled mean. Default false.</summary>
     public bool Align { get; init; }
 
-    /// <summary>Class-balanced test statistics: the centre follows x − m_ŷ + labelled mean (robust to label-correlated order). Default true.</summary>
-    public bool Balance { get; init; } = true;
+    /// <summary>Class-balanced test statistics, the centre following x − α(m_ŷ − labelled mean): 0 = off (α = 0),
+    /// 1 = always (α = 1), 2 = α from the stream's measured label autocorrelation (<see cref="LabelAutocorrelation"/>). Default 2.</summary>
+    public int Balance { get; init; } = 2;
 
     /// <summary>Drop and re-warm the running mean when a Page-Hinkley test on sample distances fires (issue 11). Default true.</summary>
     public bool Detect { get; init; } = true;
@@ -44,7 +45,7 @@ public sealed record TestCentringOptions
             Decay = (float)options.GetDouble(method + ".decay", d.Decay, 1e-6, 1),
             Clip = (float)options.GetDouble(method + ".clip", d.Clip, 0, 1000),
             Align = options.GetInt(method + ".align", d.Align ? 1 : 0, 0, 1) == 1,
-            Balance = options.GetInt(method + ".balance", d.Balance ? 1 : 0, 0, 1) == 1,
+            Balance = options.GetInt(method + ".balance", d.Balance, 0, 2),
             Detect = options.GetInt(method + ".detect", d.Detect ? 1 : 0, 0, 1) == 1,
             DetectThreshold = options.GetDouble(method + ".detect-threshold", d.DetectThreshold, 0.5, 1000),
             DetectDrift = options.GetDouble(method + ".detect-drift", d.DetectDrift, 0, 10),
@@ -66,7 +67,7 @@ public sealed record TestCentringOptions
         parameters[method + ".decay"] = string.Create(c, $"EMA rate of the running test mean, 1/decay ≈ its memory in samples (default {d.Decay})");
         parameters[method + ".clip"] = string.Create(c, $"Huber clip of an outlier's pull, in mean distances; 0 = off (default {d.Clip})");
         parameters[method + ".align"] = "1 = centre prototypes by the test mean too; 0 = by the labelled mean (default 0)";
-        parameters[method + ".balance"] = string.Create(c, $"1 = the running mean follows x − (labelled mean of the predicted class) + labelled mean, so runs of one class do not drag it; 0 = plain x (default {(d.Balance ? 1 : 0)})");
+        parameters[method + ".balance"] = string.Create(c, $"class-balanced running mean, x − α·(labelled mean of the predicted class − labelled mean), so runs of one class do not drag it: 0 = off, 1 = always, 2 = α from the measured label autocorrelation of the predictions (default {d.Balance})");
         parameters[method + ".detect"] = string.Create(c, $"1 = drop and re-warm the running test mean when a Page-Hinkley test on sample distances detects a shift; 0 = never (default {(d.Detect ? 1 : 0)})");
         parameters[method + ".detect-threshold"] = string.Create(c, $"shift detector threshold h, standard deviations, 0.5-1000 (default {d.DetectThreshold})");
         parameters[method + ".detect-drift"] = string.Create(c, $"shift detector slack k per sample, standard deviations, 0-10 (default {d.DetectDrift})");

