@@ -51,14 +51,7 @@ public static class ShiftCatalog
                 result.Add(ParseComposition(raw, defaultSeverity));
                 continue;
             }
-            string name = raw.ToLowerInvariant();
-            string? value = null;
-            int colon = name.IndexOf(':', StringComparison.Ordinal);
-            if (colon >= 0)
-            {
-                value = name[(colon + 1)..];
-                name = name[..colon];
-            }
+            (string name, string? value) = SplitNameValue(raw);
             if (name == "corruptions")
             {
                 int severity = value is null ? defaultSeverity : ParseSeverity(raw, value);
@@ -84,20 +77,21 @@ public static class ShiftCatalog
         {
             if (part.Length == 0)
                 throw new ArgumentException($"Shift '{raw}' has an empty part; compose audio shifts as a+b, e.g. reverb+brown:5.");
-            string name = part.ToLowerInvariant();
-            string? value = null;
-            int colon = name.IndexOf(':', StringComparison.Ordinal);
-            if (colon >= 0)
-            {
-                value = name[(colon + 1)..];
-                name = name[..colon];
-            }
+            (string name, string? value) = SplitNameValue(part);
             ShiftSpec s = Parse(name, value, part, defaultSeverity);
             if (s.Kind != ShiftKind.Audio)
                 throw new ArgumentException($"Shift '{raw}': '{part}' cannot be composed; '+' composes audio shifts only (e.g. reverb+brown:5).");
             parts.Add(s);
         }
         return ShiftSpec.Compose(parts);
+    }
+
+    /// <summary><c>White:10</c> → (<c>white</c>, <c>10</c>); no colon → (name, null).</summary>
+    private static (string Name, string? Value) SplitNameValue(string raw)
+    {
+        string name = raw.ToLowerInvariant();
+        int colon = name.IndexOf(':', StringComparison.Ordinal);
+        return colon < 0 ? (name, null) : (name[..colon], name[(colon + 1)..]);
     }
 
     private static ShiftSpec Parse(string name, string? value, string raw, int defaultSeverity)
