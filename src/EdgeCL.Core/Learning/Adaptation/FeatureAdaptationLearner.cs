@@ -19,7 +19,7 @@ namespace EdgeCL.Core.Learning.Adaptation;
 /// The skeleton of <see cref="Observe"/>: predict; in fallback only the test centre follows the stream; otherwise
 /// adapt, fold the sample into the test centre and record the health signals; a tripped guard drops the stream state
 /// and, with <see cref="GuardAction.Fallback"/>, answers with the prototype head until <see cref="Reset"/>.</para>
-/// <para>Checkpoint layout (little-endian): "ECTA" · u16 version (1) · u16 name bytes · UTF-8 name · u16 id bytes ·
+/// <para>Checkpoint layout (little-endian): "ECTA" · u16 version (2) · u16 name bytes · UTF-8 name · u16 id bytes ·
 /// UTF-8 space id · i32 dimension · u8 fallback · u8 has centre · [i64 count · f64 mean distance · f32×d mean] ·
 /// [version 2: i32 n · f64×n stream statistics: shift detector and label autocorrelation, <see cref="FeatureCentring.ExportStreamState"/>] ·
 /// i32 labels · labels { u16 bytes · UTF-8 } · payload · u32 CRC-32 of everything before it (version 1, without the

@@ -152,28 +152,34 @@ public sealed class FeatureCentring
     }
 
     /// <summary>The stream statistics beside the centre (the shift detector, the label autocorrelation), as numbers for a checkpoint.</summary>
+    /// <remarks>Layout: 1 and the detector's state, or 0 without a detector; then the autocorrelation's state.</remarks>
     public double[] ExportStreamState()
     {
         var state = new List<double>();
-        if (TestCentre?.Detector is { } detector)
-            detector.ExportState(state);
+        ShiftDetector? detector = TestCentre?.Detector;
+        state.Add(detector is null ? 0 : 1);
+        detector?.ExportState(state);
         Autocorrelation.ExportState(state, ClassCount);
         return [.. state];
     }
 
     /// <summary>Checks a state from <see cref="ExportStreamState"/> and returns the action that applies it, or null when it is malformed.</summary>
+    /// <remarks>A detector state saved with detection on and restored with it off (or the reverse) is skipped: the
+    /// detector then learns its baseline afresh.</remarks>
     public Action? CheckStreamState(double[] state)
     {
         ArgumentNullException.ThrowIfNull(state);
-        int detector = TestCentre?.Detector is null ? 0 : ShiftDetector.StateLength;
-        if (state.Length < detector || (detector > 0 && !ShiftDetector.IsValidState(state.AsSpan(0, detector)))
-            || !LabelAutocorrelation.IsValidState(state.AsSpan(detector)))
+        if (state.Length < 1 || state[0] is not (0 or 1))
+            return null;
+        int detector = state[0] == 1 ? ShiftDetector.StateLength : 0;
+        if (state.Length < 1 + detector || (detector > 0 && !ShiftDetector.IsValidState(state.AsSpan(1, detector)))
+            || !LabelAutocorrelation.IsValidState(state.AsSpan(1 + detector)))
             return null;
         return () =>
         {
             if (detector > 0)
-                TestCentre!.Detector!.ImportState(state.AsSpan(0, detector));
-            Autocorrelation.ImportState(state.AsSpan(detector));
+                TestCentre?.Detector?.ImportState(state.AsSpan(1, detector));
+            Autocorrelation.ImportState(state.AsSpan(1 + detector));
         };
     }
 

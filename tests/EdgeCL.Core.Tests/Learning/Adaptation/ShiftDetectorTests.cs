@@ -131,6 +131,42 @@ public class ShiftDetectorTests
         Assert.Contains("detect-threshold", e.Message);
     }
 
+    [Fact]
+    public void Checkpoint_DetectorStateRoundTrips_AndRestoresIntoALearnerWithDetectionOff()
+    {
+        var space = new EmbeddingSpace("5d5e", 8);
+        var registry = LearnerRegistry.CreateDefault();
+        var rng = new Random(9);
+        float[][] means = Enumerable.Range(0, 3).Select(_ => TestVectors.Random(rng, 8, 1f)).ToArray();
+        float[] shift = TestVectors.Random(rng, 8, 1f, 3f);
+        float[] Sample(int c, bool shifted) => Enumerable.Range(0, 8).Select(j => means[c][j] + (shifted ? shift[j] : 0f) + 0.2f * (float)(rng.NextDouble() * 2 - 1)).ToArray();
+        float[][] support = Enumerable.Range(0, 9).Select(i => Sample(i / 3, false)).ToArray();
+        var learner = (TestCentredNcmLearner)registry.Create(TestCentredNcmLearner.MethodName, space);
+        for (int i = 0; i < support.Length; i++)
+            learner.Learn("c" + (i / 3), support[i]);
+        for (int i = 0; i < 200; i++)
+            learner.Observe(Sample(i % 3, i >= 100));
+        Assert.True(learner.ShiftDetections >= 1);
+        byte[] saved = learner.SaveAdaptation();
+        var copy = (TestCentredNcmLearner)registry.Create(TestCentredNcmLearner.MethodName, space);
+        var off = (TestCentredNcmLearner)registry.Create(TestCentredNcmLearner.MethodName, space,
+            new LearnerOptions { Parameters = new Dictionary<string, string> { ["ncm-test-centred.detect"] = "0" } });
+        foreach (var l in new[] { copy, off })
+            for (int i = 0; i < support.Length; i++)
+                l.Learn("c" + (i / 3), support[i]);
+        copy.RestoreAdaptation(saved);
+        off.RestoreAdaptation(saved);
+        Assert.Equal(learner.ShiftDetections, copy.ShiftDetections);
+        Assert.Equal(learner.Centre.Detector!.Score, copy.Centre.Detector!.Score);
+        Assert.Equal(0, off.ShiftDetections);
+        // The restored copy continues exactly like the original.
+        for (int i = 0; i < 50; i++)
+        {
+            float[] x = Sample(i % 3, true);
+            Assert.Equal(learner.Observe(x), copy.Observe(x));
+        }
+    }
+
     private static float[] Diff(ReadOnlySpan<float> x, float[] y)
     {
         var d = new float[y.Length];
