@@ -6,13 +6,18 @@ namespace EdgeCL.Core.Learning.Adaptation;
 /// </summary>
 /// <remarks>
 /// <para>a = moving average of [ŷ_t = ŷ_{t−1}] over about <see cref="Window"/> samples; e = Σ π_c², the agreement two
-/// independent predictions would have, with π the prediction histogram over 8 windows (long enough that a run of
-/// one class does not dominate it). <see cref="Strength"/> = clamp((a − e) / (1 − e) / 0.5, 0, 1): 0 for a
+/// independent predictions would have, with π the prediction histogram over 2 windows (several runs of a
+/// correlated stream, while a collapse of the head onto one class for a whole condition soon counts as marginal). <see cref="Strength"/> = clamp((a − e) / (1 − e) / 0.5, 0, 1): 0 for a
 /// shuffled stream (or a collapsed head, where e is high too), 1 once half of the non-chance agreement is
 /// temporal. No domain or true label is used. Allocation only when the class count grows. Not thread-safe.</para>
 /// </remarks>
 public sealed class LabelAutocorrelation
 {
+    // The histogram's horizon in agreement windows: long enough to span several runs of a label-correlated stream,
+    // short enough that a condition in which the head predicts one class for hundreds of samples (a collapse, e.g.
+    // blurred digits) soon counts as the marginal rather than as correlation.
+    private const double HistogramWindows = 2;
+
     private double[] _histogram = new double[16];
     private long _seen;
     private int _previous = -1;
@@ -50,7 +55,7 @@ public sealed class LabelAutocorrelation
         if (_histogram.Length < classCount)
             Array.Resize(ref _histogram, Math.Max(classCount, _histogram.Length * 2));
         _seen++;
-        double slow = Math.Max(1.0 / _seen, 1.0 / (8.0 * Window));
+        double slow = Math.Max(1.0 / _seen, 1.0 / (HistogramWindows * Window));
         double expected = 0;
         for (int c = 0; c < classCount; c++)
         {
