@@ -153,6 +153,11 @@ public static class EvalRunner
                 (domains, shifts, List<int> streamDomains, List<ProtocolItem> pool, List<ProtocolItem>? testPool) =
                     Domains(settings, dataset, test, shiftList);
                 ProtocolKind kind = settings.Protocol ?? (streamDomains.Count > 1 || streamDomains[0] != 0 ? ProtocolKind.DomainShift : ProtocolKind.ClassIncremental);
+                // Asked for by name, a continual stream needs conditions to go through (teach-then-stream on data
+                // without any shift or domain stays possible, e.g. for .npy embeddings).
+                if (settings.Protocol is ProtocolKind.DomainShift && (shiftList is not null || dataset.Domains.Count > 0)
+                    && streamDomains.Count * settings.Rounds < 2)
+                    throw new ArgumentException($"--protocol continual needs at least two conditions but the stream has one ({domains[streamDomains[0]]}); give --shifts with two or more (e.g. clean,white:10) or --rounds 2.");
                 for (int draw = 0; draw < settings.Draws; draw++)
                 {
                     var options = new ProtocolOptions
@@ -162,6 +167,7 @@ public static class EvalRunner
                         Tasks = settings.Tasks,
                         Rounds = settings.Rounds,
                         Holdout = settings.Holdout,
+                        Correlation = settings.Correlation,
                         Seed = DrawSeed(settings.Seed, draw),
                     };
                     streams.Add(Protocols.Build(pool, testPool, domains, streamDomains, options));

@@ -24,7 +24,7 @@ public sealed record EvalSettings
     /// <summary>ONNX Runtime settings.</summary>
     public SessionOptionsSpec Sessions { get; init; } = SessionOptionsSpec.Default;
 
-    /// <summary>Protocol, or null to choose: domain when there are shifts or domains, else class-incremental.</summary>
+    /// <summary>Protocol, or null to choose: continual when there are shifts or domains, else class-incremental.</summary>
     public ProtocolKind? Protocol { get; init; }
 
     /// <summary>Method specs, <c>[adapter+]learner</c>; empty = every registered learner.</summary>
@@ -47,6 +47,9 @@ public sealed record EvalSettings
 
     /// <summary>Domain-shift rounds.</summary>
     public int Rounds { get; init; } = 1;
+
+    /// <summary>Label correlation of the unlabelled order (Dirichlet concentration; 0 = shuffled).</summary>
+    public double Correlation { get; init; }
 
     /// <summary>Held-out fraction of target items (0 = evaluate on the streamed samples).</summary>
     public double Holdout { get; init; } = 0.2;
@@ -109,6 +112,8 @@ public sealed record EvalSettings
             throw new ArgumentException($"--max-per-class must be >= 0, got {MaxPerClass}.");
         if (Severity is < 1 or > 5)
             throw new ArgumentException($"--severity {Severity} is out of range; corruption severities are 1-5.");
-        new ProtocolOptions { Shots = Shots, Tasks = Tasks, Rounds = Rounds, Holdout = Holdout }.Validate();
+        if (Manifest is not null && Correlation != 0)
+            throw new ArgumentException("--manifest fixes the order; --correlation does not apply.");
+        new ProtocolOptions { Shots = Shots, Tasks = Tasks, Rounds = Rounds, Holdout = Holdout, Correlation = Correlation }.Validate();
     }
 }

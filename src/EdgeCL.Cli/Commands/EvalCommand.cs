@@ -21,7 +21,8 @@ internal static class EvalCommand
         var data = new Option<string?>("--data", "-d") { Description = "Labelled data: folder-per-class (root/<class>/file or root/<domain>/<class>/file; WAV or images) or an .npy with .npy.labels.txt." };
         var test = new Option<string?>("--test") { Description = "Separate target data (e.g. unseen speakers), same layout; default: what the shots leave of --data." };
         var manifest = new Option<string?>("--manifest") { Description = "JSON Lines stream manifest (path, label, domain, labelled, heldout, shift, task) that fixes the order." };
-        var protocol = new Option<string?>("--protocol") { Description = "class-incremental, domain (continual test-time adaptation, CoTTA protocol) or mixed. Default: domain when there are shifts or domains." };
+        var protocol = new Option<string?>("--protocol") { Description = "class-incremental, continual (conditions in one unbroken stream, one learner, no reset; alias domain), episodic (the same stream, reset at each condition: the reset oracle) or mixed. Default: continual when there are shifts or domains." };
+        var correlation = new Option<double>("--correlation") { Description = "Label-correlated order of the unlabelled stream: Dirichlet concentration γ of RoTTA's sampler (0.1 = long runs of one class, 100 = nearly shuffled; 0 = shuffled).", DefaultValueFactory = _ => 0 };
         var methods = new Option<string?>("--methods", "-m") { Description = "Comma-separated methods, [adapter+]learner (default: every registered learner; --list shows them)." };
         var shifts = new Option<string?>("--shifts") { Description = "Comma-separated domains: clean, white:SNR, pink:SNR, brown:SNR, babble:SNR, reverb[:RT60], telephone, speed:F, gain:DB; gaussian_noise[:S] ... jpeg_compression[:S], corruptions[:S]." };
         var severity = new Option<int>("--severity") { Description = "Severity (1-5) of image corruptions named without one.", DefaultValueFactory = _ => 3 };
@@ -53,7 +54,7 @@ internal static class EvalCommand
         var json = CommonOptions.Json();
         var command = new Command("eval", "Evaluate learners on a continual stream (shots, shifts, domains): accuracy matrix, forgetting, min-ACC, online error per domain, latency; JSON, Markdown and plots.")
         {
-            data, test, manifest, backbone, protocol, methods, shifts, severity, sourceDomain, shots, tasks, rounds, holdout, draws, seed, evalEvery, window,
+            data, test, manifest, backbone, protocol, correlation, methods, shifts, severity, sourceDomain, shots, tasks, rounds, holdout, draws, seed, evalEvery, window,
             parameters, classes, maxPerClass, output, export, noPlots, list, unknown, background, threshold, operatingPoints, corrections, models, providers, threads, json,
         };
         command.SetAction((parse, ct) => CommandRunner.RunAsync(token =>
@@ -84,6 +85,7 @@ internal static class EvalCommand
                 Shots = parse.GetValue(shots),
                 Tasks = parse.GetValue(tasks),
                 Rounds = parse.GetValue(rounds),
+                Correlation = parse.GetValue(correlation),
                 Holdout = parse.GetValue(holdout),
                 Draws = parse.GetValue(draws),
                 Seed = parse.GetValue(seed),
@@ -171,9 +173,10 @@ internal static class EvalCommand
     {
         null => null,
         "class-incremental" or "ci" => ProtocolKind.ClassIncremental,
-        "domain" or "domain-shift" or "tta" => ProtocolKind.DomainShift,
+        "continual" or "domain" or "domain-shift" or "tta" => ProtocolKind.DomainShift,
+        "episodic" or "reset-oracle" => ProtocolKind.Episodic,
         "mixed" => ProtocolKind.Mixed,
-        _ => throw new ArgumentException($"--protocol '{text}' is unknown; use class-incremental, domain or mixed."),
+        _ => throw new ArgumentException($"--protocol '{text}' is unknown; use class-incremental, continual (alias domain), episodic or mixed."),
     };
 
     private static Dictionary<string, string> ParseParameters(string[] values)
@@ -200,7 +203,7 @@ internal static class EvalCommand
         }
         Console.WriteLine(adapters.Adapters.Count == 0 ? "embedding adapters: none"
             : "embedding adapters: " + string.Join(", ", adapters.Adapters.Select(a => $"{a.Name} ({a.Description})")));
-        Console.WriteLine("audio shifts: white:SNR pink:SNR brown:SNR babble:SNR reverb[:RT60] telephone speed:FACTOR gain:DB");
+        Console.WriteLine("audio shifts: white:SNR pink:SNR brown:SNR babble:SNR reverb[:RT60] telephone speed:FACTOR gain:DB; compose with +, e.g. reverb+brown:5");
         Console.WriteLine($"image corruptions (severity 1-5): {string.Join(" ", ShiftCatalog.ImageCorruptions)}; corruptions[:S] = all");
     }
 

@@ -4,7 +4,7 @@ namespace EdgeCL.Core.Evaluation;
 /// <remarks>Built by <see cref="Protocols"/> or from a manifest; immutable; validated by <see cref="Validate"/>.</remarks>
 public sealed record EvaluationStream
 {
-    /// <summary>Protocol name (class-incremental, domain, mixed, manifest).</summary>
+    /// <summary>Protocol name (class-incremental, continual, episodic, mixed, manifest).</summary>
     public required string Protocol { get; init; }
 
     /// <summary>The seed every random choice of this stream came from.</summary>
@@ -24,6 +24,13 @@ public sealed record EvaluationStream
 
     /// <summary>Held-out sets for continual evaluation (the accuracy matrix's columns).</summary>
     public required IReadOnlyList<EvaluationSet> Sets { get; init; }
+
+    /// <summary>Reset the learner (and an adapting embedding source) when a new task starts: the episodic protocol,
+    /// an oracle that knows the condition boundaries the learner is never told.</summary>
+    public bool ResetAtTaskStart { get; init; }
+
+    /// <summary>Dirichlet concentration of the label-correlated order, or 0 for shuffled.</summary>
+    public double Correlation { get; init; }
 
     /// <summary>Checks indices, task order and that labels exist.</summary>
     /// <exception cref="ArgumentException">The stream is inconsistent; the message says where.</exception>

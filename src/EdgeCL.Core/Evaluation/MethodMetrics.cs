@@ -38,6 +38,12 @@ public sealed record MethodMetrics
     /// <summary>Online error per domain name (domains with unlabelled steps only).</summary>
     public required IReadOnlyDictionary<string, double> OnlineErrorByDomain { get; init; }
 
+    /// <summary>Online error per task name (a condition in one round; tasks with unlabelled steps only).</summary>
+    public IReadOnlyDictionary<string, double> OnlineErrorByTask { get; init; } = new Dictionary<string, double>(StringComparer.Ordinal);
+
+    /// <summary>Shifts the learner detected (0 for a learner without a detector).</summary>
+    public int ShiftDetections { get; init; }
+
     /// <summary>Final held-out accuracy per domain name (sample-weighted over that domain's sets).</summary>
     public required IReadOnlyDictionary<string, double> HeldOutAccuracyByDomain { get; init; }
 
@@ -139,6 +145,11 @@ public sealed record MethodMetrics
             onlineTotal += run.OnlineTotalByDomain[d];
         }
 
+        var onlineTask = new Dictionary<string, double>(StringComparer.Ordinal);
+        for (int t = 0; t < stream.Tasks.Count; t++)
+            if (run.OnlineTotalByTask[t] > 0)
+                onlineTask.TryAdd(stream.Tasks[t], 1.0 - (double)run.OnlineCorrectByTask[t] / run.OnlineTotalByTask[t]);
+
         var heldOut = new Dictionary<string, double>(StringComparer.Ordinal);
         if (final is not null)
         {
@@ -170,6 +181,8 @@ public sealed record MethodMetrics
             Window = window,
             OnlineAccuracy = onlineTotal == 0 ? double.NaN : (double)onlineCorrect / onlineTotal,
             OnlineErrorByDomain = onlineError,
+            OnlineErrorByTask = onlineTask,
+            ShiftDetections = run.ShiftDetectionSteps.Count,
             HeldOutAccuracyByDomain = heldOut,
             AccuracyMatrix = matrix,
             Curve = curve,

@@ -9,6 +9,8 @@ public sealed class MethodRun
         Stream = stream;
         OnlineCorrectByDomain = new long[stream.Domains.Count];
         OnlineTotalByDomain = new long[stream.Domains.Count];
+        OnlineCorrectByTask = new long[stream.Tasks.Count];
+        OnlineTotalByTask = new long[stream.Tasks.Count];
     }
 
     /// <summary>The method's name.</summary>
@@ -25,6 +27,15 @@ public sealed class MethodRun
 
     /// <summary>Unlabelled steps per domain.</summary>
     public long[] OnlineTotalByDomain { get; }
+
+    /// <summary>Online correct predictions per task (a condition in one round).</summary>
+    public long[] OnlineCorrectByTask { get; }
+
+    /// <summary>Unlabelled steps per task.</summary>
+    public long[] OnlineTotalByTask { get; }
+
+    /// <summary>Steps at which the learner reported a detected shift (<see cref="Learning.IShiftDetecting"/>).</summary>
+    public List<int> ShiftDetectionSteps { get; } = [];
 
     /// <summary>For every unlabelled step, in order: its step index and whether the online prediction was right.</summary>
     public List<(int Step, bool Correct)> Online { get; } = [];

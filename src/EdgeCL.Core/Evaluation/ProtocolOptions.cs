@@ -21,6 +21,10 @@ public sealed record ProtocolOptions
     /// themselves (transductive, the static protocol of feasibility.md §4). Default 0.2.</summary>
     public double Holdout { get; init; } = 0.2;
 
+    /// <summary>Label correlation of the unlabelled order: a Dirichlet concentration γ (RoTTA's sampler,
+    /// <see cref="LabelCorrelation"/>), or 0 for a shuffled order. Default 0.</summary>
+    public double Correlation { get; init; }
+
     /// <summary>Seed of every random choice (support draw, class order, stream order, held-out split).</summary>
     public long Seed { get; init; } = 1;
 
@@ -36,6 +40,8 @@ public sealed record ProtocolOptions
             throw new ArgumentException($"--tasks must be in 0..100000 (0 = automatic), got {Tasks}.");
         if (Rounds is < 1 or > 1000)
             throw new ArgumentException($"--rounds must be in 1..1000, got {Rounds}.");
+        if (Correlation != 0)
+            LabelCorrelation.Check(Correlation);
         if (!(Holdout >= 0 && Holdout <= 0.9))
             throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"--holdout must be in 0..0.9, got {Holdout}."));
     }

@@ -2,8 +2,9 @@ using System.Globalization;
 
 namespace EdgeCL.Core.Evaluation;
 
-/// <summary>Builds evaluation streams from a dataset description: class-incremental few-shot, domain shift
-/// (continual test-time adaptation) and mixed (algorithms.md §5, §7).</summary>
+/// <summary>Builds evaluation streams from a dataset description: class-incremental few-shot, continual domain
+/// shift (continual test-time adaptation), episodic (the same with a reset per condition) and mixed
+/// (algorithms.md §5, §7); optionally in label-correlated order (<see cref="LabelCorrelation"/>).</summary>
 /// <remarks>
 /// <para>Pure: the dataset is described by items (index, label, domain) and every random choice comes from
 /// <see cref="ProtocolOptions.Seed"/>, so the same inputs give the same stream everywhere.</para>
@@ -38,10 +39,13 @@ public static class Protocols
                 throw new ArgumentException($"Stream domain index {d} is out of range 0..{domains.Count - 1}.");
         if (options.Kind == ProtocolKind.ClassIncremental && streamDomains.Distinct().Count() > 1)
             throw new ArgumentException("The class-incremental protocol runs in one domain; use --protocol domain or mixed for shifts.");
-        if (options.Kind != ProtocolKind.DomainShift && options.Rounds != 1)
-            throw new ArgumentException("--rounds applies to the domain protocol only.");
+        bool conditions = options.Kind is ProtocolKind.DomainShift or ProtocolKind.Episodic;
+        if (!conditions && options.Rounds != 1)
+            throw new ArgumentException("--rounds applies to the continual and episodic protocols only.");
+        if (options.Kind == ProtocolKind.Episodic && streamDomains.Count * options.Rounds < 2)
+            throw new ArgumentException("The episodic protocol resets at condition boundaries and needs at least two conditions; give --shifts with two or more (e.g. clean,white:10).");
 
-        var builder = new Builder(domains, options.Seed);
+        var builder = new Builder(domains, options.Seed, options.Correlation);
         // Classes in ordinal order, so the seed alone decides the task order.
         string[] classes = pool.Select(p => p.Label).Distinct().Order(StringComparer.Ordinal).ToArray();
         if (classes.Length == 0)
@@ -84,7 +88,7 @@ public static class Protocols
 
         return options.Kind switch
         {
-            ProtocolKind.DomainShift => DomainShift(builder, classes, shots, heldOut, streamed, streamDomains, options),
+            ProtocolKind.DomainShift or ProtocolKind.Episodic => DomainShift(builder, classes, shots, heldOut, streamed, streamDomains, options),
             ProtocolKind.ClassIncremental => ClassIncremental(builder, classes, shots, heldOut, streamed, streamDomains, options, mixed: false),
             _ => ClassIncremental(builder, classes, shots, heldOut, streamed, streamDomains, options, mixed: true),
         };
@@ -107,7 +111,7 @@ public static class Protocols
                 task = b.AddTask(name);
                 firstTaskOfDomain.TryAdd(d, task);
                 var items = classes.SelectMany(c => streamed[c]).Where(p => p.IsIn(d)).ToList();
-                b.AddUnlabelled(items, d, task, $"stream/{round}/{i}");
+                b.AddUnlabelled(items, d, task, $"stream/{round}/{i}", options.Correlation);
             }
         }
         foreach (var (d, firstTask) in firstTaskOfDomain.OrderBy(kv => kv.Value).ThenBy(kv => kv.Key))
@@ -144,7 +148,7 @@ public static class Protocols
             b.AddLabelled(taskClasses, shots, task, $"support/{t}");
             IEnumerable<string> streamClasses = mixed ? seen : taskClasses;
             var items = streamClasses.SelectMany(c => streamed[c]).Where(p => p.IsIn(d)).ToList();
-            b.AddUnlabelled(items, d, task, $"stream/{t}");
+            b.AddUnlabelled(items, d, task, $"stream/{t}", options.Correlation);
             var held = taskClasses.SelectMany(c => heldOut[c]).Where(p => p.IsIn(d)).ToList();
             b.AddSet(name, task, d, held);
         }
@@ -152,7 +156,7 @@ public static class Protocols
     }
 
     /// <summary>Accumulates samples, steps, tasks and sets.</summary>
-    private sealed class Builder(IReadOnlyList<string> domains, long seed)
+    private sealed class Builder(IReadOnlyList<string> domains, long seed, double correlation)
     {
         private readonly Dictionary<(int Item, int Domain), int> _sampleIds = [];
         private readonly List<StreamSample> _samples = [];
@@ -179,10 +183,19 @@ public static class Protocols
                 _steps.Add(new StreamStep(s, Labelled: true, task));
         }
 
-        public void AddUnlabelled(List<ProtocolItem> items, int domain, int task, string purpose)
+        public void AddUnlabelled(List<ProtocolItem> items, int domain, int task, string purpose, double correlation)
         {
-            var steps = items.Select(p => Sample(p.Item, domain, p.Label)).ToList();
-            new DeterministicRandom(DeterministicRandom.Derive(seed, purpose)).Shuffle(steps);
+            var random = new DeterministicRandom(DeterministicRandom.Derive(seed, purpose));
+            List<int> steps;
+            if (correlation > 0)
+            {
+                steps = LabelCorrelation.Order(items, p => p.Label, correlation, random).Select(p => Sample(p.Item, domain, p.Label)).ToList();
+            }
+            else
+            {
+                steps = items.Select(p => Sample(p.Item, domain, p.Label)).ToList();
+                random.Shuffle(steps);
+            }
             foreach (int s in steps)
                 _steps.Add(new StreamStep(s, Labelled: false, task));
         }
@@ -197,7 +210,8 @@ public static class Protocols
                 Protocol = kind switch
                 {
                     ProtocolKind.ClassIncremental => "class-incremental",
-                    ProtocolKind.DomainShift => "domain",
+                    ProtocolKind.DomainShift => "continual",
+                    ProtocolKind.Episodic => "episodic",
                     _ => "mixed",
                 },
                 Seed = seed,
@@ -206,6 +220,8 @@ public static class Protocols
                 Samples = _samples,
                 Steps = _steps,
                 Sets = _sets,
+                ResetAtTaskStart = kind == ProtocolKind.Episodic,
+                Correlation = correlation,
             };
             stream.Validate();
             return stream;

@@ -48,6 +48,8 @@ public sealed class StreamEvaluator
         LatencyRecorder observe = run.Recorder(PipelineStage.Adaptation);
         LatencyRecorder predict = run.Recorder(PipelineStage.LearnerPredict);
         int reportEvery = Math.Max(1, stream.Steps.Count / 100);
+        var detecting = method.Learner as Learning.IShiftDetecting;
+        int detections = detecting?.ShiftDetections ?? 0;
 
         for (int i = 0; i < stream.Steps.Count; i++)
         {
@@ -55,6 +57,11 @@ public sealed class StreamEvaluator
                 break;
             StreamStep step = stream.Steps[i];
             StreamSample sample = stream.Samples[step.Sample];
+            if (stream.ResetAtTaskStart && i > 0 && stream.Steps[i - 1].Task != step.Task)
+            {
+                method.Learner.Reset();
+                method.Embeddings.Reset();
+            }
             if (step.Labelled)
             {
                 method.Embeddings.Embed(step.Sample, EmbeddingPurpose.Learn, embedding);
@@ -70,8 +77,17 @@ public sealed class StreamEvaluator
                 observe.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
                 bool correct = p.HasClass && p.Label == sample.Label;
                 run.OnlineTotalByDomain[sample.Domain]++;
+                run.OnlineTotalByTask[step.Task]++;
                 if (correct)
+                {
                     run.OnlineCorrectByDomain[sample.Domain]++;
+                    run.OnlineCorrectByTask[step.Task]++;
+                }
+                if (detecting is not null && detecting.ShiftDetections != detections)
+                {
+                    detections = detecting.ShiftDetections;
+                    run.ShiftDetectionSteps.Add(i);
+                }
                 run.Online.Add((i, correct));
             }
             run.StepsCompleted = i + 1;

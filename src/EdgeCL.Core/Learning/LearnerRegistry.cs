@@ -66,6 +66,13 @@ public sealed class LearnerRegistry
             "meta adapter on test-centred features (test-stream centring + meta-adapter)",
             (space, options) => new MetaAdapterLearner(space, options, TestCentringOptions.From(options, MetaAdapterLearner.TestCentredName), MetaAdapterLearner.TestCentredName),
             MetaAdapterLearner.Parameters(MetaAdapterLearner.TestCentredName, true), Adapts: true));
+        registry.Register(new LearnerDescriptor(LameLearner.MethodName,
+            "LAME: the prototype head's probabilities corrected by their k nearest neighbours among recent samples (gradient-free, for label-correlated streams)",
+            (space, options) => new LameLearner(space, options), LameLearner.Parameters(LameLearner.MethodName, false), Adapts: true));
+        registry.Register(new LearnerDescriptor(LameLearner.TestCentredName,
+            "LAME on test-centred features (test-stream centring with shift detection + lame)",
+            (space, options) => new LameLearner(space, options, TestCentringOptions.From(options, LameLearner.TestCentredName), LameLearner.TestCentredName),
+            LameLearner.Parameters(LameLearner.TestCentredName, true), Adapts: true));
     }
 
     private static IReadOnlyDictionary<string, string> NoParameters { get; } = new Dictionary<string, string>(StringComparer.Ordinal);

@@ -64,8 +64,9 @@ public sealed record EvalReport
 }
 
 /// <summary>Protocol settings of a run.</summary>
+/// <remarks><c>correlation</c>: the Dirichlet concentration of the label-correlated order, 0 = shuffled.</remarks>
 public sealed record ProtocolReport(string Name, int Shots, int Tasks, int Rounds, double Holdout, int Draws, int EvaluateEvery, int Window,
-    IReadOnlyList<string> Shifts);
+    IReadOnlyList<string> Shifts, double Correlation = 0);
 
 /// <summary>The data a run used.</summary>
 public sealed record DatasetReport(string Source, string? Test, string Kind, IReadOnlyList<string> Classes, int Items, int? TestItems);
@@ -123,6 +124,15 @@ public sealed record MethodReport
 
     /// <summary>TTA online error per domain.</summary>
     public required IReadOnlyDictionary<string, double?> OnlineError { get; init; }
+
+    /// <summary>TTA online error per task (a condition in one round, e.g. <c>brown:5#2</c>): the per-round table.</summary>
+    public IReadOnlyDictionary<string, double?> OnlineErrorByTask { get; init; } = new Dictionary<string, double?>(StringComparer.Ordinal);
+
+    /// <summary>Shifts the learner detected, mean over draws (0 for learners without a detector).</summary>
+    public double? ShiftDetections { get; init; }
+
+    /// <summary>Steps at which the first draw's learner detected a shift (compare with <c>task_end_steps</c>).</summary>
+    public IReadOnlyList<int> ShiftDetectionSteps { get; init; } = [];
 
     /// <summary>Final held-out accuracy per domain.</summary>
     public required IReadOnlyDictionary<string, double?> DomainAccuracy { get; init; }

@@ -57,6 +57,9 @@ internal static class ReportBuilder
             foreach (string domain in plan.Domains)
                 if (m.Any(x => x.OnlineErrorByDomain.ContainsKey(domain)))
                     std["online_error." + domain] = Std(m.Select(x => x.OnlineErrorByDomain.GetValueOrDefault(domain, double.NaN)));
+            foreach (string task in first.Tasks)
+                if (m.Any(x => x.OnlineErrorByTask.ContainsKey(task)))
+                    std["online_error_by_task." + task] = Std(m.Select(x => x.OnlineErrorByTask.GetValueOrDefault(task, double.NaN)));
 
             methods[spec.Name] = new MethodReport
             {
@@ -73,6 +76,9 @@ internal static class ReportBuilder
                 WindowedForgetting = Mean(m.Select(x => x.WindowedForgetting)),
                 OnlineAccuracy = Mean(m.Select(x => x.OnlineAccuracy)),
                 OnlineError = PerDomain(plan.Domains, m.Select(x => x.OnlineErrorByDomain).ToList()),
+                OnlineErrorByTask = PerDomain(first.Tasks, m.Select(x => x.OnlineErrorByTask).ToList()),
+                ShiftDetections = Mean(m.Select(x => (double)x.ShiftDetections)),
+                ShiftDetectionSteps = use[0].Run.ShiftDetectionSteps,
                 DomainAccuracy = PerDomain(plan.Domains, m.Select(x => x.HeldOutAccuracyByDomain).ToList()),
                 Std = std,
                 AccuracyMatrix = MeanMatrix(m.Select(x => x.AccuracyMatrix).ToList()),
@@ -102,8 +108,8 @@ internal static class ReportBuilder
             Seed = settings.Seed,
             Command = settings.CommandLine,
             Protocol = new ProtocolReport(first.Protocol, first.Protocol == "manifest" ? 0 : settings.Shots, first.Tasks.Count,
-                first.Protocol == "domain" ? settings.Rounds : 1, first.Protocol == "manifest" ? 0 : settings.Holdout, plan.Streams.Count, evaluateEvery,
-                settings.Window, plan.Shifts.Select(s => s.DomainName).ToList()),
+                first.Protocol is "continual" or "episodic" ? settings.Rounds : 1, first.Protocol == "manifest" ? 0 : settings.Holdout, plan.Streams.Count, evaluateEvery,
+                settings.Window, plan.Shifts.Select(s => s.DomainName).ToList(), first.Correlation),
             Dataset = new DatasetReport(plan.Dataset.Root, plan.Test?.Root, plan.Dataset.Kind.ToString().ToLowerInvariant(), plan.Dataset.Classes,
                 plan.Dataset.Items.Count, plan.Test?.Items.Count),
             Backbone = plan.Backbone is null ? null

@@ -54,7 +54,7 @@ public static class ReportWriter
         md.AppendLine("| | |").AppendLine("|---|---|");
         ProtocolReport p = report.Protocol;
         string protocol = p.Name == "manifest" ? "manifest (order fixed by the file)"
-            : F($"{p.Name}, {p.Shots} shot(s) per class, {p.Tasks} tasks, {(p.Name == "domain" ? $"{p.Rounds} round(s), " : "")}holdout {p.Holdout:0.##}{(p.Holdout == 0 ? " (evaluated on the streamed samples)" : "")}");
+            : F($"{p.Name}, {p.Shots} shot(s) per class, {p.Tasks} tasks, {(p.Name is "continual" or "episodic" ? $"{p.Rounds} round(s), " : "")}{(p.Correlation > 0 ? $"label-correlated order (Dirichlet γ = {p.Correlation:0.###}), " : "")}holdout {p.Holdout:0.##}{(p.Holdout == 0 ? " (evaluated on the streamed samples)" : "")}");
         md.AppendLine(F($"| protocol | {protocol} |"));
         md.AppendLine(F($"| seed | {report.Seed}{(draws ? $", {p.Draws} draws (scalars are means ± std over draws)" : "")} |"));
         md.AppendLine(F($"| data | `{report.Dataset.Source}` ({report.Dataset.Kind}, {report.Dataset.Items} items, {report.Dataset.Classes.Count} classes){(report.Dataset.Test is null ? "" : $"; test `{report.Dataset.Test}` ({report.Dataset.TestItems} items)")} |"));
@@ -100,6 +100,8 @@ public static class ReportWriter
             }
             md.AppendLine();
         }
+
+        RoundTables.Append(md, report, draws);
 
         foreach (string figure in figures)
             md.AppendLine($"![{figure}]({figure}.png)").AppendLine();

@@ -52,6 +52,14 @@ public static class AudioShifts
             return clip.ToArray();
         if (shift.Kind != ShiftKind.Audio)
             throw new ArgumentException($"Shift '{shift}' is an image corruption; audio datasets take {string.Join(", ", ShiftCatalog.AudioShifts)}.");
+        if (shift.Parts is not null)
+        {
+            // A composition: each part in order, each with its own noise seed.
+            float[] current = clip.ToArray();
+            for (int i = 0; i < shift.Parts.Count; i++)
+                current = Apply(shift.Parts[i], current, context with { SampleSeed = DeterministicRandom.Derive(unchecked((long)context.SampleSeed), "part", i) });
+            return current;
+        }
         var random = new DeterministicRandom(context.SampleSeed);
         if (shift.Name == "speed")
         {

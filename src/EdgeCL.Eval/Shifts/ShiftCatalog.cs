@@ -46,14 +46,12 @@ public static class ShiftCatalog
         var result = new List<ShiftSpec>();
         foreach (string raw in list.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
         {
-            string name = raw.ToLowerInvariant();
-            string? value = null;
-            int colon = name.IndexOf(':', StringComparison.Ordinal);
-            if (colon >= 0)
+            if (raw.Contains('+', StringComparison.Ordinal))
             {
-                value = name[(colon + 1)..];
-                name = name[..colon];
+                result.Add(ParseComposition(raw, defaultSeverity));
+                continue;
             }
+            (string name, string? value) = SplitNameValue(raw);
             if (name == "corruptions")
             {
                 int severity = value is null ? defaultSeverity : ParseSeverity(raw, value);
@@ -69,6 +67,31 @@ public static class ShiftCatalog
             if (!seen.Add(s.DomainName))
                 throw new ArgumentException($"Shift '{s.DomainName}' is listed twice in --shifts; list each domain once (use --rounds to repeat).");
         return result;
+    }
+
+    /// <summary><c>reverb+brown:5</c>: audio shifts applied in the order written (reverberation, then noise).</summary>
+    private static ShiftSpec ParseComposition(string raw, int defaultSeverity)
+    {
+        var parts = new List<ShiftSpec>();
+        foreach (string part in raw.Split('+', StringSplitOptions.TrimEntries))
+        {
+            if (part.Length == 0)
+                throw new ArgumentException($"Shift '{raw}' has an empty part; compose audio shifts as a+b, e.g. reverb+brown:5.");
+            (string name, string? value) = SplitNameValue(part);
+            ShiftSpec s = Parse(name, value, part, defaultSeverity);
+            if (s.Kind != ShiftKind.Audio)
+                throw new ArgumentException($"Shift '{raw}': '{part}' cannot be composed; '+' composes audio shifts only (e.g. reverb+brown:5).");
+            parts.Add(s);
+        }
+        return ShiftSpec.Compose(parts);
+    }
+
+    /// <summary><c>White:10</c> → (<c>white</c>, <c>10</c>); no colon → (name, null).</summary>
+    private static (string Name, string? Value) SplitNameValue(string raw)
+    {
+        string name = raw.ToLowerInvariant();
+        int colon = name.IndexOf(':', StringComparison.Ordinal);
+        return colon < 0 ? (name, null) : (name[..colon], name[(colon + 1)..]);
     }
 
     private static ShiftSpec Parse(string name, string? value, string raw, int defaultSeverity)

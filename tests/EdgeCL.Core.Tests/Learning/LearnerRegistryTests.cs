@@ -12,7 +12,7 @@ public class LearnerRegistryTests
     public void Create_UnknownName_ListsTheKnownOnes()
     {
         var ex = Assert.Throws<ArgumentException>(() => LearnerRegistry.CreateDefault().Create("adanpc-typo", Space));
-        Assert.Equal("Unknown method 'adanpc-typo'; known methods: ncm, ncm-centred, knn, ncm-test-centred, adanpc, adanpc-test-centred, t3a, t3a-test-centred, meta-adapter, meta-adapter-test-centred.", ex.Message);
+        Assert.Equal("Unknown method 'adanpc-typo'; known methods: ncm, ncm-centred, knn, ncm-test-centred, adanpc, adanpc-test-centred, t3a, t3a-test-centred, meta-adapter, meta-adapter-test-centred, lame, lame-test-centred.", ex.Message);
     }
 
     [Fact]

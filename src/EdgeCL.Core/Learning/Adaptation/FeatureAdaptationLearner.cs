@@ -20,15 +20,17 @@ namespace EdgeCL.Core.Learning.Adaptation;
 /// The skeleton of <see cref="Observe"/>: predict; in fallback only the test centre follows the stream; otherwise
 /// adapt, fold the sample into the test centre and record the health signals; a tripped guard drops the stream state
 /// and, with <see cref="GuardAction.Fallback"/>, answers with the prototype head until <see cref="Reset"/>.</para>
-/// <para>Checkpoint layout (little-endian): "ECTA" · u16 version (1) · u16 name bytes · UTF-8 name · u16 id bytes ·
+/// <para>Checkpoint layout (little-endian): "ECTA" · u16 version (2) · u16 name bytes · UTF-8 name · u16 id bytes ·
 /// UTF-8 space id · i32 dimension · u8 fallback · u8 has centre · [i64 count · f64 mean distance · f32×d mean] ·
-/// i32 labels · labels { u16 bytes · UTF-8 } · payload · u32 CRC-32 of everything before it. Rows in a payload
+/// [version 2: i32 n · f64×n stream statistics: shift detector and label autocorrelation, <see cref="FeatureCentring.ExportStreamState"/>] ·
+/// i32 labels · labels { u16 bytes · UTF-8 } · payload · u32 CRC-32 of everything before it (version 1, without the
+/// statistics, still restores; they then start afresh). Rows in a payload
 /// name a class by its index in that label table, so a checkpoint restores into a learner rebuilt with other
 /// labelled classes; rows of classes it does not know are dropped. Not thread-safe.</para>
 /// </remarks>
-public abstract class FeatureAdaptationLearner : IStreamLearner, IAdaptationCheckpoint
+public abstract class FeatureAdaptationLearner : IStreamLearner, IAdaptationCheckpoint, IShiftDetecting
 {
-    private const ushort CheckpointVersion = 1;
+    private const ushort CheckpointVersion = 2;
     private static ReadOnlySpan<byte> CheckpointMagic => "ECTA"u8;
 
     private float[] _scores = new float[16];
@@ -53,7 +55,7 @@ public abstract class FeatureAdaptationLearner : IStreamLearner, IAdaptationChec
         Space = space;
         Options = options;
         Health = new HealthMonitor(GuardOptions.From(options, name, guardDefaults));
-        Centring = new FeatureCentring(space, options, testCentre?.CreateCentre(space.Dimension), testCentre?.Align ?? false);
+        Centring = new FeatureCentring(space, options, testCentre?.CreateCentre(space.Dimension), testCentre?.Align ?? false, testCentre?.Balance ?? 0);
         Query = new float[space.Dimension];
     }
 
@@ -74,6 +76,9 @@ public abstract class FeatureAdaptationLearner : IStreamLearner, IAdaptationChec
 
     /// <summary>The health signals.</summary>
     public HealthMonitor Health { get; }
+
+    /// <inheritdoc/>
+    public int ShiftDetections => Centring.TestCentre?.Detections ?? 0;
 
     /// <summary>True while answering with the prototype head after a guard trip (<c>guard-action=fallback</c>).</summary>
     public bool InFallback => _fallback;
@@ -147,7 +152,7 @@ public abstract class FeatureAdaptationLearner : IStreamLearner, IAdaptationChec
             return prediction;
         if (_fallback)
         {
-            Centring.Observe(embedding);
+            Centring.Observe(embedding, prediction.ClassIndex);
             return prediction;
         }
         if (prediction.Rejected)
@@ -159,7 +164,7 @@ public abstract class FeatureAdaptationLearner : IStreamLearner, IAdaptationChec
             return prediction;
         }
         int reference = Adapt(embedding, prediction);
-        Centring.Observe(embedding);
+        Centring.Observe(embedding, prediction.ClassIndex);
         if (Health.Record(prediction.ClassIndex, ClassCount, prediction.Entropy, reference != prediction.ClassIndex))
         {
             DropStreamState();
@@ -241,6 +246,10 @@ public abstract class FeatureAdaptationLearner : IStreamLearner, IAdaptationChec
                 w.Write(centre.Count);
                 w.Write(centre.MeanDistance);
                 WriteFloats(w, centre.Mean);
+                double[] statistics = Centring.ExportStreamState();
+                w.Write(statistics.Length);
+                foreach (double v in statistics)
+                    w.Write(v);
             }
             w.Write(ClassCount);
             for (int c = 0; c < ClassCount; c++)
@@ -267,7 +276,7 @@ public abstract class FeatureAdaptationLearner : IStreamLearner, IAdaptationChec
         var r = new SpanReader(body);
         r.Skip(4);
         ushort version = r.U16();
-        if (version != CheckpointVersion)
+        if (version is not (1 or CheckpointVersion))
             throw new StateFormatException($"Adaptation checkpoint version {version} is not supported (expected {CheckpointVersion}); delete it and adapt again.");
         string name = ReadString(ref r);
         if (name != Name)
@@ -281,6 +290,7 @@ public abstract class FeatureAdaptationLearner : IStreamLearner, IAdaptationChec
         if (fallback > 1 || hasCentre > 1 || (hasCentre == 1) != (Centring.TestCentre is not null))
             throw new StateFormatException("Adaptation checkpoint has malformed flags; delete it and adapt again.");
         long centreCount = 0;
+        Action? restoreStatistics = null;
         double centreDistance = 0;
         float[]? centreMean = null;
         if (hasCentre == 1)
@@ -288,6 +298,17 @@ public abstract class FeatureAdaptationLearner : IStreamLearner, IAdaptationChec
             centreCount = r.I64();
             centreDistance = BitConverter.Int64BitsToDouble(r.I64());
             centreMean = ReadFloats(ref r, Dimension);
+            if (version >= 2)
+            {
+                int n = r.I32();
+                if (n < 0 || n > r.Remaining / 8)
+                    throw new StateFormatException($"Adaptation checkpoint declares {n} stream statistics, more than its bytes hold; delete it and adapt again.");
+                var statistics = new double[n];
+                for (int i = 0; i < n; i++)
+                    statistics[i] = BitConverter.Int64BitsToDouble(r.I64());
+                restoreStatistics = Centring.CheckStreamState(statistics)
+                    ?? throw new StateFormatException("Adaptation checkpoint has invalid shift-detector or autocorrelation statistics; delete it and adapt again.");
+            }
             if (centreCount < 0 || !double.IsFinite(centreDistance) || centreDistance < 0)
                 throw new StateFormatException("Adaptation checkpoint has an invalid test centre; delete it and adapt again.");
         }
@@ -303,6 +324,7 @@ public abstract class FeatureAdaptationLearner : IStreamLearner, IAdaptationChec
         // Everything is parsed and checked: now, and only now, the state changes.
         if (centreMean is not null)
             Centring.RestoreCentre(centreMean, centreCount, centreDistance);
+        restoreStatistics?.Invoke();
         commit();
         Health.Reset();
         _fallback = fallback == 1;

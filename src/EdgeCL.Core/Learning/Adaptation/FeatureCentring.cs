@@ -22,6 +22,7 @@ public sealed class FeatureCentring
     private readonly int _dimension;
     private float[] _prototypes = [];
     private long _preparedVersion = -1;
+    private readonly float[] _balanced;
 
     /// <summary>Creates an empty set of prototypes.</summary>
     /// <param name="space">The embedding space.</param>
@@ -29,7 +30,8 @@ public sealed class FeatureCentring
     /// <param name="testCentre">A running test-stream mean, or null for static CL2N.</param>
     /// <param name="alignPrototypes">Centre prototypes by the test mean too (true) or by the labelled mean (false).</param>
     /// <exception cref="ArgumentException">A non-cosine metric, a dimension mismatch or bad options.</exception>
-    public FeatureCentring(EmbeddingSpace space, LearnerOptions options, TestStreamCentre? testCentre, bool alignPrototypes = false)
+    /// <param name="balance">Class-balanced test statistics (<see cref="TestCentringOptions.Balance"/>: 0 off, 1 always, 2 by the measured label autocorrelation).</param>
+    public FeatureCentring(EmbeddingSpace space, LearnerOptions options, TestStreamCentre? testCentre, bool alignPrototypes = false, int balance = 0)
     {
         ArgumentNullException.ThrowIfNull(space);
         ArgumentNullException.ThrowIfNull(options);
@@ -41,6 +43,8 @@ public sealed class FeatureCentring
         Static = new PrototypeMemory(space, new PrototypeMemoryOptions { Metric = SimilarityMetric.Cosine, Centring = CentringMode.LabelledMean, Temperature = options.Temperature });
         TestCentre = testCentre;
         AlignPrototypes = alignPrototypes;
+        Balance = testCentre is null ? 0 : Math.Clamp(balance, 0, 2);
+        _balanced = Balance > 0 ? new float[space.Dimension] : [];
         Temperature = options.Temperature;
         _dimension = space.Dimension;
     }
@@ -53,6 +57,12 @@ public sealed class FeatureCentring
 
     /// <summary>Whether prototypes are centred by the test mean too.</summary>
     public bool AlignPrototypes { get; }
+
+    /// <summary>Class-balanced test statistics: 0 off, 1 always, 2 by the measured label autocorrelation.</summary>
+    public int Balance { get; }
+
+    /// <summary>The stream's measured label autocorrelation (drives <see cref="Balance"/> = 2).</summary>
+    public LabelAutocorrelation Autocorrelation { get; } = new();
 
     /// <summary>Softmax temperature of the cosine head.</summary>
     public float Temperature { get; }
@@ -98,16 +108,36 @@ public sealed class FeatureCentring
     }
 
     /// <summary>Folds a validated test embedding into the test centre (no-op without one).</summary>
-    public void Observe(ReadOnlySpan<float> embedding)
+    public void Observe(ReadOnlySpan<float> embedding) => Observe(embedding, -1);
+
+    /// <summary>Folds a validated test embedding, predicted as class <paramref name="predicted"/> (−1: unknown), into the test centre.</summary>
+    /// <remarks>With <see cref="Balance"/> the centre follows x − α(m_ŷ − m̄) (m_ŷ the labelled mean of the predicted
+    /// class, m̄ the labelled mean): the class signal is swapped for the average class, so a run of one class
+    /// (label-correlated order) moves the centre only by the domain's offset. α = 1, or (mode 2) the measured label
+    /// autocorrelation: on a shuffled stream plain x is better (wrong pseudo-labels under a hard shift bias the
+    /// balanced sample; dev set, issue 11), on a correlated one the balanced sample is.</remarks>
+    public void Observe(ReadOnlySpan<float> embedding, int predicted)
     {
         if (TestCentre is null)
             return;
+        int detections = TestCentre.Detections;
+        Autocorrelation.Record(predicted, ClassCount);
+        float alpha = Balance == 1 ? 1f : Balance == 2 ? (float)Autocorrelation.Strength : 0f;
+        if (alpha > 0f && predicted >= 0 && predicted < ClassCount)
+        {
+            TensorPrimitives.Subtract(Static.Centre, Static.MeanAt(predicted), _balanced);
+            TensorPrimitives.MultiplyAdd(_balanced, alpha, embedding, _balanced);
+            embedding = _balanced;
+        }
         TestCentre.Update(embedding);
-        if (TestCentre.IsWarm)
+        if (TestCentre.IsWarm || TestCentre.Detections != detections)
             Version++;
     }
 
     /// <summary>Forgets the test statistics.</summary>
+    /// <remarks>The label-autocorrelation estimate stays: it measures how the stream is ordered, which a guard trip or
+    /// a reset does not change; dropping it made every guard trip restart with the balanced prior on a head whose
+    /// pseudo-labels had just collapsed (MNIST-C blur, issue 11).</remarks>
     public void Reset()
     {
         TestCentre?.Reset();
@@ -121,6 +151,38 @@ public sealed class FeatureCentring
             return;
         TestCentre.Restore(mean, count, meanDistance);
         Version++;
+    }
+
+    /// <summary>The stream statistics beside the centre (the shift detector, the label autocorrelation), as numbers for a checkpoint.</summary>
+    /// <remarks>Layout: 1 and the detector's state, or 0 without a detector; then the autocorrelation's state.</remarks>
+    public double[] ExportStreamState()
+    {
+        var state = new List<double>();
+        ShiftDetector? detector = TestCentre?.Detector;
+        state.Add(detector is null ? 0 : 1);
+        detector?.ExportState(state);
+        Autocorrelation.ExportState(state, ClassCount);
+        return [.. state];
+    }
+
+    /// <summary>Checks a state from <see cref="ExportStreamState"/> and returns the action that applies it, or null when it is malformed.</summary>
+    /// <remarks>A detector state saved with detection on and restored with it off (or the reverse) is skipped: the
+    /// detector then learns its baseline afresh.</remarks>
+    public Action? CheckStreamState(double[] state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        if (state.Length < 1 || state[0] is not (0 or 1))
+            return null;
+        int detector = state[0] == 1 ? ShiftDetector.StateLength : 0;
+        if (state.Length < 1 + detector || (detector > 0 && !ShiftDetector.IsValidState(state.AsSpan(1, detector)))
+            || !LabelAutocorrelation.IsValidState(state.AsSpan(1 + detector)))
+            return null;
+        return () =>
+        {
+            if (detector > 0)
+                TestCentre?.Detector?.ImportState(state.AsSpan(1, detector));
+            Autocorrelation.ImportState(state.AsSpan(1 + detector));
+        };
     }
 
     /// <summary>Writes normalize(<paramref name="embedding"/> − query centre) into <paramref name="destination"/>.</summary>

@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace EdgeCL.Core.Learning.Adaptation;
 
-/// <summary>Settings of test-stream centring, read from <c>&lt;method&gt;.warmup|decay|clip|align</c>.</summary>
+/// <summary>Settings of test-stream centring, read from <c>&lt;method&gt;.warmup|decay|clip|align|balance|detect|detect-threshold|detect-drift|detect-baseline</c>.</summary>
 public sealed record TestCentringOptions
 {
     /// <summary>Test samples before the running mean replaces the labelled mean. Default 10 (feasibility.md §4).</summary>
@@ -17,6 +17,22 @@ public sealed record TestCentringOptions
     /// <summary>Centre prototypes by the test mean too (one shared centre) instead of the labelled mean. Default false.</summary>
     public bool Align { get; init; }
 
+    /// <summary>Class-balanced test statistics, the centre following x − α(m_ŷ − labelled mean): 0 = off (α = 0),
+    /// 1 = always (α = 1), 2 = α from the stream's measured label autocorrelation (<see cref="LabelAutocorrelation"/>). Default 2.</summary>
+    public int Balance { get; init; } = 2;
+
+    /// <summary>Drop and re-warm the running mean when a Page-Hinkley test on sample distances fires (issue 11). Default true.</summary>
+    public bool Detect { get; init; } = true;
+
+    /// <summary>Detector threshold h in standard deviations. Default 8.</summary>
+    public double DetectThreshold { get; init; } = 8;
+
+    /// <summary>Detector slack k in standard deviations per sample. Default 0.5.</summary>
+    public double DetectDrift { get; init; } = 0.5;
+
+    /// <summary>Samples the detector learns its baseline from after each (re)start. Default 30.</summary>
+    public int DetectBaseline { get; init; } = 30;
+
     /// <summary>Reads the parameters of <paramref name="method"/>.</summary>
     /// <exception cref="ArgumentException">Malformed or out of range.</exception>
     public static TestCentringOptions From(LearnerOptions options, string method)
@@ -29,11 +45,17 @@ public sealed record TestCentringOptions
             Decay = (float)options.GetDouble(method + ".decay", d.Decay, 1e-6, 1),
             Clip = (float)options.GetDouble(method + ".clip", d.Clip, 0, 1000),
             Align = options.GetInt(method + ".align", d.Align ? 1 : 0, 0, 1) == 1,
+            Balance = options.GetInt(method + ".balance", d.Balance, 0, 2),
+            Detect = options.GetInt(method + ".detect", d.Detect ? 1 : 0, 0, 1) == 1,
+            DetectThreshold = options.GetDouble(method + ".detect-threshold", d.DetectThreshold, 0.5, 1000),
+            DetectDrift = options.GetDouble(method + ".detect-drift", d.DetectDrift, 0, 10),
+            DetectBaseline = options.GetInt(method + ".detect-baseline", d.DetectBaseline, 2, 100_000),
         };
     }
 
     /// <summary>A fresh running test mean with these settings.</summary>
-    public TestStreamCentre CreateCentre(int dimension) => new(dimension, WarmUp, Decay, Clip);
+    public TestStreamCentre CreateCentre(int dimension) =>
+        new(dimension, WarmUp, Decay, Clip, Detect ? new ShiftDetector(DetectThreshold, DetectDrift, DetectBaseline) : null);
 
     /// <summary>Adds the parameter descriptions of <paramref name="method"/>.</summary>
     public static void Describe(string method, IDictionary<string, string> parameters)
@@ -45,5 +67,10 @@ public sealed record TestCentringOptions
         parameters[method + ".decay"] = string.Create(c, $"EMA rate of the running test mean, 1/decay ≈ its memory in samples (default {d.Decay})");
         parameters[method + ".clip"] = string.Create(c, $"Huber clip of an outlier's pull, in mean distances; 0 = off (default {d.Clip})");
         parameters[method + ".align"] = "1 = centre prototypes by the test mean too; 0 = by the labelled mean (default 0)";
+        parameters[method + ".balance"] = string.Create(c, $"class-balanced running mean, x − α·(labelled mean of the predicted class − labelled mean), so runs of one class do not drag it: 0 = off, 1 = always, 2 = α from the measured label autocorrelation of the predictions (default {d.Balance})");
+        parameters[method + ".detect"] = string.Create(c, $"1 = drop and re-warm the running test mean when a Page-Hinkley test on sample distances detects a shift; 0 = never (default {(d.Detect ? 1 : 0)})");
+        parameters[method + ".detect-threshold"] = string.Create(c, $"shift detector threshold h, standard deviations, 0.5-1000 (default {d.DetectThreshold})");
+        parameters[method + ".detect-drift"] = string.Create(c, $"shift detector slack k per sample, standard deviations, 0-10 (default {d.DetectDrift})");
+        parameters[method + ".detect-baseline"] = string.Create(c, $"samples the shift detector learns the distance statistics from after each start, 2-100000 (default {d.DetectBaseline})");
     }
 }

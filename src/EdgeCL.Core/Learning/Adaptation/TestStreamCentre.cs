@@ -12,6 +12,10 @@ namespace EdgeCL.Core.Learning.Adaptation;
 /// <para>Robustness (a Huber step): after warm-up a sample whose distance to the current mean exceeds
 /// <see cref="ClipFactor"/> × the running mean distance moves the mean only as far as a sample at that distance
 /// would, so a burst of outliers (a door slam, a glitch) cannot drag the centre away.</para>
+/// <para>Shift detection (issue 11): with a <see cref="ShiftDetector"/>, the distance of every sample to the warm
+/// estimate (before it is folded in) feeds a two-sided Page-Hinkley test; on an alarm the estimate is dropped and
+/// warmed up again from that sample on (exact mean first), so a running mean from the previous room or microphone is
+/// not carried into the next. <see cref="Detections"/> counts the alarms.</para>
 /// <para>Nothing is allocated after construction. Not thread-safe.</para>
 /// </remarks>
 public sealed class TestStreamCentre
@@ -25,8 +29,9 @@ public sealed class TestStreamCentre
     /// <param name="warmUp">Samples before the estimate is used (≥ 1).</param>
     /// <param name="decay">EMA rate after the exact-mean phase, in (0, 1]; 1/decay is the memory in samples.</param>
     /// <param name="clipFactor">Huber clip as a multiple of the running mean distance; 0 disables clipping.</param>
+    /// <param name="detector">Resets the estimate when the stream's distances change (null: never).</param>
     /// <exception cref="ArgumentOutOfRangeException">A setting is out of range.</exception>
-    public TestStreamCentre(int dimension, int warmUp = 10, float decay = 0.01f, float clipFactor = 3f)
+    public TestStreamCentre(int dimension, int warmUp = 10, float decay = 0.01f, float clipFactor = 3f, ShiftDetector? detector = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(dimension);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(dimension, EmbeddingSpace.MaxDimension);
@@ -40,7 +45,14 @@ public sealed class TestStreamCentre
         WarmUp = warmUp;
         Decay = decay;
         ClipFactor = clipFactor;
+        Detector = detector;
     }
+
+    /// <summary>The shift detector, or null.</summary>
+    public ShiftDetector? Detector { get; }
+
+    /// <summary>Shifts detected (each dropped the estimate) since construction.</summary>
+    public int Detections => Detector?.Alarms ?? 0;
 
     /// <summary>Samples before the estimate is used.</summary>
     public int WarmUp { get; }
@@ -69,6 +81,16 @@ public sealed class TestStreamCentre
         Span<float> delta = _delta;
         TensorPrimitives.Subtract(embedding, _mean, delta);
         float distance = TensorPrimitives.Norm(delta);
+        if (Detector is not null && Count >= WarmUp && Detector.Update(distance))
+        {
+            // A new regime: forget the old estimate and start its exact mean with this sample.
+            Array.Clear(_mean);
+            _meanDistance = 0;
+            Count = 0;
+            n = 1;
+            TensorPrimitives.Subtract(embedding, _mean, delta);
+            distance = TensorPrimitives.Norm(delta);
+        }
         double rate = Math.Max(1.0 / n, Decay);
         double weight = rate;
         if (ClipFactor > 0f && Count >= WarmUp && _meanDistance > 0 && distance > ClipFactor * _meanDistance)
@@ -90,6 +112,7 @@ public sealed class TestStreamCentre
         mean.CopyTo(_mean);
         Count = count;
         _meanDistance = meanDistance;
+        Detector?.Restart();
     }
 
     /// <summary>Forgets every sample.</summary>
@@ -98,5 +121,6 @@ public sealed class TestStreamCentre
         Array.Clear(_mean);
         _meanDistance = 0;
         Count = 0;
+        Detector?.Restart();
     }
 }

@@ -15,7 +15,8 @@ public class AdaptationLearnerTests
     public static TheoryData<string> AdaptiveNames() =>
     [
         TestCentredNcmLearner.MethodName, AdaNpcLearner.MethodName, AdaNpcLearner.TestCentredName, T3aLearner.MethodName,
-        T3aLearner.TestCentredName, MetaAdapterLearner.MethodName, MetaAdapterLearner.TestCentredName,
+        T3aLearner.TestCentredName, MetaAdapterLearner.MethodName, MetaAdapterLearner.TestCentredName, LameLearner.MethodName,
+        LameLearner.TestCentredName,
     ];
 
     /// <summary>Class means, a shared offset (the raw embeddings' common component) and a shift applied to the test stream.</summary>
