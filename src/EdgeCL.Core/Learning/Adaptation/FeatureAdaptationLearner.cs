@@ -157,10 +157,11 @@ public abstract class FeatureAdaptationLearner : IStreamLearner, IAdaptationChec
         }
         if (prediction.Rejected)
         {
-            // Never absorb what was judged unknown (another word, noise, the background class): no test rows, no
-            // supports, no adapter step, no health sample. The test centre still follows it: it models the room,
-            // not a class, and it is what lets scores recover after the room changes.
-            Centring.Observe(embedding);
+            // Never absorb what was judged unknown (another word, talk, noise, the background class): no test rows, no
+            // supports, no adapter step, no health sample, and not the test centre either. Where most of what a device
+            // hears is none of its classes, a centre that followed it drifted to "generic talk": on the independent
+            // set's open-set stream, clean accuracy 84.2 % against 87.9 % and false rejects 7.5 % against 5.4 % when
+            // rejected samples are left out (brown noise 70.4 against 75.0 %), false accepts no higher.
             return prediction;
         }
         int reference = Adapt(embedding, prediction);
