@@ -1,10 +1,8 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Threading.Channels;
 using EdgeCL.Core.Errors;
 using EdgeCL.Core.Fleet;
 using EdgeCL.Core.Learning;
-using EdgeCL.Core.Memory;
 using EdgeCL.Core.Vectors;
 using EdgeCL.Device.Config;
 using EdgeCL.Device.Sources;
@@ -15,10 +13,8 @@ using EdgeCL.Storage.Errors;
 using EdgeCL.Storage.Files;
 using EdgeCL.Sync.Broker;
 using EdgeCL.Sync.Client;
-using EdgeCL.Sync.Commands;
 using EdgeCL.Sync.Device;
 using EdgeCL.Sync.Payloads;
-using EdgeCL.Sync.Status;
 using Microsoft.Extensions.Logging;
 
 namespace EdgeCL.Device.Agent;

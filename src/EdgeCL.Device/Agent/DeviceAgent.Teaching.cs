@@ -1,25 +1,7 @@
 using System.Diagnostics;
-using System.Globalization;
-using System.Threading.Channels;
-using EdgeCL.Core.Errors;
 using EdgeCL.Core.Fleet;
-using EdgeCL.Core.Learning;
-using EdgeCL.Core.Memory;
-using EdgeCL.Core.Vectors;
-using EdgeCL.Device.Config;
-using EdgeCL.Device.Sources;
-using EdgeCL.Onnx.Backbones;
-using EdgeCL.Onnx.Errors;
-using EdgeCL.Onnx.Sessions;
-using EdgeCL.Storage.Errors;
-using EdgeCL.Storage.Files;
-using EdgeCL.Sync.Broker;
 using EdgeCL.Sync.Client;
 using EdgeCL.Sync.Commands;
-using EdgeCL.Sync.Device;
-using EdgeCL.Sync.Payloads;
-using EdgeCL.Sync.Status;
-using Microsoft.Extensions.Logging;
 
 namespace EdgeCL.Device.Agent;
 
