@@ -35,6 +35,7 @@ public sealed class KnnLearner : IStreamLearner
     private readonly List<string> _labels = [];
     private readonly Dictionary<string, int> _classIndex = new(StringComparer.Ordinal);
     private readonly double[] _sum;
+    private int _sumCount; // rows in _sum: every row but the background class's
     private readonly float[] _centre;
     private readonly float[] _query;
     private float[] _similarities = [];
@@ -85,6 +86,8 @@ public sealed class KnnLearner : IStreamLearner
     {
         if (string.IsNullOrWhiteSpace(label))
             throw new ArgumentException("A class label must not be empty.", nameof(label));
+        if (OpenSet.ReservedLabels.Problem(label) is { } reserved)
+            throw new ArgumentException(reserved, nameof(label));
         VectorKernels.EnsureValidEmbedding(embedding, _dimension);
         if (_rowCount >= _maxExamples)
             throw new ArgumentException($"The kNN memory already holds {_rowCount} examples ({MaxExamplesKey} = {_maxExamples}); raise it or forget a class.");
@@ -98,8 +101,12 @@ public sealed class KnnLearner : IStreamLearner
         embedding.CopyTo(_rows.AsSpan(_rowCount * _dimension, _dimension));
         _rowClass[_rowCount] = c;
         _rowCount++;
-        for (int j = 0; j < _dimension; j++)
-            _sum[j] += embedding[j];
+        if (label != OpenSet.ReservedLabels.Background) // background rows stay out of the centre (PrototypeMemory says why)
+        {
+            _sumCount++;
+            for (int j = 0; j < _dimension; j++)
+                _sum[j] += embedding[j];
+        }
         _preparedValid = false;
     }
 
@@ -189,10 +196,14 @@ public sealed class KnnLearner : IStreamLearner
         for (int i = 0; i < _rowCount; i++)
             if (_rowClass[i] > c)
                 _rowClass[i]--;
-        // Exact recomputation of the labelled sum.
+        // Exact recomputation of the labelled sum (taught classes only).
         Array.Clear(_sum);
+        _sumCount = 0;
         for (int i = 0; i < _rowCount; i++)
         {
+            if (_labels[_rowClass[i]] == OpenSet.ReservedLabels.Background)
+                continue;
+            _sumCount++;
             ReadOnlySpan<float> row = _rows.AsSpan(i * _dimension, _dimension);
             for (int j = 0; j < _dimension; j++)
                 _sum[j] += row[j];
@@ -206,7 +217,7 @@ public sealed class KnnLearner : IStreamLearner
         if (_preparedValid)
             return;
         for (int j = 0; j < _dimension; j++)
-            _centre[j] = (float)(_sum[j] / _rowCount);
+            _centre[j] = _sumCount == 0 ? 0f : (float)(_sum[j] / _sumCount);
         for (int i = 0; i < _rowCount; i++)
         {
             Span<float> row = _prepared.AsSpan(i * _dimension, _dimension);

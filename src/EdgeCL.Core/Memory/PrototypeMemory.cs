@@ -1,5 +1,6 @@
 using System.Numerics.Tensors;
 using EdgeCL.Core.Errors;
+using EdgeCL.Core.Learning.OpenSet;
 using EdgeCL.Core.Vectors;
 
 namespace EdgeCL.Core.Memory;
@@ -36,6 +37,7 @@ public sealed class PrototypeMemory
     private float[] _probabilities;
     private int _count;
     private long _totalCount;
+    private long _centreCount;         // examples in the labelled centre: every class but the background class
     private bool _normsValid;
 
     /// <summary>Creates an empty memory for one embedding space.</summary>
@@ -137,11 +139,14 @@ public sealed class PrototypeMemory
         TensorPrimitives.MultiplyAdd(delta, 1f / n, mean, mean);
 
         _totalCount++;
-        if (Options.Centring == CentringMode.LabelledMean)
+        if (Options.Centring == CentringMode.LabelledMean && label != ReservedLabels.Background)
         {
-            // The labelled mean is the running mean of every example: c ← c + (x − c)/N.
+            // The labelled mean is the running mean of every taught example: c ← c + (x − c)/N. Background examples
+            // stay out: a pile of "not this" (talk, noise) would pull the centre off the taught classes and make every
+            // untaught sample look more like one of them (measured: talk windows accepted 25 % → 48 %).
+            _centreCount++;
             TensorPrimitives.Subtract(embedding, _centre, delta);
-            TensorPrimitives.MultiplyAdd(delta, 1f / _totalCount, _centre, _centre);
+            TensorPrimitives.MultiplyAdd(delta, 1f / _centreCount, _centre, _centre);
         }
         _normsValid = false;
         return n;
@@ -185,6 +190,7 @@ public sealed class PrototypeMemory
         _tombstones.Clear();
         _count = 0;
         _totalCount = 0;
+        _centreCount = 0;
         Array.Clear(_means);
         if (Options.Centring != CentringMode.Supplied)
             Array.Clear(_centre);
@@ -328,21 +334,26 @@ public sealed class PrototypeMemory
 
     private void RecomputeLabelledCentre()
     {
-        // Exact recomputation Σ n_c μ_c / Σ n_c, in double to avoid drift after many forgets.
+        // Exact recomputation Σ n_c μ_c / Σ n_c over the taught classes (not the background class), in double to
+        // avoid drift after many forgets.
         Array.Clear(_centre);
-        if (_totalCount == 0)
-            return;
+        _centreCount = 0;
         Span<double> sum = _dimension <= 4096 ? stackalloc double[_dimension] : new double[_dimension];
         sum.Clear();
         for (int c = 0; c < _count; c++)
         {
+            if (_labels[c] == ReservedLabels.Background)
+                continue;
             ReadOnlySpan<float> mean = _means.AsSpan(c * _dimension, _dimension);
             double w = _counts[c];
+            _centreCount += _counts[c];
             for (int j = 0; j < _dimension; j++)
                 sum[j] += w * mean[j];
         }
+        if (_centreCount == 0)
+            return;
         for (int j = 0; j < _dimension; j++)
-            _centre[j] = (float)(sum[j] / _totalCount);
+            _centre[j] = (float)(sum[j] / _centreCount);
     }
 
     private int CreateClass(string label)
@@ -382,7 +393,7 @@ public sealed class PrototypeMemory
                 throw new ArgumentException($"Label '{label}' contains a control character; use printable text.", nameof(label));
         if (label != label.Trim())
             throw new ArgumentException($"Label '{label}' has leading or trailing spaces; trim it.", nameof(label));
-        if (Learning.OpenSet.ReservedLabels.Problem(label) is { } reserved)
+        if (ReservedLabels.Problem(label) is { } reserved)
             throw new ArgumentException(reserved, nameof(label));
     }
 }

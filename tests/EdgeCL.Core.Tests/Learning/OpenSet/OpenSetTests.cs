@@ -84,6 +84,36 @@ public sealed class OpenSetTests
         memory.Add(ReservedLabels.Background, new float[D]); // the one reserved name that is a class
     }
 
+    [Fact]
+    public void BackgroundExamplesDoNotMoveTheLabelledCentre()
+    {
+        (_, float[][] means) = Setup();
+        var rng = new Random(5);
+        var memory = new PrototypeMemory(Space);
+        for (int i = 0; i < 4; i++)
+        {
+            memory.Add("a", Near(means[0], rng));
+            memory.Add("b", Near(means[1], rng));
+        }
+        float[] before = memory.Centre.ToArray();
+        for (int i = 0; i < 20; i++)
+            memory.Add(ReservedLabels.Background, Near(means[2], rng, noise: 3f));
+        Assert.Equal(before, memory.Centre.ToArray());
+        Assert.Equal(28, memory.TotalCount);
+        // Rebuilt from (count, mean) as the fleet view is, and after a forget: the same centre (exact recomputation).
+        var restored = new PrototypeMemory(Space);
+        for (int c = 0; c < memory.ClassCount; c++)
+            restored.Restore(memory.LabelAt(c), memory.SummaryAt(c).Count, memory.SummaryAt(c).Version, memory.MeanAt(c));
+        for (int j = 0; j < D; j++)
+            Assert.Equal(before[j], restored.Centre[j], 4);
+        memory.Forget("b");
+        memory.Forget(ReservedLabels.Background);
+        var onlyA = new PrototypeMemory(Space);
+        onlyA.Restore("a", memory.SummaryAt(0).Count, 1, memory.MeanAt(0));
+        for (int j = 0; j < D; j++)
+            Assert.Equal(onlyA.Centre[j], memory.Centre[j], 4);
+    }
+
     [Theory]
     [InlineData(1.5f)]
     [InlineData(-2f)]
