@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The speech front end measured four ways on the dev set and the independent check set: file centring or sound
 # centring (placement clip|speech) x dither 2 LSB or none. Static ncm-centred, one unbroken stream over the conditions.
-#   ops/eval/frontend.sh OUT [conditions]
+#   ops/eval/frontend.sh OUT [conditions]   (one condition alone runs the class-incremental protocol: not comparable)
 # Needs ops/setup.sh (dev set, models) and ops/data/make-independent.sh ~/.cache/edgecl/data/independent.
 set -euo pipefail
 OUT=$1; CONDITIONS=${2:-clean,babble:5,brown:5,reverb,white:10,telephone}
@@ -41,7 +41,7 @@ for f in sorted(glob.glob(os.path.join(sys.argv[1], "*", "report.json"))):
     r = json.load(open(f)); e = r["methods"]["ncm-centred"]["online_error"]
     acc = {k: 100 * (1 - v) for k, v in e.items()}
     shifted = [v for k, v in acc.items() if k != "clean"]
-    rows.append((os.path.basename(os.path.dirname(f)), acc, sum(shifted) / len(shifted)))
+    rows.append((os.path.basename(os.path.dirname(f)), acc, sum(shifted) / len(shifted) if shifted else float("nan")))
 conds = list(rows[0][1])
 print("| set-placement-dither | " + " | ".join(conds) + " | shifted mean |")
 print("|---" * (len(conds) + 2) + "|")
