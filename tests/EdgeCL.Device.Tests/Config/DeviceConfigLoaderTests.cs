@@ -85,7 +85,8 @@ public sealed class DeviceConfigLoaderTests : IDisposable
               "providers": "cpu,quantum",
               "state_dir": "state",
               "learner": { "method": "nope" },
-              "teach": { "shots": 0 },
+              "teach": { "shots": 0, "label": "unknown" },
+              "recognition": { "threshold": 1.5 },
               "sync": { "broker": "http://x", "trust_dir": "missing" },
               "sources": [ { "type": "pcm", "path": "-", "vad": { "threshold": 1.5 } }, { "type": "webcam" }, { "type": "raw-frames", "path": "-", "width": 0, "height": 10, "pixel_format": "yuv" } ],
               "status": { "interval_seconds": 0 }
@@ -93,11 +94,11 @@ public sealed class DeviceConfigLoaderTests : IDisposable
             """;
         var ex = Assert.Throws<DeviceConfigException>(() => DeviceConfigLoader.Load(Write(json)));
         string all = string.Join("\n", ex.Errors);
-        foreach (string expected in new[] { "device_id 'bad/id'", "fleet 'home#'", "providers:", "learner.method 'nope' is unknown", "teach.shots 0",
+        foreach (string expected in new[] { "device_id 'bad/id'", "fleet 'home#'", "providers:", "learner.method 'nope' is unknown", "teach.shots 0", "recognition.threshold 1.5", "teach.label: Label 'unknown' is reserved",
                      "sync.broker", "sync.trust_dir 'missing'", "sources[0].vad.threshold 1.5", "sources[1].type 'webcam' is unknown", "sources[2]: width 0",
                      "sources[2].pixel_format 'yuv'", "status.interval_seconds 0" })
             Assert.Contains(expected, all);
-        Assert.Equal(12, ex.Errors.Count);
+        Assert.Equal(14, ex.Errors.Count);
         Assert.All(ex.Errors, e => Assert.DoesNotContain('\n', e));
     }
 
