@@ -3,6 +3,8 @@
 # Ends with one summary line 'tests: N passed, N failed, N skipped'.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# ONNX Runtime (1.29+) queues telemetry on Linux unless this is in the native environment before it starts (#18).
+export ORT_DISABLE_TELEMETRY=1
 [[ "${EDGECL_SKIP_SETUP:-0}" == 1 ]] || bash ops/setup.sh
 
 log=$(mktemp)
