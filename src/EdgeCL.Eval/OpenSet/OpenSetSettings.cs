@@ -57,6 +57,9 @@ public sealed record OpenSetSettings
     /// <summary>Output folder.</summary>
     public required string OutputDirectory { get; init; }
 
+    /// <summary>Where to also write the stream's exact embeddings for peers (<c>--export DIR</c>), or null.</summary>
+    public string? ExportDirectory { get; init; }
+
     /// <summary>Validates everything that needs no file.</summary>
     /// <exception cref="ArgumentException">One line naming the setting and the fix.</exception>
     public void Validate()

@@ -154,7 +154,7 @@ public sealed class DeviceAgentTests : IDisposable
         Assert.Equal((AgentOutcome.Recognised, "hello"), (first.Outcome, first.Label));
         panel.LongHold();
         AgentResult learned = a.WaitForResults(10)[^1];
-        Assert.Equal((AgentOutcome.Learned, Core.Learning.OpenSet.ReservedLabels.Background), (learned.Outcome, learned.Label));
+        Assert.Equal((AgentOutcome.Learned, "_background:hello"), (learned.Outcome, learned.Label)); // the negative class of what it was answered as
         Assert.False(panel.Learning); // the teaching the first hold started was cancelled
         a.Source.Add(lookalike);
         Assert.Equal(AgentOutcome.Unknown, a.WaitForResults(11)[^1].Outcome);
