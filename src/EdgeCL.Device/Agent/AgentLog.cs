@@ -86,7 +86,7 @@ internal static partial class AgentLog
     [LoggerMessage(Level = LogLevel.Information, Message = "signing key created at '{Path}'; public key exported to '{PublicPath}' (copy it into peers' trust_dir)")]
     public static partial void KeyCreated(ILogger logger, string path, string publicPath);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "false alarm ({Trigger}): '{Label}' at {Origin} is taught as the background class")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "false alarm ({Trigger}): '{Label}' at {Origin} is taught as '_background:{Label}'")]
     public static partial void FalseAlarm(ILogger logger, string trigger, string label, string origin);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "false alarm ({Trigger}) ignored: no recognition to retract since the start or the last correction")]

@@ -239,7 +239,7 @@ public sealed class ButtonSettings
     public int HoldMs { get; set; } = 500;
 
     /// <summary>Keep holding this long (from the press) to say "not this": the last recognition was a false alarm and
-    /// its sample is taught as the background class (the teaching the first hold started is cancelled). 0 = off.</summary>
+    /// its sample is taught as the negative class of its label, <c>_background:&lt;label&gt;</c> (the teaching the first hold started is cancelled). 0 = off.</summary>
     public int NotThisMs { get; set; } = 3000;
 }
 
