@@ -31,6 +31,7 @@ public static class Program
             EvalCommand.Create(),
             RunCommand.Create(),
             StatusCommand.Create(),
+            HashPasswordCommand.Create(),
         };
         ParseResult parse = root.Parse(args);
         if (parse.Errors.Count > 0)
