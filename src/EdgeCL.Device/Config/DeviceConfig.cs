@@ -51,6 +51,9 @@ public sealed class DeviceConfig
 
     /// <summary>Health reporting.</summary>
     public StatusSettings Status { get; set; } = new();
+
+    /// <summary>The device page (live recognitions, classes, teach and correct from a browser); absent = none.</summary>
+    public WebSettings? Web { get; set; }
 }
 
 /// <summary>The classifier head (a learner from the registry, e.g. <c>ncm-test-centred</c>) and its checkpoints.</summary>
@@ -267,4 +270,8 @@ public sealed class StatusSettings
 {
     /// <summary>Seconds between health publications and status-file writes.</summary>
     public double IntervalSeconds { get; set; } = 10;
+
+    /// <summary>Seconds between the information-level summary lines (counts, accept rate, latency percentiles) that stand in
+    /// for per-recognition lines (debug level, <c>--verbose</c>); 0 = no summary.</summary>
+    public double SummarySeconds { get; set; } = 60;
 }

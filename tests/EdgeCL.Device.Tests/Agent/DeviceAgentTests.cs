@@ -34,7 +34,7 @@ public sealed class DeviceAgentTests : IDisposable
             Assert.All(results.Take(9), r => Assert.Equal(AgentOutcome.Learned, r.Outcome));
             Assert.Equal(["class0", "class1", "class2"], results.Skip(9).Select(r => r.Label));
             Assert.Contains("learned label=class0 count=1 version=1 ack=1", a.LogText);
-            Assert.Contains("recognised label=class2", a.LogText);
+            Assert.DoesNotContain("recognised label=", a.LogText); // per-recognition lines are debug (#18); the summary carries counts
         }
 
         await using (RunningAgent again = await RunningAgent.StartAsync(config, _dir))
