@@ -46,7 +46,7 @@ internal static class EvalCommand
         var background = new Option<string?>("--background") { Description = "With --unknown: files taught as the background class ('_background') before the stream." };
         var threshold = new Option<float>("--threshold") { Description = "With --unknown: the open-set threshold (cosine to the winning class, -1..1).", DefaultValueFactory = _ => EdgeCL.Core.Learning.OpenSet.OpenSetOptions.DefaultThreshold };
         var operatingPoints = new Option<string>("--operating-points") { Description = "With --unknown: other thresholds to report, comma-separated.", DefaultValueFactory = _ => "0.3,0.5" };
-        var corrections = new Option<int>("--corrections") { Description = "With --unknown: false accepts corrected (taught as background) in a second pass.", DefaultValueFactory = _ => 10 };
+        var corrections = new Option<int>("--corrections") { Description = "With --unknown: false accepts corrected (taught as _background:<label>) in a second pass.", DefaultValueFactory = _ => 10 };
         var backbone = CommonOptions.Backbone(required: false);
         var models = CommonOptions.Models();
         var providers = CommonOptions.Providers();

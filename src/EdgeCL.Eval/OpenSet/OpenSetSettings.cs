@@ -51,7 +51,7 @@ public sealed record OpenSetSettings
     /// <summary>Other thresholds reported from the recorded scores.</summary>
     public IReadOnlyList<float> OperatingPoints { get; init; } = [0.30f, 0.50f];
 
-    /// <summary>False alarms corrected (taught as background) in the second pass.</summary>
+    /// <summary>False alarms corrected (taught as the negative class of the label they were answered with) in the second pass.</summary>
     public int Corrections { get; init; } = 10;
 
     /// <summary>Output folder.</summary>
