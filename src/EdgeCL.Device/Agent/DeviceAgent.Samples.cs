@@ -7,6 +7,7 @@ using EdgeCL.Device.Sources;
 using EdgeCL.Onnx.Backbones;
 using EdgeCL.Onnx.Errors;
 using EdgeCL.Storage.Errors;
+using EdgeCL.Storage.Files;
 
 namespace EdgeCL.Device.Agent;
 
@@ -65,6 +66,12 @@ public sealed partial class DeviceAgent
             entry = exampleId is null
                 ? await _device.LearnAsync(label, embedding).ConfigureAwait(false)
                 : await _device.LearnOnceAsync(label, embedding, exampleId).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (DiskSpace.IsDiskFull(ex))
+        {
+            Reject(sample, "store", $"{DiskSpace.Describe(_stateDir)}: not learned now, retried when space returns");
+            PauseLearningForSpace(sample);
+            return;
         }
         catch (Exception ex) when (ex is StateStoreException or ArgumentException or EmbeddingException)
         {

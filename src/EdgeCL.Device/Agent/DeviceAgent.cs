@@ -214,7 +214,8 @@ public sealed partial class DeviceAgent : IAsyncDisposable
     {
         if (_teach is { } teach && Stopwatch.GetTimestamp() > teach.DeadlineTimestamp)
             EndTeaching("timeout");
-        if (_config.Learner.CheckpointSeconds > 0 && Stopwatch.GetElapsedTime(_lastCheckpoint).TotalSeconds >= _config.Learner.CheckpointSeconds)
+        // While the disk is full, checkpoint and status writes would only fail (and say so every interval): skip them.
+        if (_config.Learner.CheckpointSeconds > 0 && !_diskFull && Stopwatch.GetElapsedTime(_lastCheckpoint).TotalSeconds >= _config.Learner.CheckpointSeconds)
         {
             _lastCheckpoint = Stopwatch.GetTimestamp();
             if (_head.SaveCheckpoint() is { } reason)
@@ -225,6 +226,7 @@ public sealed partial class DeviceAgent : IAsyncDisposable
             _lastStatus = Stopwatch.GetTimestamp();
             WriteStatus(publish: true);
         }
+        ProbeSpace();
         UpdatePanel();
     }
 
@@ -233,7 +235,8 @@ public sealed partial class DeviceAgent : IAsyncDisposable
         DeviceHealth health = Health();
         try
         {
-            StatusFile.Write(StatusPath, _device.DeviceId, health);
+            if (!_diskFull)
+                StatusFile.Write(StatusPath, _device.DeviceId, health);
         }
         catch (IOException ex)
         {

@@ -3,6 +3,7 @@ using EdgeCL.Core.Fleet;
 using EdgeCL.Core.Memory;
 using EdgeCL.Core.Vectors;
 using EdgeCL.Storage.Errors;
+using EdgeCL.Storage.Files;
 using Microsoft.Data.Sqlite;
 
 namespace EdgeCL.Storage.State;
@@ -506,6 +507,12 @@ public sealed class StateStore : IDisposable
     private void Initialise()
     {
         Execute(null, $"PRAGMA busy_timeout = {(long)_options.BusyTimeout.TotalMilliseconds}");
+        if (_options.ExclusiveLocking)
+        {
+            // Before the first read: SQLite then keeps the WAL index in this process's memory instead of the -shm file
+            // (https://www.sqlite.org/wal.html#noshm), which a full disk has no room to create.
+            Execute(null, "PRAGMA locking_mode = EXCLUSIVE");
+        }
         // Identify the file before changing anything, so a foreign database is never switched to WAL or written to.
         long tables = (long)Scalar("SELECT count(*) FROM sqlite_master")!;
         long applicationId = (long)Scalar("PRAGMA application_id")!;
@@ -676,6 +683,9 @@ public sealed class StateStore : IDisposable
         {
             13 => new StateStoreException(StateStoreFailure.DiskFull,
                 $"Disk full while {action} state database '{Path}'; nothing was written: free space on that disk and retry.", ex),
+            // SQLite reports a failed -shm or WAL extension as a plain I/O error; on a file system with no room it is the full disk.
+            10 when !DiskSpace.HasRoom(Path) => new StateStoreException(StateStoreFailure.DiskFull,
+                $"Disk full while {action} state database '{Path}' ({DiskSpace.Describe(Path)}); nothing was written: free space on that disk and retry.", ex),
             11 => new StateStoreException(StateStoreFailure.Corrupt,
                 $"State database '{Path}' is corrupt ({detail}); move it aside and restore a backup, or delete it to start a new state (the fleet resends its entries).", ex),
             26 => new StateStoreException(StateStoreFailure.NotStateDatabase,
