@@ -22,9 +22,10 @@ public sealed partial class DeviceAgent
             embedding = Embed(sample);
             VectorKernels.EnsureValidEmbedding(embedding, _backbone.Space.Dimension);
         }
-        catch (Exception ex) when (ex is InputFormatException or EmbeddingException or IOException or UnauthorizedAccessException or ArgumentException)
+        catch (Exception ex) when (ex is InputFormatException or EmbeddingException or ModelLoadException or IOException or UnauthorizedAccessException or ArgumentException)
         {
-            Reject(sample, ex is EmbeddingException ? "invalid-embedding" : "decode", ex.Message.Split('\n')[0]);
+            string reason = ex switch { EmbeddingException => "invalid-embedding", ModelLoadException => "model", _ => "decode" };
+            Reject(sample, reason, ex.Message.Split('\n')[0]);
             return;
         }
         string? label = sample.Label ?? _teach?.Label;
