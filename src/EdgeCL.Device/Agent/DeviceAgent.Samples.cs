@@ -25,7 +25,7 @@ public sealed partial class DeviceAgent
         catch (Exception ex) when (ex is InputFormatException or EmbeddingException or ModelLoadException or IOException or UnauthorizedAccessException or ArgumentException)
         {
             string reason = ex switch { EmbeddingException => "invalid-embedding", ModelLoadException => "model", _ => "decode" };
-            Reject(sample, reason, ex.Message.Split('\n')[0]);
+            Reject(sample, reason, ErrorText.OneLine(ex));
             return;
         }
         string? label = sample.Label ?? _teach?.Label;
@@ -76,7 +76,7 @@ public sealed partial class DeviceAgent
         }
         catch (Exception ex) when (ex is StateStoreException or ArgumentException or EmbeddingException)
         {
-            Reject(sample, ex is StateStoreException ? "store" : "label", ex.Message.Split('\n')[0]);
+            Reject(sample, ex is StateStoreException ? "store" : "label", ErrorText.OneLine(ex));
             return;
         }
         _headDirty = true;

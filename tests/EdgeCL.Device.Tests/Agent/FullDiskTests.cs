@@ -1,26 +1,23 @@
-using System.Diagnostics;
 using EdgeCL.Device.Agent;
 using EdgeCL.Device.Config;
 using EdgeCL.Storage.Files;
-using Xunit.Abstractions;
+using EdgeCL.Storage.Tests;
 
 namespace EdgeCL.Device.Tests.Agent;
 
 /// <summary>
 /// A real full disk: the agent's state folder on a small tmpfs, filled to the last byte. The agent must start, recognise,
 /// say "disk full" once, and learn the refused file by itself when space returns. Mounting needs root (CI runs as root);
-/// elsewhere the test says so in its output and checks only what needs no mount.
+/// elsewhere that test is skipped with the reason, and the /dev/full test still runs.
 /// </summary>
-public sealed class FullDiskTests(ITestOutputHelper output) : IDisposable
+public sealed class FullDiskTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("edgecl-fulldisk-").FullName;
-    private string Mount => Path.Combine(_dir, "mnt");
-    private bool _mounted;
+    private TmpfsMount? _disk;
 
     public void Dispose()
     {
-        if (_mounted)
-            Run("umount", Mount);
+        _disk?.Dispose();
         try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
     }
 
@@ -39,16 +36,11 @@ public sealed class FullDiskTests(ITestOutputHelper output) : IDisposable
         Assert.Matches(@"^disk full at '.+' \(.+ free of .+\)$", DiskSpace.Describe(_dir));
     }
 
-    [Fact]
+    [TmpfsFact]
     public async Task Agent_starts_on_a_full_disk_recognises_and_learns_refused_files_when_space_returns()
     {
-        Directory.CreateDirectory(Mount);
-        if (!Run("mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", Mount))
-        {
-            output.WriteLine("not run: mounting a tmpfs needs root (CI runs as root); the /dev/full test above still ran.");
-            return;
-        }
-        _mounted = true;
+        _disk = TmpfsMount.TryCreate(3072, out string whyNot) ?? throw new InvalidOperationException(whyNot);
+        string mount = _disk.Path;
         string inbox = Path.Combine(_dir, "inbox");
         Directory.CreateDirectory(Path.Combine(inbox, "seven"));
         Directory.CreateDirectory(Path.Combine(inbox, "nine"));
@@ -60,7 +52,7 @@ public sealed class FullDiskTests(ITestOutputHelper output) : IDisposable
             Fleet = "test",
             Backbone = "digits",
             ModelsRoot = AgentTestData.Models,
-            StateDir = Path.Combine(Mount, "state"),
+            StateDir = Path.Combine(mount, "state"),
             Learner = new LearnerSettings { Method = "ncm-test-centred", CheckpointSeconds = 0.2 },
             Sources = [new SourceSettings { Type = "image-folder", Path = inbox, LabelsFromFolders = true, PollMs = 20 }],
             Status = new StatusSettings { IntervalSeconds = 0.2 },
@@ -75,7 +67,7 @@ public sealed class FullDiskTests(ITestOutputHelper output) : IDisposable
         }
 
         // 2. The disk fills up to the last byte; a restart must still work (it used to fail rewriting <id>.pem).
-        string filler = Path.Combine(Mount, "filler");
+        string filler = Path.Combine(mount, "filler");
         Fill(filler);
         await using RunningAgent agent = await RunningAgent.StartAsync(config, _dir, builtInSources: true);
         Assert.True(agent.Agent.DiskFull);
@@ -116,20 +108,6 @@ public sealed class FullDiskTests(ITestOutputHelper output) : IDisposable
             catch (IOException ex) when (DiskSpace.IsDiskFull(ex))
             {
             }
-        }
-    }
-
-    private static bool Run(string file, params string[] args)
-    {
-        try
-        {
-            using var process = Process.Start(new ProcessStartInfo(file, args) { RedirectStandardError = true, RedirectStandardOutput = true })!;
-            process.WaitForExit(10_000);
-            return process.ExitCode == 0;
-        }
-        catch (System.ComponentModel.Win32Exception)
-        {
-            return false;
         }
     }
 }
