@@ -53,4 +53,32 @@ public sealed class MessageTests
         Assert.Contains("the previous file is unchanged", again.Message);
         Assert.Equal([7], File.ReadAllBytes(path));
     }
+
+    [Fact]
+    public void Run_check_lists_a_corrupt_model_an_uncreatable_state_dir_and_an_empty_trust_dir_together()
+    {
+        using var w = new TinyWorld();
+        string model = Path.Combine(w.Models, "tiny", "tiny.onnx");
+        File.WriteAllBytes(model, File.ReadAllBytes(model)[..^10]); // a truncated download
+        File.WriteAllText(Path.Combine(w.Root, "blocker"), "a file where a folder should be");
+        Directory.CreateDirectory(Path.Combine(w.Root, "trust"));
+        string config = Path.Combine(w.Root, "device.json");
+        File.WriteAllText(config, """
+            { "device_id": "check-dev", "fleet": "t", "backbone": "tiny", "models_root": "models", "state_dir": "blocker/state",
+              "sync": { "broker": "embedded", "trust_dir": "trust" },
+              "sources": [ { "type": "image-folder", "path": "inbox" } ] }
+            """);
+        var run = CliHarness.Run("run", "--config", config, "--check");
+        Assert.Equal(ExitCodes.Usage, run.Code); // config mistakes and a model problem: the config is fixed first
+        string[] lines = run.Err.TrimEnd().Split('\n');
+        Assert.Equal(3, lines.Length);
+        Assert.Contains(lines, l => l.Contains("holds no <device-id>.pem", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.Contains("has SHA-256", StringComparison.Ordinal) && l.Contains("tiny.onnx", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.Contains("state_dir 'blocker/state' cannot be created or written", StringComparison.Ordinal) && l.Contains("is a file, not a folder", StringComparison.Ordinal));
+        Assert.False(Directory.Exists(Path.Combine(w.Root, "agent-state")));
+
+        var list = CliHarness.Run("model", "list", "--models", w.Models);
+        Assert.Contains("corrupt (checksum mismatch: re-fetch)", list.Out);
+        Assert.DoesNotContain("ready", list.Out);
+    }
 }
