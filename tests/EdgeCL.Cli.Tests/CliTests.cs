@@ -80,7 +80,7 @@ public class CliTests
         using var b = new TinyWorld(seed: 4);
         Assert.Equal(0, CliHarness.Run(a.With("learn", "-b", "tiny", "-s", a.State, "-d", a.Data)).Code);
         var run = CliHarness.Run(b.With("predict", b.Data, "-b", "tiny", "-s", a.State));
-        Assert.Equal(ExitCodes.InputError, run.Code);
+        Assert.Equal(ExitCodes.StateError, run.Code);
         Assert.Contains("cannot be mixed", run.Err);
     }
 

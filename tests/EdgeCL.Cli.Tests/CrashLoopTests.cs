@@ -102,9 +102,13 @@ public sealed partial class CrashLoopTests(ITestOutputHelper output) : IDisposab
                     if (LearnedLine().Match(line) is { Success: true } m)
                         acked[m.Groups["origin"].Value] = m.Groups["label"].Value;
             }
-            // The state loads after every kill.
-            using (StateStore store = StateStore.Open(Path.Combine(state, "state.db"), space, "crash-dev"))
+            // The state loads after every kill (a kill inside the runtime's own start-up, before the agent made its state
+            // folder, leaves nothing to load; on this 2-vCPU VM under load that is the first second or more).
+            if (Directory.Exists(state))
+            {
+                using StateStore store = StateStore.Open(Path.Combine(state, "state.db"), space, "crash-dev");
                 store.LoadMemory();
+            }
         }
         output.WriteLine($"{kills} kills in {clock.Elapsed.TotalSeconds:F0} s ({startupKills} during start-up); {acked.Count} examples acknowledged");
         Assert.True(acked.Count > 0, "no example was acknowledged: the agent never got far enough between kills");

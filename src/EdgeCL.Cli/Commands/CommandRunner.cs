@@ -23,11 +23,11 @@ internal static class CommandRunner
         }
         catch (ModelLoadException ex) { return Fail(ex.Message, ExitCodes.ModelError); }
         catch (InputFormatException ex) { return Fail(ex.Message, ExitCodes.InputError); }
-        catch (EmbeddingException ex) { return Fail(ex.Message, ExitCodes.InputError); }
+        catch (EmbeddingException ex) { return Fail(ErrorText.OneLine(ex), ExitCodes.InputError); }
         catch (StateFormatException ex) { return Fail(ex.Message, ExitCodes.StateError); }
         catch (IOException ex) { return Fail(ex.Message, ExitCodes.StateError); }
         catch (OnnxRuntimeException ex) { return Fail($"ONNX Runtime failed: {FirstLine(ex.Message)}", ExitCodes.ModelError); }
-        catch (ArgumentException ex) { return Fail(FirstLine(ex.Message), ExitCodes.Usage); }
+        catch (ArgumentException ex) { return Fail(ErrorText.OneLine(ex), ExitCodes.Usage); }
     }
 
     /// <summary>Writes one error line and returns the code.</summary>

@@ -55,6 +55,7 @@ internal static class LearnCommand
             using IEmbeddingBackbone b = BackboneCatalog.Open(parse.GetValue(backbone)!, CommonOptions.Sessions(parse, providers, threads), null, parse.GetValue(models));
             string statePath = parse.GetValue(state)!;
             PrototypeMemory memory = StateFile.Load(statePath, b.Space) ?? new PrototypeMemory(b.Space, options);
+            StateFile.EnsureWritable(statePath);
 
             IReadOnlyList<LabelledFile> files = dataPath is not null
                 ? Sample(LabelledFolder.Scan(dataPath, b.FileExtensions, requireClasses: true), parse.GetValue(shots), parse.GetValue(seed))

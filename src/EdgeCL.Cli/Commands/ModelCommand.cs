@@ -63,13 +63,29 @@ internal static class ModelCommand
             foreach (var (manifest, dir) in BackboneCatalog.List(root))
             {
                 bool present = manifest.Files.All(f => File.Exists(Path.Combine(dir, f.Path)));
-                listing.Add(new BackboneListing(manifest.Name, manifest.Kind, dir, present, manifest.Description));
+                // Present is not ready: a truncated download or another version fails its SHA-256 at the first start.
+                string? problem = null;
+                if (present)
+                {
+                    try
+                    {
+                        BackboneCatalog.VerifyFiles(manifest, dir);
+                    }
+                    catch (ModelLoadException ex)
+                    {
+                        problem = ex.Message.Split('\n')[0];
+                    }
+                }
+                listing.Add(new BackboneListing(manifest.Name, manifest.Kind, dir, present, manifest.Description) { Verified = present && problem is null, Problem = problem });
             }
             if (parse.GetValue(json))
                 CommandRunner.WriteJson<IReadOnlyList<BackboneListing>>(listing, CliJsonContext.Default.IReadOnlyListBackboneListing);
             else
                 foreach (BackboneListing b in listing)
-                    Console.WriteLine($"{b.Name,-10} {b.Kind,-20} {(b.FilesPresent ? "ready" : "files missing (run its fetch script)"),-36} {b.Description}");
+                    Console.WriteLine($"{b.Name,-10} {b.Kind,-20} {(b.Verified ? "ready" : b.FilesPresent ? "corrupt (checksum mismatch: re-fetch)" : "files missing (run its fetch script)"),-36} {b.Description}");
+            foreach (BackboneListing b in listing)
+                if (b.Problem is { } why)
+                    Console.Error.WriteLine($"edgecl: warning: {why}");
             return Task.FromResult(ExitCodes.Success);
         }, ct));
         return command;

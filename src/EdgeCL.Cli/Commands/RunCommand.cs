@@ -4,6 +4,7 @@ using EdgeCL.Device.Config;
 using EdgeCL.Device.Gpio;
 using EdgeCL.Device.Sources;
 using EdgeCL.Onnx.Backbones;
+using EdgeCL.Storage.Files;
 using EdgeCL.Web.Page;
 using EdgeCL.Web.Security;
 using Microsoft.Extensions.Logging;
@@ -25,16 +26,17 @@ internal static class RunCommand
             string path = parse.GetValue(config)!;
             DeviceConfig loaded;
             string directory;
+            var checks = new DeepChecks { WebOverride = parse.GetValue(web) };
             try
             {
-                string? webOverride = parse.GetValue(web);
-                (loaded, directory) = DeviceConfigLoader.Load(path, (c, d) => DeepChecks(c, d, webOverride));
+                (loaded, directory) = DeviceConfigLoader.Load(path, checks.Run);
             }
             catch (DeviceConfigException ex)
             {
                 foreach (string line in ex.Errors)
                     Console.Error.WriteLine($"edgecl: error: {line}");
-                return ExitCodes.Usage;
+                // Only model problems: the config itself is right, the model files are not (exit 4, as when the start finds them).
+                return ex.Errors.Count == checks.ModelErrors ? ExitCodes.ModelError : ExitCodes.Usage;
             }
             if (parse.GetValue(check))
             {
@@ -59,7 +61,12 @@ internal static class RunCommand
             }
             catch (AgentStartException ex)
             {
-                return CommandRunner.Fail(ex.Message, ExitCodes.StateError);
+                return CommandRunner.Fail(ex.Message, ex.Failure switch
+                {
+                    AgentStartFailure.Config => ExitCodes.Usage,
+                    AgentStartFailure.Model => ExitCodes.ModelError,
+                    _ => ExitCodes.StateError,
+                });
             }
             await using (agent.ConfigureAwait(false))
             {
@@ -87,39 +94,50 @@ internal static class RunCommand
         return command;
     }
 
-    /// <summary>What <c>--check</c> (and every start) verifies beyond the JSON: the backbone's files and the GPIO settings.</summary>
-    private static IEnumerable<string> DeepChecks(DeviceConfig config, string directory, string? webOverride)
+    /// <summary>What <c>--check</c> (and every start) verifies beyond the JSON: the device page's address, the backbone's
+    /// files and their checksums, that the state folder can be created and written, and the GPIO settings.</summary>
+    private sealed class DeepChecks
     {
-        var errors = new List<string>();
-        if (webOverride is not null)
-            (config.Web ??= new WebSettings()).Listen = webOverride;
-        errors.AddRange(WebListen.Validate(config.Web, p => Path.GetFullPath(p, directory)));
-        bool modelsMissing = config.ModelsRoot is { } root && !Directory.Exists(Path.GetFullPath(root, directory));
-        if (config.Backbone is { } backbone && !modelsMissing)
+        /// <summary>The <c>--web</c> override of <c>web.listen</c>, or null.</summary>
+        public string? WebOverride { get; init; }
+
+        /// <summary>How many of the lines returned by <see cref="Run"/> are about the model files.</summary>
+        public int ModelErrors { get; private set; }
+
+        public IEnumerable<string> Run(DeviceConfig config, string directory)
         {
-            string? models = config.ModelsRoot is null ? null : Path.GetFullPath(config.ModelsRoot, directory);
-            string reference = DeviceConfigValidator.BackboneReference(backbone, directory);
-            try
+            var errors = new List<string>();
+            if (WebOverride is not null)
+                (config.Web ??= new WebSettings()).Listen = WebOverride;
+            errors.AddRange(WebListen.Validate(config.Web, p => Path.GetFullPath(p, directory)));
+            int beforeModel = errors.Count;
+            bool modelsMissing = config.ModelsRoot is { } root && !Directory.Exists(Path.GetFullPath(root, directory));
+            if (config.Backbone is { } backbone && !modelsMissing)
             {
-                if (!reference.EndsWith(".onnx", StringComparison.Ordinal))
+                string? models = config.ModelsRoot is null ? null : Path.GetFullPath(config.ModelsRoot, directory);
+                string reference = DeviceConfigValidator.BackboneReference(backbone, directory);
+                try
                 {
-                    string manifestPath = BackboneCatalog.ResolveManifestPath(reference, models);
-                    BackboneManifest manifest = BackboneCatalog.LoadManifest(manifestPath);
-                    string folder = Path.GetDirectoryName(manifestPath)!;
-                    foreach (var file in manifest.Files)
-                        if (!File.Exists(Path.Combine(folder, file.Path)))
-                            errors.Add($"backbone '{backbone}': model file '{Path.Combine(folder, file.Path)}' is missing{(manifest.Fetch is { } fetch ? $"; run {Path.Combine(folder, fetch)}" : "")}.");
+                    if (!reference.EndsWith(".onnx", StringComparison.Ordinal))
+                    {
+                        string manifestPath = BackboneCatalog.ResolveManifestPath(reference, models);
+                        // Present is not enough: a truncated download or another version stops the start, so hash every file.
+                        BackboneCatalog.VerifyFiles(BackboneCatalog.LoadManifest(manifestPath), Path.GetDirectoryName(manifestPath)!);
+                    }
+                    else if (!File.Exists(reference))
+                        errors.Add($"backbone '{backbone}' does not exist.");
                 }
-                else if (!File.Exists(reference))
-                    errors.Add($"backbone '{backbone}' does not exist.");
+                catch (Exception ex) when (ex is ArgumentException or IOException or EdgeCL.Onnx.Errors.ModelLoadException)
+                {
+                    errors.Add($"backbone: {ex.Message.Split('\n')[0]}");
+                }
+                ModelErrors = errors.Count - beforeModel;
             }
-            catch (Exception ex) when (ex is ArgumentException or IOException or EdgeCL.Onnx.Errors.ModelLoadException)
-            {
-                errors.Add($"backbone: {ex.Message.Split('\n')[0]}");
-            }
+            if (config.StateDir is { } stateDir && FolderCheck.WhyNotWritable(Path.GetFullPath(stateDir, directory)) is { } why)
+                errors.Add($"state_dir '{stateDir}' cannot be created or written: {why}; fix the path or its permissions.");
+            if (config.Gpio is { } gpio)
+                errors.AddRange(DeviceGpio.Validate(gpio).Select(e => $"gpio: {e}"));
+            return errors;
         }
-        if (config.Gpio is { } gpio)
-            errors.AddRange(DeviceGpio.Validate(gpio).Select(e => $"gpio: {e}"));
-        return errors;
     }
 }

@@ -14,7 +14,7 @@ internal static class StatusCommand
         var config = new Option<string?>("--config", "-c") { Description = "The device config (its state_dir holds status.json)." };
         var stateDir = new Option<string?>("--state-dir") { Description = "The agent's state folder, instead of --config." };
         var json = CommonOptions.Json();
-        var command = new Command("status", "Show the local agent's health: model, provider, classes, adaptation, counters, sync; exit 1 when it is not running.") { config, stateDir, json };
+        var command = new Command("status", "Show the local agent's health: model, provider, classes, adaptation, counters, sync; exit 1 when it is not running or not answering.") { config, stateDir, json };
         command.SetAction((parse, ct) => CommandRunner.RunAsync(token =>
         {
             string folder;
@@ -40,15 +40,34 @@ internal static class StatusCommand
             }
             else
                 throw new ArgumentException("Give --config device.json or --state-dir DIR.");
-            LocalStatus status = StatusFile.Read(Path.Combine(folder, StatusFile.FileName));
+            // 1. The agent itself, over its heartbeat socket: live, and true even when its disk is full.
+            if (HealthSocket.TryQuery(folder, TimeSpan.FromSeconds(3)) is { } live)
+            {
+                if (parse.GetValue(json))
+                    Console.Out.WriteLine(StatusFile.ToJson(live));
+                else
+                    Print(live, 0, "running");
+                return Task.FromResult(ExitCodes.Success);
+            }
+            // 2. No answer: what it last wrote, and whether that process still exists.
+            string file = Path.Combine(folder, StatusFile.FileName);
+            if (!File.Exists(file))
+            {
+                Console.Error.WriteLine($"edgecl: not running: no agent answers for '{folder}' and it has no {StatusFile.FileName}; the agent has not run with this state_dir yet (start it with 'edgecl run --config ...').");
+                return Task.FromResult(ExitCodes.NotRunning);
+            }
+            LocalStatus status = StatusFile.Read(file);
             double age = (DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - status.TimeMs) / 1000.0;
             bool alive = IsRunning(status.ProcessId);
             bool fresh = age <= Math.Max(3 * interval, 5);
+            // Linux agents answer on the socket, so a live process that does not is stuck; elsewhere a fresh file is the heartbeat.
+            bool running = alive && (OperatingSystem.IsLinux() ? false : fresh);
+            string state = running ? "running" : alive ? "NOT ANSWERING (process alive)" : "NOT RUNNING";
             if (parse.GetValue(json))
-                Console.Out.WriteLine(File.ReadAllText(Path.Combine(folder, StatusFile.FileName)).TrimEnd());
+                Console.Out.WriteLine(File.ReadAllText(file).TrimEnd());
             else
-                Print(status, age, alive && fresh);
-            return Task.FromResult(alive && fresh ? ExitCodes.Success : ExitCodes.Failure);
+                Print(status, age, state);
+            return Task.FromResult(running ? ExitCodes.Success : ExitCodes.NotRunning);
         }, ct));
         return command;
     }
@@ -66,11 +85,11 @@ internal static class StatusCommand
         }
     }
 
-    private static void Print(LocalStatus status, double age, bool running)
+    private static void Print(LocalStatus status, double age, string state)
     {
         DeviceHealth h = status.Health ?? new DeviceHealth();
         TextWriter o = Console.Out;
-        o.WriteLine($"device      {status.DeviceId} ({(running ? "running" : "NOT RUNNING")}, pid {status.ProcessId}, status {age:0.#} s old, up {h.UptimeSeconds} s)");
+        o.WriteLine($"device      {status.DeviceId} ({state}, pid {status.ProcessId}, {(age == 0 ? "live" : $"status {age:0.#} s old")}, up {h.UptimeSeconds} s)");
         o.WriteLine($"model       {h.Model} on {h.Provider}, {h.Dimension}-d, learner {h.Learner}");
         o.WriteLine($"classes     {h.OwnClasses} own, {h.FleetClasses} in the fleet view{(h.Teaching is { } t ? $"; teaching '{t}'" : "")}");
         o.WriteLine($"adaptation  {h.Adaptation} ({h.AdaptationResets} resets)");

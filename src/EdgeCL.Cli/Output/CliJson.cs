@@ -11,7 +11,14 @@ internal sealed record InspectResult(string Path, long Bytes, string Sha256, str
     IReadOnlyDictionary<string, int>? Operators, int? BatchNormalizationNodes, string? EmbeddingOutput, int? EmbeddingDimension);
 
 /// <summary>A backbone listed by <c>edgecl model list</c>.</summary>
-internal sealed record BackboneListing(string Name, string Kind, string Directory, bool FilesPresent, string? Description);
+internal sealed record BackboneListing(string Name, string Kind, string Directory, bool FilesPresent, string? Description)
+{
+    /// <summary>Every file is present and matches its SHA-256: the backbone will open.</summary>
+    public bool Verified { get; init; }
+
+    /// <summary>Why a present backbone is not ready (a checksum mismatch), one line.</summary>
+    public string? Problem { get; init; }
+}
 
 /// <summary><c>edgecl embed --json</c>.</summary>
 internal sealed record EmbedResult(string Backbone, string SpaceId, string Provider, int Samples, int Dimension, string Embeddings, string Labels, string Files,

@@ -13,10 +13,12 @@ namespace EdgeCL.Cli.State;
 internal static class StateFile
 {
     /// <summary>Loads a state; a missing file gives null.</summary>
-    /// <exception cref="StateFormatException">Corrupt or unreadable.</exception>
-    /// <exception cref="EmbeddingException">From another embedding space.</exception>
+    /// <remarks>A folder in the state's place is refused here, before any work is done.</remarks>
+    /// <exception cref="StateFormatException">A folder, corrupt, unreadable, from another embedding space (exit 5 like any state problem).</exception>
     public static PrototypeMemory? Load(string path, EmbeddingSpace? expectedSpace)
     {
+        if (Directory.Exists(path))
+            throw new StateFormatException($"State path '{path}' is a folder; pass a file path such as '{Path.Combine(path, "state.ecls")}'.");
         if (!File.Exists(path))
             return null;
         byte[] bytes;
@@ -38,8 +40,16 @@ internal static class StateFile
         }
         catch (EmbeddingException ex)
         {
-            throw new EmbeddingException($"State file '{path}': {ex.Message}");
+            throw new StateFormatException($"State file '{path}': {ex.Message}");
         }
+    }
+
+    /// <summary>Refuses, before any example is embedded, a state that could not be saved: its folder cannot be created or written.</summary>
+    /// <exception cref="StateFormatException">The folder is read-only, not writable by this user, or a file is in its way.</exception>
+    public static void EnsureWritable(string path)
+    {
+        if (FolderCheck.WhyNotWritable(Path.GetDirectoryName(Path.GetFullPath(path))!) is { } why)
+            throw new StateFormatException($"State file '{path}' cannot be written: {why}; pass another path or fix the permissions.");
     }
 
     /// <summary>Saves atomically and durably.</summary>

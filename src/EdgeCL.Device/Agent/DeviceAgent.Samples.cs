@@ -7,6 +7,7 @@ using EdgeCL.Device.Sources;
 using EdgeCL.Onnx.Backbones;
 using EdgeCL.Onnx.Errors;
 using EdgeCL.Storage.Errors;
+using EdgeCL.Storage.Files;
 
 namespace EdgeCL.Device.Agent;
 
@@ -21,9 +22,10 @@ public sealed partial class DeviceAgent
             embedding = Embed(sample);
             VectorKernels.EnsureValidEmbedding(embedding, _backbone.Space.Dimension);
         }
-        catch (Exception ex) when (ex is InputFormatException or EmbeddingException or IOException or UnauthorizedAccessException or ArgumentException)
+        catch (Exception ex) when (ex is InputFormatException or EmbeddingException or ModelLoadException or IOException or UnauthorizedAccessException or ArgumentException)
         {
-            Reject(sample, ex is EmbeddingException ? "invalid-embedding" : "decode", ex.Message.Split('\n')[0]);
+            string reason = ex switch { EmbeddingException => "invalid-embedding", ModelLoadException => "model", _ => "decode" };
+            Reject(sample, reason, ErrorText.OneLine(ex));
             return;
         }
         string? label = sample.Label ?? _teach?.Label;
@@ -66,9 +68,15 @@ public sealed partial class DeviceAgent
                 ? await _device.LearnAsync(label, embedding).ConfigureAwait(false)
                 : await _device.LearnOnceAsync(label, embedding, exampleId).ConfigureAwait(false);
         }
+        catch (Exception ex) when (DiskSpace.IsDiskFull(ex))
+        {
+            Reject(sample, "store", $"{DiskSpace.Describe(_stateDir)}: not learned now, retried when space returns");
+            PauseLearningForSpace(sample);
+            return;
+        }
         catch (Exception ex) when (ex is StateStoreException or ArgumentException or EmbeddingException)
         {
-            Reject(sample, ex is StateStoreException ? "store" : "label", ex.Message.Split('\n')[0]);
+            Reject(sample, ex is StateStoreException ? "store" : "label", ErrorText.OneLine(ex));
             return;
         }
         _headDirty = true;

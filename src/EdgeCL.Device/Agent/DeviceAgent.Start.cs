@@ -11,6 +11,7 @@ using EdgeCL.Onnx.Errors;
 using EdgeCL.Onnx.Sessions;
 using EdgeCL.Storage.Errors;
 using EdgeCL.Storage.Files;
+using EdgeCL.Storage.State;
 using EdgeCL.Sync.Broker;
 using EdgeCL.Sync.Client;
 using EdgeCL.Sync.Device;
@@ -31,8 +32,8 @@ public sealed partial class DeviceAgent
         ILoggerFactory loggers = options.LoggerFactory;
         ILogger logger = loggers.CreateLogger("edgecl.agent");
         string Resolve(string p) => Path.GetFullPath(p, options.ConfigDirectory);
-        string deviceId = config.DeviceId ?? throw new AgentStartException("device_id is missing; run 'edgecl run --check' on the config.");
-        string stateDir = Resolve(config.StateDir ?? throw new AgentStartException("state_dir is missing; run 'edgecl run --check' on the config."));
+        string deviceId = config.DeviceId ?? throw new AgentStartException("device_id is missing; run 'edgecl run --check' on the config.", AgentStartFailure.Config);
+        string stateDir = Resolve(config.StateDir ?? throw new AgentStartException("state_dir is missing; run 'edgecl run --check' on the config.", AgentStartFailure.Config));
         try
         {
             Directory.CreateDirectory(stateDir);
@@ -56,13 +57,13 @@ public sealed partial class DeviceAgent
         }
         catch (Exception ex) when (ex is ModelLoadException or ArgumentException or IOException or InputFormatException or EmbeddingException or InvalidOperationException or Microsoft.ML.OnnxRuntime.OnnxRuntimeException)
         {
-            throw new AgentStartException($"backbone '{backboneName}' cannot be opened: {ex.Message.Split('\n')[0]}");
+            throw new AgentStartException($"backbone '{backboneName}' cannot be opened: {ex.Message.Split('\n')[0]}", AgentStartFailure.Model);
         }
 
         var disposables = new List<IAsyncDisposable>();
         try
         {
-            (SignedEntryCodec codec, bool created) = LoadCodec(config, deviceId, stateDir, Resolve);
+            (SignedEntryCodec codec, bool created) = LoadCodec(config, deviceId, stateDir, Resolve, logger);
             if (created)
                 AgentLog.KeyCreated(logger, KeyPath(config, stateDir, Resolve), Path.Combine(stateDir, deviceId + ".pem"));
 
@@ -113,9 +114,17 @@ public sealed partial class DeviceAgent
                 Sync = new FleetSyncOptions { Fleet = config.Fleet, DeviceId = deviceId, Space = backbone.Space, Broker = brokerOptions },
             };
             FleetDevice device;
+            bool startedFull = false;
             try
             {
                 device = FleetDevice.Open(deviceOptions, codec, loggers);
+            }
+            catch (StateStoreException ex) when (ex.Failure == StateStoreFailure.DiskFull)
+            {
+                // No room for the -shm file: open holding the database exclusively (the WAL index in memory), recognise
+                // from what is stored, and learn again once space returns.
+                device = OpenOnFullDisk(deviceOptions, codec, loggers);
+                startedFull = true;
             }
             catch (Exception ex) when (ex is StateStoreException or EmbeddingException or ArgumentException)
             {
@@ -169,6 +178,8 @@ public sealed partial class DeviceAgent
             }
 
             var agent = new DeviceAgent(config, stateDir, logger, backbone, device, broker, head, panel, sources, sync is not null, codec);
+            if (startedFull)
+                agent.PauseLearningForSpace(null);
             device.Processed += agent.OnFleetChanged;
             device.Client.StateChanged += agent.OnFleetChanged;
             device.Client.CommandReceived += agent.OnCommand;
@@ -189,6 +200,18 @@ public sealed partial class DeviceAgent
                 await d.DisposeAsync().ConfigureAwait(false);
             backbone.Dispose();
             throw;
+        }
+    }
+
+    private static FleetDevice OpenOnFullDisk(FleetDeviceOptions options, SignedEntryCodec codec, ILoggerFactory loggers)
+    {
+        try
+        {
+            return FleetDevice.Open(options with { Store = (options.Store ?? StateStoreOptions.Default) with { ExclusiveLocking = true } }, codec, loggers);
+        }
+        catch (Exception ex) when (ex is StateStoreException or EmbeddingException or ArgumentException)
+        {
+            throw new AgentStartException($"state '{options.StatePath}' cannot be opened: {DiskSpace.Describe(options.StatePath)} ({ex.Message.Split('\n')[0]}); free space on that disk and start again.");
         }
     }
 
@@ -225,8 +248,20 @@ public sealed partial class DeviceAgent
         config.Sync?.SigningKey is { } key ? resolve(key) : Path.Combine(stateDir, "device-key.pem");
 
     /// <summary>The signing key (created on first start) and the trust store (peers' keys plus our own).</summary>
-    private static (SignedEntryCodec Codec, bool Created) LoadCodec(DeviceConfig config, string deviceId, string stateDir, Func<string, string> resolve)
+    /// <remarks>The private key is written once, when it is created; the public key export only when it is missing or differs,
+    /// so a start on a full disk neither fails nor risks the identity (every start used to rewrite the export).</remarks>
+    private static (SignedEntryCodec Codec, bool Created) LoadCodec(DeviceConfig config, string deviceId, string stateDir, Func<string, string> resolve, ILogger logger)
     {
+        // Trust first: a trust folder that stops the start must do so before a new identity is written.
+        TrustStore trust;
+        try
+        {
+            trust = config.Sync?.TrustDir is { } dir ? TrustFolder.Load(resolve(dir)) : new TrustStore();
+        }
+        catch (ArgumentException ex)
+        {
+            throw new AgentStartException($"sync.trust_dir: {ex.Message}", AgentStartFailure.Config);
+        }
         string keyPath = KeyPath(config, stateDir, resolve);
         bool created = false;
         EntrySigner signer;
@@ -242,23 +277,34 @@ public sealed partial class DeviceAgent
                     File.SetUnixFileMode(keyPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
                 created = true;
             }
-            AtomicFile.WriteAllBytes(Path.Combine(stateDir, deviceId + ".pem"), System.Text.Encoding.ASCII.GetBytes(signer.ExportPublicKeyPem()));
+        }
+        catch (Exception ex) when (DiskSpace.IsDiskFull(ex))
+        {
+            trust.Dispose();
+            throw new AgentStartException($"signing key '{keyPath}' cannot be created: {DiskSpace.Describe(keyPath)}; free space on that disk and start again.");
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or System.Security.Cryptography.CryptographicException)
         {
+            trust.Dispose();
             throw new AgentStartException($"signing key '{keyPath}' cannot be used ({ex.Message.Split('\n')[0]}); fix it, or move it aside to let the agent create a new one (peers must then trust the new public key).");
         }
-        TrustStore trust;
-        try
-        {
-            trust = config.Sync?.TrustDir is { } dir ? TrustFolder.Load(resolve(dir)) : new TrustStore();
-        }
-        catch (ArgumentException ex)
-        {
-            signer.Dispose();
-            throw new AgentStartException($"sync.trust_dir: {ex.Message}");
-        }
+        ExportPublicKey(Path.Combine(stateDir, deviceId + ".pem"), signer.ExportPublicKeyPem(), logger);
         trust.Add(deviceId, signer.ExportPublicKeyPem());
         return (new SignedEntryCodec(signer, trust), created);
+    }
+
+    /// <summary>Writes the public key for peers' trust folders when it is missing or stale; a failed write is a warning, not a stop.</summary>
+    private static void ExportPublicKey(string path, string pem, ILogger logger)
+    {
+        try
+        {
+            if (File.Exists(path) && File.ReadAllText(path) == pem)
+                return;
+            AtomicFile.WriteAllBytes(path, System.Text.Encoding.ASCII.GetBytes(pem));
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            AgentLog.PublicKeyNotExported(logger, path, ex.Message.Split('\n')[0]);
+        }
     }
 }

@@ -109,6 +109,7 @@ public sealed partial class DeviceAgent : IAsyncDisposable
         Task ticker = Task.Run(() => TickAsync(sourcesStop.Token), CancellationToken.None);
         _lastCheckpoint = _lastStatus = Stopwatch.GetTimestamp();
         WriteStatus(publish: true);
+        HealthSocket? heartbeat = HealthSocket.TryListen(_stateDir, HealthNowAsync, _logger);
         try
         {
             while (!stop.IsCancellationRequested)
@@ -141,6 +142,8 @@ public sealed partial class DeviceAgent : IAsyncDisposable
             {
                 // A source blocked in a read that ignores cancellation (an unopened FIFO); it dies with the process.
             }
+            if (heartbeat is not null)
+                await heartbeat.DisposeAsync().ConfigureAwait(false);
             if (_head.SaveCheckpoint() is { } reason)
                 AgentLog.CheckpointFailed(_logger, reason);
             WriteStatus(publish: true);
@@ -154,38 +157,6 @@ public sealed partial class DeviceAgent : IAsyncDisposable
         _head.Reset();
         AgentLog.AdaptationReset(_logger, trigger);
     });
-
-    /// <summary>The current health report.</summary>
-    public DeviceHealth Health()
-    {
-        FleetDeviceStatistics stats = _device.Statistics;
-        Dictionary<string, long> rejected;
-        lock (_rejected)
-            rejected = new Dictionary<string, long>(_rejected, StringComparer.Ordinal);
-        var dropped = stats.Sync.Drops.Where(kv => kv.Value > 0).ToDictionary(kv => kv.Key.ToString(), kv => kv.Value, StringComparer.Ordinal);
-        return new DeviceHealth
-        {
-            Model = _backbone.Name,
-            Provider = _backbone.ActiveProvider.ToString(),
-            Dimension = _backbone.Space.Dimension,
-            Learner = _config.Learner.Method,
-            OwnClasses = _device.OwnClassCount,
-            FleetClasses = _head.ClassCount,
-            Adaptation = _head.AdaptationState(_config.Learner.Adapt),
-            AdaptationResets = _head.Resets,
-            Teaching = _teach?.Label,
-            Recognised = Interlocked.Read(ref _recognised),
-            Learned = Interlocked.Read(ref _learned),
-            Rejected = rejected.Count == 0 ? null : rejected,
-            Dropped = dropped.Count == 0 ? null : dropped,
-            PendingOutbox = _device.PendingOutboxRows,
-            Connected = _online && _device.Client.IsConnected,
-            Sources = $"{Volatile.Read(ref _sourcesRunning)}/{_config.Sources.Count}",
-            UptimeSeconds = (long)Stopwatch.GetElapsedTime(_startTimestamp).TotalSeconds,
-            RssBytes = Environment.WorkingSet,
-            LastError = _lastError,
-        };
-    }
 
     /// <summary>Stops syncing (goodbye to the broker), closes the store, GPIO and backbone.</summary>
     public async ValueTask DisposeAsync()
@@ -214,7 +185,8 @@ public sealed partial class DeviceAgent : IAsyncDisposable
     {
         if (_teach is { } teach && Stopwatch.GetTimestamp() > teach.DeadlineTimestamp)
             EndTeaching("timeout");
-        if (_config.Learner.CheckpointSeconds > 0 && Stopwatch.GetElapsedTime(_lastCheckpoint).TotalSeconds >= _config.Learner.CheckpointSeconds)
+        // While the disk is full, checkpoint and status writes would only fail (and say so every interval): skip them.
+        if (_config.Learner.CheckpointSeconds > 0 && !_diskFull && Stopwatch.GetElapsedTime(_lastCheckpoint).TotalSeconds >= _config.Learner.CheckpointSeconds)
         {
             _lastCheckpoint = Stopwatch.GetTimestamp();
             if (_head.SaveCheckpoint() is { } reason)
@@ -225,23 +197,9 @@ public sealed partial class DeviceAgent : IAsyncDisposable
             _lastStatus = Stopwatch.GetTimestamp();
             WriteStatus(publish: true);
         }
+        ProbeSpace();
         UpdatePanel();
         Summary.LogIfDue(_logger);
-    }
-
-    private void WriteStatus(bool publish)
-    {
-        DeviceHealth health = Health();
-        try
-        {
-            StatusFile.Write(StatusPath, _device.DeviceId, health);
-        }
-        catch (IOException ex)
-        {
-            AgentLog.StatusFailed(_logger, ex.Message.Split('\n')[0]);
-        }
-        if (publish && _online)
-            _ = _device.Client.PublishHealthAsync(health);
     }
 
     private void UpdatePanel()

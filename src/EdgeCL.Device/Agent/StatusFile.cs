@@ -12,9 +12,17 @@ public static class StatusFile
 
     /// <summary>Replaces the status file (write + rename; no fsync: a status lost in a power cut is rewritten seconds later).</summary>
     /// <exception cref="IOException">The file cannot be written.</exception>
-    public static void Write(string path, string deviceId, DeviceHealth health)
+    public static void Write(string path, string deviceId, DeviceHealth health) => Write(path, Create(deviceId, health));
+
+    /// <summary>The record this process would write now: the health plus this process's id and the time.</summary>
+    public static LocalStatus Create(string deviceId, DeviceHealth health) =>
+        new() { DeviceId = deviceId, ProcessId = Environment.ProcessId, TimeMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), Health = health };
+
+    /// <summary>Replaces the status file with <paramref name="record"/>.</summary>
+    /// <exception cref="IOException">The file cannot be written.</exception>
+    public static void Write(string path, LocalStatus record)
     {
-        var record = new LocalStatus { DeviceId = deviceId, ProcessId = Environment.ProcessId, TimeMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), Health = health };
+        ArgumentNullException.ThrowIfNull(record);
         byte[] bytes = JsonSerializer.SerializeToUtf8Bytes(record, StatusJsonContext.Default.LocalStatus);
         string temp = path + ".tmp";
         try
@@ -27,6 +35,9 @@ public static class StatusFile
             throw new IOException(ex.Message, ex);
         }
     }
+
+    /// <summary>A status record as the indented JSON of the status file.</summary>
+    public static string ToJson(LocalStatus record) => JsonSerializer.Serialize(record, StatusJsonContext.Default.LocalStatus);
 
     /// <summary>Reads a status file.</summary>
     /// <exception cref="IOException">Missing or unreadable; the message says what to do.</exception>

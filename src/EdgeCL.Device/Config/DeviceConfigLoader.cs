@@ -49,14 +49,99 @@ public static partial class DeviceConfigLoader
         // Editors on Windows save UTF-8 with a byte-order mark, which the JSON reader refuses.
         if (json.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]))
             json = json[3..];
+        // The reader stops at the first unknown key or wrong type; to list them all, each one found is blanked out
+        // (spaces, so line numbers stay true) and the rest parsed again.
+        byte[] text = json.ToArray();
+        var errors = new List<string>();
+        for (int attempt = 0; attempt < MaxListedErrors; attempt++)
+        {
+            try
+            {
+                DeviceConfig config = JsonSerializer.Deserialize(text, DeviceConfigJsonContext.Default.DeviceConfig)
+                    ?? throw new DeviceConfigException([$"{displayName}: the file holds 'null'; it must be a JSON object such as {{\"device_id\": \"pi-01\", ...}}."]);
+                if (errors.Count == 0)
+                    return config;
+                break;
+            }
+            catch (JsonException ex)
+            {
+                errors.Add($"{displayName}: {Explain(ex)}");
+                if (ex.Path is not { } path || !TryBlankProperty(text, path))
+                    break; // a syntax error, or nothing to remove: what follows cannot be read
+            }
+        }
+        throw new DeviceConfigException(errors);
+    }
+
+    /// <summary>Most JSON mistakes listed in one go.</summary>
+    private const int MaxListedErrors = 50;
+
+    /// <summary>Overwrites the property at <paramref name="path"/> (e.g. <c>$.sources[0].poll_ms</c>) and a comma next to it with spaces.</summary>
+    private static bool TryBlankProperty(byte[] json, string path)
+    {
+        var reader = new Utf8JsonReader(json, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+        var containers = new Stack<(string Path, bool IsArray, int Next)>();
+        string? property = null;
         try
         {
-            return JsonSerializer.Deserialize(json, DeviceConfigJsonContext.Default.DeviceConfig)
-                ?? throw new DeviceConfigException([$"{displayName}: the file holds 'null'; it must be a JSON object such as {{\"device_id\": \"pi-01\", ...}}."]);
+            while (reader.Read())
+            {
+                switch (reader.TokenType)
+                {
+                    case JsonTokenType.PropertyName:
+                        property = reader.GetString()!;
+                        if ($"{containers.Peek().Path}.{property}" == path)
+                        {
+                            int start = (int)reader.TokenStartIndex;
+                            reader.Read();
+                            reader.Skip();
+                            Blank(json, start, (int)reader.BytesConsumed);
+                            return true;
+                        }
+                        break;
+                    case JsonTokenType.StartObject or JsonTokenType.StartArray:
+                        string here = containers.Count == 0 ? "$" : ChildPath(containers, property);
+                        containers.Push((here, reader.TokenType == JsonTokenType.StartArray, 0));
+                        break;
+                    case JsonTokenType.EndObject or JsonTokenType.EndArray:
+                        containers.Pop();
+                        break;
+                    default:
+                        if (containers.Count > 0)
+                            _ = ChildPath(containers, property); // an array element: count it
+                        break;
+                }
+            }
         }
-        catch (JsonException ex)
+        catch (JsonException)
         {
-            throw new DeviceConfigException([$"{displayName}: {Explain(ex)}"]);
+        }
+        return false;
+    }
+
+    // The path of the next value in the top container: "<path>.<property>" in an object, "<path>[i]" in an array.
+    private static string ChildPath(Stack<(string Path, bool IsArray, int Next)> containers, string? property)
+    {
+        (string path, bool isArray, int next) = containers.Pop();
+        containers.Push((path, isArray, isArray ? next + 1 : next));
+        return isArray ? $"{path}[{next}]" : $"{path}.{property}";
+    }
+
+    private static void Blank(byte[] json, int start, int end)
+    {
+        for (int i = start; i < end; i++)
+            if (json[i] is not ((byte)'\n' or (byte)'\r'))
+                json[i] = (byte)' ';
+        // The comma after the property (or, for the last one, the trailing comma before it is allowed).
+        for (int i = end; i < json.Length; i++)
+        {
+            if (json[i] == ',')
+            {
+                json[i] = (byte)' ';
+                return;
+            }
+            if (json[i] is not ((byte)' ' or (byte)'\t' or (byte)'\n' or (byte)'\r'))
+                return;
         }
     }
 

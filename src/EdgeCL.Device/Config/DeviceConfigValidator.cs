@@ -149,6 +149,8 @@ public static class DeviceConfigValidator
             errors.Add("sync.cert_file and sync.key_file go together; set both for mutual TLS or neither.");
         if (sync.TrustDir is { } trust && !Directory.Exists(resolve(trust)))
             errors.Add($"sync.trust_dir '{trust}' does not exist; create it with one <device-id>.pem public key per peer, or remove the key to trust only this device's own entries.");
+        else if (sync.TrustDir is { } empty && !Directory.EnumerateFiles(resolve(empty), "*.pem").Any())
+            errors.Add($"sync.trust_dir '{empty}' holds no <device-id>.pem public key; copy the peers' keys there (each agent exports its own to state_dir/<device-id>.pem), or remove the key to trust only this device's own entries.");
         if (sync.SigningKey is { } key2 && !File.Exists(resolve(key2)))
             errors.Add($"sync.signing_key '{key2}' does not exist; remove the key to let the agent create one in state_dir, or fix the path.");
     }

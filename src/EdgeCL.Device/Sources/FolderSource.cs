@@ -13,7 +13,8 @@ namespace EdgeCL.Device.Sources;
 /// start with <c>.</c> or end with <c>.tmp</c> / <c>.part</c> are never offered, and a rename is atomic.</para>
 /// <para>A file is moved to <see cref="SourceSettings.DoneDir"/> (or deleted) only after the agent reports it handled
 /// (<see cref="InputSample.Handled"/> with true): a crash before the sample is learned leaves the file to be offered again at
-/// the next start. Reported not handled, it stays where it is and is not offered again until it changes or the next start.</para>
+/// the next start. Reported not handled, it stays where it is and is not offered again until it changes, the next start, or
+/// the agent asks for it again (<see cref="InputSample.Retry"/>: the disk had been full).</para>
 /// <para>With <see cref="SourceSettings.LabelsFromFolders"/>, files in immediate sub-folders are offered too, labelled with
 /// the sub-folder's name (a fixed <see cref="SourceSettings.Label"/> wins); files at the top stay unlabelled.</para>
 /// </remarks>
@@ -183,6 +184,7 @@ public sealed class FolderSource : IInputSource
             Label = label,
             CompletedTimestamp = Stopwatch.GetTimestamp(),
             Handled = handled => OnHandled(path, stamp, handled),
+            Retry = () => OfferAgain(path),
         };
     }
 
@@ -226,6 +228,13 @@ public sealed class FolderSource : IInputSource
             _inFlight.Remove(path);
             _refused[path] = stamp;
         }
+    }
+
+    /// <summary>Forgets that a file was refused, so the next poll offers it again (unchanged files are otherwise not retried).</summary>
+    private void OfferAgain(string path)
+    {
+        lock (_lock)
+            _refused.Remove(path);
     }
 
     private static FileStamp Stamp(string path)

@@ -35,4 +35,8 @@ public sealed class InputSample
 
     /// <summary>Called by the agent after the sample was handled (learned durably or recognised); e.g. a folder source then deletes the file. Null when nothing is to be done.</summary>
     public Action<bool>? Handled { get; init; }
+
+    /// <summary>Offers the sample again on the source's next poll, after it was reported not handled for a passing reason
+    /// (the disk was full). Null when the source cannot offer it again (a live stream's utterance is gone).</summary>
+    public Action? Retry { get; init; }
 }

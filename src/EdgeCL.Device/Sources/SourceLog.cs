@@ -11,7 +11,7 @@ internal static partial class SourceLog
     [LoggerMessage(EventId = 201, Level = LogLevel.Information, Message = "{Source}: folder {Path} is back")]
     public static partial void FolderBack(ILogger logger, string source, string path);
 
-    [LoggerMessage(EventId = 202, Level = LogLevel.Warning, Message = "{Source}: {Path} was not handled; it stays in place and is offered again after it changes or at the next start")]
+    [LoggerMessage(EventId = 202, Level = LogLevel.Warning, Message = "{Source}: {Path} was not handled; it stays in place and is offered again after it changes, at the next start, or when the agent retries it (a full disk)")]
     public static partial void NotHandled(ILogger logger, string source, string path);
 
     [LoggerMessage(EventId = 203, Level = LogLevel.Warning, Message = "{Source}: could not {Action} {Path} after handling it ({Reason}); it stays and will not be offered again until it changes or the next start")]

@@ -41,26 +41,73 @@ public static class WavReader
     private const string Convert = "convert it with: sox in.wav -r 16000 -c 1 -b 16 out.wav";
 
     /// <summary>Reads a WAV file and returns its mono samples at <paramref name="targetSampleRate"/>, int16 scale.</summary>
-    /// <exception cref="InputFormatException">The file is missing, unreadable, too large or not a supported WAV.</exception>
-    public static float[] ReadMono(string path, int targetSampleRate)
+    /// <param name="path">The file.</param>
+    /// <param name="targetSampleRate">Output rate; the audio is resampled when the file's rate differs.</param>
+    /// <param name="maxSeconds">Longest audio accepted; checked from the header before any sample is read.</param>
+    /// <remarks>Only the header and the data chunk are read: the chunk list is walked in the first
+    /// <see cref="HeadBytes"/> of the file (the whole file only when its metadata chunks are larger), then the audio is
+    /// read with one seek, so a long recording refused by <paramref name="maxSeconds"/> costs a few kilobytes.</remarks>
+    /// <exception cref="InputFormatException">The file is missing, unreadable, too large, too long or not a supported WAV.</exception>
+    public static float[] ReadMono(string path, int targetSampleRate, double maxSeconds = double.PositiveInfinity)
     {
         ArgumentNullException.ThrowIfNull(path);
-        byte[] bytes;
         try
         {
-            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.SequentialScan);
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.None);
             long length = stream.Length;
             if (length > MaxFileBytes)
                 throw new InputFormatException(
                     $"WAV file '{path}' is {length} bytes, over the {MaxFileBytes >> 20} MiB limit; cut it into shorter clips (e.g. sox in.wav out.wav trim 0 60).");
-            bytes = new byte[length];
-            stream.ReadExactly(bytes);
+            byte[] head = new byte[Math.Min(length, HeadBytes)];
+            stream.ReadExactly(head);
+            if (ParseCore(head, length, path) is not { } format)
+            {
+                // Metadata chunks larger than the head before the audio: read the whole (size-checked) file.
+                byte[] whole = new byte[length];
+                stream.Position = 0;
+                stream.ReadExactly(whole);
+                format = Parse(whole, path);
+                EnsureDuration(format, maxSeconds, path);
+                return ToMono(whole, format, targetSampleRate, path);
+            }
+            EnsureDuration(format, maxSeconds, path);
+            byte[] data = new byte[format.FrameCount * format.BlockAlign];
+            if (format.DataOffset + data.Length <= head.Length)
+                head.AsSpan(format.DataOffset, data.Length).CopyTo(data);
+            else
+            {
+                stream.Position = format.DataOffset;
+                stream.ReadExactly(data);
+            }
+            return ToMono(data, format with { DataOffset = 0 }, targetSampleRate, path);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            throw new InputFormatException($"WAV file '{path}' cannot be read ({ex.Message}); check the path and permissions.", ex);
+            throw new InputFormatException($"WAV file '{path}' cannot be read ({ex.Message.Split('\n')[0]}); check the path and permissions.", ex);
         }
-        return DecodeMono(bytes, targetSampleRate, path);
+    }
+
+    /// <summary>Bytes read first to find the fmt and data chunks (64 KiB: the chunks before the audio in any recorder's file).</summary>
+    public const int HeadBytes = 64 << 10;
+
+    private static void EnsureDuration(in WavFormat format, double maxSeconds, string source)
+    {
+        if (format.DurationSeconds > maxSeconds)
+            throw Bad(source, $"holds {format.DurationSeconds:0.#} s of audio, over the {maxSeconds:0.#} s limit for one clip",
+                "cut out the part you mean (e.g. sox in.wav out.wav trim 12.5 2)");
+    }
+
+    private static float[] ToMono(ReadOnlySpan<byte> wav, in WavFormat format, int targetSampleRate, string source)
+    {
+        if (targetSampleRate is < MinSampleRate or > MaxSampleRate)
+            throw new ArgumentOutOfRangeException(nameof(targetSampleRate), targetSampleRate, $"Target sample rate must be {MinSampleRate}..{MaxSampleRate}.");
+        float[] mono = new float[format.FrameCount];
+        DecodeMono(wav, format, mono, source);
+        if (format.SampleRate == targetSampleRate)
+            return mono;
+        float[] resampled = new float[Resampler.OutputLength(mono.Length, format.SampleRate, targetSampleRate)];
+        Resampler.Resample(mono, format.SampleRate, targetSampleRate, resampled);
+        return resampled;
     }
 
     /// <summary>Decodes WAV bytes to mono samples at <paramref name="targetSampleRate"/>, int16 scale.</summary>
@@ -72,14 +119,7 @@ public static class WavReader
     {
         if (targetSampleRate is < MinSampleRate or > MaxSampleRate)
             throw new ArgumentOutOfRangeException(nameof(targetSampleRate), targetSampleRate, $"Target sample rate must be {MinSampleRate}..{MaxSampleRate}.");
-        WavFormat format = Parse(wav, source);
-        float[] mono = new float[format.FrameCount];
-        DecodeMono(wav, format, mono, source);
-        if (format.SampleRate == targetSampleRate)
-            return mono;
-        float[] resampled = new float[Resampler.OutputLength(mono.Length, format.SampleRate, targetSampleRate)];
-        Resampler.Resample(mono, format.SampleRate, targetSampleRate, resampled);
-        return resampled;
+        return ToMono(wav, Parse(wav, source), targetSampleRate, source);
     }
 
     /// <summary>Decodes the frames of a parsed WAV into mono int16-scale samples at the file's own rate.</summary>
@@ -112,7 +152,12 @@ public static class WavReader
 
     /// <summary>Parses and validates the header and chunk list.</summary>
     /// <exception cref="InputFormatException">Not RIFF/WAVE, truncated, no fmt or data chunk, unsupported or absurd format, or no audio.</exception>
-    public static WavFormat Parse(ReadOnlySpan<byte> wav, string source = "WAV data")
+    public static WavFormat Parse(ReadOnlySpan<byte> wav, string source = "WAV data") =>
+        ParseCore(wav, wav.Length, source) ?? throw new InvalidOperationException("A whole file never needs more bytes.");
+
+    /// <summary>Parses the chunk list from <paramref name="wav"/>, the first bytes of a file of <paramref name="fileLength"/> bytes;
+    /// null when a chunk header needed before the audio lies beyond those bytes.</summary>
+    private static WavFormat? ParseCore(ReadOnlySpan<byte> wav, long fileLength, string source)
     {
         if (wav.Length == 0)
             throw Bad(source, "is empty (0 bytes)", "record or export the clip again");
@@ -131,12 +176,14 @@ public static class WavReader
         ushort tag = 0, channels = 0, blockAlign = 0, bits = 0;
         int rate = 0;
         int pos = 12;
-        while (pos <= wav.Length - 8)
+        while (pos <= fileLength - 8)
         {
+            if (pos > wav.Length - 8)
+                return null;
             ReadOnlySpan<byte> id = wav.Slice(pos, 4);
             uint size = BinaryPrimitives.ReadUInt32LittleEndian(wav.Slice(pos + 4, 4));
             int body = pos + 8;
-            long available = wav.Length - body;
+            long available = fileLength - body;
             if (id.SequenceEqual("data"u8))
             {
                 if (dataOffset >= 0)
@@ -152,6 +199,8 @@ public static class WavReader
                     throw Bad(source, $"is truncated: its data chunk declares {size} bytes but only {available} follow", "the file was cut short: export it again");
                 dataOffset = body;
                 dataLength = (int)size;
+                if (haveFmt)
+                    break; // everything needed is known; the audio itself need not be walked over
             }
             else if (id.SequenceEqual("fmt "u8))
             {
@@ -159,6 +208,8 @@ public static class WavReader
                     throw Bad(source, $"has a fmt chunk of {size} bytes (at least 16 expected)", Convert);
                 if (size > available)
                     throw Bad(source, "is truncated inside its fmt chunk", "the file was cut short: export it again");
+                if (body + size > wav.Length)
+                    return null;
                 ReadOnlySpan<byte> fmt = wav.Slice(body, (int)size);
                 tag = BinaryPrimitives.ReadUInt16LittleEndian(fmt);
                 channels = BinaryPrimitives.ReadUInt16LittleEndian(fmt[2..]);
@@ -168,14 +219,19 @@ public static class WavReader
                 if (tag == FormatExtensible)
                     tag = ReadExtensibleSubFormat(fmt, source);
                 haveFmt = true;
+                if (dataOffset >= 0)
+                    break;
             }
             else if (size > available)
             {
                 throw Bad(source, $"is truncated: its '{AsciiId(id)}' chunk declares {size} bytes but only {available} follow", "the file was cut short: export it again");
             }
-            pos = NextChunk(wav, body, size);
-            if (pos < 0)
+            long next = NextChunk(wav, fileLength, body, size);
+            if (next == NeedMoreBytes)
+                return null;
+            if (next < 0)
                 break;
+            pos = (int)next;
         }
 
         if (!haveFmt)
@@ -237,8 +293,11 @@ public static class WavReader
         return (ushort)sub;
     }
 
-    /// <summary>Position of the chunk after the one whose body starts at <paramref name="body"/>; −1 at the end.</summary>
-    private static int NextChunk(ReadOnlySpan<byte> wav, int body, uint size)
+    private const long NeedMoreBytes = -2;
+
+    /// <summary>Position of the chunk after the one whose body starts at <paramref name="body"/>; −1 at the end,
+    /// <see cref="NeedMoreBytes"/> when deciding needs bytes beyond <paramref name="wav"/>.</summary>
+    private static long NextChunk(ReadOnlySpan<byte> wav, long fileLength, int body, uint size)
     {
         long next = body + (long)size;
         if ((size & 1) != 0)
@@ -246,11 +305,13 @@ public static class WavReader
             // RIFF pads odd chunks to even length. Some writers omit the pad byte: if the padded position does not
             // start a plausible chunk id but the unpadded one does, trust the unpadded one.
             long padded = next + 1;
-            bool paddedOk = padded + 8 > wav.Length || IsChunkId(wav.Slice((int)padded, 4));
-            bool unpaddedOk = next + 8 <= wav.Length && IsChunkId(wav.Slice((int)next, 4));
+            if (padded + 8 <= fileLength && padded + 4 > wav.Length)
+                return NeedMoreBytes;
+            bool paddedOk = padded + 8 > fileLength || IsChunkId(wav.Slice((int)padded, 4));
+            bool unpaddedOk = next + 8 <= fileLength && next + 4 <= wav.Length && IsChunkId(wav.Slice((int)next, 4));
             next = !paddedOk && unpaddedOk ? next : padded;
         }
-        return next > wav.Length - 8 ? -1 : (int)next;
+        return next > fileLength - 8 ? -1 : next;
     }
 
     private static bool IsChunkId(ReadOnlySpan<byte> id)

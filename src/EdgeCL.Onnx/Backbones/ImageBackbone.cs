@@ -20,12 +20,12 @@ public sealed class ImageBackbone : IEmbeddingBackbone
         : this(manifest.Name, Path.Combine(manifestDirectory, manifest.Model),
             BackboneCatalog.ReadVerified(manifest, manifestDirectory, manifest.Model), manifest.Image
             ?? throw new ModelLoadException($"Backbone manifest '{manifest.Name}' has kind 'image' but no 'image' section; add width, height, channels, scale, mean and std."),
-            manifest.Input, manifest.Output, manifest.EmbeddingDimension, sessionOptions, logger, maxBatch)
+            manifest.Input, manifest.Output, manifest.EmbeddingDimension, sessionOptions, logger, maxBatch, fromManifest: true)
     {
     }
 
     private ImageBackbone(string name, string modelPath, byte[] bytes, ImagePreprocessing preprocessing, string? input, string? output, int expectedDimension,
-        SessionOptionsSpec sessionOptions, ILogger? logger, int maxBatch)
+        SessionOptionsSpec sessionOptions, ILogger? logger, int maxBatch, bool fromManifest)
     {
         try
         {
@@ -48,9 +48,13 @@ public sealed class ImageBackbone : IEmbeddingBackbone
         if (_model.SampleSize != _preprocessor.SampleSize || (expectedDimension > 0 && expectedDimension != _model.Dimension))
         {
             _model.Dispose();
+            // A bare .onnx takes its preprocessing from its own edgecl.image.* metadata: there is no manifest to fix.
+            string fix = fromManifest
+                ? $"the manifest says {expectedDimension}-d; fix the manifest"
+                : "the preprocessing comes from the model's edgecl.image.* metadata; fix that metadata or write a backbone.json for the model (see models/README.md)";
             throw new ModelLoadException(
                 $"Backbone '{name}': model input holds {_model.SampleSize} floats per sample and outputs {_model.Dimension}-d, but the preprocessing gives " +
-                $"{_preprocessor.SampleSize} floats ({preprocessing.Channels}x{preprocessing.Height}x{preprocessing.Width}) and the manifest says {expectedDimension}-d; fix the manifest.");
+                $"{_preprocessor.SampleSize} floats ({preprocessing.Channels}x{preprocessing.Height}x{preprocessing.Width}); {fix}.");
         }
         Name = name;
         ModelPath = modelPath;
@@ -62,7 +66,7 @@ public sealed class ImageBackbone : IEmbeddingBackbone
     /// <summary>Opens a bare .onnx image model whose preprocessing is in its metadata (<c>edgecl.image.*</c>).</summary>
     /// <exception cref="ModelLoadException">The metadata is missing or the model does not fit.</exception>
     public static ImageBackbone FromModelFile(string modelPath, ImagePreprocessing preprocessing, SessionOptionsSpec sessionOptions, ILogger? logger = null) =>
-        new(Path.GetFileNameWithoutExtension(modelPath), modelPath, BackboneCatalog.ReadModelBytes(modelPath), preprocessing, null, null, 0, sessionOptions, logger, 32);
+        new(Path.GetFileNameWithoutExtension(modelPath), modelPath, BackboneCatalog.ReadModelBytes(modelPath), preprocessing, null, null, 0, sessionOptions, logger, 32, fromManifest: false);
 
     /// <summary>Reads <c>edgecl.image.*</c> metadata into preprocessing settings, or null when there is none.</summary>
     /// <exception cref="ModelLoadException">The metadata is present but malformed.</exception>
@@ -152,8 +156,9 @@ public sealed class ImageBackbone : IEmbeddingBackbone
         if (embedding.Length != Space.Dimension)
             throw new ArgumentException($"The embedding span has {embedding.Length} slots; this backbone outputs {Space.Dimension}.", nameof(embedding));
         ReadOnlySpan<float> e = _model.Embedding(index);
+        // The preprocessed input is always finite (bytes scaled by a validated mean and std), so a NaN out is the model's.
         if (!VectorKernels.AllFinite(e))
-            throw new InputFormatException($"Backbone '{Name}' produced NaN or infinity for this input; the input is probably corrupt or out of range.");
+            throw new ModelLoadException($"Backbone '{Name}' ('{ModelPath}') produced NaN or infinity at output {VectorKernels.IndexOfNonFinite(e)} from a valid input; the model is broken (NaN weights or an unstable graph): re-fetch it or use another backbone.");
         e.CopyTo(embedding);
     }
 

@@ -225,12 +225,18 @@ public sealed partial class SpeechBackbone : IEmbeddingBackbone
         return new SpeechBackbone(manifest, dir, sessionOptions ?? SessionOptionsSpec.Default, logger);
     }
 
+    /// <summary>Longest WAV file embedded as one example (60 s); a longer one is refused from its header, unread.</summary>
+    /// <remarks>A clip is a few seconds; a file of many minutes is a recording to cut, not an example, and reading it whole
+    /// would take memory a small device does not have.</remarks>
+    public const double MaxFileSeconds = 60;
+
     /// <inheritdoc/>
+    /// <exception cref="InputFormatException">The file is not a supported WAV or lasts over <see cref="MaxFileSeconds"/>.</exception>
     public void EmbedFile(string path, Span<float> embedding)
     {
         ArgumentNullException.ThrowIfNull(path);
-        // The only per-file allocations: the file bytes and the decoded (and, if needed, resampled) samples.
-        float[] samples = WavReader.ReadMono(path, SampleRate);
+        // The only per-file allocations: the data chunk's bytes and the decoded (and, if needed, resampled) samples.
+        float[] samples = WavReader.ReadMono(path, SampleRate, MaxFileSeconds);
         EmbedPcm(samples, embedding, path);
     }
 
@@ -285,6 +291,9 @@ public sealed partial class SpeechBackbone : IEmbeddingBackbone
         for (int w = 1; w < Windows; w++)
             TensorPrimitives.Add(embedding, rows.Slice(w * dim, dim), embedding);
         TensorPrimitives.Multiply(embedding, 1f / Windows, embedding);
+        // The samples were checked finite above, so a NaN here is the models' doing, not the input's.
+        if (!VectorKernels.AllFinite(embedding))
+            throw new ModelLoadException($"Backbone '{Name}' produced NaN or infinity at output {VectorKernels.IndexOfNonFinite(embedding)} from valid audio ('{source}'); its models are broken (NaN weights or an unstable graph): re-fetch them or use another backbone.");
     }
 
     /// <summary>True when the manifest places the sound (not the file) in the middle of the clip

@@ -15,29 +15,31 @@ internal static class PnmDecoder
         int width = ReadHeaderInt(bytes, ref pos, displayName);
         int height = ReadHeaderInt(bytes, ref pos, displayName);
         int maxValue = ReadHeaderInt(bytes, ref pos, displayName);
-        if (width <= 0 || height <= 0 || width > ImageDecoder.MaxSide || height > ImageDecoder.MaxSide || maxValue is <= 0 or > 65535)
-            throw new InputFormatException($"Image '{displayName}' has an invalid PNM header ({width}x{height}, max {maxValue}).");
+        if (width <= 0 || height <= 0 || maxValue is <= 0 or > 65535)
+            throw new InputFormatException($"Image '{displayName}' has an invalid PNM header ({width}x{height}, max {maxValue}); re-export it.");
+        ImageDecoder.EnsureSizeAllowed(width, height, displayName);
         int channels = kind is '2' or '5' ? 1 : 3;
         int count = width * height * channels;
-        var pixels = new byte[count];
+        if (kind is '2' or '3' && bytes.Length - pos < count)
+            throw new InputFormatException($"Image '{displayName}' is truncated: {width}x{height} needs {count} values, the file has {Math.Max(0, bytes.Length - pos)} bytes left.");
         if (kind is '5' or '6')
         {
             pos++; // exactly one whitespace byte after maxval
             int bytesPerValue = maxValue < 256 ? 1 : 2;
             if ((long)bytes.Length - pos < (long)count * bytesPerValue)
                 throw new InputFormatException($"Image '{displayName}' is truncated: {width}x{height} needs {count * bytesPerValue} pixel bytes, file has {Math.Max(0, bytes.Length - pos)}.");
+            var pixels = new byte[count];
             for (int i = 0; i < count; i++)
             {
                 int v = bytesPerValue == 1 ? bytes[pos + i] : (bytes[pos + 2 * i] << 8) | bytes[pos + 2 * i + 1];
                 pixels[i] = Scale(v, maxValue);
             }
+            return new DecodedImage(width, height, channels, pixels);
         }
-        else
-        {
-            for (int i = 0; i < count; i++)
-                pixels[i] = Scale(ReadHeaderInt(bytes, ref pos, displayName), maxValue);
-        }
-        return new DecodedImage(width, height, channels, pixels);
+        var values = new byte[count];
+        for (int i = 0; i < count; i++)
+            values[i] = Scale(ReadHeaderInt(bytes, ref pos, displayName), maxValue);
+        return new DecodedImage(width, height, channels, values);
     }
 
     private static byte Scale(int v, int maxValue) =>

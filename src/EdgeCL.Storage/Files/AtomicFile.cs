@@ -7,13 +7,15 @@ namespace EdgeCL.Storage.Files;
 public static partial class AtomicFile
 {
     /// <summary>Writes <paramref name="bytes"/> to <paramref name="path"/> atomically and durably (creates the folder).</summary>
-    /// <exception cref="IOException">The write failed (disk full, permissions); the previous file is unchanged. The message is one line that says what to do.</exception>
+    /// <exception cref="IOException">The write failed (disk full, permissions); the previous file, if there was one, is unchanged.
+    /// The message is one line that says what to do; a full disk is named as such (<see cref="DiskSpace.IsDiskFull"/> is true).</exception>
     public static void WriteAllBytes(string path, ReadOnlySpan<byte> bytes)
     {
         string full = Path.GetFullPath(path);
         string dir = Path.GetDirectoryName(full)!;
         // A fixed name: a temp file left by a crash is simply overwritten by the next write instead of piling up.
         string temp = full + ".tmp";
+        bool existed = File.Exists(full);
         try
         {
             Directory.CreateDirectory(dir);
@@ -28,12 +30,15 @@ public static partial class AtomicFile
         catch (IOException ex)
         {
             TryDelete(temp);
-            throw new IOException($"Could not write '{full}' ({ex.Message.Split('\n')[0]}); the previous file is unchanged: free disk space or fix permissions and retry.", ex);
+            string kept = existed ? "the previous file is unchanged" : "nothing was written";
+            if (DiskSpace.IsDiskFull(ex))
+                throw new IOException($"Could not write '{full}': {DiskSpace.Describe(dir)}; {kept}: free space on that disk and retry.", ex);
+            throw new IOException($"Could not write '{full}' ({ex.Message.Split('\n')[0]}); {kept}: free disk space or fix permissions and retry.", ex);
         }
         catch (UnauthorizedAccessException ex)
         {
             TryDelete(temp);
-            throw new IOException($"Could not write '{full}' ({ex.Message.Split('\n')[0]}); the previous file is unchanged: fix the folder's permissions and retry.", ex);
+            throw new IOException($"Could not write '{full}' ({ex.Message.Split('\n')[0]}); {(existed ? "the previous file is unchanged" : "nothing was written")}: fix the folder's permissions and retry.", ex);
         }
     }
 

@@ -51,6 +51,29 @@ public sealed class DeviceConfigLoaderTests : IDisposable
     }
 
     [Fact]
+    public void Every_json_mistake_is_listed_at_once_each_with_its_line()
+    {
+        string json = Valid
+            .Replace("\"state_dir\"", "\"state_dri\"")                                   // line 6: unknown key
+            .Replace("\"method\": \"ncm-test-centred\"", "\"method\": 7")                 // line 7: wrong type
+            .Replace("\"labels_from_folders\": true", "\"labels_from_folders\": true, \"colour\": 1"); // line 8: unknown, last in its object
+        var ex = Assert.Throws<DeviceConfigException>(() => DeviceConfigLoader.Load(Write(json)));
+        Assert.Equal(3, ex.Errors.Count);
+        Assert.Contains("line 6: unknown key 'state_dri'", ex.Errors[0]);
+        Assert.Contains("line 7: 'learner.method' has the wrong type", ex.Errors[1]);
+        Assert.Contains("line 8: unknown key 'colour' in sources[0]", ex.Errors[2]);
+    }
+
+    [Fact]
+    public void An_empty_trust_dir_is_a_config_error()
+    {
+        Directory.CreateDirectory(Path.Combine(_dir, "trust"));
+        string json = Valid.Replace("\"sources\"", "\"sync\": { \"broker\": \"embedded\", \"trust_dir\": \"trust\" },\n  \"sources\"");
+        var ex = Assert.Throws<DeviceConfigException>(() => DeviceConfigLoader.Load(Write(json)));
+        Assert.Contains("sync.trust_dir 'trust' holds no <device-id>.pem public key", Assert.Single(ex.Errors));
+    }
+
+    [Fact]
     public void A_typo_in_a_nested_key_is_found_too()
     {
         var ex = Assert.Throws<DeviceConfigException>(() => DeviceConfigLoader.Load(Write(Valid.Replace("\"labels_from_folders\"", "\"label_from_folder\""))));

@@ -295,4 +295,42 @@ public sealed class WavReaderTests
         Assert.False(string.IsNullOrWhiteSpace(ex.Message));
         Assert.DoesNotContain('\n', ex.Message);
     }
+
+    [Fact]
+    public void ReadMono_LongRecording_RefusedFromTheHeaderWithoutReadingIt()
+    {
+        string dir = Directory.CreateTempSubdirectory("edgecl-wav-").FullName;
+        try
+        {
+            // A 30-minute 16 kHz mono recording (57.6 MB); the file is sparse, so it costs no disk.
+            string path = Path.Combine(dir, "meeting.wav");
+            int frames = 16000 * 60 * 30;
+            byte[] header = Riff(("fmt ", Fmt(Pcm, 1, 16000, 16)), ("data", []));
+            BinaryPrimitives.WriteUInt32LittleEndian(header.AsSpan(header.Length - 4), (uint)(frames * 2));
+            BinaryPrimitives.WriteUInt32LittleEndian(header.AsSpan(4), (uint)(header.Length - 8 + frames * 2));
+            using (var f = new FileStream(path, FileMode.CreateNew))
+            {
+                f.Write(header);
+                f.SetLength(header.Length + (long)frames * 2);
+            }
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            var ex = Assert.Throws<InputFormatException>(() => WavReader.ReadMono(path, 16000, maxSeconds: 60));
+            Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 1 << 20, "the audio was read before refusing");
+            Assert.Contains("1800 s of audio, over the 60 s limit", ex.Message);
+            AssertOneLine(ex);
+
+            // Without a limit the same reader still reads it, data chunk only, and agrees with the in-memory decoder.
+            string small = Path.Combine(dir, "small.wav");
+            byte[] wav = Riff(("LIST", new byte[70_000]), ("fmt ", Fmt(Pcm, 2, 16000, 16)), ("data", Int16(1, 3, 5, 7)), ("id3 ", [1, 2, 3]));
+            File.WriteAllBytes(small, wav);
+            Assert.Equal(WavReader.DecodeMono(wav, 16000), WavReader.ReadMono(small, 16000));
+            byte[] tiny = Riff(("fmt ", Fmt(Pcm, 1, 8000, 16)), ("data", Int16(100, 200, 300, 400)));
+            File.WriteAllBytes(small, tiny);
+            Assert.Equal(WavReader.DecodeMono(tiny, 16000), WavReader.ReadMono(small, 16000, maxSeconds: 1));
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
 }

@@ -140,10 +140,17 @@ public class ImageBackboneTests
         File.WriteAllBytes(dir.File("plain.onnx"), Model.Bytes);
         var ex = Assert.Throws<ModelLoadException>(() => BackboneCatalog.Open(dir.File("plain.onnx"), SessionOptionsSpec.Default));
         Assert.Contains("backbone.json", ex.Message);
+
+        // Metadata that does not fit the model: the fix is the metadata (there is no manifest to fix).
+        model.SetMetadata("edgecl.image.width", "9");
+        File.WriteAllBytes(dir.File("wrong.onnx"), model.ToByteArray());
+        var wrong = Assert.Throws<ModelLoadException>(() => BackboneCatalog.Open(dir.File("wrong.onnx"), SessionOptionsSpec.Default));
+        Assert.Contains("edgecl.image.* metadata", wrong.Message);
+        Assert.DoesNotContain("fix the manifest", wrong.Message);
     }
 
     [Fact]
-    public void EmbedFile_ModelProducesNaN_RefusedAsBadInput()
+    public void EmbedFile_ModelProducesNaN_BlamesTheModelNotTheInput()
     {
         using var dir = new TempDirectory();
         TinyModel nan = TinyModels.NanEmbedder(4);
@@ -155,8 +162,10 @@ public class ImageBackboneTests
         File.WriteAllBytes(dir.File("nan.onnx"), model.ToByteArray());
         File.WriteAllBytes(dir.File("x.pgm"), ImageDecoderTests.Pgm((int)nan.InputShape[^1], 1, (_, _) => 0));
         using IEmbeddingBackbone backbone = BackboneCatalog.Open(dir.File("nan.onnx"), SessionOptionsSpec.Default);
-        var ex = Assert.Throws<InputFormatException>(() => backbone.EmbedFile(dir.File("x.pgm"), new float[4]));
+        var ex = Assert.Throws<ModelLoadException>(() => backbone.EmbedFile(dir.File("x.pgm"), new float[4]));
         Assert.Contains("NaN", ex.Message);
+        Assert.Contains("from a valid input; the model is broken", ex.Message);
+        Assert.DoesNotContain("input is probably corrupt", ex.Message);
     }
 }
 
