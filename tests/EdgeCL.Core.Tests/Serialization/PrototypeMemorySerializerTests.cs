@@ -59,6 +59,8 @@ public class PrototypeMemorySerializerTests
         {
             byte[] b = (byte[])valid.Clone();
             foreach (var (pos, value) in flips) b[pos] ^= (byte)(value | 1);
+            if (b.AsSpan().SequenceEqual(valid))
+                return true; // two flips of one byte cancelled out: nothing was corrupted
             try
             {
                 PrototypeMemorySerializer.Deserialize(b);
