@@ -116,7 +116,7 @@ public sealed class DevicePageTests : IDisposable
         h.Agent.WaitForResults(10);
         Assert.Equal(HttpStatusCode.Accepted, (await h.ActAsync("/api/false-alarm")).Status);
         IReadOnlyList<Device.Agent.AgentResult> results = h.Agent.WaitForResults(11);
-        Assert.Equal("_background", results[^1].Label);
+        Assert.Equal("_background:class0", results[^1].Label);
         Assert.Contains("false alarm (web): 'class0' at alarm is taught as '_background:class0'", h.LogText, StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.Accepted, (await h.ActAsync("/api/reset-adaptation")).Status);
         await WaitUntil(() => h.LogText.Contains("adaptation reset by=web", StringComparison.Ordinal));
