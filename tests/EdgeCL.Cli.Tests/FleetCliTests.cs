@@ -110,7 +110,14 @@ public sealed class FleetCliTests : IDisposable
             Assert.Equal(1, drops.GetProperty("unsigned").GetInt64());
             Assert.Equal(1, drops.GetProperty("forged").GetInt64());
             Assert.Equal(1, drops.GetProperty("malformed").GetInt64());
+            // Which topics were dropped, and why.
+            string[] listed = [.. doc.RootElement.GetProperty("dropped").EnumerateArray()
+                .Select(d => $"{d.GetProperty("topic").GetString()} {d.GetProperty("reason").GetString()}")];
+            Assert.Equal([$"{FleetTopics.Prototype("fleet1", Space.Id, "d1", "dog")} unsigned", $"{FleetTopics.Prototype("fleet1", Space.Id, "d2", "cat")} forged",
+                $"{FleetTopics.Prototype("fleet1", Space.Id, "d3", "cat")} malformed"], listed);
         }
+        var listing = CliHarness.Run("fleet", "status", "--broker", broker1, "--user", "ops", "--password", "pw-ops", "--trust", trustDir, "--quiet-ms", "200");
+        Assert.Contains($"dropped {FleetTopics.Prototype("fleet1", Space.Id, "d2", "cat")}: forged (signature does not verify with the key of 'd2')", listing.Out);
 
         var text = CliHarness.Run("fleet", "status", "--broker", broker1, "--user", "ops", "--password", "pw-ops", "--quiet-ms", "200");
         Assert.True(text.Code == ExitCodes.Success, text.Err);

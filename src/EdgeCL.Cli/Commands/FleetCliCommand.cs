@@ -14,6 +14,8 @@ namespace EdgeCL.Cli.Commands;
 /// <summary><c>edgecl fleet simulate|status</c>: fleet sync over MQTT.</summary>
 internal static class FleetCliCommand
 {
+    private const int MaxListedDrops = 200;
+
     public static Command Create() => new("fleet", "Fleet sync over MQTT: simulate a fleet, or list what a broker holds.") { Simulate(), Status() };
 
     private static Command Simulate()
@@ -107,6 +109,8 @@ internal static class FleetCliCommand
                 foreach (FleetClassInfo c in d.Classes)
                     Console.WriteLine($"      {c.Label,-24} v{c.Version,-5} n={c.Count,-6} {(c.Tombstone ? "(forgotten)" : $"{c.Dimension}-d")} space {c.Space} ({c.PayloadBytes} B, signature {c.Signature})");
             }
+            foreach (FleetDroppedTopicInfo d in result.Dropped)
+                Console.WriteLine($"  dropped {d.Topic}: {d.Reason} ({d.Why})");
             return ExitCodes.Success;
         }, ct));
         return command;
@@ -117,6 +121,14 @@ internal static class FleetCliCommand
         var statuses = new Dictionary<string, DeviceStatus>(StringComparer.Ordinal);
         var classes = new Dictionary<string, List<FleetClassInfo>>(StringComparer.Ordinal);
         var drops = new SortedDictionary<string, long>(StringComparer.Ordinal) { ["malformed"] = 0, ["oversized"] = 0, ["unsigned"] = 0, ["forged"] = 0 };
+        var dropped = new List<FleetDroppedTopicInfo>();
+        void Dropped(string topicName, string reason, string why)
+        {
+            drops[reason]++;
+            // Bounded: a broker full of junk must not make the listing unbounded.
+            if (dropped.Count < MaxListedDrops)
+                dropped.Add(new FleetDroppedTopicInfo(topicName, reason, why));
+        }
         var gate = new Lock();
         var activity = new SemaphoreSlim(0);
         using IMqttClient client = new MqttClientFactory().CreateMqttClient();
@@ -125,17 +137,21 @@ internal static class FleetCliCommand
             byte[] payload = e.ApplicationMessage.Payload.ToArray();
             lock (gate)
             {
-                if (!FleetTopics.TryParse(e.ApplicationMessage.Topic, out FleetTopic topic))
-                    drops["malformed"]++;
+                string topicName = e.ApplicationMessage.Topic;
+                if (!FleetTopics.TryParse(topicName, out FleetTopic topic))
+                    Dropped(topicName, "malformed", "not an edgecl/v1 topic");
                 else if (topic.Kind == FleetTopicKind.Status && DeviceStatus.TryParse(payload, out DeviceStatus? status))
                     statuses[topic.Device] = status;
                 else if (topic.Kind == FleetTopicKind.Prototype && payload.Length > 0 && CheckEntry(topic, payload, trust, out string signature) is { } entry)
                     (classes.TryGetValue(topic.Device, out var list) ? list : classes[topic.Device] = []).Add(
                         new FleetClassInfo(entry.SpaceId, entry.Label, entry.Version, entry.Count, entry.Mean.Length, entry.IsTombstone, payload.Length, signature));
                 else if (topic.Kind == FleetTopicKind.Prototype && payload.Length > 0)
-                    drops[DropReason(topic, payload, trust)]++;
+                {
+                    (string reason, string why) = DropReason(topic, payload, trust);
+                    Dropped(topicName, reason, why);
+                }
                 else if (topic.Kind == FleetTopicKind.Status && payload.Length > 0)
-                    drops["malformed"]++;
+                    Dropped(topicName, "malformed", "not a status message");
             }
             activity.Release();
             return Task.CompletedTask;
@@ -190,7 +206,8 @@ internal static class FleetCliCommand
             var devices = statuses.Keys.Union(classes.Keys).Order(StringComparer.Ordinal).Select(d => new FleetDeviceInfo(d,
                 statuses.TryGetValue(d, out DeviceStatus? s) ? s.Online : null, s?.Session,
                 classes.TryGetValue(d, out var list) ? [.. list.OrderBy(c => c.Label, StringComparer.Ordinal)] : [])).ToList();
-            return new FleetStatusResult($"{endpoint.Host}:{endpoint.Port}", fleet, trust is not null, devices, drops);
+            return new FleetStatusResult($"{endpoint.Host}:{endpoint.Port}", fleet, trust is not null, devices, drops,
+                [.. dropped.OrderBy(d => d.Topic, StringComparer.Ordinal)]);
         }
     }
 
@@ -208,13 +225,15 @@ internal static class FleetCliCommand
         return entry;
     }
 
-    /// <summary>Why <see cref="CheckEntry"/> refused a payload (same names as the sync client's drop reasons).</summary>
-    private static string DropReason(FleetTopic topic, byte[] payload, TrustStore? trust)
+    /// <summary>Why <see cref="CheckEntry"/> refused a payload (same names as the sync client's drop reasons) and what exactly was wrong.</summary>
+    private static (string Reason, string Why) DropReason(FleetTopic topic, byte[] payload, TrustStore? trust)
     {
         if (!FleetEntryCodec.TryDecode(payload, out FleetEntry? entry, out FleetDecodeError error))
-            return error == FleetDecodeError.TooLarge ? "oversized" : "malformed";
+            return error == FleetDecodeError.TooLarge ? ("oversized", $"{payload.Length} bytes") : ("malformed", $"does not decode ({error})");
         if (entry.DeviceId != topic.Device || entry.Label != topic.Label)
-            return "forged";
-        return trust?.VerifyPayload(entry.DeviceId, payload) == SignatureStatus.UnknownDevice ? "unsigned" : "forged";
+            return ("forged", $"payload is {entry.DeviceId}/{entry.Label}, topic says {topic.Device}/{topic.Label}");
+        return trust?.VerifyPayload(entry.DeviceId, payload) == SignatureStatus.UnknownDevice
+            ? ("unsigned", $"no key for device '{entry.DeviceId}' in the trust folder")
+            : ("forged", $"signature does not verify with the key of '{entry.DeviceId}'");
     }
 }

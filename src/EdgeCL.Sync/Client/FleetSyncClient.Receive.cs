@@ -114,12 +114,20 @@ public sealed partial class FleetSyncClient
                 $"the fleet state rejected it ({outcome})");
             return;
         }
-        if (outcome is not (FleetMergeOutcome.Applied or FleetMergeOutcome.Conflict))
+        if (outcome == FleetMergeOutcome.Duplicate)
         {
-            // Our own retained entries coming back after a reconnect are expected, not replays.
+            // An identical copy: every retained entry comes back at each reconnect (and our own after a rebirth), and a
+            // QoS 1 publish may arrive twice. Normal traffic, so counted quietly, never as an attack.
+            Interlocked.Increment(ref _redelivered);
+            return;
+        }
+        if (outcome == FleetMergeOutcome.Stale)
+        {
+            // A validly signed but older version: a replay of an earlier message (signatures were checked above, so a
+            // tampered copy never gets here; it is Forged).
             if (!own)
             {
-                Drop(topic.Device, item.Topic, SyncDropReason.Stale, $"version {entry.Version} is not newer");
+                Drop(topic.Device, item.Topic, SyncDropReason.Stale, $"version {entry.Version} is older than the one held");
             }
             else if (IsOlderThanPublished(entry))
             {
@@ -217,8 +225,7 @@ public sealed partial class FleetSyncClient
 
     private void Drop(string sender, string topic, SyncDropReason reason, string detail)
     {
-        Interlocked.Increment(ref _drops[(int)reason]);
-        if (_loggedDrops.TryAdd((sender, reason), 0))
+        if (_drops.Add(sender, topic, reason, detail))
             Log.Dropped(_logger, sender, topic, reason, detail);
         try
         {

@@ -54,8 +54,7 @@ public sealed partial class FleetSyncClient : IAsyncDisposable
     private readonly Lock _stateLock = new();
     private readonly Lock _encodedLock = new();
     private readonly Dictionary<string, (long Version, byte[] Payload)> _encoded = new(StringComparer.Ordinal);
-    private readonly long[] _drops = new long[Enum.GetValues<SyncDropReason>().Length];
-    private readonly ConcurrentDictionary<(string Sender, SyncDropReason Reason), byte> _loggedDrops = new();
+    private readonly DropLedger _drops = new();
     private readonly ConcurrentDictionary<string, DeviceStatus> _statuses = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, byte> _heal = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stop = new();
@@ -65,7 +64,7 @@ public sealed partial class FleetSyncClient : IAsyncDisposable
     private TaskCompletionSource _lost = NewSignal();
     private TaskCompletionSource _connected = NewSignal();
     private Task? _connectionTask, _consumerTask;
-    private long _session, _connects, _received, _merged, _published, _publishedBytes, _publishRefused;
+    private long _session, _connects, _received, _merged, _redelivered, _published, _publishedBytes, _publishRefused;
     private volatile bool _rebirthRequested;
     private DeviceHealth? _health;
     private DeviceStatus? _birth;
@@ -143,13 +142,16 @@ public sealed partial class FleetSyncClient : IAsyncDisposable
     {
         get
         {
-            var drops = new Dictionary<SyncDropReason, long>();
-            foreach (SyncDropReason reason in Enum.GetValues<SyncDropReason>())
-                drops[reason] = Interlocked.Read(ref _drops[(int)reason]);
             return new SyncStatistics(Interlocked.Read(ref _connects), Interlocked.Read(ref _received), Interlocked.Read(ref _merged),
-                Interlocked.Read(ref _published), Interlocked.Read(ref _publishedBytes), Interlocked.Read(ref _publishRefused), drops);
+                Interlocked.Read(ref _published), Interlocked.Read(ref _publishedBytes), Interlocked.Read(ref _publishRefused), _drops.Counts())
+            {
+                Redelivered = Interlocked.Read(ref _redelivered),
+            };
         }
     }
+
+    /// <summary>Which topics had messages dropped, and why the last one was (at most <see cref="DropLedger.MaxTopics"/> topics).</summary>
+    public IReadOnlyList<DroppedTopic> DroppedTopics => _drops.Topics();
 
     /// <summary>Starts the connection loop and the merge consumer; returns at once (connecting continues in the background).</summary>
     /// <exception cref="InvalidOperationException">The client was already started.</exception>
