@@ -60,6 +60,15 @@ internal static partial class Log
     [LoggerMessage(EventId = 22, Level = LogLevel.Warning, Message = "Broker refused connection of client {Client} (user {User}): {Reason}")]
     public static partial void ConnectionRefused(ILogger logger, string client, string user, string reason);
 
+    [LoggerMessage(EventId = 24, Level = LogLevel.Information, Message = "Broker assigned client id {ClientId} to user {User}, who connected with an empty one")]
+    public static partial void ClientIdAssigned(ILogger logger, string user, string clientId);
+
+    [LoggerMessage(EventId = 25, Level = LogLevel.Warning, Message = "Broker refused publish by {Client} (user {User}) on {Topic}: {Bytes} bytes is over the {Limit}-byte limit")]
+    public static partial void OversizedRefused(ILogger logger, string client, string user, string topic, long bytes, int limit);
+
+    [LoggerMessage(EventId = 26, Level = LogLevel.Warning, Message = "Broker refused publish by {Client} (user {User}) on {Topic}: {Problem}")]
+    public static partial void ContentRefused(ILogger logger, string client, string user, string topic, string problem);
+
     [LoggerMessage(EventId = 23, Level = LogLevel.Error, Message = "Writing retained messages to {Path} failed; they stay in memory and the next change retries")]
     public static partial void PersistFailed(ILogger logger, Exception exception, string path);
 }

@@ -170,7 +170,9 @@ public sealed class DeviceAgentTests : IDisposable
         int port = AgentTestData.FreePort();
         (Dictionary<string, string> keys, string trust) = AgentTestData.Keys(_dir, "agent-a", "agent-b");
         string users = Path.Combine(_dir, "users");
-        File.WriteAllText(users, "agent-a:pa\nagent-b:pb\nops:po:operator\n");
+        EdgeCL.Sync.Broker.BrokerUser.WriteToFile(users, "agent-a", "pa", isOperator: false);
+        EdgeCL.Sync.Broker.BrokerUser.WriteToFile(users, "agent-b", "pb", isOperator: false);
+        EdgeCL.Sync.Broker.BrokerUser.WriteToFile(users, "ops", "po", isOperator: true);
         File.WriteAllText(Path.Combine(_dir, "pa"), "pa\n");
         File.WriteAllText(Path.Combine(_dir, "pb"), "pb\n");
         DeviceConfig configA = AgentTestData.Config("agent-a", Path.Combine(_dir, "a"), new SyncSettings
@@ -231,7 +233,7 @@ public sealed class DeviceAgentTests : IDisposable
 
         await using var broker = new EdgeCL.Sync.Broker.EmbeddedBroker(new EdgeCL.Sync.Broker.EmbeddedBrokerOptions
         {
-            Port = port, Users = [new EdgeCL.Sync.Broker.BrokerUser("late-sync", "pw")],
+            Port = port, Users = [EdgeCL.Sync.Broker.BrokerUser.WithPassword("late-sync", "pw")],
         });
         await broker.StartAsync();
         await WaitUntil(() => a.Agent.Device.PendingOutboxRows == 0, "the outbox to drain once the broker is up", 40);
