@@ -27,9 +27,6 @@ internal static partial class Log
     [LoggerMessage(EventId = 7, Level = LogLevel.Error, Message = "A {Event} handler threw")]
     public static partial void HandlerFailed(ILogger logger, Exception exception, string @event);
 
-    [LoggerMessage(EventId = 8, Level = LogLevel.Warning, Message = "Invalid command for {Device}: {Error}")]
-    public static partial void BadCommand(ILogger logger, string device, string error);
-
     [LoggerMessage(EventId = 9, Level = LogLevel.Information, Message = "Rebirth: device {Device} republished {Count} own entries")]
     public static partial void Rebirth(ILogger logger, string device, int count);
 
@@ -50,6 +47,9 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 15, Level = LogLevel.Warning, Message = "Device {Device} discarded {Count} outbox rows that are not its own entries")]
     public static partial void OutboxDiscarded(ILogger logger, string device, long count);
+
+    [LoggerMessage(EventId = 16, Level = LogLevel.Warning, Message = "Device {Device} ignored a command: {Reason} ({Detail}); nothing changed; further {Reason} commands are counted, not logged")]
+    public static partial void CommandRejected(ILogger logger, string device, Commands.CommandRejectReason reason, string detail);
 
     [LoggerMessage(EventId = 20, Level = LogLevel.Information, Message = "Broker listening on {Address}:{Port}; {Retained} retained messages loaded")]
     public static partial void BrokerStarted(ILogger logger, string address, int port, int retained);

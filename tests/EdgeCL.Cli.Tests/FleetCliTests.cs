@@ -174,6 +174,40 @@ public sealed class FleetCliTests : IDisposable
     }
 
     [Fact]
+    public async Task FleetCommand_SignedWithAnOperatorKey_IsActedOnByTheDevice()
+    {
+        string trustDir = Path.Combine(_dir, "trust");
+        var made = CliHarness.Run("fleet", "operator-key", "alice", "--out", Path.Combine(trustDir, "operators"));
+        Assert.True(made.Code == ExitCodes.Success, made.Err);
+        string key = Path.Combine(trustDir, "operators", "alice.key");
+        Assert.Equal(ExitCodes.Usage, CliHarness.Run("fleet", "operator-key", "alice", "--out", Path.Combine(trustDir, "operators")).Code); // never overwritten
+
+        await using var broker = new EmbeddedBroker(new EmbeddedBrokerOptions { Port = 0, Users = [BrokerUser.WithPassword("d0", "pw-d0"), BrokerUser.WithPassword("ops", "pw-ops", isOperator: true)] });
+        await broker.StartAsync();
+        using EntrySigner signer = EntrySigner.Create("d0");
+        using var trust = new TrustStore();
+        trust.Add("d0", signer.ExportPublicKeyPem());
+        using TrustStore operators = TrustFolder.LoadOperators(trustDir);
+        await using var device = new FleetSyncClient(
+            new FleetSyncOptions { Fleet = "fleet1", DeviceId = "d0", Space = Space, OperatorKeys = operators, Broker = new FleetBrokerOptions { Host = "127.0.0.1", Port = broker.Port, UserName = "d0", Password = "pw-d0" } },
+            new SignedEntryCodec(signer, trust), new FleetStateTarget(new FleetState(Space)));
+        var received = new TaskCompletionSource<Sync.Commands.FleetCommand>(TaskCreationOptions.RunContinuationsAsynchronously);
+        device.CommandReceived += (_, e) => received.TrySetResult(e.Command);
+        await device.StartAsync();
+        await device.WaitUntilConnectedAsync().WaitAsync(TimeSpan.FromSeconds(15));
+
+        var sent = CliHarness.Run("fleet", "command", "forget_class", "--label", "cat", "--device", "d0", "--operator-key", key,
+            "--broker", $"mqtt://127.0.0.1:{broker.Port}", "--user", "ops", "--password", "pw-ops");
+        Assert.True(sent.Code == ExitCodes.Success, sent.Err);
+        Sync.Commands.FleetCommand command = await received.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal((Sync.Commands.FleetCommandKind.ForgetClass, "cat"), (command.Kind, command.Label));
+
+        var bad = CliHarness.Run("fleet", "command", "forget_class", "--device", "d0", "--operator-key", key, "--broker", $"mqtt://127.0.0.1:{broker.Port}");
+        Assert.Equal(ExitCodes.Usage, bad.Code);
+        Assert.Contains("needs a \"label\"", bad.Err);
+    }
+
+    [Fact]
     public void FleetStatus_BrokerDown_OneLineError()
     {
         int port;

@@ -16,7 +16,8 @@ internal static class FleetCliCommand
 {
     private const int MaxListedDrops = 200;
 
-    public static Command Create() => new("fleet", "Fleet sync over MQTT: simulate a fleet, or list what a broker holds.") { Simulate(), Status() };
+    public static Command Create() => new("fleet", "Fleet sync over MQTT: simulate a fleet, list what a broker holds, send signed commands.")
+        { Simulate(), Status(), FleetCommandCliCommand.Send(), FleetCommandCliCommand.OperatorKey() };
 
     private static Command Simulate()
     {
@@ -72,26 +73,17 @@ internal static class FleetCliCommand
     {
         var broker = new Option<string>("--broker") { Description = "mqtt://host:port or mqtts://host:port.", Required = true };
         var fleet = new Option<string>("--fleet") { Description = "Fleet name.", DefaultValueFactory = _ => "fleet1" };
-        var user = new Option<string?>("--user") { Description = "User name (an operator account can read everything)." };
-        var password = new Option<string?>("--password") { Description = "Password of --user." };
-        var ca = new Option<string?>("--ca") { Description = "Fleet CA (PEM) for mqtts://." };
-        var cert = new Option<string?>("--cert") { Description = "Client certificate (PEM) for mqtts://." };
-        var key = new Option<string?>("--key") { Description = "Client key (PEM) for --cert." };
+        var login = new OperatorConnection.Options();
         var trust = new Option<string?>("--trust") { Description = "Folder of device public keys (<device-id>.pem): entries are verified, and unsigned or forged ones dropped and counted." };
         var quietMs = new Option<int>("--quiet-ms") { Description = "Stop reading after this many ms without a retained message.", DefaultValueFactory = _ => 500 };
         var json = CommonOptions.Json();
         var command = new Command("status", "List devices (birth/will) and their classes from the broker's retained topics; with --trust, only entries whose signatures verify.")
-            { broker, fleet, user, password, ca, cert, key, trust, quietMs, json };
+            { broker, fleet, login.User, login.Password, login.Ca, login.Cert, login.Key, trust, quietMs, json };
         command.SetAction((parse, ct) => CommandRunner.RunAsync(async token =>
         {
             string fleetName = parse.GetValue(fleet)!;
             TopicSegment.EnsureIdentifier(fleetName, "--fleet");
-            FleetBrokerOptions endpoint = FleetBrokerOptions.Parse(parse.GetValue(broker)!) with
-            {
-                UserName = parse.GetValue(user), Password = parse.GetValue(password),
-                CaCertificatePath = parse.GetValue(ca), ClientCertificatePath = parse.GetValue(cert), ClientKeyPath = parse.GetValue(key),
-            };
-            endpoint.Validate();
+            FleetBrokerOptions endpoint = login.Endpoint(parse, parse.GetValue(broker)!);
             using TrustStore? trustStore = parse.GetValue(trust) is { } trustDir ? TrustFolder.Load(trustDir) : null;
             FleetStatusResult result = await ReadStatusAsync(endpoint, fleetName, trustStore, TimeSpan.FromMilliseconds(Math.Max(50, parse.GetValue(quietMs))), token).ConfigureAwait(false);
             if (parse.GetValue(json))
@@ -156,43 +148,10 @@ internal static class FleetCliCommand
             activity.Release();
             return Task.CompletedTask;
         };
-        var builder = new MqttClientOptionsBuilder().WithTcpServer(endpoint.Host, endpoint.Port)
-            .WithClientId($"edgecl-status-{Environment.ProcessId}").WithCleanStart(true).WithTimeout(TimeSpan.FromSeconds(10));
-        if (endpoint.UserName is not null)
-            builder.WithCredentials(endpoint.UserName, endpoint.Password ?? "");
-        if (endpoint.IsTls)
-        {
-            var ca = new System.Security.Cryptography.X509Certificates.X509Certificate2Collection();
-            if (endpoint.CaCertificatePath is not null)
-                ca.ImportFromPemFile(endpoint.CaCertificatePath);
-            builder.WithTlsOptions(t =>
-            {
-                t.UseTls(true);
-                if (ca.Count > 0)
-                    t.WithTrustChain(ca);
-                if (endpoint.ClientCertificatePath is not null)
-                    t.WithClientCertificates([System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(endpoint.ClientCertificatePath, endpoint.ClientKeyPath)]);
-            });
-        }
         using (var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
         {
             deadline.CancelAfter(TimeSpan.FromSeconds(10));
-            MqttClientConnectResult connected;
-            try
-            {
-                connected = await client.ConnectAsync(builder.Build(), deadline.Token).ConfigureAwait(false);
-            }
-            catch (MQTTnet.Adapter.MqttConnectingFailedException ex)
-            {
-                throw new ArgumentException($"The broker at {endpoint.Host}:{endpoint.Port} refused the login ({ex.Message.Split('\n')[0].TrimEnd('.')}); check --user/--password or the certificate.", ex);
-            }
-            catch (Exception ex) when (ex is MQTTnet.Exceptions.MqttCommunicationException or System.Security.Authentication.AuthenticationException
-                or System.Net.Sockets.SocketException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
-            {
-                throw new IOException($"Cannot reach the broker at {endpoint.Host}:{endpoint.Port} ({ex.Message.Split('\n')[0]}); check --broker and that the broker runs.", ex);
-            }
-            if (connected.ResultCode != MqttClientConnectResultCode.Success)
-                throw new ArgumentException($"The broker refused the login ({connected.ResultCode}); check --user/--password or the certificate.");
+            await OperatorConnection.ConnectAsync(client, endpoint, $"edgecl-status-{Environment.ProcessId}", deadline.Token, cancellationToken).ConfigureAwait(false);
             await client.SubscribeAsync(new MqttClientSubscribeOptionsBuilder()
                 .WithTopicFilter(FleetTopics.StatusFilter(fleet), MqttQualityOfServiceLevel.AtLeastOnce)
                 .WithTopicFilter(FleetTopics.AllPrototypesFilter(fleet), MqttQualityOfServiceLevel.AtLeastOnce).Build(), deadline.Token).ConfigureAwait(false);

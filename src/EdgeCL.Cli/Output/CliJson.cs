@@ -62,6 +62,18 @@ internal sealed record FleetDroppedTopicInfo(string Topic, string Reason, string
 internal sealed record FleetStatusResult(string Broker, string Fleet, bool Verified, IReadOnlyList<FleetDeviceInfo> Devices, IReadOnlyDictionary<string, long> Drops,
     IReadOnlyList<FleetDroppedTopicInfo> Dropped);
 
+/// <summary>The version-1 command JSON <c>edgecl fleet command</c> builds from its arguments before signing it.</summary>
+internal sealed record CommandLineCommand
+{
+    public int V { get; init; }
+
+    public string? Command { get; init; }
+
+    public string? Label { get; init; }
+
+    public string? Backbone { get; init; }
+}
+
 /// <summary>Source-generated JSON for every CLI output (AOT: no reflection).</summary>
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, WriteIndented = true,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
@@ -74,4 +86,5 @@ internal sealed record FleetStatusResult(string Broker, string Fleet, bool Verif
 [JsonSerializable(typeof(DemoResult))]
 [JsonSerializable(typeof(SimulateResult))]
 [JsonSerializable(typeof(FleetStatusResult))]
+[JsonSerializable(typeof(CommandLineCommand))]
 internal sealed partial class CliJsonContext : JsonSerializerContext;

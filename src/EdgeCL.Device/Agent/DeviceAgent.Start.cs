@@ -109,7 +109,12 @@ public sealed partial class DeviceAgent
             var deviceOptions = new FleetDeviceOptions
             {
                 StatePath = Path.Combine(stateDir, "state.db"),
-                Sync = new FleetSyncOptions { Fleet = config.Fleet, DeviceId = deviceId, Space = backbone.Space, Broker = brokerOptions },
+                Sync = new FleetSyncOptions
+                {
+                    Fleet = config.Fleet, DeviceId = deviceId, Space = backbone.Space, Broker = brokerOptions,
+                    // Commands are acted on only when signed by one of these operators (none: every command is refused).
+                    OperatorKeys = LoadOperators(config.Sync?.TrustDir is { } trustDir ? Resolve(trustDir) : null),
+                },
             };
             FleetDevice device;
             try
@@ -223,6 +228,18 @@ public sealed partial class DeviceAgent
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             throw new AgentStartException($"the embedded broker's accounts in '{Path.Combine(stateDir, "broker")}' cannot be written ({ex.Message.Split('\n')[0]}); check the state_dir's permissions and free space.");
+        }
+    }
+
+    private static TrustStore LoadOperators(string? trustDir)
+    {
+        try
+        {
+            return TrustFolder.LoadOperators(trustDir);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new AgentStartException($"sync.trust_dir: {ex.Message}");
         }
     }
 

@@ -190,27 +190,6 @@ public sealed partial class FleetSyncClient
             return _encoded.TryGetValue(entry.Label, out var held) && held.Version > entry.Version;
     }
 
-    private void HandleCommand(FleetTopic topic, Inbound item)
-    {
-        if (topic.Device != _options.DeviceId || item.Payload is null)
-            return;
-        if (!FleetCommand.TryParse(item.Payload, topic.Device, out FleetCommand? command, out string error))
-        {
-            Log.BadCommand(_logger, topic.Device, error);
-            return;
-        }
-        if (command.Kind == FleetCommandKind.Rebirth)
-            RequestRebirth();
-        try
-        {
-            CommandReceived?.Invoke(this, new FleetCommandEventArgs(command));
-        }
-        catch (Exception ex)
-        {
-            Log.HandlerFailed(_logger, ex, nameof(CommandReceived));
-        }
-    }
-
     private void RaiseStateChanged(FleetEntry entry, bool isOwn, byte[]? payload)
     {
         try

@@ -55,6 +55,7 @@ public sealed partial class FleetSyncClient : IAsyncDisposable
     private readonly Lock _encodedLock = new();
     private readonly Dictionary<string, (long Version, byte[] Payload)> _encoded = new(StringComparer.Ordinal);
     private readonly DropLedger _drops = new();
+    private readonly CommandVerifier _commands;
     private readonly ConcurrentDictionary<string, DeviceStatus> _statuses = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, byte> _heal = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stop = new();
@@ -94,6 +95,7 @@ public sealed partial class FleetSyncClient : IAsyncDisposable
         _protoFilter = FleetTopics.PrototypeFilter(options.Fleet, options.Space.Id);
         _statusTopic = FleetTopics.Status(options.Fleet, options.DeviceId);
         _commandTopic = FleetTopics.Command(options.Fleet, options.DeviceId);
+        _commands = new CommandVerifier(options.OperatorKeys, options.Fleet, options.DeviceId, _time);
         _inbox = Channel.CreateBounded<Inbound>(new BoundedChannelOptions(options.ReceiveQueueCapacity)
         {
             // Wait, not DropOldest: a dropped retained entry would never be delivered again until the sender's next rebirth.
