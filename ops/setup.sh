@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DATA="${EDGECL_DATA:-$HOME/.cache/edgecl/data}"
-PACKAGES=(espeak-ng sox python3-numpy python3-sklearn mosquitto openssl)
+# chromium: the device page's browser test (headless, driven over the DevTools protocol).
+PACKAGES=(espeak-ng sox python3-numpy python3-sklearn mosquitto openssl chromium)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

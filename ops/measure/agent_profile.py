@@ -104,7 +104,7 @@ def main():
     if args.early:
         config["sources"][1]["vad"] = {"early_embed": args.early == "on"}
     (work / "device.json").write_text(json.dumps(config))
-    agent = subprocess.Popen([str(binary), "run", "--config", str(work / "device.json")], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    agent = subprocess.Popen([str(binary), "run", "--verbose", "--config", str(work / "device.json")], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     lines, learned, recognised = [], [], []
     def reader():
         for line in agent.stdout:

@@ -8,7 +8,12 @@ namespace EdgeCL.Cli;
 public static class Program
 {
     /// <summary>Parses the command line and runs the command; returns an <see cref="ExitCodes"/> value.</summary>
-    public static Task<int> Main(string[] args) => RunAsync(args, CancellationToken.None);
+    public static Task<int> Main(string[] args)
+    {
+        // Before any ONNX Runtime type is touched: its telemetry reads the native environment once, at start-up (#18).
+        Onnx.Runtime.OrtTelemetry.Disable();
+        return RunAsync(args, CancellationToken.None);
+    }
 
     /// <summary>As <see cref="Main"/>, also stopped by <paramref name="stop"/> (as by Ctrl-C): lets tests run long-lived commands such as <c>broker</c> in-process.</summary>
     internal static async Task<int> RunAsync(string[] args, CancellationToken stop)
@@ -26,6 +31,7 @@ public static class Program
             EvalCommand.Create(),
             RunCommand.Create(),
             StatusCommand.Create(),
+            HashPasswordCommand.Create(),
         };
         ParseResult parse = root.Parse(args);
         if (parse.Errors.Count > 0)

@@ -105,13 +105,13 @@ public static class PeerExport
         WriteLines(Path.Combine(directory, "stream.labelled.txt"), stream.Steps.Select(t => t.Labelled ? "1" : "0"));
     }
 
-    private static void WriteNpy(string path, float[] data, int rows, int dimension)
+    internal static void WriteNpy(string path, float[] data, int rows, int dimension)
     {
         using FileStream stream = File.Create(path);
         Npy.Write(stream, data, [rows, dimension]);
     }
 
-    private static void WriteLines(string path, IEnumerable<string> lines)
+    internal static void WriteLines(string path, IEnumerable<string> lines)
     {
         var text = new StringBuilder();
         foreach (string line in lines)

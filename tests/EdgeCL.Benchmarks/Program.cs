@@ -3,6 +3,7 @@ using EdgeCL.Benchmarks;
 // EdgeCL benchmarks: every hot path against a baseline measured in the same run.
 // Usage: dotnet run -c Release --project tests/EdgeCL.Benchmarks -- [all|kernels|prototypes|backbones|adaptation|streaming] [--quick]
 // ops/measure/peers.py runs the peer modes (knn-peer, nmc-peer, state-bytes, openset-peer; see PeerBenchmarks) on its .npy files.
+EdgeCL.Onnx.Runtime.OrtTelemetry.Disable(); // before ONNX Runtime starts: no telemetry queued under HOME (#18)
 if (args.Length > 0 && PeerBenchmarks.IsPeerMode(args[0]))
     return PeerBenchmarks.Run(args);
 string which = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "all";

@@ -46,7 +46,7 @@ internal static class EvalCommand
         var background = new Option<string?>("--background") { Description = "With --unknown: files taught as the background class ('_background') before the stream." };
         var threshold = new Option<float>("--threshold") { Description = "With --unknown: the open-set threshold (cosine to the winning class, -1..1).", DefaultValueFactory = _ => EdgeCL.Core.Learning.OpenSet.OpenSetOptions.DefaultThreshold };
         var operatingPoints = new Option<string>("--operating-points") { Description = "With --unknown: other thresholds to report, comma-separated.", DefaultValueFactory = _ => "0.3,0.5" };
-        var corrections = new Option<int>("--corrections") { Description = "With --unknown: false accepts corrected (taught as background) in a second pass.", DefaultValueFactory = _ => 10 };
+        var corrections = new Option<int>("--corrections") { Description = "With --unknown: false accepts corrected (taught as _background:<label>) in a second pass.", DefaultValueFactory = _ => 10 };
         var backbone = CommonOptions.Backbone(required: false);
         var models = CommonOptions.Models();
         var providers = CommonOptions.Providers();
@@ -68,7 +68,7 @@ internal static class EvalCommand
             }
             if (parse.GetValue(unknown) is { } unknownDir)
                 return Task.FromResult(RunOpenSet(parse, learners, unknownDir, data, test, backbone, models, providers, threads, methods, shifts, shots,
-                    seed, parameters, output, background, threshold, operatingPoints, corrections, json, token));
+                    seed, parameters, output, export, background, threshold, operatingPoints, corrections, json, token));
             var settings = new EvalSettings
             {
                 Data = parse.GetValue(data),
@@ -135,7 +135,7 @@ internal static class EvalCommand
 
     private static int RunOpenSet(ParseResult parse, LearnerRegistry learners, string unknownDir, Option<string?> data, Option<string?> test,
         Option<string> backbone, Option<string?> models, Option<string> providers, Option<int> threads, Option<string?> methods, Option<string?> shifts,
-        Option<int> shots, Option<long> seed, Option<string[]> parameters, Option<string> output, Option<string?> background, Option<float> threshold,
+        Option<int> shots, Option<long> seed, Option<string[]> parameters, Option<string> output, Option<string?> export, Option<string?> background, Option<float> threshold,
         Option<string> operatingPoints, Option<int> corrections, Option<bool> json, CancellationToken token)
     {
         var settings = new EdgeCL.Eval.OpenSet.OpenSetSettings
@@ -157,6 +157,7 @@ internal static class EvalCommand
                 .Select(t => EdgeCL.Core.Learning.OpenSet.OpenSetOptions.Parse(t).Threshold).ToList(),
             Corrections = parse.GetValue(corrections),
             OutputDirectory = parse.GetValue(output)!,
+            ExportDirectory = parse.GetValue(export),
         };
         bool quiet = parse.GetValue(json);
         var progress = new Progress<string>(line => { if (!quiet) Console.Error.WriteLine("edgecl eval: " + line); });

@@ -68,7 +68,7 @@ internal static class PredictCommand
                 foreach (FilePrediction p in predictions)
                 {
                     string answer = p.Accepted ? p.Predicted
-                        : p.Predicted == ReservedLabels.Background ? $"{ReservedLabels.Unknown} (background)"
+                        : ReservedLabels.IsBackground(p.Predicted) ? $"{ReservedLabels.Unknown} (background)"
                         : $"{ReservedLabels.Unknown} (nearest {p.Predicted}, score {p.Score:F3} < {p.Threshold:F2})";
                     bool ok = p.Accepted && p.Expected == p.Predicted;
                     Console.WriteLine($"{p.File}\t{answer}\tconfidence {p.Confidence:F3}\tmargin {p.Margin:F3}{(p.Expected is null ? "" : ok ? "\tok" : $"\texpected {p.Expected}")}");

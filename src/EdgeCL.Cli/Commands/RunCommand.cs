@@ -4,6 +4,8 @@ using EdgeCL.Device.Config;
 using EdgeCL.Device.Gpio;
 using EdgeCL.Device.Sources;
 using EdgeCL.Onnx.Backbones;
+using EdgeCL.Web.Page;
+using EdgeCL.Web.Security;
 using Microsoft.Extensions.Logging;
 
 namespace EdgeCL.Cli.Commands;
@@ -15,8 +17,9 @@ internal static class RunCommand
     {
         var config = new Option<string>("--config", "-c") { Description = "The device config (device/configs/*.json are examples).", Required = true };
         var check = new Option<bool>("--check") { Description = "Validate the config (every mistake, one line each), the backbone and the GPIO pins, then exit." };
-        var verbose = new Option<bool>("--verbose", "-v") { Description = "Also log debug lines." };
-        var command = new Command("run", "Run the device agent: sources → backbone → learner, teach button, fleet sync, health (SIGTERM stops it cleanly).") { config, check, verbose };
+        var verbose = new Option<bool>("--verbose", "-v") { Description = "Also log debug lines (one per recognition)." };
+        var web = new Option<string?>("--web") { Description = "The device page's address, ADDR:PORT (e.g. 127.0.0.1:8080), or 'off'; overrides web.listen in the config." };
+        var command = new Command("run", "Run the device agent: sources → backbone → learner, teach button, fleet sync, health, device page (SIGTERM stops it cleanly).") { config, check, verbose, web };
         command.SetAction((parse, ct) => CommandRunner.RunAsync(async token =>
         {
             string path = parse.GetValue(config)!;
@@ -24,7 +27,8 @@ internal static class RunCommand
             string directory;
             try
             {
-                (loaded, directory) = DeviceConfigLoader.Load(path, DeepChecks);
+                string? webOverride = parse.GetValue(web);
+                (loaded, directory) = DeviceConfigLoader.Load(path, (c, d) => DeepChecks(c, d, webOverride));
             }
             catch (DeviceConfigException ex)
             {
@@ -34,7 +38,7 @@ internal static class RunCommand
             }
             if (parse.GetValue(check))
             {
-                Console.Out.WriteLine($"{path}: ok (device {loaded.DeviceId}, backbone {loaded.Backbone}, learner {loaded.Learner.Method}, {loaded.Sources.Count} source(s){(loaded.Sync is null ? ", offline" : $", broker {loaded.Sync.Broker}")}{(loaded.Gpio is null ? "" : $", GPIO {loaded.Gpio.Driver}")}).");
+                Console.Out.WriteLine($"{path}: ok (device {loaded.DeviceId}, backbone {loaded.Backbone}, learner {loaded.Learner.Method}, {loaded.Sources.Count} source(s){(loaded.Sync is null ? ", offline" : $", broker {loaded.Sync.Broker}")}{(loaded.Gpio is null ? "" : $", GPIO {loaded.Gpio.Driver}")}, page {loaded.Web?.Listen ?? "off"}).");
                 return ExitCodes.Success;
             }
             TextWriter stdout = Console.Out;
@@ -58,16 +62,38 @@ internal static class RunCommand
                 return CommandRunner.Fail(ex.Message, ExitCodes.StateError);
             }
             await using (agent.ConfigureAwait(false))
-                await agent.RunAsync(stop).ConfigureAwait(false);
+            {
+                DevicePage? page;
+                try
+                {
+                    page = loaded.Web is { } settings ? DevicePage.Start(agent, settings, p => Path.GetFullPath(p, directory), loggers.CreateLogger("edgecl.web")) : null;
+                }
+                catch (InvalidOperationException ex)
+                {
+                    return CommandRunner.Fail(ex.Message, ExitCodes.StateError);
+                }
+                try
+                {
+                    await agent.RunAsync(stop).ConfigureAwait(false);
+                }
+                finally
+                {
+                    if (page is not null)
+                        await page.DisposeAsync().ConfigureAwait(false);
+                }
+            }
             return ExitCodes.Success;
         }, ct));
         return command;
     }
 
     /// <summary>What <c>--check</c> (and every start) verifies beyond the JSON: the backbone's files and the GPIO settings.</summary>
-    private static IEnumerable<string> DeepChecks(DeviceConfig config, string directory)
+    private static IEnumerable<string> DeepChecks(DeviceConfig config, string directory, string? webOverride)
     {
         var errors = new List<string>();
+        if (webOverride is not null)
+            (config.Web ??= new WebSettings()).Listen = webOverride;
+        errors.AddRange(WebListen.Validate(config.Web, p => Path.GetFullPath(p, directory)));
         bool modelsMissing = config.ModelsRoot is { } root && !Directory.Exists(Path.GetFullPath(root, directory));
         if (config.Backbone is { } backbone && !modelsMissing)
         {

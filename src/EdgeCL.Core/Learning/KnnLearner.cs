@@ -101,7 +101,7 @@ public sealed class KnnLearner : IStreamLearner
         embedding.CopyTo(_rows.AsSpan(_rowCount * _dimension, _dimension));
         _rowClass[_rowCount] = c;
         _rowCount++;
-        if (label != OpenSet.ReservedLabels.Background) // background rows stay out of the centre (PrototypeMemory says why)
+        if (!OpenSet.ReservedLabels.IsBackground(label)) // background rows stay out of the centre (PrototypeMemory says why)
         {
             _sumCount++;
             for (int j = 0; j < _dimension; j++)
@@ -201,7 +201,7 @@ public sealed class KnnLearner : IStreamLearner
         _sumCount = 0;
         for (int i = 0; i < _rowCount; i++)
         {
-            if (_labels[_rowClass[i]] == OpenSet.ReservedLabels.Background)
+            if (OpenSet.ReservedLabels.IsBackground(_labels[_rowClass[i]]))
                 continue;
             _sumCount++;
             ReadOnlySpan<float> row = _rows.AsSpan(i * _dimension, _dimension);

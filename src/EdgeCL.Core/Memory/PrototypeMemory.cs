@@ -139,7 +139,7 @@ public sealed class PrototypeMemory
         TensorPrimitives.MultiplyAdd(delta, 1f / n, mean, mean);
 
         _totalCount++;
-        if (Options.Centring == CentringMode.LabelledMean && label != ReservedLabels.Background)
+        if (Options.Centring == CentringMode.LabelledMean && !ReservedLabels.IsBackground(label))
         {
             // The labelled mean is the running mean of every taught example: c ← c + (x − c)/N. Background examples
             // stay out: a pile of "not this" (talk, noise) would pull the centre off the taught classes and make every
@@ -342,7 +342,7 @@ public sealed class PrototypeMemory
         sum.Clear();
         for (int c = 0; c < _count; c++)
         {
-            if (_labels[c] == ReservedLabels.Background)
+            if (ReservedLabels.IsBackground(_labels[c]))
                 continue;
             ReadOnlySpan<float> mean = _means.AsSpan(c * _dimension, _dimension);
             double w = _counts[c];

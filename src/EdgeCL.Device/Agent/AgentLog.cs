@@ -8,11 +8,15 @@ internal static partial class AgentLog
     [LoggerMessage(Level = LogLevel.Information, Message = "started device={Device} fleet={Fleet} backbone={Backbone} space={Space} provider={Provider} learner={Learner} classes={Classes} sources={Sources}")]
     public static partial void Started(ILogger logger, string device, string fleet, string backbone, string space, string provider, string learner, int classes, int sources);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "recognised label={Label} score={Score:F3} margin={Margin:F3} confidence={Confidence:F3} latency_ms={LatencyMs:F1} source={Source} origin={Origin}")]
+    [LoggerMessage(Level = LogLevel.Debug, Message = "recognised label={Label} score={Score:F3} margin={Margin:F3} confidence={Confidence:F3} latency_ms={LatencyMs:F1} source={Source} origin={Origin}")]
     public static partial void Recognised(ILogger logger, string label, float score, float margin, float confidence, double latencyMs, string source, string origin);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "unknown score={Score:F3} best={Label} confidence={Confidence:F3} source={Source} origin={Origin}")]
+    [LoggerMessage(Level = LogLevel.Debug, Message = "unknown score={Score:F3} best={Label} confidence={Confidence:F3} source={Source} origin={Origin}")]
     public static partial void Unknown(ILogger logger, string label, float score, float confidence, string source, string origin);
+
+    // One line per interval instead of one per recognition (#18: ~170 B a sample filled journald on an SD card).
+    [LoggerMessage(Level = LogLevel.Information, Message = "summary last_s={Seconds:F0} recognised={Accepted} unknown={Unknown} accept_rate={AcceptRate:F2} learned={Learned} rejected={Rejected} latency_ms p50<={P50:G3} p95<={P95:G3} p99<={P99:G3}")]
+    public static partial void Summary(ILogger logger, double seconds, long accepted, long unknown, double acceptRate, long learned, long rejected, double p50, double p95, double p99);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "learned label={Label} count={Count} version={Version} ack=1 source={Source} origin={Origin}")]
     public static partial void Learned(ILogger logger, string label, long count, long version, string source, string origin);
@@ -86,7 +90,10 @@ internal static partial class AgentLog
     [LoggerMessage(Level = LogLevel.Information, Message = "signing key created at '{Path}'; public key exported to '{PublicPath}' (copy it into peers' trust_dir)")]
     public static partial void KeyCreated(ILogger logger, string path, string publicPath);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "false alarm ({Trigger}): '{Label}' at {Origin} is taught as the background class")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "forget label={Label} by={Trigger} forgotten={Forgotten}")]
+    public static partial void Forgot(ILogger logger, string label, string trigger, bool forgotten);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "false alarm ({Trigger}): '{Label}' at {Origin} is taught as '_background:{Label}'")]
     public static partial void FalseAlarm(ILogger logger, string trigger, string label, string origin);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "false alarm ({Trigger}) ignored: no recognition to retract since the start or the last correction")]

@@ -13,8 +13,9 @@ public sealed partial class DeviceAgent
     private string? _lastAcceptedLabel;
     private string _lastAcceptedOrigin = string.Empty;
 
-    /// <summary>Marks the last accepted recognition as a false alarm: its sample is taught as the background class
-    /// (<c>_background</c>, synced like any class), so similar material is answered "unknown" from then on.</summary>
+    /// <summary>Marks the last accepted recognition as a false alarm: its sample is taught as the negative class of the
+    /// label it was answered with (<c>_background:&lt;label&gt;</c>, synced like any class; see <see cref="ReservedLabels"/>),
+    /// so similar material is answered "unknown" from then on.</summary>
     /// <param name="trigger">Who asked (command, button, web, api): logged.</param>
     public void FalseAlarm(string trigger = "api") => Enqueue(() =>
     {
@@ -31,7 +32,7 @@ public sealed partial class DeviceAgent
         {
             Source = "agent",
             Origin = $"false alarm ({trigger}) of '{label}' at {_lastAcceptedOrigin}",
-            Label = ReservedLabels.Background,
+            Label = ReservedLabels.BackgroundFor(label),
             Embedding = embedding,
         });
     });

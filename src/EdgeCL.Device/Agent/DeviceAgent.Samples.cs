@@ -115,6 +115,7 @@ public sealed partial class DeviceAgent
         {
             _lastError = ex.Message.Split('\n')[0];
         }
+        Observe(result);
         SampleHandled?.Invoke(this, result);
     }
 

@@ -227,6 +227,7 @@ public sealed partial class DeviceAgent : IAsyncDisposable
             WriteStatus(publish: true);
         }
         UpdatePanel();
+        Summary.LogIfDue(_logger);
     }
 
     private void WriteStatus(bool publish)

@@ -51,6 +51,9 @@ public sealed class DeviceConfig
 
     /// <summary>Health reporting.</summary>
     public StatusSettings Status { get; set; } = new();
+
+    /// <summary>The device page (live recognitions, classes, teach and correct from a browser); absent = none.</summary>
+    public WebSettings? Web { get; set; }
 }
 
 /// <summary>The classifier head (a learner from the registry, e.g. <c>ncm-test-centred</c>) and its checkpoints.</summary>
@@ -240,7 +243,7 @@ public sealed class ButtonSettings
     public int HoldMs { get; set; } = 500;
 
     /// <summary>Keep holding this long (from the press) to say "not this": the last recognition was a false alarm and
-    /// its sample is taught as the background class (the teaching the first hold started is cancelled). 0 = off.</summary>
+    /// its sample is taught as the negative class of its label, <c>_background:&lt;label&gt;</c> (the teaching the first hold started is cancelled). 0 = off.</summary>
     public int NotThisMs { get; set; } = 3000;
 }
 
@@ -268,4 +271,8 @@ public sealed class StatusSettings
 {
     /// <summary>Seconds between health publications and status-file writes.</summary>
     public double IntervalSeconds { get; set; } = 10;
+
+    /// <summary>Seconds between the information-level summary lines (counts, accept rate, latency percentiles) that stand in
+    /// for per-recognition lines (debug level, <c>--verbose</c>); 0 = no summary.</summary>
+    public double SummarySeconds { get; set; } = 60;
 }

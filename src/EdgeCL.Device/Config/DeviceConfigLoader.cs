@@ -121,6 +121,8 @@ public static partial class DeviceConfigLoader
             nameof(ButtonSettings) => DeviceConfigJsonContext.Default.ButtonSettings,
             nameof(LedSettings) => DeviceConfigJsonContext.Default.LedSettings,
             nameof(StatusSettings) => DeviceConfigJsonContext.Default.StatusSettings,
+            nameof(WebSettings) => DeviceConfigJsonContext.Default.WebSettings,
+            nameof(WebUserSettings) => DeviceConfigJsonContext.Default.WebUserSettings,
             _ => null,
         };
         return info is null ? [] : info.Properties.Select(p => p.Name).Order(StringComparer.Ordinal).ToArray();

@@ -65,6 +65,7 @@ public static class DeviceConfigValidator
         for (int i = 0; i < config.Sources.Count; i++)
             ValidateSource(config.Sources[i], $"sources[{i}]", Resolve, errors);
         Check(config.Status.IntervalSeconds is >= 0.1 and <= 86_400, $"status.interval_seconds {Fmt(config.Status.IntervalSeconds)} is out of range 0.1..86400.");
+        Check(config.Status.SummarySeconds is >= 0 and <= 86_400, $"status.summary_seconds {Fmt(config.Status.SummarySeconds)} is out of range 0..86400 (0 = no summary lines).");
         return errors;
     }
 

@@ -39,7 +39,7 @@ public static class OpenSetReportWriter
                 s.Append(Inv($"| {m.Method} | {p.Threshold:0.00} | {Pct(p.FalseRejectRate)} | {Pct(p.FalseAcceptRate)} | {Num(p.FalseAcceptsPerHour)} |\n"));
         if (r.Methods.Any(m => m.AfterCorrections is not null))
         {
-            s.Append(Inv($"\nAfter {r.Corrections} false-alarm corrections (the first {r.Corrections} false accepts taught as background), on the rest of the stream:\n\n"));
+            s.Append(Inv($"\nAfter {r.Corrections} false-alarm corrections (the first {r.Corrections} false accepts taught as _background:<label>), on the rest of the stream:\n\n"));
             s.Append("| method | from sample | false rejects without → with | false accepts (clips) without → with | false accepts / h without → with |\n|---|---|---|---|---|\n");
             foreach (OpenSetMethodResult m in r.Methods)
                 if (m.AfterCorrections is { } c)

@@ -73,6 +73,9 @@ public static class OpenSetRunner
             stream.AddRange(ConditionEvents(embedder, backbone, known, unknown, conditions[c], c, settings.Seed, dim));
         }
 
+        if (settings.ExportDirectory is { } exportDirectory)
+            OpenSetExport.Write(exportDirectory, taught, backgroundRows, stream, dim);
+
         var methods = new List<OpenSetMethodResult>();
         foreach (string method in settings.Methods)
         {
@@ -169,7 +172,7 @@ public static class OpenSetRunner
     }
 
     // One pass over the stream with a fresh learner. With corrections > 0, the first accepted unknown samples are taught
-    // as the background class right after they were answered, as a user's "not this" does.
+    // as the negative class of the label they were answered with, right after, as a user's "not this" does.
     private static Outcome[] Replay(LearnerRegistry learners, string method, ISampleEmbedder embedder, LearnerOptions options,
         List<(string Label, float[] Row)> taught, List<float[]> backgroundRows, List<StreamEvent> stream, int corrections, out int lastCorrection)
     {
@@ -184,10 +187,10 @@ public static class OpenSetRunner
         for (int i = 0; i < stream.Count; i++)
         {
             Prediction p = learner.Observe(stream[i].Embedding);
-            outcomes[i] = new Outcome(p.Accepted, p.Accepted && p.Label == stream[i].Label, p.GateScore, p.HasClass && p.Label == ReservedLabels.Background);
+            outcomes[i] = new Outcome(p.Accepted, p.Accepted && p.Label == stream[i].Label, p.GateScore, p.HasClass && ReservedLabels.IsBackground(p.Label));
             if (!stream[i].Known && p.Accepted && made < corrections)
             {
-                learner.Learn(ReservedLabels.Background, stream[i].Embedding);
+                learner.Learn(ReservedLabels.BackgroundFor(p.Label), stream[i].Embedding);
                 made++;
                 lastCorrection = i;
             }

@@ -51,11 +51,14 @@ public sealed record OpenSetSettings
     /// <summary>Other thresholds reported from the recorded scores.</summary>
     public IReadOnlyList<float> OperatingPoints { get; init; } = [0.30f, 0.50f];
 
-    /// <summary>False alarms corrected (taught as background) in the second pass.</summary>
+    /// <summary>False alarms corrected (taught as the negative class of the label they were answered with) in the second pass.</summary>
     public int Corrections { get; init; } = 10;
 
     /// <summary>Output folder.</summary>
     public required string OutputDirectory { get; init; }
+
+    /// <summary>Where to also write the stream's exact embeddings for peers (<c>--export DIR</c>), or null.</summary>
+    public string? ExportDirectory { get; init; }
 
     /// <summary>Validates everything that needs no file.</summary>
     /// <exception cref="ArgumentException">One line naming the setting and the fix.</exception>

@@ -32,6 +32,7 @@ public sealed partial class EmbeddedBroker : IAsyncDisposable
 
     private readonly EmbeddedBrokerOptions _options;
     private readonly ILogger _logger;
+    private readonly RefusalLog _refusals;
     private readonly Dictionary<string, BrokerUser> _users;
     private readonly Lock _persistLock = new();
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte[]> _verified = new(StringComparer.Ordinal);
@@ -50,6 +51,7 @@ public sealed partial class EmbeddedBroker : IAsyncDisposable
         options.Validate();
         _options = options;
         _logger = logger ?? (ILogger)NullLogger<EmbeddedBroker>.Instance;
+        _refusals = new RefusalLog(_logger, TimeSpan.FromSeconds(10));
         _users = options.Users.ToDictionary(u => u.Name, StringComparer.Ordinal);
         if (options.TlsCertificatePath is { } certPath)
         {
@@ -166,6 +168,7 @@ public sealed partial class EmbeddedBroker : IAsyncDisposable
     /// <summary>Stops the broker if it runs.</summary>
     public async ValueTask DisposeAsync()
     {
+        _refusals.Flush();
         try
         {
             await StopAsync().ConfigureAwait(false);
@@ -251,7 +254,7 @@ public sealed partial class EmbeddedBroker : IAsyncDisposable
         e.ProcessPublish = false;
         e.Response.ReasonCode = code;
         Interlocked.Increment(ref _refusedPublishes);
-        Log.AclRefused(_logger, action, e.ClientId, user.Name, topic);
+        _refusals.Refused(action, e.ClientId, user.Name, topic);
     }
 
     private Task InterceptSubscriptionAsync(InterceptingSubscriptionEventArgs e)
@@ -262,7 +265,7 @@ public sealed partial class EmbeddedBroker : IAsyncDisposable
         e.ProcessSubscription = false;
         e.Response.ReasonCode = MqttSubscribeReasonCode.NotAuthorized;
         Interlocked.Increment(ref _refusedSubscriptions);
-        Log.AclRefused(_logger, "subscription", e.ClientId, user?.Name ?? "", e.TopicFilter.Topic);
+        _refusals.Refused("subscription", e.ClientId, user?.Name ?? "", e.TopicFilter.Topic);
         return Task.CompletedTask;
     }
 

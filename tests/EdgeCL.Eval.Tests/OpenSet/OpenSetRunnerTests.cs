@@ -31,8 +31,16 @@ public sealed class OpenSetRunnerTests : IDisposable
     public void Reports_false_rejects_false_accepts_per_clip_and_per_hour_and_auroc()
     {
         KeywordData.RequireSupport();
-        OpenSetReport report = OpenSetRunner.Run(Settings(), LearnerRegistry.CreateDefault());
+        string export = Path.Combine(_dir, "export");
+        OpenSetReport report = OpenSetRunner.Run(Settings() with { ExportDirectory = export }, LearnerRegistry.CreateDefault());
         OpenSetFigures f = Assert.Single(report.Methods).Overall;
+        // The export holds exactly the vectors the learners saw: 4 × 5 shots, then one row per stream sample.
+        string[] stream = File.ReadAllLines(Path.Combine(export, "stream.tsv"));
+        Assert.Equal(report.KnownSamples + report.UnknownSamples, stream.Length);
+        Assert.Equal(report.KnownSamples, stream.Count(l => l.Split('\t')[1] == "1"));
+        Assert.Equal(20, File.ReadAllLines(Path.Combine(export, "taught.labels.txt")).Length);
+        long header = new FileInfo(Path.Combine(export, "stream.npy")).Length - 4L * stream.Length * 96;
+        Assert.True(header is > 0 and < 256 && header % 64 == 0, $"stream.npy is not {stream.Length} float32 rows of 96 (header {header} bytes)");
         Assert.Equal(24, f.Known);
         Assert.Equal(16, f.UnknownClips);
         Assert.InRange(report.ContinuousHours * 3600, 6.0, 8.0); // 8 s cut into 1.5 s windows every 0.75 s

@@ -14,7 +14,7 @@ public static class OpenSetGate
     {
         if (options is null)
             return prediction;
-        bool rejected = !prediction.HasClass || prediction.Label == ReservedLabels.Background || !(gateScore >= options.Threshold);
+        bool rejected = !prediction.HasClass || ReservedLabels.IsBackground(prediction.Label) || !(gateScore >= options.Threshold);
         return prediction with { Rejected = rejected, GateScore = gateScore, Threshold = options.Threshold };
     }
 }

@@ -74,14 +74,58 @@ public sealed class OpenSetTests
     [InlineData("unknown")]
     [InlineData("Unknown")]
     [InlineData("_noise")]
+    [InlineData("_background:")]
+    [InlineData("_background:_x")]
+    [InlineData("_background:unknown")]
+    [InlineData("_backgroundx")]
     public void ReservedLabelsAreRefusedAndLeaveTheMemoryUnchanged(string label)
     {
         var memory = new PrototypeMemory(Space);
         memory.Add("a", new float[D]);
         var e = Assert.Throws<ArgumentException>(() => memory.Add(label, new float[D]));
-        Assert.Contains("reserved", e.Message, StringComparison.Ordinal);
+        Assert.Matches("reserved|names no class", e.Message);
         Assert.Equal(1, memory.ClassCount);
-        memory.Add(ReservedLabels.Background, new float[D]); // the one reserved name that is a class
+        memory.Add(ReservedLabels.Background, new float[D]); // the reserved names that are classes
+        memory.Add(ReservedLabels.BackgroundFor("a"), new float[D]);
+        Assert.Equal(3, memory.ClassCount);
+    }
+
+    [Theory]
+    [InlineData("_background", true)]
+    [InlineData("_background:four", true)]
+    [InlineData("_backgrounds", false)]
+    [InlineData("four", false)]
+    [InlineData("background", false)]
+    public void BackgroundLabelsAreRecognised(string label, bool background)
+    {
+        Assert.Equal(background, ReservedLabels.IsBackground(label));
+        Assert.Equal(background ? label : "_background:" + label, ReservedLabels.BackgroundFor(label));
+    }
+
+    [Theory]
+    [InlineData("ncm-centred")]
+    [InlineData("ncm-test-centred")]
+    [InlineData("knn")]
+    public void A_corrected_false_alarm_is_unknown_while_its_class_stays_accepted(string method)
+    {
+        // "a" and a lookalike of it ("forty" for "four") that the gate alone accepts as "a".
+        (LearnerOptions options, float[][] means) = Setup();
+        IStreamLearner learner = LearnerRegistry.CreateDefault().Create(method, Space, options);
+        var rng = new Random(3);
+        for (int c = 0; c < 3; c++)
+            for (int i = 0; i < 8; i++)
+                learner.Learn(((char)('a' + c)).ToString(), Near(means[c], rng));
+        float[] lookalike = means[0].ToArray();
+        lookalike[6] = 3f;
+        Prediction before = learner.Predict(Near(lookalike, rng, 0.1f));
+        Assert.True(before.Accepted && before.Label == "a", $"{method}: the lookalike should be a false alarm of 'a' first (gate {before.GateScore})");
+        for (int i = 0; i < 3; i++)
+            learner.Learn(ReservedLabels.BackgroundFor(before.Label), Near(lookalike, rng, 0.1f));
+        Prediction after = learner.Predict(Near(lookalike, rng, 0.1f));
+        Assert.True(after.Rejected, $"{method}: a corrected lookalike was still accepted as {after.Label}");
+        Assert.Equal("_background:a", after.Label);
+        Prediction taught = learner.Predict(Near(means[0], rng));
+        Assert.True(taught.Accepted && taught.Label == "a", $"{method}: the corrected class itself is no longer accepted");
     }
 
     [Fact]
@@ -98,8 +142,9 @@ public sealed class OpenSetTests
         float[] before = memory.Centre.ToArray();
         for (int i = 0; i < 20; i++)
             memory.Add(ReservedLabels.Background, Near(means[2], rng, noise: 3f));
+        memory.Add(ReservedLabels.BackgroundFor("a"), Near(means[2], rng, noise: 3f));
         Assert.Equal(before, memory.Centre.ToArray());
-        Assert.Equal(28, memory.TotalCount);
+        Assert.Equal(29, memory.TotalCount);
         // Rebuilt from (count, mean) as the fleet view is, and after a forget: the same centre (exact recomputation).
         var restored = new PrototypeMemory(Space);
         for (int c = 0; c < memory.ClassCount; c++)
@@ -108,6 +153,7 @@ public sealed class OpenSetTests
             Assert.Equal(before[j], restored.Centre[j], 4);
         memory.Forget("b");
         memory.Forget(ReservedLabels.Background);
+        memory.Forget(ReservedLabels.BackgroundFor("a"));
         var onlyA = new PrototypeMemory(Space);
         onlyA.Restore("a", memory.SummaryAt(0).Count, 1, memory.MeanAt(0));
         for (int j = 0; j < D; j++)
