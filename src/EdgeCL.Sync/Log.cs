@@ -27,9 +27,6 @@ internal static partial class Log
     [LoggerMessage(EventId = 7, Level = LogLevel.Error, Message = "A {Event} handler threw")]
     public static partial void HandlerFailed(ILogger logger, Exception exception, string @event);
 
-    [LoggerMessage(EventId = 8, Level = LogLevel.Warning, Message = "Invalid command for {Device}: {Error}")]
-    public static partial void BadCommand(ILogger logger, string device, string error);
-
     [LoggerMessage(EventId = 9, Level = LogLevel.Information, Message = "Rebirth: device {Device} republished {Count} own entries")]
     public static partial void Rebirth(ILogger logger, string device, int count);
 
@@ -51,6 +48,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 15, Level = LogLevel.Warning, Message = "Device {Device} discarded {Count} outbox rows that are not its own entries")]
     public static partial void OutboxDiscarded(ILogger logger, string device, long count);
 
+    [LoggerMessage(EventId = 16, Level = LogLevel.Warning, Message = "Device {Device} ignored a command: {Reason} ({Detail}); nothing changed; further {Reason} commands are counted, not logged")]
+    public static partial void CommandRejected(ILogger logger, string device, Commands.CommandRejectReason reason, string detail);
+
     [LoggerMessage(EventId = 20, Level = LogLevel.Information, Message = "Broker listening on {Address}:{Port}; {Retained} retained messages loaded")]
     public static partial void BrokerStarted(ILogger logger, string address, int port, int retained);
 
@@ -59,6 +59,15 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 22, Level = LogLevel.Warning, Message = "Broker refused connection of client {Client} (user {User}): {Reason}")]
     public static partial void ConnectionRefused(ILogger logger, string client, string user, string reason);
+
+    [LoggerMessage(EventId = 24, Level = LogLevel.Information, Message = "Broker assigned client id {ClientId} to user {User}, who connected with an empty one")]
+    public static partial void ClientIdAssigned(ILogger logger, string user, string clientId);
+
+    [LoggerMessage(EventId = 25, Level = LogLevel.Warning, Message = "Broker refused publish by {Client} (user {User}) on {Topic}: {Bytes} bytes is over the {Limit}-byte limit")]
+    public static partial void OversizedRefused(ILogger logger, string client, string user, string topic, long bytes, int limit);
+
+    [LoggerMessage(EventId = 26, Level = LogLevel.Warning, Message = "Broker refused publish by {Client} (user {User}) on {Topic}: {Problem}")]
+    public static partial void ContentRefused(ILogger logger, string client, string user, string topic, string problem);
 
     [LoggerMessage(EventId = 23, Level = LogLevel.Error, Message = "Writing retained messages to {Path} failed; they stay in memory and the next change retries")]
     public static partial void PersistFailed(ILogger logger, Exception exception, string path);

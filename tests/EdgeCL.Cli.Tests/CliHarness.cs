@@ -9,6 +9,21 @@ namespace EdgeCL.Cli.Tests;
 /// <summary>Runs <c>edgecl</c> in-process through Program.Main and captures stdout/stderr.</summary>
 internal static class CliHarness
 {
+    /// <summary>As <see cref="Run"/>, with <paramref name="stdin"/> as standard input.</summary>
+    public static (int Code, string Out, string Err) RunWithInput(string stdin, params string[] args)
+    {
+        TextReader oldIn = Console.In;
+        Console.SetIn(new StringReader(stdin));
+        try
+        {
+            return Run(args);
+        }
+        finally
+        {
+            Console.SetIn(oldIn);
+        }
+    }
+
     public static (int Code, string Out, string Err) Run(params string[] args)
     {
         TextWriter oldOut = Console.Out, oldErr = Console.Error;

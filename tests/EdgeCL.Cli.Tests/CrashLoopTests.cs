@@ -38,7 +38,7 @@ public sealed partial class CrashLoopTests(ITestOutputHelper output) : IDisposab
         string models = Path.Combine(RealBackboneTests.RepoRoot, "models");
         string state = Path.Combine(_dir, "state"), inbox = Path.Combine(_dir, "inbox");
         int port = FreePort();
-        await using var broker = new EmbeddedBroker(new EmbeddedBrokerOptions { Port = port, Users = [new BrokerUser("crash-dev", "pw"), new BrokerUser("ops", "po", IsOperator: true)] });
+        await using var broker = new EmbeddedBroker(new EmbeddedBrokerOptions { Port = port, Users = [BrokerUser.WithPassword("crash-dev", "pw"), BrokerUser.WithPassword("ops", "po", isOperator: true)] });
         await broker.StartAsync();
         File.WriteAllText(Path.Combine(_dir, "password"), "pw\n");
         string config = Path.Combine(_dir, "device.json");

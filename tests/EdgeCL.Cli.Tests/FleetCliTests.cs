@@ -27,6 +27,16 @@ public sealed class FleetCliTests : IDisposable
     {
         string users = Path.Combine(_dir, "users");
         File.WriteAllText(users, "# devices\nd0:pw-d0\nops:pw-ops:operator\n");
+        // A clear-text file is refused with the command that fixes it; `broker passwd` replaces each line by its hash.
+        var clear = CliHarness.Run("broker", "--port", "0", "--users", users);
+        Assert.Equal(ExitCodes.Usage, clear.Code);
+        Assert.Single(clear.Err.Trim().Split('\n'));
+        Assert.Contains($"edgecl broker passwd {users} d0", clear.Err);
+        Assert.Equal(ExitCodes.Success, CliHarness.RunWithInput("pw-d0\n", "broker", "passwd", users, "d0").Code);
+        Assert.Equal(ExitCodes.Success, CliHarness.RunWithInput("pw-ops\n", "broker", "passwd", users, "ops", "--operator").Code);
+        string[] stored = File.ReadAllLines(users);
+        Assert.DoesNotContain(stored, l => l.Contains("pw-d0", StringComparison.Ordinal) || l.Contains("pw-ops", StringComparison.Ordinal));
+        Assert.Contains(stored, l => l.StartsWith("ops:pbkdf2-sha256$", StringComparison.Ordinal) && l.EndsWith(":operator", StringComparison.Ordinal));
         string data = Directory.CreateDirectory(Path.Combine(_dir, "data")).FullName;
         await using (RunningCommand broker = RunningCommand.Start("broker", "--port", "0", "--users", users, "--data", data))
         {
@@ -70,7 +80,7 @@ public sealed class FleetCliTests : IDisposable
     {
         await using var broker = new EmbeddedBroker(new EmbeddedBrokerOptions
         {
-            Port = 0, Users = [new BrokerUser("ops", "pw-ops", IsOperator: true)],
+            Port = 0, Users = [BrokerUser.WithPassword("ops", "pw-ops", isOperator: true)],
         });
         await broker.StartAsync();
         using EntrySigner d0 = EntrySigner.Create("d0"), d1 = EntrySigner.Create("d1"), d2 = EntrySigner.Create("d2"), impostor = EntrySigner.Create("d2");
@@ -110,7 +120,14 @@ public sealed class FleetCliTests : IDisposable
             Assert.Equal(1, drops.GetProperty("unsigned").GetInt64());
             Assert.Equal(1, drops.GetProperty("forged").GetInt64());
             Assert.Equal(1, drops.GetProperty("malformed").GetInt64());
+            // Which topics were dropped, and why.
+            string[] listed = [.. doc.RootElement.GetProperty("dropped").EnumerateArray()
+                .Select(d => $"{d.GetProperty("topic").GetString()} {d.GetProperty("reason").GetString()}")];
+            Assert.Equal([$"{FleetTopics.Prototype("fleet1", Space.Id, "d1", "dog")} unsigned", $"{FleetTopics.Prototype("fleet1", Space.Id, "d2", "cat")} forged",
+                $"{FleetTopics.Prototype("fleet1", Space.Id, "d3", "cat")} malformed"], listed);
         }
+        var listing = CliHarness.Run("fleet", "status", "--broker", broker1, "--user", "ops", "--password", "pw-ops", "--trust", trustDir, "--quiet-ms", "200");
+        Assert.Contains($"dropped {FleetTopics.Prototype("fleet1", Space.Id, "d2", "cat")}: forged (signature does not verify with the key of 'd2')", listing.Out);
 
         var text = CliHarness.Run("fleet", "status", "--broker", broker1, "--user", "ops", "--password", "pw-ops", "--quiet-ms", "200");
         Assert.True(text.Code == ExitCodes.Success, text.Err);
@@ -122,6 +139,72 @@ public sealed class FleetCliTests : IDisposable
         Assert.Equal(ExitCodes.Usage, bad.Code);
         Assert.Single(bad.Err.Trim().Split('\n'));
         Assert.Contains("d9.pem", bad.Err);
+    }
+
+    [Fact]
+    public async Task FleetStatus_LogsInToTheAgentsOwnBrokerWithItsLocalOperatorPassword()
+    {
+        string folder = Path.Combine(_dir, "state", "broker");
+        Directory.CreateDirectory(folder);
+        File.WriteAllText(Path.Combine(folder, "users"), "laptop:clear-text-from-an-older-version\n");
+        LocalBrokerAccounts local = LocalBrokerAccounts.LoadOrCreate(folder, "laptop"); // the old clear-text file is replaced
+        Assert.DoesNotContain(local.DevicePassword, File.ReadAllText(Path.Combine(folder, "users")));
+        Assert.Equal(local.OperatorPassword, LocalBrokerAccounts.LoadOrCreate(folder, "laptop").OperatorPassword); // stable across starts
+
+        await using var broker = new EmbeddedBroker(new EmbeddedBrokerOptions { Port = 0, Users = local.Users });
+        await broker.StartAsync();
+        using EntrySigner signer = EntrySigner.Create("laptop");
+        using var trust = new TrustStore();
+        trust.Add("laptop", signer.ExportPublicKeyPem());
+        await using (var device = new FleetSyncClient(
+            new FleetSyncOptions { Fleet = "fleet1", DeviceId = "laptop", Space = Space, Broker = new FleetBrokerOptions { Host = "127.0.0.1", Port = broker.Port, UserName = "laptop", Password = local.DevicePassword } },
+            new SignedEntryCodec(signer, trust), new FleetStateTarget(new FleetState(Space))))
+        {
+            await device.PublishAsync(Entry("laptop", "cat", 1));
+            await device.StartAsync();
+            await device.WaitUntilConnectedAsync().WaitAsync(TimeSpan.FromSeconds(15));
+            // What the README tells a user to run against `edgecl run`'s own broker, while the agent stays connected.
+            string password = File.ReadAllText(Path.Combine(folder, "operator.password")).Trim();
+            var status = CliHarness.Run("fleet", "status", "--broker", $"mqtt://127.0.0.1:{broker.Port}", "--user", "operator", "--password", password, "--quiet-ms", "200");
+            Assert.True(status.Code == ExitCodes.Success, status.Err);
+            Assert.Contains("laptop", status.Out);
+            Assert.Contains("online", status.Out);
+            Assert.True(device.IsConnected);
+        }
+    }
+
+    [Fact]
+    public async Task FleetCommand_SignedWithAnOperatorKey_IsActedOnByTheDevice()
+    {
+        string trustDir = Path.Combine(_dir, "trust");
+        var made = CliHarness.Run("fleet", "operator-key", "alice", "--out", Path.Combine(trustDir, "operators"));
+        Assert.True(made.Code == ExitCodes.Success, made.Err);
+        string key = Path.Combine(trustDir, "operators", "alice.key");
+        Assert.Equal(ExitCodes.Usage, CliHarness.Run("fleet", "operator-key", "alice", "--out", Path.Combine(trustDir, "operators")).Code); // never overwritten
+
+        await using var broker = new EmbeddedBroker(new EmbeddedBrokerOptions { Port = 0, Users = [BrokerUser.WithPassword("d0", "pw-d0"), BrokerUser.WithPassword("ops", "pw-ops", isOperator: true)] });
+        await broker.StartAsync();
+        using EntrySigner signer = EntrySigner.Create("d0");
+        using var trust = new TrustStore();
+        trust.Add("d0", signer.ExportPublicKeyPem());
+        using TrustStore operators = TrustFolder.LoadOperators(trustDir);
+        await using var device = new FleetSyncClient(
+            new FleetSyncOptions { Fleet = "fleet1", DeviceId = "d0", Space = Space, OperatorKeys = operators, Broker = new FleetBrokerOptions { Host = "127.0.0.1", Port = broker.Port, UserName = "d0", Password = "pw-d0" } },
+            new SignedEntryCodec(signer, trust), new FleetStateTarget(new FleetState(Space)));
+        var received = new TaskCompletionSource<Sync.Commands.FleetCommand>(TaskCreationOptions.RunContinuationsAsynchronously);
+        device.CommandReceived += (_, e) => received.TrySetResult(e.Command);
+        await device.StartAsync();
+        await device.WaitUntilConnectedAsync().WaitAsync(TimeSpan.FromSeconds(15));
+
+        var sent = CliHarness.Run("fleet", "command", "forget_class", "--label", "cat", "--device", "d0", "--operator-key", key,
+            "--broker", $"mqtt://127.0.0.1:{broker.Port}", "--user", "ops", "--password", "pw-ops");
+        Assert.True(sent.Code == ExitCodes.Success, sent.Err);
+        Sync.Commands.FleetCommand command = await received.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal((Sync.Commands.FleetCommandKind.ForgetClass, "cat"), (command.Kind, command.Label));
+
+        var bad = CliHarness.Run("fleet", "command", "forget_class", "--device", "d0", "--operator-key", key, "--broker", $"mqtt://127.0.0.1:{broker.Port}");
+        Assert.Equal(ExitCodes.Usage, bad.Code);
+        Assert.Contains("needs a \"label\"", bad.Err);
     }
 
     [Fact]

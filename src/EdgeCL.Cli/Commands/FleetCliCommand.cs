@@ -14,7 +14,10 @@ namespace EdgeCL.Cli.Commands;
 /// <summary><c>edgecl fleet simulate|status</c>: fleet sync over MQTT.</summary>
 internal static class FleetCliCommand
 {
-    public static Command Create() => new("fleet", "Fleet sync over MQTT: simulate a fleet, or list what a broker holds.") { Simulate(), Status() };
+    private const int MaxListedDrops = 200;
+
+    public static Command Create() => new("fleet", "Fleet sync over MQTT: simulate a fleet, list what a broker holds, send signed commands.")
+        { Simulate(), Status(), FleetCommandCliCommand.Send(), FleetCommandCliCommand.OperatorKey() };
 
     private static Command Simulate()
     {
@@ -70,26 +73,17 @@ internal static class FleetCliCommand
     {
         var broker = new Option<string>("--broker") { Description = "mqtt://host:port or mqtts://host:port.", Required = true };
         var fleet = new Option<string>("--fleet") { Description = "Fleet name.", DefaultValueFactory = _ => "fleet1" };
-        var user = new Option<string?>("--user") { Description = "User name (an operator account can read everything)." };
-        var password = new Option<string?>("--password") { Description = "Password of --user." };
-        var ca = new Option<string?>("--ca") { Description = "Fleet CA (PEM) for mqtts://." };
-        var cert = new Option<string?>("--cert") { Description = "Client certificate (PEM) for mqtts://." };
-        var key = new Option<string?>("--key") { Description = "Client key (PEM) for --cert." };
+        var login = new OperatorConnection.Options();
         var trust = new Option<string?>("--trust") { Description = "Folder of device public keys (<device-id>.pem): entries are verified, and unsigned or forged ones dropped and counted." };
         var quietMs = new Option<int>("--quiet-ms") { Description = "Stop reading after this many ms without a retained message.", DefaultValueFactory = _ => 500 };
         var json = CommonOptions.Json();
         var command = new Command("status", "List devices (birth/will) and their classes from the broker's retained topics; with --trust, only entries whose signatures verify.")
-            { broker, fleet, user, password, ca, cert, key, trust, quietMs, json };
+            { broker, fleet, login.User, login.Password, login.Ca, login.Cert, login.Key, trust, quietMs, json };
         command.SetAction((parse, ct) => CommandRunner.RunAsync(async token =>
         {
             string fleetName = parse.GetValue(fleet)!;
             TopicSegment.EnsureIdentifier(fleetName, "--fleet");
-            FleetBrokerOptions endpoint = FleetBrokerOptions.Parse(parse.GetValue(broker)!) with
-            {
-                UserName = parse.GetValue(user), Password = parse.GetValue(password),
-                CaCertificatePath = parse.GetValue(ca), ClientCertificatePath = parse.GetValue(cert), ClientKeyPath = parse.GetValue(key),
-            };
-            endpoint.Validate();
+            FleetBrokerOptions endpoint = login.Endpoint(parse, parse.GetValue(broker)!);
             using TrustStore? trustStore = parse.GetValue(trust) is { } trustDir ? TrustFolder.Load(trustDir) : null;
             FleetStatusResult result = await ReadStatusAsync(endpoint, fleetName, trustStore, TimeSpan.FromMilliseconds(Math.Max(50, parse.GetValue(quietMs))), token).ConfigureAwait(false);
             if (parse.GetValue(json))
@@ -107,6 +101,8 @@ internal static class FleetCliCommand
                 foreach (FleetClassInfo c in d.Classes)
                     Console.WriteLine($"      {c.Label,-24} v{c.Version,-5} n={c.Count,-6} {(c.Tombstone ? "(forgotten)" : $"{c.Dimension}-d")} space {c.Space} ({c.PayloadBytes} B, signature {c.Signature})");
             }
+            foreach (FleetDroppedTopicInfo d in result.Dropped)
+                Console.WriteLine($"  dropped {d.Topic}: {d.Reason} ({d.Why})");
             return ExitCodes.Success;
         }, ct));
         return command;
@@ -117,6 +113,14 @@ internal static class FleetCliCommand
         var statuses = new Dictionary<string, DeviceStatus>(StringComparer.Ordinal);
         var classes = new Dictionary<string, List<FleetClassInfo>>(StringComparer.Ordinal);
         var drops = new SortedDictionary<string, long>(StringComparer.Ordinal) { ["malformed"] = 0, ["oversized"] = 0, ["unsigned"] = 0, ["forged"] = 0 };
+        var dropped = new List<FleetDroppedTopicInfo>();
+        void Dropped(string topicName, string reason, string why)
+        {
+            drops[reason]++;
+            // Bounded: a broker full of junk must not make the listing unbounded.
+            if (dropped.Count < MaxListedDrops)
+                dropped.Add(new FleetDroppedTopicInfo(topicName, reason, why));
+        }
         var gate = new Lock();
         var activity = new SemaphoreSlim(0);
         using IMqttClient client = new MqttClientFactory().CreateMqttClient();
@@ -125,58 +129,29 @@ internal static class FleetCliCommand
             byte[] payload = e.ApplicationMessage.Payload.ToArray();
             lock (gate)
             {
-                if (!FleetTopics.TryParse(e.ApplicationMessage.Topic, out FleetTopic topic))
-                    drops["malformed"]++;
+                string topicName = e.ApplicationMessage.Topic;
+                if (!FleetTopics.TryParse(topicName, out FleetTopic topic))
+                    Dropped(topicName, "malformed", "not an edgecl/v1 topic");
                 else if (topic.Kind == FleetTopicKind.Status && DeviceStatus.TryParse(payload, out DeviceStatus? status))
                     statuses[topic.Device] = status;
                 else if (topic.Kind == FleetTopicKind.Prototype && payload.Length > 0 && CheckEntry(topic, payload, trust, out string signature) is { } entry)
                     (classes.TryGetValue(topic.Device, out var list) ? list : classes[topic.Device] = []).Add(
                         new FleetClassInfo(entry.SpaceId, entry.Label, entry.Version, entry.Count, entry.Mean.Length, entry.IsTombstone, payload.Length, signature));
                 else if (topic.Kind == FleetTopicKind.Prototype && payload.Length > 0)
-                    drops[DropReason(topic, payload, trust)]++;
+                {
+                    (string reason, string why) = DropReason(topic, payload, trust);
+                    Dropped(topicName, reason, why);
+                }
                 else if (topic.Kind == FleetTopicKind.Status && payload.Length > 0)
-                    drops["malformed"]++;
+                    Dropped(topicName, "malformed", "not a status message");
             }
             activity.Release();
             return Task.CompletedTask;
         };
-        var builder = new MqttClientOptionsBuilder().WithTcpServer(endpoint.Host, endpoint.Port)
-            .WithClientId($"edgecl-status-{Environment.ProcessId}").WithCleanStart(true).WithTimeout(TimeSpan.FromSeconds(10));
-        if (endpoint.UserName is not null)
-            builder.WithCredentials(endpoint.UserName, endpoint.Password ?? "");
-        if (endpoint.IsTls)
-        {
-            var ca = new System.Security.Cryptography.X509Certificates.X509Certificate2Collection();
-            if (endpoint.CaCertificatePath is not null)
-                ca.ImportFromPemFile(endpoint.CaCertificatePath);
-            builder.WithTlsOptions(t =>
-            {
-                t.UseTls(true);
-                if (ca.Count > 0)
-                    t.WithTrustChain(ca);
-                if (endpoint.ClientCertificatePath is not null)
-                    t.WithClientCertificates([System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(endpoint.ClientCertificatePath, endpoint.ClientKeyPath)]);
-            });
-        }
         using (var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
         {
             deadline.CancelAfter(TimeSpan.FromSeconds(10));
-            MqttClientConnectResult connected;
-            try
-            {
-                connected = await client.ConnectAsync(builder.Build(), deadline.Token).ConfigureAwait(false);
-            }
-            catch (MQTTnet.Adapter.MqttConnectingFailedException ex)
-            {
-                throw new ArgumentException($"The broker at {endpoint.Host}:{endpoint.Port} refused the login ({ex.Message.Split('\n')[0].TrimEnd('.')}); check --user/--password or the certificate.", ex);
-            }
-            catch (Exception ex) when (ex is MQTTnet.Exceptions.MqttCommunicationException or System.Security.Authentication.AuthenticationException
-                or System.Net.Sockets.SocketException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
-            {
-                throw new IOException($"Cannot reach the broker at {endpoint.Host}:{endpoint.Port} ({ex.Message.Split('\n')[0]}); check --broker and that the broker runs.", ex);
-            }
-            if (connected.ResultCode != MqttClientConnectResultCode.Success)
-                throw new ArgumentException($"The broker refused the login ({connected.ResultCode}); check --user/--password or the certificate.");
+            await OperatorConnection.ConnectAsync(client, endpoint, $"edgecl-status-{Environment.ProcessId}", deadline.Token, cancellationToken).ConfigureAwait(false);
             await client.SubscribeAsync(new MqttClientSubscribeOptionsBuilder()
                 .WithTopicFilter(FleetTopics.StatusFilter(fleet), MqttQualityOfServiceLevel.AtLeastOnce)
                 .WithTopicFilter(FleetTopics.AllPrototypesFilter(fleet), MqttQualityOfServiceLevel.AtLeastOnce).Build(), deadline.Token).ConfigureAwait(false);
@@ -190,7 +165,8 @@ internal static class FleetCliCommand
             var devices = statuses.Keys.Union(classes.Keys).Order(StringComparer.Ordinal).Select(d => new FleetDeviceInfo(d,
                 statuses.TryGetValue(d, out DeviceStatus? s) ? s.Online : null, s?.Session,
                 classes.TryGetValue(d, out var list) ? [.. list.OrderBy(c => c.Label, StringComparer.Ordinal)] : [])).ToList();
-            return new FleetStatusResult($"{endpoint.Host}:{endpoint.Port}", fleet, trust is not null, devices, drops);
+            return new FleetStatusResult($"{endpoint.Host}:{endpoint.Port}", fleet, trust is not null, devices, drops,
+                [.. dropped.OrderBy(d => d.Topic, StringComparer.Ordinal)]);
         }
     }
 
@@ -208,13 +184,15 @@ internal static class FleetCliCommand
         return entry;
     }
 
-    /// <summary>Why <see cref="CheckEntry"/> refused a payload (same names as the sync client's drop reasons).</summary>
-    private static string DropReason(FleetTopic topic, byte[] payload, TrustStore? trust)
+    /// <summary>Why <see cref="CheckEntry"/> refused a payload (same names as the sync client's drop reasons) and what exactly was wrong.</summary>
+    private static (string Reason, string Why) DropReason(FleetTopic topic, byte[] payload, TrustStore? trust)
     {
         if (!FleetEntryCodec.TryDecode(payload, out FleetEntry? entry, out FleetDecodeError error))
-            return error == FleetDecodeError.TooLarge ? "oversized" : "malformed";
+            return error == FleetDecodeError.TooLarge ? ("oversized", $"{payload.Length} bytes") : ("malformed", $"does not decode ({error})");
         if (entry.DeviceId != topic.Device || entry.Label != topic.Label)
-            return "forged";
-        return trust?.VerifyPayload(entry.DeviceId, payload) == SignatureStatus.UnknownDevice ? "unsigned" : "forged";
+            return ("forged", $"payload is {entry.DeviceId}/{entry.Label}, topic says {topic.Device}/{topic.Label}");
+        return trust?.VerifyPayload(entry.DeviceId, payload) == SignatureStatus.UnknownDevice
+            ? ("unsigned", $"no key for device '{entry.DeviceId}' in the trust folder")
+            : ("forged", $"signature does not verify with the key of '{entry.DeviceId}'");
     }
 }

@@ -49,7 +49,9 @@ internal sealed class FleetSimulation
         FleetBrokerOptions endpoint;
         if (Broker == "embedded")
         {
-            embedded = new EmbeddedBroker(new EmbeddedBrokerOptions { Port = 0, Users = [.. ids.Select(id => new BrokerUser(id, password))] });
+            // One hash for every simulated device (they share the password): hashing is deliberately slow.
+            string hash = BrokerPassword.Hash(password);
+            embedded = new EmbeddedBroker(new EmbeddedBrokerOptions { Port = 0, Users = [.. ids.Select(id => new BrokerUser(id, hash))] });
             await embedded.StartAsync(cancellationToken).ConfigureAwait(false);
             endpoint = new FleetBrokerOptions { Host = "127.0.0.1", Port = embedded.Port };
         }

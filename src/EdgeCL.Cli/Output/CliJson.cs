@@ -62,8 +62,24 @@ internal sealed record FleetClassInfo(string Space, string Label, long Version, 
 /// <summary>One device seen by <c>edgecl fleet status</c>.</summary>
 internal sealed record FleetDeviceInfo(string Device, bool? Online, long? Session, IReadOnlyList<FleetClassInfo> Classes);
 
-/// <summary><c>edgecl fleet status --json</c>: <c>Drops</c> counts retained messages not shown, per reason (malformed, oversized, unsigned, forged).</summary>
-internal sealed record FleetStatusResult(string Broker, string Fleet, bool Verified, IReadOnlyList<FleetDeviceInfo> Devices, IReadOnlyDictionary<string, long> Drops);
+/// <summary>One retained message <c>edgecl fleet status</c> did not show: its topic, the reason (malformed, oversized, unsigned, forged) and what was wrong.</summary>
+internal sealed record FleetDroppedTopicInfo(string Topic, string Reason, string Why);
+
+/// <summary><c>edgecl fleet status --json</c>: <c>Drops</c> counts retained messages not shown, per reason (malformed, oversized, unsigned, forged); <c>Dropped</c> lists them (the first 200).</summary>
+internal sealed record FleetStatusResult(string Broker, string Fleet, bool Verified, IReadOnlyList<FleetDeviceInfo> Devices, IReadOnlyDictionary<string, long> Drops,
+    IReadOnlyList<FleetDroppedTopicInfo> Dropped);
+
+/// <summary>The version-1 command JSON <c>edgecl fleet command</c> builds from its arguments before signing it.</summary>
+internal sealed record CommandLineCommand
+{
+    public int V { get; init; }
+
+    public string? Command { get; init; }
+
+    public string? Label { get; init; }
+
+    public string? Backbone { get; init; }
+}
 
 /// <summary>Source-generated JSON for every CLI output (AOT: no reflection).</summary>
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, WriteIndented = true,
@@ -77,4 +93,5 @@ internal sealed record FleetStatusResult(string Broker, string Fleet, bool Verif
 [JsonSerializable(typeof(DemoResult))]
 [JsonSerializable(typeof(SimulateResult))]
 [JsonSerializable(typeof(FleetStatusResult))]
+[JsonSerializable(typeof(CommandLineCommand))]
 internal sealed partial class CliJsonContext : JsonSerializerContext;

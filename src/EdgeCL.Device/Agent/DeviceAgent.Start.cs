@@ -74,8 +74,7 @@ public sealed partial class DeviceAgent
             {
                 if (sync.Broker == "embedded")
                 {
-                    IReadOnlyList<BrokerUser> users = sync.EmbeddedUsersFile is { } usersFile ? ReadUsers(Resolve(usersFile)) : LocalBrokerUsers(stateDir, deviceId);
-                    string? password = sync.PasswordFile is { } pf ? File.ReadAllText(Resolve(pf)).Trim() : users.FirstOrDefault(u => u.Name == deviceId)?.Password;
+                    (IReadOnlyList<BrokerUser> users, string? password) = EmbeddedAccounts(sync, stateDir, deviceId, Resolve);
                     var bind = sync.EmbeddedListenAny ? System.Net.IPAddress.Any : System.Net.IPAddress.Loopback;
                     broker = new EmbeddedBroker(new EmbeddedBrokerOptions { Port = sync.EmbeddedPort, BindAddress = bind, Users = users, DataDirectory = Path.Combine(stateDir, "broker") },
                         loggers.CreateLogger<EmbeddedBroker>());
@@ -111,7 +110,12 @@ public sealed partial class DeviceAgent
             var deviceOptions = new FleetDeviceOptions
             {
                 StatePath = Path.Combine(stateDir, "state.db"),
-                Sync = new FleetSyncOptions { Fleet = config.Fleet, DeviceId = deviceId, Space = backbone.Space, Broker = brokerOptions },
+                Sync = new FleetSyncOptions
+                {
+                    Fleet = config.Fleet, DeviceId = deviceId, Space = backbone.Space, Broker = brokerOptions,
+                    // Commands are acted on only when signed by one of these operators (none: every command is refused).
+                    OperatorKeys = LoadOperators(config.Sync?.TrustDir is { } trustDir ? Resolve(trustDir) : null),
+                },
             };
             FleetDevice device;
             bool startedFull = false;
@@ -227,21 +231,39 @@ public sealed partial class DeviceAgent
         }
     }
 
-    /// <summary>The users of a one-device embedded broker: this device with a random password, kept in the state folder (mode 0600).</summary>
-    private static IReadOnlyList<BrokerUser> LocalBrokerUsers(string stateDir, string deviceId)
+    /// <summary>
+    /// The embedded broker's users and this device's password: a configured users file (hashes, so the password comes from
+    /// sync.password_file), or the one-device accounts in state_dir/broker (created on first start).
+    /// </summary>
+    private static (IReadOnlyList<BrokerUser> Users, string? Password) EmbeddedAccounts(SyncSettings sync, string stateDir, string deviceId, Func<string, string> resolve)
     {
-        string path = Path.Combine(stateDir, "broker", "users");
-        if (File.Exists(path))
+        string? password = sync.PasswordFile is { } pf ? File.ReadAllText(resolve(pf)).Trim() : null;
+        if (sync.EmbeddedUsersFile is { } usersFile)
         {
-            IReadOnlyList<BrokerUser> existing = ReadUsers(path);
-            if (existing.Any(u => u.Name == deviceId))
-                return existing;
+            return (ReadUsers(resolve(usersFile)), password
+                ?? throw new AgentStartException("sync.embedded_users_file holds password hashes, so the agent needs its own password as well: set sync.password_file."));
         }
-        string password = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16)).ToLowerInvariant();
-        AtomicFile.WriteAllBytes(path, System.Text.Encoding.ASCII.GetBytes($"# created by edgecl run: users of the embedded broker (name:password[:operator])\n{deviceId}:{password}\n"));
-        if (!OperatingSystem.IsWindows())
-            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        return [new BrokerUser(deviceId, password)];
+        try
+        {
+            LocalBrokerAccounts local = LocalBrokerAccounts.LoadOrCreate(Path.Combine(stateDir, "broker"), deviceId);
+            return (local.Users, password ?? local.DevicePassword);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new AgentStartException($"the embedded broker's accounts in '{Path.Combine(stateDir, "broker")}' cannot be written ({ex.Message.Split('\n')[0]}); check the state_dir's permissions and free space.");
+        }
+    }
+
+    private static TrustStore LoadOperators(string? trustDir)
+    {
+        try
+        {
+            return TrustFolder.LoadOperators(trustDir);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new AgentStartException($"sync.trust_dir: {ex.Message}");
+        }
     }
 
     private static string KeyPath(DeviceConfig config, string stateDir, Func<string, string> resolve) =>

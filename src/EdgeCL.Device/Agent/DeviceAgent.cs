@@ -177,6 +177,7 @@ public sealed partial class DeviceAgent : IAsyncDisposable
             await _broker.DisposeAsync().ConfigureAwait(false);
         _codec.Signer.Dispose();
         _codec.TrustStore.Dispose();
+        _device.Client.Options.OperatorKeys?.Dispose();
         _backbone.Dispose();
     }
 

@@ -109,8 +109,9 @@ public sealed class SyncSettings
     public bool EmbeddedListenAny { get; set; }
 
     /// <summary>
-    /// Users of the embedded broker (<c>name:password[:operator]</c> per line, as <c>edgecl broker --users</c>); absent = the agent
-    /// creates <c>state_dir/broker/users</c> with a random password for itself (a one-device broker on loopback).
+    /// Users of the embedded broker (<c>name:hash[:operator]</c> per line, written by <c>edgecl broker passwd</c>; the agent's own
+    /// password then comes from <see cref="PasswordFile"/>); absent = the agent creates <c>state_dir/broker/users</c> with
+    /// random passwords for itself and a local <c>operator</c> (<c>device.password</c>, <c>operator.password</c> beside it).
     /// </summary>
     public string? EmbeddedUsersFile { get; set; }
 

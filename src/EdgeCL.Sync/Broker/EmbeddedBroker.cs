@@ -25,7 +25,7 @@ namespace EdgeCL.Sync.Broker;
 /// <para>Sessions are not persisted (MQTTnet's default); EdgeCL clients use clean sessions only. Not thread-safe for
 /// start/stop; must be disposed.</para>
 /// </remarks>
-public sealed class EmbeddedBroker : IAsyncDisposable
+public sealed partial class EmbeddedBroker : IAsyncDisposable
 {
     private const string RetainedFileName = "retained.bin";
     private const string UserKey = "edgecl.user";
@@ -35,6 +35,7 @@ public sealed class EmbeddedBroker : IAsyncDisposable
     private readonly RefusalLog _refusals;
     private readonly Dictionary<string, BrokerUser> _users;
     private readonly Lock _persistLock = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte[]> _verified = new(StringComparer.Ordinal);
     private MqttServer? _server;
     private IReadOnlyList<MqttApplicationMessage>? _toPersist;
     private Task _persistTask = Task.CompletedTask;
@@ -230,77 +231,6 @@ public sealed class EmbeddedBroker : IAsyncDisposable
         return server;
     }
 
-    private bool ValidateClientCertificate(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
-    {
-        if (certificate is null)
-            return true; // no certificate: the client must log in with a password
-        using var chainBuilder = new X509Chain();
-        chainBuilder.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chainBuilder.ChainPolicy.CustomTrustStore.AddRange(_clientCa!);
-        // A private fleet CA publishes no CRL/OCSP endpoint; revocation is done by removing the device from the ACL/users.
-        chainBuilder.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        using var leaf = X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
-        bool valid = chainBuilder.Build(leaf);
-        if (!valid)
-        {
-            Interlocked.Increment(ref _refusedConnections);
-            Log.ConnectionRefused(_logger, "", leaf.GetNameInfo(X509NameType.SimpleName, false), "client certificate not issued by the fleet CA");
-        }
-        return valid;
-    }
-
-    private Task ValidateConnectionAsync(ValidatingConnectionEventArgs e)
-    {
-        string? reason;
-        var code = MqttConnectReasonCode.BadUserNameOrPassword;
-        // A certificate that passed ValidateClientCertificate identifies the client: CN = user name, no password needed.
-        if (_clientCa is not null && e.ClientCertificate is { } certificate)
-        {
-            string name = certificate.GetNameInfo(X509NameType.SimpleName, false);
-            BrokerUser? known = _users.GetValueOrDefault(name);
-            if (known is null && !Topics.TopicSegment.IsValidIdentifier(name))
-            {
-                reason = $"certificate CN '{name}' is not a device id";
-            }
-            else if (known?.IsOperator != true && e.ClientId != name)
-            {
-                reason = $"client id '{e.ClientId}' must equal the certificate's CN '{name}'";
-                code = MqttConnectReasonCode.ClientIdentifierNotValid;
-            }
-            else
-            {
-                e.SessionItems[UserKey] = known ?? new BrokerUser(name, "", IsOperator: false);
-                return Task.CompletedTask;
-            }
-            Interlocked.Increment(ref _refusedConnections);
-            Log.ConnectionRefused(_logger, e.ClientId ?? "", name, reason);
-            e.ReasonCode = code;
-            return Task.CompletedTask;
-        }
-        if (e.UserName is null || !_users.TryGetValue(e.UserName, out BrokerUser? user))
-        {
-            reason = $"unknown user '{e.UserName}'";
-        }
-        else if (!CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(e.Password ?? ""), Encoding.UTF8.GetBytes(user.Password)))
-        {
-            reason = "wrong password";
-        }
-        else if (!user.IsOperator && e.ClientId != user.Name)
-        {
-            reason = $"client id '{e.ClientId}' must equal the device's user name '{user.Name}'";
-            code = MqttConnectReasonCode.ClientIdentifierNotValid;
-        }
-        else
-        {
-            e.SessionItems[UserKey] = user;
-            return Task.CompletedTask;
-        }
-        Interlocked.Increment(ref _refusedConnections);
-        Log.ConnectionRefused(_logger, e.ClientId ?? "", e.UserName ?? "", reason);
-        e.ReasonCode = code;
-        return Task.CompletedTask;
-    }
-
     private Task InterceptPublishAsync(InterceptingPublishEventArgs e)
     {
         // The broker's own injected messages carry no session user.
@@ -309,11 +239,13 @@ public sealed class EmbeddedBroker : IAsyncDisposable
         string topic = e.ApplicationMessage.Topic;
         if (e.ApplicationMessage.Payload.Length > _options.MaxPayloadBytes)
         {
-            Refuse(e, "publish (oversized)", user, topic, MqttPubAckReasonCode.QuotaExceeded);
+            RefuseOversized(e, user, topic);
             return Task.CompletedTask;
         }
         if (!FleetAcl.CanPublish(user.Name, user.IsOperator, topic))
             Refuse(e, "publish", user, topic, MqttPubAckReasonCode.NotAuthorized);
+        else if (!user.IsOperator && DevicePayloadProblem(user, topic, e.ApplicationMessage.Payload) is { } problem)
+            RefuseContent(e, user, topic, problem);
         return Task.CompletedTask;
     }
 

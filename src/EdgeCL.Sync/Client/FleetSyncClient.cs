@@ -1,7 +1,4 @@
-using System.Buffers;
 using System.Collections.Concurrent;
-using System.Net.Security;
-using System.Security.Authentication;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Threading.Channels;
@@ -16,7 +13,6 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using MQTTnet;
 using MQTTnet.Exceptions;
-using MQTTnet.Protocol;
 
 namespace EdgeCL.Sync.Client;
 
@@ -42,7 +38,7 @@ namespace EdgeCL.Sync.Client;
 /// <para>Thread-safety: all public members may be called from any thread. Events are raised on the consumer task; keep
 /// handlers short. Must be disposed (<see cref="DisposeAsync"/> says goodbye with a retained offline status).</para>
 /// </remarks>
-public sealed class FleetSyncClient : IAsyncDisposable
+public sealed partial class FleetSyncClient : IAsyncDisposable
 {
     private const int PendingBatch = 256;
 
@@ -58,8 +54,8 @@ public sealed class FleetSyncClient : IAsyncDisposable
     private readonly Lock _stateLock = new();
     private readonly Lock _encodedLock = new();
     private readonly Dictionary<string, (long Version, byte[] Payload)> _encoded = new(StringComparer.Ordinal);
-    private readonly long[] _drops = new long[Enum.GetValues<SyncDropReason>().Length];
-    private readonly ConcurrentDictionary<(string Sender, SyncDropReason Reason), byte> _loggedDrops = new();
+    private readonly DropLedger _drops = new();
+    private readonly CommandVerifier _commands;
     private readonly ConcurrentDictionary<string, DeviceStatus> _statuses = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, byte> _heal = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stop = new();
@@ -69,7 +65,7 @@ public sealed class FleetSyncClient : IAsyncDisposable
     private TaskCompletionSource _lost = NewSignal();
     private TaskCompletionSource _connected = NewSignal();
     private Task? _connectionTask, _consumerTask;
-    private long _session, _connects, _received, _merged, _published, _publishedBytes, _publishRefused;
+    private long _session, _connects, _received, _merged, _redelivered, _published, _publishedBytes, _publishRefused;
     private volatile bool _rebirthRequested;
     private DeviceHealth? _health;
     private DeviceStatus? _birth;
@@ -99,6 +95,7 @@ public sealed class FleetSyncClient : IAsyncDisposable
         _protoFilter = FleetTopics.PrototypeFilter(options.Fleet, options.Space.Id);
         _statusTopic = FleetTopics.Status(options.Fleet, options.DeviceId);
         _commandTopic = FleetTopics.Command(options.Fleet, options.DeviceId);
+        _commands = new CommandVerifier(options.OperatorKeys, options.Fleet, options.DeviceId, _time);
         _inbox = Channel.CreateBounded<Inbound>(new BoundedChannelOptions(options.ReceiveQueueCapacity)
         {
             // Wait, not DropOldest: a dropped retained entry would never be delivered again until the sender's next rebirth.
@@ -147,13 +144,16 @@ public sealed class FleetSyncClient : IAsyncDisposable
     {
         get
         {
-            var drops = new Dictionary<SyncDropReason, long>();
-            foreach (SyncDropReason reason in Enum.GetValues<SyncDropReason>())
-                drops[reason] = Interlocked.Read(ref _drops[(int)reason]);
             return new SyncStatistics(Interlocked.Read(ref _connects), Interlocked.Read(ref _received), Interlocked.Read(ref _merged),
-                Interlocked.Read(ref _published), Interlocked.Read(ref _publishedBytes), Interlocked.Read(ref _publishRefused), drops);
+                Interlocked.Read(ref _published), Interlocked.Read(ref _publishedBytes), Interlocked.Read(ref _publishRefused), _drops.Counts())
+            {
+                Redelivered = Interlocked.Read(ref _redelivered),
+            };
         }
     }
+
+    /// <summary>Which topics had messages dropped, and why the last one was (at most <see cref="DropLedger.MaxTopics"/> topics).</summary>
+    public IReadOnlyList<DroppedTopic> DroppedTopics => _drops.Topics();
 
     /// <summary>Starts the connection loop and the merge consumer; returns at once (connecting continues in the background).</summary>
     /// <exception cref="InvalidOperationException">The client was already started.</exception>
@@ -344,564 +344,4 @@ public sealed class FleetSyncClient : IAsyncDisposable
         }
         _stop.Dispose();
     }
-
-    private async Task RunConnectionAsync(CancellationToken stop)
-    {
-        int failures = 0;
-        while (!stop.IsCancellationRequested)
-        {
-            string? failure;
-            try
-            {
-                failure = await ConnectOnceAsync(stop).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (stop.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception ex) when (IsTransient(ex))
-            {
-                failure = OneLine(ex);
-            }
-            if (failure is null)
-            {
-                failures = 0;
-                try
-                {
-                    failure = await RunSessionAsync(stop).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException) when (stop.IsCancellationRequested)
-                {
-                    return;
-                }
-                catch (Exception ex) when (IsTransient(ex))
-                {
-                    failure = OneLine(ex);
-                }
-                Volatile.Write(ref _connected, NewSignal());
-                Log.ConnectionLost(_logger, _options.DeviceId, failure);
-                await ForceDisconnectAsync().ConfigureAwait(false);
-            }
-            failures++;
-            TimeSpan delay = Backoff(failures);
-            if (failures > 1 || failure is not null)
-                Log.ConnectFailed(_logger, _options.DeviceId, _options.Broker.Host, _options.Broker.Port, failure ?? "connection lost", (long)delay.TotalMilliseconds);
-            try
-            {
-                await Task.Delay(delay, _time, stop).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-        }
-    }
-
-    /// <summary>One connect attempt: CONNECT, SUBSCRIBE, retained birth. Returns null on success, else why it failed.</summary>
-    private async Task<string?> ConnectOnceAsync(CancellationToken stop)
-    {
-        long session = Interlocked.Increment(ref _session);
-        var birth = new DeviceStatus { Online = true, Space = _options.Space.Id, Session = session, TimeMs = _time.GetUtcNow().ToUnixTimeMilliseconds(), Health = Volatile.Read(ref _health) };
-        MqttClientOptions mqttOptions = BuildMqttOptions(birth with { Online = false, Health = null });
-        Volatile.Write(ref _birth, birth);
-        Volatile.Write(ref _lost, NewSignal());
-        using (var deadline = Deadline(stop, _options.ConnectTimeout))
-        {
-            MqttClientConnectResult result;
-            try
-            {
-                result = await _mqtt.ConnectAsync(mqttOptions, deadline.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (!stop.IsCancellationRequested)
-            {
-                return $"no CONNACK within {_options.ConnectTimeout.TotalSeconds:0.#} s";
-            }
-            if (result.ResultCode != MqttClientConnectResultCode.Success)
-                return $"broker refused the connection ({result.ResultCode}{(string.IsNullOrEmpty(result.ReasonString) ? "" : ": " + result.ReasonString)}); check the user name, password or certificate of device '{_options.DeviceId}'";
-        }
-
-        var subscribe = new MqttClientSubscribeOptionsBuilder()
-            // No-local: our own publishes need not come back; the local merge already has them.
-            .WithTopicFilter(_protoFilter, MqttQualityOfServiceLevel.AtLeastOnce, noLocal: true, retainAsPublished: false, MqttRetainHandling.SendAtSubscribe)
-            .WithTopicFilter(_commandTopic, MqttQualityOfServiceLevel.AtLeastOnce, noLocal: false, retainAsPublished: false, MqttRetainHandling.DoNotSendOnSubscribe);
-        if (_options.TrackDeviceStatus)
-            subscribe.WithTopicFilter(FleetTopics.StatusFilter(_options.Fleet), MqttQualityOfServiceLevel.AtLeastOnce, noLocal: false, retainAsPublished: false, MqttRetainHandling.SendAtSubscribe);
-        using (var deadline = Deadline(stop, _options.OperationTimeout))
-        {
-            MqttClientSubscribeResult subscribed = await _mqtt.SubscribeAsync(subscribe.Build(), deadline.Token).ConfigureAwait(false);
-            foreach (MqttClientSubscribeResultItem item in subscribed.Items)
-                if (item.ResultCode > MqttClientSubscribeResultCode.GrantedQoS2)
-                    Log.Refused(_logger, $"subscription to {item.TopicFilter.Topic}", _options.DeviceId, item.ResultCode.ToString());
-            MqttClientPublishResult published = await _mqtt.PublishAsync(StatusMessage(birth), deadline.Token).ConfigureAwait(false);
-            if (!published.IsSuccess)
-                Log.Refused(_logger, "the birth message", _options.DeviceId, published.ReasonCode.ToString());
-        }
-        Interlocked.Increment(ref _connects);
-        Log.Connected(_logger, _options.DeviceId, _options.Broker.Host, _options.Broker.Port, session);
-        return null;
-    }
-
-    /// <summary>Runs one connected session: rebirth, drain the outbox, health pings. Returns why the session ended.</summary>
-    private async Task<string> RunSessionAsync(CancellationToken stop)
-    {
-        Task lost = Volatile.Read(ref _lost).Task;
-        _rebirthRequested = true;
-        bool announced = false;
-        while (true)
-        {
-            if (lost.IsCompleted)
-                return "the broker closed the connection";
-            if (_rebirthRequested)
-            {
-                _rebirthRequested = false;
-                IReadOnlyList<FleetEntry> latest = await _outbox.LatestAsync(stop).ConfigureAwait(false);
-                await PublishEntriesAsync(latest, stop).ConfigureAwait(false);
-                Log.Rebirth(_logger, _options.DeviceId, latest.Count);
-            }
-            if (!_heal.IsEmpty)
-                await HealAsync(stop).ConfigureAwait(false);
-            IReadOnlyList<FleetEntry> pending = await _outbox.PendingAsync(PendingBatch, stop).ConfigureAwait(false);
-            if (pending.Count > 0)
-            {
-                await PublishEntriesAsync(pending, stop).ConfigureAwait(false);
-                continue;
-            }
-            if (!announced)
-            {
-                // Connected and caught up: only now do waiters (tests, the simulation) see the client as connected.
-                announced = true;
-                Volatile.Read(ref _connected).TrySetResult();
-            }
-            using var idle = CancellationTokenSource.CreateLinkedTokenSource(stop);
-            Task wake = _wake.Reader.WaitToReadAsync(idle.Token).AsTask();
-            Task tick = Task.Delay(_options.HealthCheckInterval, _time, idle.Token);
-            Task first = await Task.WhenAny(wake, tick, lost).ConfigureAwait(false);
-            await idle.CancelAsync().ConfigureAwait(false);
-            stop.ThrowIfCancellationRequested();
-            if (first == lost)
-                return "the broker closed the connection";
-            if (first == wake)
-            {
-                _wake.Reader.TryRead(out _);
-                continue;
-            }
-            using var deadline = Deadline(stop, _options.OperationTimeout);
-            if (!await _mqtt.TryPingAsync(deadline.Token).ConfigureAwait(false))
-                return $"no ping response within {_options.OperationTimeout.TotalSeconds:0.#} s";
-        }
-    }
-
-    /// <summary>Republishes own classes whose retained copy was replaced by a replay or a forgery; clears topics of classes we never wrote.</summary>
-    private async Task HealAsync(CancellationToken stop)
-    {
-        IReadOnlyList<FleetEntry> latest = await _outbox.LatestAsync(stop).ConfigureAwait(false);
-        var own = new HashSet<string>(StringComparer.Ordinal);
-        var heal = new List<FleetEntry>();
-        foreach (FleetEntry entry in latest)
-        {
-            own.Add(entry.Label);
-            if (_heal.TryRemove(entry.Label, out _))
-                heal.Add(entry);
-        }
-        await PublishEntriesAsync(heal, stop).ConfigureAwait(false);
-        foreach (string label in _heal.Keys)
-        {
-            // A label of ours rescheduled while we were publishing (a second forgery arrived) is healed by the next
-            // pass; clearing it here would delete our own genuine retained entry.
-            if (own.Contains(label))
-                continue;
-            _heal.TryRemove(label, out _);
-            // An empty retained payload deletes the retained message (MQTT 5 §3.3.1.3).
-            MqttApplicationMessage clear = new MqttApplicationMessageBuilder()
-                .WithTopic(FleetTopics.Prototype(_options.Fleet, _options.Space.Id, _options.DeviceId, label))
-                .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
-                .WithRetainFlag()
-                .Build();
-            using var deadline = Deadline(stop, _options.OperationTimeout);
-            await _mqtt.PublishAsync(clear, deadline.Token).ConfigureAwait(false);
-        }
-    }
-
-    private async Task PublishEntriesAsync(IReadOnlyList<FleetEntry> entries, CancellationToken stop)
-    {
-        var window = new List<Task>(_options.PublishConcurrency);
-        for (int start = 0; start < entries.Count; start += _options.PublishConcurrency)
-        {
-            window.Clear();
-            int end = Math.Min(entries.Count, start + _options.PublishConcurrency);
-            for (int i = start; i < end; i++)
-                window.Add(PublishOneAsync(entries[i], stop));
-            await Task.WhenAll(window).ConfigureAwait(false);
-        }
-    }
-
-    private async Task PublishOneAsync(FleetEntry entry, CancellationToken stop)
-    {
-        byte[] payload = EncodedPayload(entry);
-        MqttApplicationMessage message = new MqttApplicationMessageBuilder()
-            .WithTopic(FleetTopics.Prototype(_options.Fleet, _options.Space.Id, _options.DeviceId, entry.Label))
-            .WithPayload(payload)
-            .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
-            .WithRetainFlag()
-            .Build();
-        using var deadline = Deadline(stop, _options.OperationTimeout);
-        MqttClientPublishResult result = await _mqtt.PublishAsync(message, deadline.Token).ConfigureAwait(false);
-        if (result.IsSuccess)
-        {
-            Interlocked.Increment(ref _published);
-            Interlocked.Add(ref _publishedBytes, payload.Length);
-        }
-        else
-        {
-            // A refusal (e.g. NotAuthorized from the ACL) will not change by retrying; count it and move on.
-            if (Interlocked.Increment(ref _publishRefused) == 1)
-                Log.Refused(_logger, $"publish of '{entry.Label}'", _options.DeviceId, result.ReasonCode.ToString());
-        }
-        await _outbox.MarkPublishedAsync(entry, stop).ConfigureAwait(false);
-    }
-
-    private byte[] EncodedPayload(FleetEntry entry)
-    {
-        lock (_encodedLock)
-        {
-            if (_encoded.TryGetValue(entry.Label, out var held) && held.Version == entry.Version)
-                return held.Payload;
-        }
-        // An entry restored from a durable outbox after a restart: encode (sign) it once and keep it.
-        byte[] payload = _codec.Encode(entry);
-        lock (_encodedLock)
-        {
-            if (!_encoded.TryGetValue(entry.Label, out var held) || held.Version < entry.Version)
-                _encoded[entry.Label] = (entry.Version, payload);
-        }
-        return payload;
-    }
-
-    private Task OnMessageReceivedAsync(MqttApplicationMessageReceivedEventArgs e)
-    {
-        MqttApplicationMessage message = e.ApplicationMessage;
-        long length = message.Payload.Length;
-        // Oversized payloads are not copied: only their size is needed to count the drop.
-        byte[]? payload = length > _options.MaxPayloadBytes ? null : message.Payload.ToArray();
-        var item = new Inbound(message.Topic, payload, length);
-        if (_inbox.Writer.TryWrite(item))
-            return Task.CompletedTask;
-        return WriteSlowAsync(item);
-    }
-
-    private async Task WriteSlowAsync(Inbound item)
-    {
-        try
-        {
-            await _inbox.Writer.WriteAsync(item, _stop.Token).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is OperationCanceledException or ChannelClosedException)
-        {
-            // Stopping: the message is lost with the connection, and the sender's next rebirth restores it.
-        }
-    }
-
-    private Task OnDisconnectedAsync(MqttClientDisconnectedEventArgs e)
-    {
-        // Only signal: reconnecting from this event can deadlock (MQTTnet Client_Connection_Samples).
-        Volatile.Read(ref _lost).TrySetResult();
-        return Task.CompletedTask;
-    }
-
-    private async Task ConsumeAsync(CancellationToken stop)
-    {
-        try
-        {
-            await foreach (Inbound item in _inbox.Reader.ReadAllAsync(stop).ConfigureAwait(false))
-            {
-                try
-                {
-                    Process(item);
-                }
-                catch (Exception ex) when (ex is not OperationCanceledException)
-                {
-                    // One bad message (or a throwing event handler) must not stop the merge.
-                    Log.ProcessingFailed(_logger, ex, item.Topic);
-                }
-            }
-        }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested)
-        {
-            // Stopping.
-        }
-    }
-
-    private void Process(Inbound item)
-    {
-        if (!FleetTopics.TryParse(item.Topic, out FleetTopic topic) || topic.Fleet != _options.Fleet)
-        {
-            Drop("unknown", item.Topic, SyncDropReason.Malformed, "not an edgecl/v1 topic of this fleet");
-            return;
-        }
-        switch (topic.Kind)
-        {
-            case FleetTopicKind.Status:
-                if (item.Payload is { Length: > 0 } statusPayload && DeviceStatus.TryParse(statusPayload, out DeviceStatus? status))
-                    _statuses[topic.Device] = status;
-                else if (item.Length == 0)
-                    _statuses.TryRemove(topic.Device, out _);
-                return;
-            case FleetTopicKind.Command:
-                HandleCommand(topic, item);
-                return;
-            case FleetTopicKind.Prototype:
-                HandleEntry(topic, item);
-                return;
-        }
-    }
-
-    private void HandleEntry(FleetTopic topic, Inbound item)
-    {
-        if (item.Length == 0)
-            return; // a cleared retained entry; the state keeps what it merged (entries are removed by tombstones)
-        Interlocked.Increment(ref _received);
-        FleetEntry? entry = CheckEntry(topic, item);
-        if (entry is null)
-        {
-            // Something that is not our entry sits on our own topic (a forgery through a compromised broker, a
-            // corrupted copy): put the real one back, or clear the topic if we never wrote that class.
-            if (topic.Device == _options.DeviceId && topic.SpaceId == _options.Space.Id && topic.Label is not null)
-                ScheduleHeal(topic.Label);
-            return;
-        }
-        bool own = entry.DeviceId == _options.DeviceId;
-        FleetMergeOutcome outcome;
-        lock (_stateLock)
-            outcome = _state.Merge(entry);
-        if (outcome is FleetMergeOutcome.WrongSpace or FleetMergeOutcome.Invalid)
-        {
-            Drop(topic.Device, item.Topic, outcome == FleetMergeOutcome.WrongSpace ? SyncDropReason.WrongSpace : SyncDropReason.Malformed,
-                $"the fleet state rejected it ({outcome})");
-            return;
-        }
-        if (outcome is not (FleetMergeOutcome.Applied or FleetMergeOutcome.Conflict))
-        {
-            // Our own retained entries coming back after a reconnect are expected, not replays.
-            if (!own)
-            {
-                Drop(topic.Device, item.Topic, SyncDropReason.Stale, $"version {entry.Version} is not newer");
-            }
-            else if (IsOlderThanPublished(entry))
-            {
-                // Someone replayed an old version of our entry; the retained copy now regresses late joiners until we
-                // publish the latest again.
-                Drop(topic.Device, item.Topic, SyncDropReason.Stale, $"replay of own version {entry.Version}");
-                ScheduleHeal(entry.Label);
-            }
-            return;
-        }
-        Interlocked.Increment(ref _merged);
-        RaiseStateChanged(entry, own, item.Payload);
-    }
-
-    /// <summary>Decodes and verifies one entry message; null (after counting the drop) when it must not reach the state.</summary>
-    private FleetEntry? CheckEntry(FleetTopic topic, Inbound item)
-    {
-        if (item.Payload is null)
-        {
-            Drop(topic.Device, item.Topic, SyncDropReason.Oversized, $"{item.Length} bytes > {_options.MaxPayloadBytes}");
-            return null;
-        }
-        if (topic.SpaceId != _options.Space.Id)
-        {
-            Drop(topic.Device, item.Topic, SyncDropReason.WrongSpace, $"topic space {topic.SpaceId}");
-            return null;
-        }
-        if (!_codec.TryDecode(item.Payload, out FleetEntry? entry, out SyncDropReason reason))
-        {
-            Drop(topic.Device, item.Topic, reason, "payload rejected by the codec");
-            return null;
-        }
-        if (entry.DeviceId != topic.Device || entry.Label != topic.Label)
-        {
-            Drop(topic.Device, item.Topic, SyncDropReason.Forged, $"payload is {entry.DeviceId}/{entry.Label}, topic says {topic.Device}/{topic.Label}");
-            return null;
-        }
-        if (entry.SpaceId != _options.Space.Id)
-        {
-            Drop(topic.Device, item.Topic, SyncDropReason.WrongSpace, $"payload space {entry.SpaceId}");
-            return null;
-        }
-        if (!entry.IsTombstone && entry.Mean.Length != _options.Space.Dimension)
-        {
-            Drop(topic.Device, item.Topic, SyncDropReason.Malformed, $"{entry.Mean.Length} values in a {_options.Space.Dimension}-d space");
-            return null;
-        }
-        return entry;
-    }
-
-    private void ScheduleHeal(string label)
-    {
-        _heal[label] = 0;
-        _wake.Writer.TryWrite(0);
-    }
-
-    private bool IsOlderThanPublished(FleetEntry entry)
-    {
-        lock (_encodedLock)
-            return _encoded.TryGetValue(entry.Label, out var held) && held.Version > entry.Version;
-    }
-
-    private void HandleCommand(FleetTopic topic, Inbound item)
-    {
-        if (topic.Device != _options.DeviceId || item.Payload is null)
-            return;
-        if (!FleetCommand.TryParse(item.Payload, topic.Device, out FleetCommand? command, out string error))
-        {
-            Log.BadCommand(_logger, topic.Device, error);
-            return;
-        }
-        if (command.Kind == FleetCommandKind.Rebirth)
-            RequestRebirth();
-        try
-        {
-            CommandReceived?.Invoke(this, new FleetCommandEventArgs(command));
-        }
-        catch (Exception ex)
-        {
-            Log.HandlerFailed(_logger, ex, nameof(CommandReceived));
-        }
-    }
-
-    private void RaiseStateChanged(FleetEntry entry, bool isOwn, byte[]? payload)
-    {
-        try
-        {
-            StateChanged?.Invoke(this, new FleetStateChangedEventArgs(entry, isOwn, payload));
-        }
-        catch (Exception ex)
-        {
-            Log.HandlerFailed(_logger, ex, nameof(StateChanged));
-        }
-    }
-
-    private void Drop(string sender, string topic, SyncDropReason reason, string detail)
-    {
-        Interlocked.Increment(ref _drops[(int)reason]);
-        if (_loggedDrops.TryAdd((sender, reason), 0))
-            Log.Dropped(_logger, sender, topic, reason, detail);
-        try
-        {
-            MessageDropped?.Invoke(this, new MessageDroppedEventArgs(sender, topic, reason));
-        }
-        catch (Exception ex)
-        {
-            Log.HandlerFailed(_logger, ex, nameof(MessageDropped));
-        }
-    }
-
-    private MqttClientOptions BuildMqttOptions(DeviceStatus will)
-    {
-        FleetBrokerOptions broker = _options.Broker;
-        var builder = new MqttClientOptionsBuilder()
-            .WithTcpServer(broker.Host, broker.Port)
-            .WithClientId(_options.DeviceId)
-            .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500)
-            // Clean sessions only: state comes back by rebirth, never from a broker session (Sparkplug B; MQTTnet.Server
-            // drops sessions by default).
-            .WithCleanStart(true)
-            .WithSessionExpiryInterval(0)
-            .WithKeepAlivePeriod(_options.KeepAlive)
-            .WithTimeout(_options.OperationTimeout)
-            .WithWillTopic(_statusTopic)
-            .WithWillPayload(will.ToPayload())
-            .WithWillRetain(true)
-            .WithWillQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
-            .WithWillDelayInterval((uint)_options.WillDelay.TotalSeconds);
-        if (broker.UserName is not null)
-            builder.WithCredentials(broker.UserName, broker.Password ?? string.Empty);
-        if (broker.IsTls)
-        {
-            builder.WithTlsOptions(tls =>
-            {
-                tls.UseTls(true)
-                    .WithTargetHost(broker.TlsServerName ?? broker.Host)
-                    .WithSslProtocols(SslProtocols.Tls12 | SslProtocols.Tls13)
-                    .WithCertificateValidationHandler(ValidateBrokerCertificate);
-                if (_clientCertificate is not null)
-                    tls.WithClientCertificates([_clientCertificate]);
-            });
-        }
-        return builder.Build();
-    }
-
-    private bool ValidateBrokerCertificate(MqttClientCertificateValidationEventArgs e)
-    {
-        if (e.SslPolicyErrors == SslPolicyErrors.None)
-            return true;
-        // A wrong host name or a missing certificate is never excused by the fleet CA.
-        if (_fleetCa is null || e.Certificate is null
-            || (e.SslPolicyErrors & ~SslPolicyErrors.RemoteCertificateChainErrors) != SslPolicyErrors.None)
-            return false;
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.AddRange(_fleetCa);
-        // A private fleet CA publishes no CRL/OCSP endpoint; revocation is handled by re-issuing the broker certificate.
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        if (e.Chain is not null)
-            foreach (X509ChainElement element in e.Chain.ChainElements)
-                chain.ChainPolicy.ExtraStore.Add(element.Certificate);
-        using var leaf = X509CertificateLoader.LoadCertificate(e.Certificate.GetRawCertData());
-        return chain.Build(leaf);
-    }
-
-    private MqttApplicationMessage StatusMessage(DeviceStatus status) => new MqttApplicationMessageBuilder()
-        .WithTopic(_statusTopic)
-        .WithPayload(status.ToPayload())
-        .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
-        .WithRetainFlag()
-        .Build();
-
-    private async Task ForceDisconnectAsync()
-    {
-        if (!_mqtt.IsConnected)
-            return;
-        try
-        {
-            using var deadline = new CancellationTokenSource(_options.OperationTimeout);
-            await _mqtt.DisconnectAsync(new MqttClientDisconnectOptionsBuilder().WithReason(MqttClientDisconnectOptionsReason.DisconnectWithWillMessage).Build(),
-                deadline.Token).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (IsTransient(ex))
-        {
-            // Already half-closed; the next ConnectAsync starts from a clean adapter.
-        }
-    }
-
-    private TimeSpan Backoff(int failures)
-    {
-        // Capped exponential backoff with "equal jitter": half fixed, half random, so a fleet that lost the same broker
-        // spreads its reconnects instead of arriving together.
-        double min = _options.MinReconnectDelay.TotalMilliseconds, max = _options.MaxReconnectDelay.TotalMilliseconds;
-        double ceiling = Math.Min(max, min * Math.Pow(2, Math.Min(failures - 1, 30)));
-        return TimeSpan.FromMilliseconds(ceiling / 2 + Random.Shared.NextDouble() * ceiling / 2);
-    }
-
-    private static CancellationTokenSource Deadline(CancellationToken stop, TimeSpan timeout)
-    {
-        var cts = CancellationTokenSource.CreateLinkedTokenSource(stop);
-        cts.CancelAfter(timeout);
-        return cts;
-    }
-
-    private static bool IsTransient(Exception ex) =>
-        ex is MqttCommunicationException or IOException or System.Net.Sockets.SocketException or AuthenticationException
-            or OperationCanceledException or InvalidOperationException or ObjectDisposedException;
-
-    private static string OneLine(Exception ex)
-    {
-        string message = ex.Message;
-        int nl = message.IndexOfAny(['\r', '\n']);
-        return (nl < 0 ? message : message[..nl]) + $" ({ex.GetType().Name})";
-    }
-
-    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-    /// <summary>One received message as the consumer sees it.</summary>
-    private readonly record struct Inbound(string Topic, byte[]? Payload, long Length);
 }

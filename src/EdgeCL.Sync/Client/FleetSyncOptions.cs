@@ -51,6 +51,12 @@ public sealed record FleetSyncOptions
     /// <summary>Also subscribe to every device's status topic (fleet views). Default true.</summary>
     public bool TrackDeviceStatus { get; init; } = true;
 
+    /// <summary>
+    /// Public keys of the operators whose signed commands this device acts on (<c>trust_dir/operators/&lt;name&gt;.pem</c>;
+    /// not owned). Null or empty: every command is refused and counted (see <see cref="FleetSyncClient.CommandsRejected"/>).
+    /// </summary>
+    public Core.Fleet.TrustStore? OperatorKeys { get; init; }
+
     /// <summary>Checks every setting.</summary>
     /// <exception cref="ArgumentException">A setting is out of range.</exception>
     public void Validate()

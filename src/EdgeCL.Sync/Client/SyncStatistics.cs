@@ -13,6 +13,9 @@ namespace EdgeCL.Sync.Client;
 public sealed record SyncStatistics(long Connects, long Received, long Merged, long Published, long PublishedBytes, long PublishRefused,
     IReadOnlyDictionary<SyncDropReason, long> Drops)
 {
+    /// <summary>Identical copies of entries already held (retained entries redelivered at every reconnect, QoS 1 duplicates): normal traffic, not drops.</summary>
+    public long Redelivered { get; init; }
+
     /// <summary>Dropped messages of one reason.</summary>
     public long DropCount(SyncDropReason reason) => Drops.TryGetValue(reason, out long n) ? n : 0;
 }

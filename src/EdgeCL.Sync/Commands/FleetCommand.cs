@@ -16,8 +16,9 @@ namespace EdgeCL.Sync.Commands;
 /// {"v":1,"command":"stop_teach"}
 /// {"v":1,"command":"false_alarm"}
 /// </code>
-/// An optional <c>"id"</c> is passed through so an operator can match logs. Commands are authorised by the broker's ACL
-/// (only fleet operators may write <c>cmd/#</c>); they are not signed.
+/// An optional <c>"id"</c> is passed through so an operator can match logs. On the wire this body travels signed by an
+/// operator key (<see cref="SignedCommands"/>): the broker's ACL lets only operators write <c>cmd/#</c>, and the device
+/// acts only on a signature it can verify, once, before its expiry.
 /// </remarks>
 /// <param name="Kind">What to do.</param>
 /// <param name="Device">The addressed device (from the topic).</param>
@@ -55,6 +56,13 @@ public sealed record FleetCommand(FleetCommandKind Kind, string Device, string? 
             error = $"command payload is not valid JSON ({ex.Message.Split('\n')[0]}); send e.g. {{\"v\":1,\"command\":\"rebirth\"}}.";
             return false;
         }
+        return TryFromMessage(message, device, out command, out error);
+    }
+
+    /// <summary>The command a parsed version-1 message describes.</summary>
+    internal static bool TryFromMessage(FleetCommandMessage? message, string device, [NotNullWhen(true)] out FleetCommand? command, out string error)
+    {
+        command = null;
         if (message is null || message.Version != 1)
         {
             error = $"command format version {message?.Version} is not supported; send \"v\":1.";

@@ -4,7 +4,6 @@ using EdgeCL.Core.Memory;
 using EdgeCL.Storage.Errors;
 using EdgeCL.Storage.State;
 using EdgeCL.Sync.Client;
-using EdgeCL.Sync.Commands;
 using EdgeCL.Sync.Outbox;
 using EdgeCL.Sync.Payloads;
 using EdgeCL.Sync.State;
@@ -34,7 +33,7 @@ namespace EdgeCL.Sync.Device;
 /// <para><b>Commands.</b> <c>forget_class</c> forgets the class as <see cref="ForgetAsync"/> does.</para>
 /// <para>Thread-safety: all public members may be called from any thread; local changes are serialised. Must be disposed.</para>
 /// </remarks>
-public sealed class FleetDevice : IAsyncDisposable
+public sealed partial class FleetDevice : IAsyncDisposable
 {
     private const int SaveBatch = 512;
 
@@ -165,91 +164,6 @@ public sealed class FleetDevice : IAsyncDisposable
         await _outbox.WhenDrainedAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Learns one labelled example: updates the class, commits it with its signed announcement, then hands it to the sync client.</summary>
-    /// <returns>The class's new entry (as committed).</returns>
-    /// <exception cref="ArgumentException">The label is invalid or cannot be synced, or the memory is full.</exception>
-    /// <exception cref="Core.Errors.EmbeddingException">The embedding has the wrong length or a NaN/Inf value.</exception>
-    /// <exception cref="StateStoreException">The store could not write the change (e.g. disk full); nothing was stored or announced.</exception>
-    public async Task<FleetEntry> LearnAsync(string label, ReadOnlyMemory<float> embedding, CancellationToken cancellationToken = default)
-    {
-        EnsureSyncable(label);
-        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-            await SeedLocked(cancellationToken).ConfigureAwait(false);
-            _memory.Add(label, embedding.Span);
-            (FleetEntry entry, byte[]? payload) = CommitLocked(label, announce: true);
-            Interlocked.Increment(ref _learned);
-            // Committed means acknowledged: hand it over even if the caller gives up now.
-            await _client.PublishPayloadAsync(payload!, CancellationToken.None).ConfigureAwait(false);
-            return entry;
-        }
-        finally
-        {
-            _gate.Release();
-        }
-    }
-
-    /// <summary>
-    /// Learns one labelled example at most once: when <paramref name="exampleId"/> was learned before (a file delivered
-    /// again because the device crashed after learning it but before moving it away), nothing changes. The id is
-    /// committed in the same transaction as the class, so "learned" and "recorded as learned" cannot diverge.
-    /// </summary>
-    /// <returns>The class's new entry, or null when the example had been learned already.</returns>
-    /// <exception cref="ArgumentException">The label or id is invalid, or the memory is full.</exception>
-    /// <exception cref="Core.Errors.EmbeddingException">The embedding has the wrong length or a NaN/Inf value.</exception>
-    /// <exception cref="StateStoreException">The store could not write the change; nothing was stored or announced.</exception>
-    public async Task<FleetEntry?> LearnOnceAsync(string label, ReadOnlyMemory<float> embedding, string exampleId, CancellationToken cancellationToken = default)
-    {
-        EnsureSyncable(label);
-        ArgumentException.ThrowIfNullOrEmpty(exampleId);
-        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-            await SeedLocked(cancellationToken).ConfigureAwait(false);
-            lock (_outbox.StoreLock)
-            {
-                if (_store.HasExample(exampleId))
-                    return null;
-            }
-            _memory.Add(label, embedding.Span);
-            (FleetEntry entry, byte[]? payload) = CommitLocked(label, announce: true, (exampleId, label));
-            Interlocked.Increment(ref _learned);
-            await _client.PublishPayloadAsync(payload!, CancellationToken.None).ConfigureAwait(false);
-            return entry;
-        }
-        finally
-        {
-            _gate.Release();
-        }
-    }
-
-    /// <summary>Forgets a class: commits its tombstone with the announcement, then hands it to the sync client.</summary>
-    /// <returns>The tombstone, or null when the device had no class with this label.</returns>
-    /// <exception cref="StateStoreException">The store could not write the change (e.g. disk full); nothing was stored or announced.</exception>
-    public async Task<FleetEntry?> ForgetAsync(string label, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(label);
-        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-            await SeedLocked(cancellationToken).ConfigureAwait(false);
-            if (!_memory.Forget(label))
-                return null;
-            (FleetEntry entry, byte[]? payload) = CommitLocked(label, announce: true);
-            Interlocked.Increment(ref _forgotten);
-            await _client.PublishPayloadAsync(payload!, CancellationToken.None).ConfigureAwait(false);
-            return entry;
-        }
-        finally
-        {
-            _gate.Release();
-        }
-    }
-
     /// <summary>Classifies an embedding against the fleet prototypes (every device's live entries, this one's included).</summary>
     /// <exception cref="Core.Errors.EmbeddingException">Wrong length or a NaN/Inf value.</exception>
     public Prediction Predict(ReadOnlySpan<float> embedding)
@@ -322,51 +236,6 @@ public sealed class FleetDevice : IAsyncDisposable
         _abort.Dispose();
     }
 
-    /// <summary>
-    /// Once per open: own entries enter the fleet view as the fleet sees them (decoded from their payloads). They are
-    /// already stored, so the outbox records nothing new; a stored announcement is reused, the others are signed once.
-    /// </summary>
-    private async Task SeedLocked(CancellationToken cancellationToken)
-    {
-        if (_seeded)
-            return;
-        _seeded = true;
-        foreach (FleetEntry entry in await _outbox.LatestAsync(cancellationToken).ConfigureAwait(false))
-        {
-            if (_outbox.TryGetLatestPayload(entry.Label, out FleetEntry? stored, out byte[]? payload) && stored!.Version == entry.Version)
-                await _client.PublishPayloadAsync(payload!, CancellationToken.None).ConfigureAwait(false);
-            else
-                await _client.PublishAsync(entry, CancellationToken.None).ConfigureAwait(false);
-        }
-        _viewDirty = true;
-    }
-
-    private static void EnsureSyncable(string label)
-    {
-        ArgumentNullException.ThrowIfNull(label);
-        if (!FleetLimits.IsValidLabel(label))
-            throw new ArgumentException(
-                $"Label '{(label.Length > 16 ? label[..16] + "…" : label)}' cannot be synced: labels are 1..{FleetLimits.MaxLabelBytes} UTF-8 bytes of printable text without leading or trailing spaces.", nameof(label));
-    }
-
-    /// <summary>Commits one label; on a store failure reloads the memory so it matches the store again. Caller holds the gate.</summary>
-    private (FleetEntry Entry, byte[]? Payload) CommitLocked(string label, bool announce, (string Id, string Label)? example = null)
-    {
-        try
-        {
-            (FleetEntry Entry, byte[]? Payload) committed = _outbox.Commit(_memory, [label], announce, example)[0];
-            _viewDirty = true;
-            return committed;
-        }
-        catch (StateStoreException)
-        {
-            Interlocked.Increment(ref _commitFailures);
-            lock (_outbox.StoreLock)
-                _memory = _store.LoadMemory(_options.Memory);
-            throw;
-        }
-    }
-
     private PrototypeMemory View()
     {
         if (_view is not null && !_viewDirty)
@@ -384,145 +253,4 @@ public sealed class FleetDevice : IAsyncDisposable
         }
         return _view;
     }
-
-    private void OnStateChanged(object? sender, FleetStateChangedEventArgs e)
-    {
-        _viewDirty = true;
-        _work.Writer.TryWrite(new Work(e, null));
-    }
-
-    private void OnCommandReceived(object? sender, FleetCommandEventArgs e)
-    {
-        if (e.Command.Kind == FleetCommandKind.ForgetClass && e.Command.Label is { } label)
-            _work.Writer.TryWrite(new Work(null, label));
-    }
-
-    private async Task RunWorkerAsync(CancellationToken abort)
-    {
-        var saves = new List<StoredFleetEntry>();
-        var own = new List<FleetEntry>();
-        var forgets = new List<string>();
-        // No cancellation on a clean close: the remaining received entries are stored before the file closes.
-        while (await _work.Reader.WaitToReadAsync(abort).ConfigureAwait(false))
-        {
-            saves.Clear();
-            own.Clear();
-            forgets.Clear();
-            while (saves.Count < SaveBatch && _work.Reader.TryRead(out Work work))
-            {
-                if (work.Forget is not null)
-                    forgets.Add(work.Forget);
-                else if (work.Change!.IsOwn)
-                    own.Add(work.Change.Entry);
-                else
-                    saves.Add(new StoredFleetEntry(work.Change.Entry, work.Change.Payload));
-            }
-            if (saves.Count > 0)
-                SaveReceived(saves);
-            if (own.Count > 0)
-                await ContinueVersionsAsync(own, abort).ConfigureAwait(false);
-            foreach (string label in forgets)
-            {
-                try
-                {
-                    await ForgetAsync(label, abort).ConfigureAwait(false);
-                }
-                catch (Exception ex) when (ex is StateStoreException or ObjectDisposedException)
-                {
-                    Log.ContinueFailed(_logger, ex, DeviceId, label);
-                }
-            }
-            try
-            {
-                Processed?.Invoke(this, EventArgs.Empty);
-            }
-            catch (Exception ex)
-            {
-                Log.HandlerFailed(_logger, ex, nameof(Processed));
-            }
-        }
-    }
-
-    private void SaveReceived(List<StoredFleetEntry> saves)
-    {
-        try
-        {
-            int stored;
-            lock (_outbox.StoreLock)
-                stored = _store.SaveFleetEntries(saves);
-            Interlocked.Add(ref _saved, stored);
-        }
-        catch (Exception ex) when (ex is StateStoreException or ArgumentException)
-        {
-            Interlocked.Increment(ref _saveFailures);
-            Log.SaveFailed(_logger, ex, DeviceId, saves.Count);
-        }
-    }
-
-    /// <summary>Own entries that changed the merged state: ours, or a higher version from the fleet (continue above it).</summary>
-    private async Task ContinueVersionsAsync(List<FleetEntry> entries, CancellationToken abort)
-    {
-        await _gate.WaitAsync(abort).ConfigureAwait(false);
-        try
-        {
-            if (Volatile.Read(ref _disposed) != 0 && abort.IsCancellationRequested)
-                return;
-            foreach (FleetEntry entry in entries)
-            {
-                try
-                {
-                    await ContinueLocked(entry).ConfigureAwait(false);
-                }
-                catch (Exception ex) when (ex is StateStoreException or ArgumentException or ObjectDisposedException or Core.Errors.EmbeddingException)
-                {
-                    Log.ContinueFailed(_logger, ex, DeviceId, entry.Label);
-                }
-            }
-        }
-        finally
-        {
-            _gate.Release();
-        }
-    }
-
-    private async Task ContinueLocked(FleetEntry fleetEntry)
-    {
-        string label = fleetEntry.Label;
-        int index = _memory.IndexOf(label);
-        long local = index >= 0 ? _memory.SummaryAt(index).Version : _memory.Tombstones.GetValueOrDefault(label);
-        if (fleetEntry.Version <= local)
-            return; // our own change coming back, or an older copy
-        if (local == 0)
-        {
-            // The store never knew this class (a reinstall): take over the fleet's copy, which needs no announcement.
-            if (fleetEntry.IsTombstone)
-                _memory.RestoreTombstone(label, fleetEntry.Version);
-            else
-                _memory.Restore(label, fleetEntry.Count, fleetEntry.Version, fleetEntry.Mean);
-            CommitLocked(label, announce: false);
-            Interlocked.Increment(ref _adopted);
-            Log.VersionContinued(_logger, DeviceId, label, fleetEntry.Version, local, "adopted the fleet's copy");
-            return;
-        }
-        // Changed locally since: keep the local content and announce it above the fleet's version.
-        long next = fleetEntry.Version + 1;
-        if (index >= 0)
-        {
-            ClassSummary summary = _memory.SummaryAt(index);
-            float[] mean = _memory.MeanAt(index).ToArray();
-            _memory.Forget(label);
-            _memory.Restore(label, summary.Count, next, mean);
-        }
-        else
-        {
-            _memory.RestoreTombstone(label, next);
-        }
-        (FleetEntry _, byte[]? payload) = CommitLocked(label, announce: true);
-        Interlocked.Increment(ref _continued);
-        Log.VersionContinued(_logger, DeviceId, label, fleetEntry.Version, local, $"re-announced the local class as version {next}");
-        await _client.PublishPayloadAsync(payload!, CancellationToken.None).ConfigureAwait(false);
-    }
-
-    /// <summary>One job for the background worker: a merged entry, or a forget command.</summary>
-    private readonly record struct Work(FleetStateChangedEventArgs? Change, string? Forget);
 }

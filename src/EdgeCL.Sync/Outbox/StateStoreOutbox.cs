@@ -11,9 +11,10 @@ namespace EdgeCL.Sync.Outbox;
 /// acknowledged the publish (QoS 1 PUBACK), so offline learning survives kill -9 and power loss and drains after reconnect.
 /// </summary>
 /// <remarks>
-/// <para>Rows hold signed <see cref="FleetEntryCodec"/> payloads. Several rows of one class (a class learned five times
-/// offline) are coalesced: <see cref="PendingAsync"/> returns the class's newest entry once, and publishing it
-/// acknowledges every row of that class up to its version.</para>
+/// <para>Rows hold signed <see cref="FleetEntryCodec"/> payloads. Rows are coalesced per class: once a class's newer
+/// row is committed, its older rows are deleted (an offline device learning one class a thousand times keeps one row,
+/// not a thousand), so the outbox holds at most one row per class. The newer row is durable before the older ones go,
+/// so a crash in between leaves only extra rows, coalesced again at the next load.</para>
 /// <para>A broker refusal (PUBACK with an error code such as NotAuthorized) also acknowledges the rows: retrying cannot
 /// change the ACL, the refusal is counted by the sync client, and the next rebirth publishes the entry again.</para>
 /// <para>Thread-safety: every member takes <see cref="StoreLock"/>; whoever else uses the store (the device) must take
@@ -65,6 +66,8 @@ public sealed class StateStoreOutbox : IFleetOutbox
             }
             if (undecodable.Count > 0)
                 _discarded = store.AcknowledgeOutbox(undecodable);
+            foreach (string label in _rows.Keys.ToList())
+                CoalesceLocked(label);
             if (_rowCount == 0)
                 _drained.TrySetResult();
         }
@@ -133,6 +136,7 @@ public sealed class StateStoreOutbox : IFleetOutbox
                 }
                 _latestPayloads[entry.Label] = payload;
                 AddRow(entry.Label, sequences[i], entry.Version);
+                CoalesceLocked(entry.Label);
             }
         }
         return committed;
@@ -182,6 +186,7 @@ public sealed class StateStoreOutbox : IFleetOutbox
             _latest[entry.Label] = entry;
             _latestPayloads[entry.Label] = payload;
             AddRow(entry.Label, sequence, entry.Version);
+            CoalesceLocked(entry.Label);
         }
         return ValueTask.CompletedTask;
     }
@@ -229,6 +234,27 @@ public sealed class StateStoreOutbox : IFleetOutbox
     {
         lock (StoreLock)
             return ValueTask.FromResult<IReadOnlyList<FleetEntry>>([.. _latest.Values]);
+    }
+
+    /// <summary>Deletes the rows of <paramref name="label"/> older than its newest one (they announce versions nobody needs any more).</summary>
+    private void CoalesceLocked(string label)
+    {
+        if (!_rows.TryGetValue(label, out var rows) || rows.Count < 2)
+            return;
+        long newest = rows.Max(r => r.Version);
+        long[] superseded = [.. rows.Where(r => r.Version < newest).Select(r => r.Sequence)];
+        if (superseded.Length == 0)
+            return;
+        try
+        {
+            _store.AcknowledgeOutbox(superseded);
+        }
+        catch (Storage.Errors.StateStoreException)
+        {
+            return; // a full disk cannot delete either: the rows stay and are still published only once, as the newest
+        }
+        rows.RemoveAll(r => r.Version < newest);
+        _rowCount -= superseded.Length;
     }
 
     private void AddRow(string label, long sequence, long version)

@@ -9,7 +9,7 @@ public enum SyncDropReason
     /// <summary>The signature does not verify, or the topic names another device than the signed payload.</summary>
     Forged,
 
-    /// <summary>The merge already holds this version or a newer one (a replay, a duplicate or a stale retained copy).</summary>
+    /// <summary>A validly signed entry older than the one held (a replay of an old version). Identical copies are not drops: see <see cref="Client.SyncStatistics.Redelivered"/>.</summary>
     Stale,
 
     /// <summary>The entry belongs to another embedding space than this device's.</summary>

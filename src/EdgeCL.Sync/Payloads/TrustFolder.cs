@@ -14,6 +14,27 @@ public static class TrustFolder
         ArgumentException.ThrowIfNullOrEmpty(folder);
         if (!Directory.Exists(folder))
             throw new ArgumentException($"Trust folder '{folder}' does not exist; give a folder of <device-id>.pem public keys.");
+        TrustStore trust = LoadKeys(folder);
+        if (trust.Count == 0)
+        {
+            trust.Dispose();
+            throw new ArgumentException($"Trust folder '{folder}' holds no <device-id>.pem file; export each device's public key there.");
+        }
+        return trust;
+    }
+
+    /// <summary>Loads the operator keys of <c>{trustFolder}/operators/&lt;operator&gt;.pem</c>, whose signed commands a device acts on.</summary>
+    /// <remarks>A separate folder, so an operator key never vouches for fleet entries nor a device key for commands.</remarks>
+    /// <returns>A new trust store, empty when there is no trust folder or no <c>operators</c> folder (then every command is refused).</returns>
+    /// <exception cref="ArgumentException">A file name is not an operator name, or a file is not a P-256 public key.</exception>
+    public static TrustStore LoadOperators(string? trustFolder)
+    {
+        string? folder = trustFolder is null ? null : Path.Combine(trustFolder, "operators");
+        return folder is not null && Directory.Exists(folder) ? LoadKeys(folder) : new TrustStore();
+    }
+
+    private static TrustStore LoadKeys(string folder)
+    {
         var trust = new TrustStore();
         try
         {
@@ -40,8 +61,6 @@ public static class TrustFolder
                     throw new ArgumentException($"Trust file '{file}': {ex.Message.Split('\n')[0].Replace(" (Parameter 'pem')", "", StringComparison.Ordinal)}", ex);
                 }
             }
-            if (trust.Count == 0)
-                throw new ArgumentException($"Trust folder '{folder}' holds no <device-id>.pem file; export each device's public key there.");
             return trust;
         }
         catch

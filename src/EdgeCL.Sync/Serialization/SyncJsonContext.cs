@@ -9,4 +9,5 @@ namespace EdgeCL.Sync.Serialization;
 [JsonSerializable(typeof(DeviceStatus))]
 [JsonSerializable(typeof(DeviceHealth))]
 [JsonSerializable(typeof(FleetCommandMessage))]
+[JsonSerializable(typeof(SignedCommandEnvelope))]
 internal sealed partial class SyncJsonContext : JsonSerializerContext;

@@ -169,8 +169,13 @@ public sealed class DeviceAgentTests : IDisposable
         var random = new Random(5);
         int port = AgentTestData.FreePort();
         (Dictionary<string, string> keys, string trust) = AgentTestData.Keys(_dir, "agent-a", "agent-b");
+        using EdgeCL.Core.Fleet.EntrySigner operatorKey = EdgeCL.Core.Fleet.EntrySigner.Create("ops");
+        Directory.CreateDirectory(Path.Combine(trust, "operators"));
+        File.WriteAllText(Path.Combine(trust, "operators", "ops.pem"), operatorKey.ExportPublicKeyPem());
         string users = Path.Combine(_dir, "users");
-        File.WriteAllText(users, "agent-a:pa\nagent-b:pb\nops:po:operator\n");
+        EdgeCL.Sync.Broker.BrokerUser.WriteToFile(users, "agent-a", "pa", isOperator: false);
+        EdgeCL.Sync.Broker.BrokerUser.WriteToFile(users, "agent-b", "pb", isOperator: false);
+        EdgeCL.Sync.Broker.BrokerUser.WriteToFile(users, "ops", "po", isOperator: true);
         File.WriteAllText(Path.Combine(_dir, "pa"), "pa\n");
         File.WriteAllText(Path.Combine(_dir, "pb"), "pb\n");
         DeviceConfig configA = AgentTestData.Config("agent-a", Path.Combine(_dir, "a"), new SyncSettings
@@ -194,18 +199,18 @@ public sealed class DeviceAgentTests : IDisposable
         b.Source.Add(AgentTestData.Sample(0, random));
         Assert.Equal(["stop", "hello"], b.WaitForResults(2).Select(r => r.Label));
 
-        // An operator's commands: teach on b, then reset its adaptation.
+        // An operator's commands, signed with the key whose public half is in trust_dir/operators: teach on b, then reset its adaptation.
         using IMqttClient ops = new MqttClientFactory().CreateMqttClient();
         await ops.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", port).WithCredentials("ops", "po").WithClientId("ops").Build());
         await ops.PublishAsync(new MqttApplicationMessageBuilder().WithTopic("edgecl/v1/test/cmd/agent-b")
-            .WithPayload(new FleetCommand(FleetCommandKind.Teach, "agent-b", Label: "wave").ToPayload()).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build());
+            .WithPayload(SignedCommands.Sign(new FleetCommand(FleetCommandKind.Teach, "agent-b", Label: "wave"), "test", operatorKey, DateTimeOffset.UtcNow.AddMinutes(5))).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build());
         await WaitUntil(() => b.LogText.Contains("teaching label=wave"), "agent-b to start teaching");
         b.Source.Add(AgentTestData.Sample(2, random));
         b.Source.Add(AgentTestData.Sample(2, random));
         Assert.All(b.WaitForResults(4).Skip(2), r => Assert.Equal((AgentOutcome.Learned, "wave"), (r.Outcome, r.Label)));
         await WaitUntil(() => a.Agent.Device.FleetPrototypes().ClassCount == 3, "agent-a to receive b's class");
         await ops.PublishAsync(new MqttApplicationMessageBuilder().WithTopic("edgecl/v1/test/cmd/agent-b")
-            .WithPayload(new FleetCommand(FleetCommandKind.ResetAdaptation, "agent-b").ToPayload()).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build());
+            .WithPayload(SignedCommands.Sign(new FleetCommand(FleetCommandKind.ResetAdaptation, "agent-b"), "test", operatorKey, DateTimeOffset.UtcNow.AddMinutes(5))).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build());
         await WaitUntil(() => b.Agent.Health().AdaptationResets == 1, "agent-b to reset its adaptation");
 
         // b's retained status carries its health; a sees it.
@@ -231,7 +236,7 @@ public sealed class DeviceAgentTests : IDisposable
 
         await using var broker = new EdgeCL.Sync.Broker.EmbeddedBroker(new EdgeCL.Sync.Broker.EmbeddedBrokerOptions
         {
-            Port = port, Users = [new EdgeCL.Sync.Broker.BrokerUser("late-sync", "pw")],
+            Port = port, Users = [EdgeCL.Sync.Broker.BrokerUser.WithPassword("late-sync", "pw")],
         });
         await broker.StartAsync();
         await WaitUntil(() => a.Agent.Device.PendingOutboxRows == 0, "the outbox to drain once the broker is up", 40);

@@ -37,7 +37,8 @@ public sealed class SpeechAgentsTests(ITestOutputHelper output) : IDisposable
 
         int port = AgentTestData.FreePort();
         (Dictionary<string, string> keys, string trust) = AgentTestData.Keys(_dir, "kitchen", "hall");
-        File.WriteAllText(Path.Combine(_dir, "users"), "kitchen:pk\nhall:ph\n");
+        EdgeCL.Sync.Broker.BrokerUser.WriteToFile(Path.Combine(_dir, "users"), "kitchen", "pk", isOperator: false);
+        EdgeCL.Sync.Broker.BrokerUser.WriteToFile(Path.Combine(_dir, "users"), "hall", "ph", isOperator: false);
         File.WriteAllText(Path.Combine(_dir, "pk"), "pk");
         File.WriteAllText(Path.Combine(_dir, "ph"), "ph");
         DeviceConfig kitchen = SpeechConfig("kitchen", new SyncSettings

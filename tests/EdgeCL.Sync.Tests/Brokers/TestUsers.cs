@@ -11,6 +11,9 @@ internal static class TestUsers
 
     public static string Password(string user) => $"pw-{user}";
 
-    public static IReadOnlyList<BrokerUser> All() =>
-        [.. Devices.Select(d => new BrokerUser(d, Password(d))), new BrokerUser(Operator, Password(Operator), IsOperator: true)];
+    // Hashed once per test run: PBKDF2 is slow on purpose (~0.1 s a user).
+    private static readonly Lazy<IReadOnlyList<BrokerUser>> s_all = new(() =>
+        [.. Devices.AsParallel().AsOrdered().Select(d => BrokerUser.WithPassword(d, Password(d))), BrokerUser.WithPassword(Operator, Password(Operator), isOperator: true)]);
+
+    public static IReadOnlyList<BrokerUser> All() => s_all.Value;
 }

@@ -75,6 +75,7 @@ public sealed class TestDevice : IAsyncDisposable
             MaxReconnectDelay = TimeSpan.FromMilliseconds(500),
             HealthCheckInterval = TimeSpan.FromMilliseconds(500),
             ConnectTimeout = TimeSpan.FromSeconds(3),
+            OperatorKeys = TestKeys.Operators(),
         },
         Codec, State, Outbox);
 }

@@ -21,6 +21,17 @@ public static class TestKeys
         return trust;
     }
 
+    /// <summary>The test operator's command-signing key.</summary>
+    public static EntrySigner Operator => Signer("operator-key");
+
+    /// <summary>A fresh store with the test operator's public key: what a device's trust_dir/operators holds.</summary>
+    public static TrustStore Operators()
+    {
+        var operators = new TrustStore();
+        operators.Add(Operator.DeviceId, Operator.ExportPublicKeyPem());
+        return operators;
+    }
+
     public static SignedEntryCodec Codec(string device, FleetVectorType vectorType = FleetVectorType.Float32) =>
         new(Signer(device), TrustAll(), vectorType);
 }

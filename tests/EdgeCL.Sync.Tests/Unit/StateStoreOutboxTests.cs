@@ -32,8 +32,9 @@ public sealed class StateStoreOutboxTests : IDisposable
             memory.Add("cat", [i, 1, 2, 3]);
             committed.Add(outbox.Commit(memory, ["cat"])[0].Entry);
         }
-        Assert.Equal(3, outbox.PendingRows);
-        Assert.Equal(3, store.OutboxCount);
+        // Coalesced on disk: one row per class, the newest.
+        Assert.Equal(1, outbox.PendingRows);
+        Assert.Equal(1, store.OutboxCount);
         Task drained = outbox.WhenDrainedAsync();
         Assert.False(drained.IsCompleted);
         FleetEntry pending = Assert.Single(await outbox.PendingAsync(10));
@@ -48,6 +49,26 @@ public sealed class StateStoreOutboxTests : IDisposable
         Assert.Equal(0, store.OutboxCount);
         await drained.WaitAsync(TimeSpan.FromSeconds(5));
         await Assert.ThrowsAsync<ArgumentException>(async () => await outbox.AddAsync(committed[0]));
+    }
+
+    [Fact]
+    public async Task Open_SeveralRowsOfOneClassFromAnOlderVersion_AreCoalescedToTheNewest()
+    {
+        using (StateStore store = StateStore.Open(PathOf, Space, "d0"))
+        {
+            var memory = new PrototypeMemory(Space);
+            memory.Add("cat", [1, 2, 3, 4]);
+            store.Commit(memory, ["cat"], null);
+            FleetEntry v1 = FleetEntryFactory.ForLabel("d0", memory, "cat");
+            store.AppendOutbox([.. new[] { 1L, 3, 2 }.Select(v => TestKeys.Codec("d0").Encode(v1 with { Version = v }))]); // rows as an older build left them
+        }
+        using (StateStore store = StateStore.Open(PathOf, Space, "d0"))
+        {
+            var outbox = new StateStoreOutbox(store, TestKeys.Codec("d0"));
+            Assert.Equal(1, outbox.PendingRows);
+            Assert.Equal(1, store.OutboxCount);
+            Assert.Equal(3, Assert.Single(await outbox.PendingAsync(10)).Version);
+        }
     }
 
     [Fact]

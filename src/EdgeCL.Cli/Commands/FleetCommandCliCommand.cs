@@ -1,0 +1,98 @@
+using System.CommandLine;
+using System.Text.Json;
+using EdgeCL.Cli.Output;
+using EdgeCL.Core.Fleet;
+using EdgeCL.Sync.Client;
+using EdgeCL.Sync.Commands;
+using EdgeCL.Sync.Topics;
+using MQTTnet;
+using MQTTnet.Protocol;
+
+namespace EdgeCL.Cli.Commands;
+
+/// <summary><c>edgecl fleet command</c> (send a command signed with an operator key) and <c>edgecl fleet operator-key</c> (create one).</summary>
+internal static class FleetCommandCliCommand
+{
+    public static Command Send()
+    {
+        var broker = new Option<string>("--broker") { Description = "mqtt://host:port or mqtts://host:port.", Required = true };
+        var fleet = new Option<string>("--fleet") { Description = "Fleet name.", DefaultValueFactory = _ => "fleet1" };
+        var device = new Option<string>("--device") { Description = "The device to command.", Required = true };
+        var operatorKey = new Option<string>("--operator-key") { Description = "The operator's private key (edgecl fleet operator-key); its file name (NAME.key) is the operator name.", Required = true };
+        var label = new Option<string?>("--label") { Description = "Class label (forget_class, teach)." };
+        var backbone = new Option<string?>("--backbone") { Description = "Backbone name (new_backbone)." };
+        var expires = new Option<int>("--expires-s") { Description = "Seconds the command stays valid (at most 3600).", DefaultValueFactory = _ => 300 };
+        var kind = new Argument<string>("kind") { Description = "forget_class, reset_adaptation, new_backbone, rebirth, teach, stop_teach or false_alarm." };
+        var login = new OperatorConnection.Options();
+        var command = new Command("command", "Send one command to a device, signed with an operator key (devices act only on commands signed by a key in their trust_dir/operators).")
+            { kind, broker, fleet, device, operatorKey, label, backbone, expires, login.User, login.Password, login.Ca, login.Cert, login.Key };
+        command.SetAction((parse, ct) => CommandRunner.RunAsync(async token =>
+        {
+            string fleetName = parse.GetValue(fleet)!, target = parse.GetValue(device)!;
+            TopicSegment.EnsureIdentifier(fleetName, "--fleet");
+            TopicSegment.EnsureIdentifier(target, "--device");
+            int seconds = parse.GetValue(expires);
+            if (seconds < 1 || seconds > SignedCommands.MaxLifetime.TotalSeconds)
+                throw new ArgumentException($"--expires-s {seconds} must be 1..{SignedCommands.MaxLifetime.TotalSeconds:0}.");
+            // The wire form of version 1 is parsed back, so the CLI accepts exactly what a device does.
+            byte[] unsigned = JsonSerializer.SerializeToUtf8Bytes(
+                new CommandLineCommand { V = 1, Command = parse.GetValue(kind), Label = parse.GetValue(label), Backbone = parse.GetValue(backbone) }, CliJsonContext.Default.CommandLineCommand);
+            if (!FleetCommand.TryParse(unsigned, target, out FleetCommand? parsed, out string error))
+                throw new ArgumentException(error);
+            using EntrySigner key = ReadOperatorKey(parse.GetValue(operatorKey)!);
+            byte[] payload = SignedCommands.Sign(parsed, fleetName, key, DateTimeOffset.UtcNow.AddSeconds(seconds));
+
+            FleetBrokerOptions endpoint = login.Endpoint(parse, parse.GetValue(broker)!);
+            using IMqttClient client = new MqttClientFactory().CreateMqttClient();
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(token);
+            deadline.CancelAfter(TimeSpan.FromSeconds(10));
+            await OperatorConnection.ConnectAsync(client, endpoint, $"edgecl-command-{Environment.ProcessId}", deadline.Token, token).ConfigureAwait(false);
+            MqttClientPublishResult result = await client.PublishAsync(new MqttApplicationMessageBuilder().WithTopic(FleetTopics.Command(fleetName, target))
+                .WithPayload(payload).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build(), deadline.Token).ConfigureAwait(false);
+            if (!result.IsSuccess)
+                throw new ArgumentException($"The broker refused the command ({result.ReasonCode}); log in with an operator account (--user).");
+            await client.DisconnectAsync(cancellationToken: deadline.Token).ConfigureAwait(false);
+            Console.WriteLine($"sent {parse.GetValue(kind)} to {target} in {fleetName}, signed by operator {key.DeviceId}, valid {seconds} s.");
+            return ExitCodes.Success;
+        }, ct));
+        return command;
+    }
+
+    public static Command OperatorKey()
+    {
+        var name = new Argument<string>("name") { Description = "Operator name (A-Z a-z 0-9 . _ -)." };
+        var output = new Option<string>("--out") { Description = "Folder for NAME.key (private, mode 0600) and NAME.pem (public).", DefaultValueFactory = _ => "." };
+        var command = new Command("operator-key", "Create an operator signing key: NAME.key stays with the operator; copy NAME.pem into every device's trust_dir/operators/.")
+            { name, output };
+        command.SetAction((parse, ct) => CommandRunner.RunAsync(token =>
+        {
+            string operatorName = parse.GetValue(name)!, folder = parse.GetValue(output)!;
+            FleetLimits.EnsureValidDeviceId(operatorName, "name");
+            string keyPath = Path.Combine(folder, operatorName + ".key"), pemPath = Path.Combine(folder, operatorName + ".pem");
+            if (File.Exists(keyPath))
+                throw new ArgumentException($"'{keyPath}' exists; an operator key is never overwritten (move it aside to make a new one, and replace NAME.pem on the devices).");
+            Directory.CreateDirectory(folder);
+            using EntrySigner key = EntrySigner.Create(operatorName);
+            File.WriteAllText(keyPath, key.ExportPrivateKeyPem());
+            if (!OperatingSystem.IsWindows())
+                File.SetUnixFileMode(keyPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            File.WriteAllText(pemPath, key.ExportPublicKeyPem());
+            Console.WriteLine($"wrote {keyPath} (keep it secret) and {pemPath} (copy it to each device's trust_dir/operators/).");
+            return Task.FromResult(ExitCodes.Success);
+        }, ct));
+        return command;
+    }
+
+    private static EntrySigner ReadOperatorKey(string path)
+    {
+        string operatorName = Path.GetFileNameWithoutExtension(path);
+        try
+        {
+            return EntrySigner.FromPem(operatorName, File.ReadAllText(path));
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            throw new ArgumentException($"--operator-key '{path}' cannot be used ({ex.Message.Split('\n')[0]}); create one with 'edgecl fleet operator-key NAME'.", ex);
+        }
+    }
+}

@@ -1,0 +1,39 @@
+using EdgeCL.Sync.Commands;
+using EdgeCL.Sync.Topics;
+
+namespace EdgeCL.Sync.Client;
+
+// Commands: acted on only when signed by an operator key of FleetSyncOptions.OperatorKeys, for this device, once, in time.
+public sealed partial class FleetSyncClient
+{
+    private readonly long[] _commandRejects = new long[Enum.GetValues<CommandRejectReason>().Length];
+    private readonly HashSet<CommandRejectReason> _loggedRejects = [];
+
+    /// <summary>Commands not acted on, per reason (every reason present, zeros included).</summary>
+    public IReadOnlyDictionary<CommandRejectReason, long> CommandsRejected =>
+        Enum.GetValues<CommandRejectReason>().ToDictionary(r => r, r => Interlocked.Read(ref _commandRejects[(int)r]));
+
+    private void HandleCommand(FleetTopic topic, Inbound item)
+    {
+        if (topic.Device != _options.DeviceId || item.Payload is null)
+            return;
+        if (!_commands.TryAccept(item.Payload, out FleetCommand? command, out CommandRejectReason reason, out string detail))
+        {
+            Interlocked.Increment(ref _commandRejects[(int)reason]);
+            // One line per reason (the consumer is single-threaded): a flood of replays must not flood the log.
+            if (_loggedRejects.Add(reason))
+                Log.CommandRejected(_logger, topic.Device, reason, detail);
+            return;
+        }
+        if (command.Kind == FleetCommandKind.Rebirth)
+            RequestRebirth();
+        try
+        {
+            CommandReceived?.Invoke(this, new FleetCommandEventArgs(command));
+        }
+        catch (Exception ex)
+        {
+            Log.HandlerFailed(_logger, ex, nameof(CommandReceived));
+        }
+    }
+}
