@@ -1,3 +1,5 @@
+using EdgeCL.Core.Security;
+
 namespace EdgeCL.Cli.Tests;
 
 /// <summary><c>edgecl run --check</c> and the device page's address; <c>edgecl hash-password</c>.</summary>
@@ -28,7 +30,7 @@ public sealed class WebCliTests
             var (code, stdout, _) = CliHarness.Run("hash-password");
             Assert.Equal(0, code);
             Assert.StartsWith("pbkdf2-sha256$", stdout, StringComparison.Ordinal);
-            Assert.True(Web.Security.PasswordHash.Verify("correct horse battery", stdout.Trim()));
+            Assert.True(PasswordHash.Verify("correct horse battery", stdout.Trim()));
             Assert.DoesNotContain("horse", stdout, StringComparison.Ordinal);
             Console.SetIn(new StringReader("short\n"));
             Assert.Equal(ExitCodes.Usage, CliHarness.Run("hash-password").Code);

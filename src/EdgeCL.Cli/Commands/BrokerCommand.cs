@@ -1,3 +1,4 @@
+using EdgeCL.Core.Security;
 using System.CommandLine;
 using System.Net;
 using EdgeCL.Cli.Output;
@@ -82,7 +83,7 @@ internal static class BrokerCommand
             if (password.Length == 0)
                 throw new ArgumentException($"No password for '{name}' on stdin; pipe one in, e.g. printf '%s\\n' \"$PW\" | edgecl broker passwd {path} {name}.");
             BrokerUser.WriteToFile(path, name, password, parse.GetValue(isOperator));
-            Console.WriteLine($"{name} {(parse.GetValue(isOperator) ? "(operator) " : "")}written to {path} (salted PBKDF2-SHA256, {BrokerPassword.DefaultIterations} iterations).");
+            Console.WriteLine($"{name} {(parse.GetValue(isOperator) ? "(operator) " : "")}written to {path} (salted PBKDF2-SHA256, {PasswordHash.DefaultIterations} iterations).");
             return Task.FromResult(ExitCodes.Success);
         }, ct));
         return command;

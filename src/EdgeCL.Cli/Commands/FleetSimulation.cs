@@ -1,3 +1,4 @@
+using EdgeCL.Core.Security;
 using System.Diagnostics;
 using System.Security.Cryptography;
 using EdgeCL.Cli.Output;
@@ -50,7 +51,7 @@ internal sealed class FleetSimulation
         if (Broker == "embedded")
         {
             // One hash for every simulated device (they share the password): hashing is deliberately slow.
-            string hash = BrokerPassword.Hash(password);
+            string hash = PasswordHash.Hash(password);
             embedded = new EmbeddedBroker(new EmbeddedBrokerOptions { Port = 0, Users = [.. ids.Select(id => new BrokerUser(id, hash))] });
             await embedded.StartAsync(cancellationToken).ConfigureAwait(false);
             endpoint = new FleetBrokerOptions { Host = "127.0.0.1", Port = embedded.Port };

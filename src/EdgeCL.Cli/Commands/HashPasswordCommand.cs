@@ -1,3 +1,4 @@
+using EdgeCL.Core.Security;
 using System.CommandLine;
 using EdgeCL.Web.Security;
 
@@ -14,7 +15,7 @@ internal static class HashPasswordCommand
             string? password = Console.In.ReadLine();
             if (string.IsNullOrEmpty(password) || password.Length < 8)
                 return Task.FromResult(CommandRunner.Fail("give a password of at least 8 characters on stdin, e.g. 'edgecl hash-password < secret.txt'.", ExitCodes.Usage));
-            Console.Out.WriteLine(PasswordHash.Create(password));
+            Console.Out.WriteLine(PasswordHash.Hash(password));
             return Task.FromResult(ExitCodes.Success);
         }, ct));
         return command;

@@ -2,16 +2,16 @@ namespace EdgeCL.Sync.Broker;
 
 /// <summary>An account of the embedded broker.</summary>
 /// <param name="Name">User name; for a device, its device id (the client id must be the same, or empty: then the broker assigns it).</param>
-/// <param name="PasswordHash">The salted password hash (<see cref="BrokerPassword"/>); never the password itself.</param>
+/// <param name="PasswordHash">The salted password hash (<see cref="Core.Security.PasswordHash"/>); never the password itself.</param>
 /// <param name="IsOperator">Operators may read and write everything under <c>edgecl/</c> (send commands, clear topics); devices are
 /// limited by <see cref="FleetAcl"/>.</param>
 public sealed record BrokerUser(string Name, string PasswordHash, bool IsOperator = false)
 {
-    /// <summary>An account whose password is hashed here (<see cref="BrokerPassword.Hash"/>, ~0.1 s).</summary>
-    public static BrokerUser WithPassword(string name, string password, bool isOperator = false) => new(name, BrokerPassword.Hash(password), isOperator);
+    /// <summary>An account whose password is hashed here (<see cref="Core.Security.PasswordHash.Hash"/>, ~0.1 s).</summary>
+    public static BrokerUser WithPassword(string name, string password, bool isOperator = false) => new(name, Core.Security.PasswordHash.Hash(password), isOperator);
 
     /// <summary>Reads a users file: one <c>name:hash</c> or <c>name:hash:operator</c> per line; <c>#</c> starts a comment.</summary>
-    /// <remarks>Hashes are <see cref="BrokerPassword"/>'s salted PBKDF2 form; <c>edgecl broker passwd FILE USER</c> writes them. Keep the file mode 0600 anyway.</remarks>
+    /// <remarks>Hashes are <see cref="Core.Security.PasswordHash"/>'s salted PBKDF2 form; <c>edgecl broker passwd FILE USER</c> writes them. Keep the file mode 0600 anyway.</remarks>
     /// <exception cref="FormatException">A line is not in that form (a clear-text password included), or a name repeats.</exception>
     /// <exception cref="IOException">The file cannot be read.</exception>
     public static IReadOnlyList<BrokerUser> ReadFile(string path)
@@ -30,7 +30,7 @@ public sealed record BrokerUser(string Name, string PasswordHash, bool IsOperato
             bool isOperator = parts.Length == 3 && parts[2] == "operator";
             if (parts.Length is < 2 or > 3 || (parts.Length == 3 && !isOperator) || !Topics.TopicSegment.IsValidIdentifier(parts[0]) || parts[1].Length == 0)
                 throw new FormatException($"Users file '{path}' line {lineNumber} is not 'name:hash' or 'name:hash:operator' (name from A-Z a-z 0-9 - _ .); add users with 'edgecl broker passwd {path} NAME'.");
-            if (!BrokerPassword.IsHash(parts[1]))
+            if (!Core.Security.PasswordHash.IsHash(parts[1]))
                 throw new FormatException($"Users file '{path}' line {lineNumber} holds a clear-text password for '{parts[0]}', not a salted hash; "
                     + $"run 'edgecl broker passwd {path} {parts[0]}{(isOperator ? " --operator" : "")}' to replace it with its hash.");
             if (!names.Add(parts[0]))
@@ -47,7 +47,7 @@ public sealed record BrokerUser(string Name, string PasswordHash, bool IsOperato
     {
         Topics.TopicSegment.EnsureIdentifier(name, "User name");
         var lines = File.Exists(path) ? [.. File.ReadAllLines(path)] : new List<string> { "# users of the embedded broker: name:hash[:operator] (edgecl broker passwd FILE NAME)" };
-        string entry = $"{name}:{BrokerPassword.Hash(password)}{(isOperator ? ":operator" : "")}";
+        string entry = $"{name}:{Core.Security.PasswordHash.Hash(password)}{(isOperator ? ":operator" : "")}";
         int at = lines.FindIndex(l => l.Trim().StartsWith(name + ":", StringComparison.Ordinal));
         if (at >= 0)
             lines[at] = entry;

@@ -1,3 +1,4 @@
+using EdgeCL.Core.Security;
 using System.Net.Security;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
@@ -106,7 +107,7 @@ public sealed partial class EmbeddedBroker
         byte[] quick = SHA256.HashData(Encoding.UTF8.GetBytes(user.PasswordHash + "\n" + password));
         if (_verified.TryGetValue(user.Name, out byte[]? known) && CryptographicOperations.FixedTimeEquals(known, quick))
             return true;
-        if (!BrokerPassword.Verify(password, user.PasswordHash))
+        if (!PasswordHash.Verify(password, user.PasswordHash))
             return false;
         _verified[user.Name] = quick;
         return true;

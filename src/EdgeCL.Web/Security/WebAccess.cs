@@ -1,3 +1,4 @@
+using EdgeCL.Core.Security;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Security.Cryptography;

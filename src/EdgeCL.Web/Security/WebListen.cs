@@ -1,3 +1,4 @@
+using EdgeCL.Core.Security;
 using System.Globalization;
 using System.Net;
 using EdgeCL.Device.Config;

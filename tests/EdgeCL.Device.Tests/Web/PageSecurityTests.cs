@@ -1,3 +1,4 @@
+using EdgeCL.Core.Security;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
@@ -57,8 +58,8 @@ public sealed class PageSecurityTests : IDisposable
             Listen = "127.0.0.1:0",
             TlsCert = cert,
             TlsKey = key,
-            Users = [new WebUserSettings { Name = "owner", Role = "admin", PasswordHash = PasswordHash.Create("owner-secret", 10_000) },
-                     new WebUserSettings { Name = "guest", Role = "read", PasswordHash = PasswordHash.Create("guest-secret", 10_000) }],
+            Users = [new WebUserSettings { Name = "owner", Role = "admin", PasswordHash = PasswordHash.Hash("owner-secret", 10_000) },
+                     new WebUserSettings { Name = "guest", Role = "read", PasswordHash = PasswordHash.Hash("guest-secret", 10_000) }],
         };
         var handler = new HttpClientHandler { ServerCertificateCustomValidationCallback = (_, _, _, _) => true };
         await using PageHarness h = await PageHarness.StartAsync(_dir, web, handler, "https");
@@ -98,8 +99,8 @@ public sealed class PageSecurityTests : IDisposable
     {
         var web = new WebSettings { Listen = "[::1]:8080", Users = [new WebUserSettings { Name = "owner", Role = "admin", PasswordHash = "hunter22" }] };
         Assert.Contains(WebListen.Validate(web, p => p), e => e.Contains("is not a 'pbkdf2-sha256", StringComparison.Ordinal));
-        Assert.True(PasswordHash.Verify("right-one", PasswordHash.Create("right-one", 10_000)));
-        Assert.False(PasswordHash.Verify("wrong-one", PasswordHash.Create("right-one", 10_000)));
+        Assert.True(PasswordHash.Verify("right-one", PasswordHash.Hash("right-one", 10_000)));
+        Assert.False(PasswordHash.Verify("wrong-one", PasswordHash.Hash("right-one", 10_000)));
     }
 
     [Fact]
