@@ -62,14 +62,16 @@ public sealed class CameraSourceTests : IDisposable
     }
 
     [Fact]
-    public void Constructor_NoCapture_ThrowsOneLineThatSaysHowToPlugOneIn()
+    public async Task RunAsync_DefaultCaptureWithoutCamera_LogsOneLineAndKeepsRetrying()
     {
-        var settings = new SourceSettings { Type = "camera", Width = 224, Height = 224 };
-        SourceException ex = Assert.Throws<SourceException>(() => new CameraSource(settings, _kit.Context, CameraSource.CreateDefaultCapture(settings, 1)));
-        Assert.Equal(CameraSource.NotAvailableMessage, ex.Message);
-        Assert.Contains("Iot.Device.Bindings", ex.Message, StringComparison.Ordinal);
-        Assert.Contains("-p:EdgeClCamera=true", ex.Message, StringComparison.Ordinal);
-        Assert.Contains("raw-frames", ex.Message, StringComparison.Ordinal);
-        Assert.DoesNotContain('\n', ex.Message);
+        var settings = new SourceSettings { Type = "camera", Path = "/dev/video63", Width = 28, Height = 28 };
+        await using var source = new CameraSource(settings, _kit.Context, CameraSource.CreateDefaultCapture(settings, 1), outputChannels: 1);
+        Task run = _kit.Start(source);
+        await Task.Delay(2300); // three attempts, one second apart
+        Assert.False(run.IsCompleted);
+        string line = Assert.Single(_kit.Logs.Lines);
+        Assert.Contains("/dev/video63 does not exist: no camera is connected", line, StringComparison.Ordinal);
+        await _kit.Stop.CancelAsync();
+        await run.WaitAsync(SourceTestKit.Timeout);
     }
 }
