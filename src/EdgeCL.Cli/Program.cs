@@ -26,6 +26,7 @@ public static class Program
             EvalCommand.Create(),
             RunCommand.Create(),
             StatusCommand.Create(),
+            DoctorCommand.Create(),
         };
         ParseResult parse = root.Parse(args);
         if (parse.Errors.Count > 0)
