@@ -56,9 +56,12 @@ public sealed class CameraSource : IInputSource
     /// <summary>The V4L2 capture for <paramref name="settings"/>: <c>path</c> <c>/dev/videoN</c> picks camera N (default 0).</summary>
     /// <param name="settings">The camera source's settings.</param>
     /// <param name="channels">Channels to deliver: 1 (grey) or 3 (RGB).</param>
+    /// <exception cref="SourceException">The Native AOT build, which has no V4L2 capture (<see cref="Camera.CameraFeature"/>).</exception>
     public static ICameraCapture CreateDefaultCapture(SourceSettings settings, int channels)
     {
         ArgumentNullException.ThrowIfNull(settings);
+        if (!Camera.CameraFeature.IsSupported)
+            throw new SourceException(Camera.CameraFeature.OffMessage); // the AOT build: the capture code is trimmed away
         string digits = new([.. (settings.Path ?? "0").Where(char.IsAsciiDigit)]);
         int bus = digits.Length is > 0 and < 6 ? int.Parse(digits, System.Globalization.CultureInfo.InvariantCulture) : 0;
         return new Camera.VideoDeviceCapture(bus, channels);
