@@ -74,4 +74,24 @@ public sealed class CameraSourceTests : IDisposable
         await _kit.Stop.CancelAsync();
         await run.WaitAsync(SourceTestKit.Timeout);
     }
+
+    [Fact]
+    public void CreateDefaultCapture_SwitchOffAsInTheAotBuild_OneLineThatNamesRawFrames()
+    {
+        var settings = new SourceSettings { Type = "camera", Width = 28, Height = 28 };
+        AppContext.SetSwitch("EdgeCL.Device.V4l2Camera", false);
+        try
+        {
+            SourceException ex = Assert.Throws<SourceException>(() => CameraSource.CreateDefaultCapture(settings, 1));
+            Assert.StartsWith("camera: this edgecl is the Native AOT build", ex.Message, StringComparison.Ordinal);
+            Assert.Contains("raw-frames", ex.Message, StringComparison.Ordinal);
+            Assert.DoesNotContain('\n', ex.Message);
+        }
+        finally
+        {
+            AppContext.SetSwitch("EdgeCL.Device.V4l2Camera", true);
+        }
+        using ICameraCapture capture = CameraSource.CreateDefaultCapture(settings, 1);
+        Assert.IsType<EdgeCL.Device.Sources.Camera.VideoDeviceCapture>(capture);
+    }
 }

@@ -6,6 +6,7 @@ namespace EdgeCL.Device.Sources.Camera;
 /// <remarks>
 /// Each frame is one <see cref="VideoDevice.Capture()"/> (the binding's single-shot capture), so the frame rate is what that call
 /// gives on the device, usually well under the camera's own; <c>every_nth_frame</c> thins it further. Not thread-safe.
+/// Not in the Native AOT build (<see cref="CameraFeature"/>); not tried on a camera here (no V4L2 device on the build machine).
 /// </remarks>
 public sealed class VideoDeviceCapture : ICameraCapture
 {
