@@ -1,34 +1,42 @@
 #!/usr/bin/env bash
 # publish.sh - trimmed Native AOT builds of the edgecl CLI for Linux edge devices.
 #
-#   ./publish.sh [--rid linux-x64|linux-arm64|all] [--ort-native DIR] [--out DIR] [--no-smoke]
+#   ./publish.sh [--rid linux-x64|linux-arm64|all] [--profile full|device] [--cuda]
+#                [--ort-native DIR] [--out DIR] [--no-smoke]
 #
 #   --rid RID         what to build (default: all = linux-x64 and linux-arm64)
+#   --profile P       full (default): everything, eval's plots included (the laptop);
+#                     device: no plotting library (ScottPlot/SkiaSharp/HarfBuzz), for devices
+#   --cuda            linux-x64 against Microsoft.ML.OnnxRuntime.Gpu.Linux: ships the CUDA and
+#                     TensorRT provider libraries next to edgecl (needs CUDA 12 + cuDNN 9 to use)
 #   --ort-native DIR  build against Microsoft.ML.OnnxRuntime.Managed only and ship
 #                     DIR/libonnxruntime.so* + DIR/libonnxruntime_providers_*.so next to
 #                     the binary (a self-built ONNX Runtime, e.g. Jetson CUDA/TensorRT)
-#   --out DIR         output root (default: artifacts/publish); the app lands in DIR/<rid>/,
-#                     split debug symbols in DIR/symbols/<rid>/, build logs in DIR/logs/
+#   --out DIR         output root (default: artifacts/publish); the app lands in DIR/<rid>/
+#                     (DIR/<rid>-device/, DIR/linux-x64-cuda/), split debug symbols in
+#                     DIR/symbols/<that name>/, build logs in DIR/logs/
 #   --no-smoke        build and check only; do not run the binaries
 #
 # The publish fails on ANY warning in the build log (IL2xxx trim, IL3xxx AOT, or other).
 # linux-arm64 is cross-compiled on an x86-64 host with clang + lld and smoke-tested under
-# qemu-user (ops/publish/smoke.sh).
+# qemu-user (ops/publish/smoke.sh). Missing build tools are installed with apt-get when run
+# as root (as ops/setup.sh does); otherwise the exact apt-get line is printed.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PROJECT="$ROOT/src/EdgeCL.Cli/EdgeCL.Cli.csproj"
 SMOKE="$ROOT/ops/publish/smoke.sh"
 APP=edgecl
-APT_LINE='apt-get install -y clang lld gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static; for the arm64 smoke test also: dpkg --add-architecture arm64 && apt-get update && apt-get install -y libssl3:arm64 libstdc++6:arm64'
 
 die()  { echo "publish.sh: error: $*" >&2; exit 1; }
 say()  { echo "publish.sh: $*"; }
-usage() { sed -n '4,13p' "$ROOT/publish.sh" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '4,19p' "$ROOT/publish.sh" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 
 # --- arguments ---------------------------------------------------------------
 RID_ARG=all
 ORT_NATIVE=
+PROFILE=full
+CUDA=0
 OUT="$ROOT/artifacts/publish"
 SMOKE_ON=1
 while [ $# -gt 0 ]; do
@@ -37,6 +45,9 @@ while [ $# -gt 0 ]; do
     --rid=*)      RID_ARG=${1#*=}; shift ;;
     --ort-native) [ $# -ge 2 ] || die "--ort-native needs a directory"; ORT_NATIVE=$2; shift 2 ;;
     --ort-native=*) ORT_NATIVE=${1#*=}; shift ;;
+    --profile)    [ $# -ge 2 ] || die "--profile needs full or device"; PROFILE=$2; shift 2 ;;
+    --profile=*)  PROFILE=${1#*=}; shift ;;
+    --cuda)       CUDA=1; shift ;;
     --out)        [ $# -ge 2 ] || die "--out needs a directory"; OUT=$2; shift 2 ;;
     --out=*)      OUT=${1#*=}; shift ;;
     --no-smoke)   SMOKE_ON=0; shift ;;
@@ -49,6 +60,14 @@ case "$RID_ARG" in
   linux-x64|linux-arm64) RIDS=("$RID_ARG") ;;
   *) die "unsupported --rid '$RID_ARG' (linux-x64, linux-arm64 or all)" ;;
 esac
+case "$PROFILE" in full|device) ;; *) die "unsupported --profile '$PROFILE' (full or device)" ;; esac
+if [ "$CUDA" = 1 ]; then
+  [ -z "$ORT_NATIVE" ] || die "--cuda and --ort-native both pick the ONNX Runtime library; pass one of them"
+  case "$RID_ARG" in
+    all|linux-x64) RIDS=(linux-x64) ;;
+    *) die "--cuda builds linux-x64 only (NuGet's Gpu.Linux package); for a Jetson pass --ort-native with a self-built ONNX Runtime" ;;
+  esac
+fi
 mkdir -p "$OUT" || die "cannot create output folder $OUT"
 OUT=$(cd "$OUT" && pwd)
 if [ -n "$ORT_NATIVE" ]; then
@@ -59,25 +78,34 @@ if [ -n "$ORT_NATIVE" ]; then
 fi
 
 # --- prerequisites -----------------------------------------------------------
+# Debian packages per build; installed with apt-get when run as root (like ops/setup.sh), else the exact line is printed.
 HOST_ARCH=$(uname -m)
-missing=()
-need_cmd() { command -v "$1" >/dev/null 2>&1 || missing+=("$1"); }
 command -v dotnet >/dev/null 2>&1 || die "dotnet not found (install the .NET 10 SDK)"
-need_cmd clang; need_cmd readelf; need_cmd objdump
+missing=()
+need_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed" || missing+=("$1"); }
+command -v dpkg-query >/dev/null 2>&1 || die "not a Debian/Ubuntu host (no dpkg-query); install clang, lld, binutils and, for linux-arm64, an aarch64 cross toolchain and qemu-user by hand"
+need_pkg clang; need_pkg binutils
 for rid in "${RIDS[@]}"; do
   case "$rid:$HOST_ARCH" in
     linux-x64:x86_64|linux-arm64:aarch64) ;;
     linux-arm64:x86_64)
-      need_cmd ld.lld; need_cmd aarch64-linux-gnu-objcopy; need_cmd aarch64-linux-gnu-gcc
-      [ -e /usr/aarch64-linux-gnu/lib/crt1.o ] || missing+=("/usr/aarch64-linux-gnu/lib/crt1.o")
-      [ "$SMOKE_ON" = 0 ] || need_cmd qemu-aarch64-static ;;
+      need_pkg lld; need_pkg gcc-aarch64-linux-gnu; need_pkg libc6-dev-arm64-cross
+      if [ "$SMOKE_ON" = 1 ]; then need_pkg qemu-user-static; need_pkg libssl3:arm64; need_pkg libstdc++6:arm64; fi ;;
     *) die "cannot build $rid on a $HOST_ARCH host (supported: x86-64 host for both RIDs, aarch64 host for linux-arm64)" ;;
   esac
 done
 if [ ${#missing[@]} -gt 0 ]; then
-  echo "publish.sh: error: missing build tools: ${missing[*]}" >&2
-  echo "publish.sh: install them with:  $APT_LINE" >&2
-  exit 1
+  add_arch=
+  if printf '%s\n' "${missing[@]}" | grep -q ':arm64$' && ! dpkg --print-foreign-architectures | grep -qx arm64; then add_arch=1; fi
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "publish.sh: error: missing Debian packages: ${missing[*]}; run: ${add_arch:+sudo dpkg --add-architecture arm64 && }sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
+    exit 1
+  fi
+  say "installing ${missing[*]}"
+  [ -z "$add_arch" ] || dpkg --add-architecture arm64
+  apt-get update -qq || die "apt-get update failed"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
+    || die "apt-get install ${missing[*]} failed"
 fi
 
 # ONNX Runtime version the managed binding was built for (central package management).
@@ -124,13 +152,17 @@ export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_SKIP_FIRST_TIME_EXPE
 
 STAGE=
 trap '[ -z "$STAGE" ] || rm -rf "$STAGE"' EXIT
-declare -A R_BIN R_DIR R_GLIBC R_ORT_GLIBC R_TIME R_SMOKE
+declare -A R_BIN R_DIR R_GLIBC R_ORT_GLIBC R_TIME R_SMOKE R_NAME
 
 publish_one() {
   local rid=$1
-  local dest="$OUT/$rid" stage="$OUT/.$rid.staging" symbols="$OUT/symbols/$rid"
-  local log="$OUT/logs/publish-$rid.log"
-  local variant=nuget; [ -z "$ORT_NATIVE" ] || variant=native
+  local name=$rid
+  [ "$CUDA" = 0 ] || name=$rid-cuda
+  [ "$PROFILE" = full ] || name=$name-$PROFILE
+  local dest="$OUT/$name" stage="$OUT/.$name.staging" symbols="$OUT/symbols/$name"
+  local log="$OUT/logs/publish-$name.log"
+  local variant=nuget; [ -z "$ORT_NATIVE" ] || variant=native; [ "$CUDA" = 0 ] || variant=cuda
+  variant=$variant-$PROFILE
   local t0=$SECONDS
   mkdir -p "$OUT/logs"
   rm -rf "$stage"; STAGE=$stage
@@ -145,6 +177,8 @@ publish_one() {
     args+=(-p:CppCompilerAndLinker=clang -p:LinkerFlavor=lld -p:ObjCopyName=aarch64-linux-gnu-objcopy)
   fi
   [ -z "$ORT_NATIVE" ] || args+=(-p:EdgeClNativeOrt=true)
+  [ "$CUDA" = 0 ] || args+=(-p:EdgeClCuda=true)
+  [ "$PROFILE" = full ] || args+=(-p:EdgeClPlots=false)
 
   say "[$rid] dotnet ${args[*]}"
   local rc=0
@@ -180,6 +214,16 @@ publish_one() {
     say "[$rid] copied $n ONNX Runtime file(s) from $ORT_NATIVE"
   fi
   [ -e "$stage/libonnxruntime.so" ] || die "[$rid] libonnxruntime.so is not in the publish output"
+  if [ "$CUDA" = 1 ]; then
+    local p
+    for p in shared cuda tensorrt; do
+      [ -f "$stage/libonnxruntime_providers_$p.so" ] || die "[$rid] --cuda: libonnxruntime_providers_$p.so is not in the publish output"
+    done
+    say "[$rid] CUDA/TensorRT provider libraries ship next to $APP; they need (ldd): $(for p in cuda tensorrt; do readelf -d "$stage/libonnxruntime_providers_$p.so" | sed -n 's/.*NEEDED.*\[\(.*\)\]/\1/p'; done | grep -vE '^(libc|libm|libdl|libpthread|librt|libgcc_s|libstdc\+\+|ld-linux.*|libonnxruntime_providers_shared)\.so' | sort -u | tr '\n' ' ')"
+  fi
+  if [ "$PROFILE" = device ] && compgen -G "$stage/lib*Skia*" >/dev/null; then
+    die "[$rid] --profile device: a plotting library is in the output ($(cd "$stage" && ls lib*Skia* lib*HarfBuzz* 2>/dev/null | tr '\n' ' '))"
+  fi
 
   expect_machine "$stage/$APP" "$rid"
   local lib
@@ -200,7 +244,7 @@ publish_one() {
   fi
 
   rm -rf "$dest"; mv "$stage" "$dest"; STAGE=
-  R_TIME[$rid]=$((SECONDS - t0))
+  R_TIME[$rid]=$((SECONDS - t0)); R_NAME[$rid]=$name
 
   local bin_bytes dir_bytes
   bin_bytes=$(stat -c %s "$dest/$APP")
@@ -244,6 +288,6 @@ echo
 say "summary (total $((SECONDS - T_ALL)) s${ORT_NATIVE:+, ONNX Runtime from $ORT_NATIVE})"
 for rid in "${RIDS[@]}"; do
   printf 'publish.sh:   %-12s %s %s | folder %s | glibc %s (ORT %s) | %s s | smoke %s\n' \
-    "$rid" "$APP" "${R_BIN[$rid]}" "${R_DIR[$rid]}" "${R_GLIBC[$rid]:-none}" "${R_ORT_GLIBC[$rid]}" \
+    "${R_NAME[$rid]}" "$APP" "${R_BIN[$rid]}" "${R_DIR[$rid]}" "${R_GLIBC[$rid]:-none}" "${R_ORT_GLIBC[$rid]}" \
     "${R_TIME[$rid]}" "${R_SMOKE[$rid]}"
 done

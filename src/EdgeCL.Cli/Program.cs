@@ -32,6 +32,7 @@ public static class Program
             RunCommand.Create(),
             StatusCommand.Create(),
             HashPasswordCommand.Create(),
+            DoctorCommand.Create(),
         };
         ParseResult parse = root.Parse(args);
         if (parse.Errors.Count > 0)

@@ -8,6 +8,7 @@ using EdgeCL.Eval.Embedding;
 using EdgeCL.Eval.Reporting;
 using EdgeCL.Eval.Shifts;
 using EdgeCL.Onnx.Backbones;
+using EdgeCL.Onnx.Sessions;
 using EdgeCL.Onnx.Errors;
 
 namespace EdgeCL.Eval;
@@ -116,13 +117,17 @@ public static class EvalRunner
         {
             if (settings.Backbone is null)
                 throw new ArgumentException($"--backbone is required: the dataset holds {dataset.Kind.ToString().ToLowerInvariant()} files (e.g. -b speech, -b digits).");
-            backbone = BackboneCatalog.Open(settings.Backbone, settings.Sessions, null, settings.ModelsRoot);
+            if (settings.Batch is < 0 or > SessionOptionsSpec.MaxBatch)
+                throw new ArgumentException($"--batch {settings.Batch} is out of range; use 1..{SessionOptionsSpec.MaxBatch}, or leave it out to choose by provider.");
+            int capacity = settings.Batch > 0 ? settings.Batch : settings.Sessions.Providers.Max(SessionOptionsSpec.DefaultBatch);
+            backbone = BackboneCatalog.Open(settings.Backbone, settings.Sessions, settings.ProviderLog, settings.ModelsRoot, capacity);
+            int batch = settings.Batch > 0 ? settings.Batch : Math.Min(capacity, SessionOptionsSpec.DefaultBatch(backbone.ActiveProvider));
             try
             {
                 embedder = (dataset.Kind, backbone) switch
                 {
                     (DatasetKind.Audio, SpeechBackbone speech) => new SpeechSampleEmbedder(speech, items, settings.Seed),
-                    (DatasetKind.Image, ImageBackbone image) => new ImageSampleEmbedder(image, settings.Seed),
+                    (DatasetKind.Image, ImageBackbone image) => new ImageSampleEmbedder(image, settings.Seed, batch),
                     _ => throw new ArgumentException(
                         $"Backbone '{backbone.Name}' takes {string.Join("/", backbone.FileExtensions)} files but the dataset holds {dataset.Kind.ToString().ToLowerInvariant()} files; pick the matching backbone."),
                 };
@@ -247,17 +252,21 @@ public static class EvalRunner
         foreach (EvaluationStream stream in plan.Streams)
             foreach (StreamSample s in stream.Samples)
                 needed.Add((s.Item, s.Domain));
-        int done = 0, reportEvery = Math.Max(1, needed.Count / 200);
-        foreach ((int item, int domain) in needed)
+        int done = 0, reportEvery = Math.Max(1, needed.Count / 200), lastReport = 0;
+        foreach ((int Item, int Domain)[] chunk in needed.Chunk(plan.Cache.Batch))
         {
             if (cancellationToken.IsCancellationRequested)
             {
                 cancelled = true;
                 break;
             }
-            plan.Cache.Get(item, domain);
-            if (++done % reportEvery == 0 || done == needed.Count)
+            plan.Cache.Fill(chunk);
+            done += chunk.Length;
+            if (done - lastReport >= reportEvery || done == needed.Count)
+            {
+                lastReport = done;
                 progress?.Report(new EvalProgress("embedding", done, needed.Count));
+            }
         }
 
         // 2. Every method over every draw.

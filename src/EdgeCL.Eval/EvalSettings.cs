@@ -60,6 +60,12 @@ public sealed record EvalSettings
     /// <summary>The seed.</summary>
     public long Seed { get; init; } = 1;
 
+    /// <summary>Images per backbone run while embedding (0 = by provider: 64 on a GPU, 1 on the CPU; the speech backbone runs clip by clip).</summary>
+    public int Batch { get; init; }
+
+    /// <summary>Receives the provider chain's one fallback line (e.g. CUDA absent, running on CPU), or null.</summary>
+    public Microsoft.Extensions.Logging.ILogger? ProviderLog { get; init; }
+
     /// <summary>Steps between continual evaluations (−1 = about 200 per stream, 0 = task ends only).</summary>
     public int EvaluateEvery { get; init; } = -1;
 

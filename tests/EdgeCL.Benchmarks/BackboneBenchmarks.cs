@@ -67,7 +67,7 @@ internal static class BackboneBenchmarks
             return;
         }
         var spec = SessionOptionsSpec.Default;
-        using var digits = (ImageBackbone)BackboneCatalog.Open(manifestPath, spec);
+        using var digits = (ImageBackbone)BackboneCatalog.Open(manifestPath, spec, maxBatch: 32);
         OnnxEmbeddingModel model = digits.Model;
         int batch = model.MaxBatch;
         var rng = new Random(2);

@@ -5,6 +5,7 @@ using EdgeCL.Cli.Output;
 using EdgeCL.Core.Evaluation;
 using EdgeCL.Core.Learning;
 using EdgeCL.Core.Memory;
+using EdgeCL.Eval;
 using EdgeCL.Eval.Shifts;
 using EdgeCL.Onnx.Audio;
 using EdgeCL.Onnx.Backbones;
@@ -50,7 +51,7 @@ internal static class DemoCommand
             bool quiet = parse.GetValue(json);
             void Say(string line) { if (!quiet) Console.WriteLine(line); }
 
-            using IEmbeddingBackbone b = BackboneCatalog.Open(parse.GetValue(backbone)!, CommonOptions.Sessions(parse, providers, threads), null, parse.GetValue(models));
+            using IEmbeddingBackbone b = BackboneCatalog.Open(parse.GetValue(backbone)!, CommonOptions.Sessions(parse, providers, threads), CommonOptions.ProviderLog, parse.GetValue(models));
             IReadOnlyList<LabelledFile> support = LabelledFolder.Scan(supportDir, b.FileExtensions, requireClasses: true);
             IReadOnlyList<LabelledFile> test = LabelledFolder.Scan(testDir, b.FileExtensions, requireClasses: true);
             string[] classes = support.Select(f => f.Label!).Distinct().Order(StringComparer.Ordinal).ToArray();
@@ -59,8 +60,8 @@ internal static class DemoCommand
             Say($"  support voices: {support.Count} clips; unseen test voices: {test.Count} clips");
 
             var embedMs = new List<double>();
-            float[] supportEmbeddings = Embedder.EmbedAll(b, support, token, embedMs);
-            float[] testEmbeddings = Embedder.EmbedAll(b, test, token, embedMs);
+            float[] supportEmbeddings = Embedder.EmbedAll(b, support, token, embedMs, phase: "embedding support clips");
+            float[] testEmbeddings = Embedder.EmbedAll(b, test, token, embedMs, phase: "embedding test clips");
             int d = b.Space.Dimension;
 
             // One draw, shown in full, with learner latencies.
@@ -158,14 +159,17 @@ internal static class DemoCommand
         int d = b.Space.Dimension;
         var result = new float[files.Count * d];
         var babble = new BabblePool(files, speech.SampleRate);
+        ProgressBar? bar = ProgressBar.ForTerminal();
         for (int i = 0; i < files.Count; i++)
         {
+            bar?.Report(new EvalProgress($"embedding test clips + {shift.DomainName}", i + 1, files.Count));
             token.ThrowIfCancellationRequested();
             float[] pcm = WavReader.ReadMono(files[i].Path, speech.SampleRate);
             var context = new AudioShiftContext(speech.SampleRate, speech.ClipSamples,
                 DeterministicRandom.Derive(seed, "demo:" + shift.DomainName, i), seed, babble, i);
             speech.EmbedPcm(AudioShifts.Apply(shift, pcm, context), result.AsSpan(i * d, d));
         }
+        bar?.Finish();
         return result;
     }
 

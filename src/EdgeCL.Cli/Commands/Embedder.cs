@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using EdgeCL.Cli.Data;
+using EdgeCL.Eval;
 using EdgeCL.Onnx.Backbones;
 
 namespace EdgeCL.Cli.Commands;
@@ -7,16 +8,23 @@ namespace EdgeCL.Cli.Commands;
 /// <summary>Embeds lists of files with a backbone, batching where the backbone supports it.</summary>
 internal static class Embedder
 {
-    /// <summary>Embeds every file into one row-major [files × D] array; records per-file latency in milliseconds.</summary>
-    public static float[] EmbedAll(IEmbeddingBackbone backbone, IReadOnlyList<LabelledFile> files, CancellationToken cancellationToken, List<double>? perFileMs = null)
+    /// <summary>Embeds every file into one row-major [files × D] array; records per-file latency in milliseconds (then one at a time).</summary>
+    /// <param name="backbone">The backbone.</param>
+    /// <param name="files">The files.</param>
+    /// <param name="cancellationToken">Stops between batches.</param>
+    /// <param name="perFileMs">Receives each file's latency, or null.</param>
+    /// <param name="batch">Images per run for an image backbone opened with at least that many batch slots.</param>
+    /// <param name="phase">What the progress bar (stderr, terminals only) calls this.</param>
+    public static float[] EmbedAll(IEmbeddingBackbone backbone, IReadOnlyList<LabelledFile> files, CancellationToken cancellationToken, List<double>? perFileMs = null,
+        int batch = 1, string phase = "embedding")
     {
         int d = backbone.Space.Dimension;
         var result = new float[files.Count * d];
-        bool showProgress = !Console.IsErrorRedirected && files.Count > 50;
+        ProgressBar? bar = files.Count > 50 ? ProgressBar.ForTerminal() : null;
         var clock = new Stopwatch();
-        if (backbone is ImageBackbone image && perFileMs is null)
+        if (backbone is ImageBackbone image && perFileMs is null && batch > 1)
         {
-            int batch = image.Model.MaxBatch;
+            batch = Math.Min(batch, image.Model.MaxBatch);
             var paths = new List<string>(batch);
             for (int start = 0; start < files.Count; start += batch)
             {
@@ -25,7 +33,7 @@ internal static class Embedder
                 for (int i = start; i < Math.Min(files.Count, start + batch); i++)
                     paths.Add(files[i].Path);
                 image.EmbedFiles(paths, result.AsSpan(start * d, paths.Count * d));
-                if (showProgress) Progress(start + paths.Count, files.Count);
+                bar?.Report(new EvalProgress(phase, start + paths.Count, files.Count));
             }
         }
         else
@@ -36,13 +44,10 @@ internal static class Embedder
                 clock.Restart();
                 backbone.EmbedFile(files[i].Path, result.AsSpan(i * d, d));
                 perFileMs?.Add(clock.Elapsed.TotalMilliseconds);
-                if (showProgress && (i % 16 == 15 || i == files.Count - 1)) Progress(i + 1, files.Count);
+                bar?.Report(new EvalProgress(phase, i + 1, files.Count));
             }
         }
-        if (showProgress) Console.Error.WriteLine();
+        bar?.Finish();
         return result;
     }
-
-    private static void Progress(int done, int total) =>
-        Console.Error.Write($"\r  embedding {done}/{total} ({100.0 * done / total:F0}%)   ");
 }

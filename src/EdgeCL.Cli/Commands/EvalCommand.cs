@@ -51,11 +51,12 @@ internal static class EvalCommand
         var models = CommonOptions.Models();
         var providers = CommonOptions.Providers();
         var threads = CommonOptions.Threads();
+        var batch = CommonOptions.Batch();
         var json = CommonOptions.Json();
         var command = new Command("eval", "Evaluate learners on a continual stream (shots, shifts, domains): accuracy matrix, forgetting, min-ACC, online error per domain, latency; JSON, Markdown and plots.")
         {
             data, test, manifest, backbone, protocol, correlation, methods, shifts, severity, sourceDomain, shots, tasks, rounds, holdout, draws, seed, evalEvery, window,
-            parameters, classes, maxPerClass, output, export, noPlots, list, unknown, background, threshold, operatingPoints, corrections, models, providers, threads, json,
+            parameters, classes, maxPerClass, output, export, noPlots, list, unknown, background, threshold, operatingPoints, corrections, models, providers, threads, batch, json,
         };
         command.SetAction((parse, ct) => CommandRunner.RunAsync(token =>
         {
@@ -77,6 +78,8 @@ internal static class EvalCommand
                 Backbone = parse.GetValue(backbone),
                 ModelsRoot = parse.GetValue(models),
                 Sessions = CommonOptions.Sessions(parse, providers, threads),
+                Batch = parse.GetValue(batch),
+                ProviderLog = CommonOptions.ProviderLog,
                 Protocol = ParseProtocol(parse.GetValue(protocol)),
                 Methods = (parse.GetValue(methods) ?? string.Empty).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries),
                 Shifts = parse.GetValue(shifts),

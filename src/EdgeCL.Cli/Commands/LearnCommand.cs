@@ -52,7 +52,7 @@ internal static class LearnCommand
                     var c => throw new ArgumentException($"--centring '{c}' is unknown; use labelled or none."),
                 },
             };
-            using IEmbeddingBackbone b = BackboneCatalog.Open(parse.GetValue(backbone)!, CommonOptions.Sessions(parse, providers, threads), null, parse.GetValue(models));
+            using IEmbeddingBackbone b = BackboneCatalog.Open(parse.GetValue(backbone)!, CommonOptions.Sessions(parse, providers, threads), CommonOptions.ProviderLog, parse.GetValue(models));
             string statePath = parse.GetValue(state)!;
             PrototypeMemory memory = StateFile.Load(statePath, b.Space) ?? new PrototypeMemory(b.Space, options);
             StateFile.EnsureWritable(statePath);

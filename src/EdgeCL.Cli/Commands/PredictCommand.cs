@@ -31,7 +31,7 @@ internal static class PredictCommand
                 throw new ArgumentException($"--top must be >= 1, got {k}.");
             var openSet = new OpenSetOptions { Threshold = parse.GetValue(threshold) };
             openSet.Validate();
-            using IEmbeddingBackbone b = BackboneCatalog.Open(parse.GetValue(backbone)!, CommonOptions.Sessions(parse, providers, threads), null, parse.GetValue(models));
+            using IEmbeddingBackbone b = BackboneCatalog.Open(parse.GetValue(backbone)!, CommonOptions.Sessions(parse, providers, threads), CommonOptions.ProviderLog, parse.GetValue(models));
             string statePath = parse.GetValue(state)!;
             PrototypeMemory memory = StateFile.Load(statePath, b.Space)
                 ?? throw new StateFormatException($"State file '{statePath}' does not exist; teach some classes first with 'edgecl learn'.");

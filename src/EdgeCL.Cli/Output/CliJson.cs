@@ -22,7 +22,7 @@ internal sealed record BackboneListing(string Name, string Kind, string Director
 
 /// <summary><c>edgecl embed --json</c>.</summary>
 internal sealed record EmbedResult(string Backbone, string SpaceId, string Provider, int Samples, int Dimension, string Embeddings, string Labels, string Files,
-    double Seconds, double SamplesPerSecond);
+    double Seconds, double SamplesPerSecond, int Batch);
 
 /// <summary>One class in a state.</summary>
 internal sealed record ClassInfo(string Label, long Count, long Version);

@@ -7,19 +7,12 @@ namespace EdgeCL.Device.Sources;
 
 /// <summary>Offers frames from a camera (type <c>camera</c>) through an <see cref="ICameraCapture"/>.</summary>
 /// <remarks>
-/// <para>Every <see cref="SourceSettings.EveryNthFrame"/>-th frame is offered. A camera that cannot be opened or goes away is
-/// logged once and retried every second until it is back.</para>
-/// <para>Until a capture is plugged in, the <c>raw-frames</c> source does the same job with ffmpeg reading V4L2:
-/// <c>ffmpeg -f v4l2 -i /dev/video0 -vf scale=224:224 -pix_fmt gray -f rawvideo - | edgecl run ...</c>.</para>
+/// Every <see cref="SourceSettings.EveryNthFrame"/>-th frame is offered. A camera that is missing, cannot be opened, goes away or
+/// delivers frames of another size is logged in one line and retried every second until it works; the agent keeps running.
+/// The default capture is V4L2 through Iot.Device.Bindings' <c>VideoDevice</c> (<see cref="Camera.VideoDeviceCapture"/>).
 /// </remarks>
 public sealed class CameraSource : IInputSource
 {
-    /// <summary>The one-line reason a camera source cannot run in a build without a capture implementation.</summary>
-    public const string NotAvailableMessage =
-        "The camera source needs a V4L2 capture (Iot.Device.Bindings' VideoDevice), which this build does not include; " +
-        "build with -p:EdgeClCamera=true to compile Sources/Camera/VideoDeviceCapture.cs (or pass your own ICameraCapture), " +
-        "or meanwhile use a raw-frames source fed by ffmpeg -f v4l2 -i /dev/video0 ... -f rawvideo (device/README.md).";
-
     private const int RetryMs = 1000;
 
     private readonly ICameraCapture _capture;
@@ -33,15 +26,14 @@ public sealed class CameraSource : IInputSource
     /// <summary>Creates the source over <paramref name="capture"/>, which it owns and disposes.</summary>
     /// <param name="settings">The source's settings: <c>width</c>, <c>height</c>, <c>every_nth_frame</c>, <c>label</c>.</param>
     /// <param name="context">Diagnostics.</param>
-    /// <param name="capture">The camera; null in a build without one, which throws <see cref="SourceException"/> with <see cref="NotAvailableMessage"/>.</param>
+    /// <param name="capture">The camera.</param>
     /// <param name="outputChannels">Channels the image backbone takes (1 or 3), or 0 to keep the camera's.</param>
-    /// <exception cref="SourceException">No capture implementation, or a setting out of range.</exception>
-    public CameraSource(SourceSettings settings, SourceContext context, ICameraCapture? capture, int outputChannels = 0)
+    /// <exception cref="SourceException">A setting out of range.</exception>
+    public CameraSource(SourceSettings settings, SourceContext context, ICameraCapture capture, int outputChannels = 0)
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(context);
-        if (capture is null)
-            throw new SourceException(NotAvailableMessage);
+        ArgumentNullException.ThrowIfNull(capture);
         if (outputChannels is not (0 or 1 or 3))
             throw new ArgumentOutOfRangeException(nameof(outputChannels), outputChannels, "Output channels must be 0 (keep), 1 or 3.");
         if (settings.Width is <= 0 or > RawFrameSource.MaxSide || settings.Height is <= 0 or > RawFrameSource.MaxSide)
@@ -61,19 +53,18 @@ public sealed class CameraSource : IInputSource
     /// <inheritdoc/>
     public string Name { get; }
 
-    /// <summary>The capture this build has for <paramref name="settings"/>: V4L2 through VideoDevice with <c>-p:EdgeClCamera=true</c>, otherwise null.</summary>
-    /// <param name="settings">The camera source's settings; <c>path</c> <c>/dev/videoN</c> picks camera N (default 0).</param>
+    /// <summary>The V4L2 capture for <paramref name="settings"/>: <c>path</c> <c>/dev/videoN</c> picks camera N (default 0).</summary>
+    /// <param name="settings">The camera source's settings.</param>
     /// <param name="channels">Channels to deliver: 1 (grey) or 3 (RGB).</param>
-    public static ICameraCapture? CreateDefaultCapture(SourceSettings settings, int channels)
+    /// <exception cref="SourceException">The Native AOT build, which has no V4L2 capture (<see cref="Camera.CameraFeature"/>).</exception>
+    public static ICameraCapture CreateDefaultCapture(SourceSettings settings, int channels)
     {
         ArgumentNullException.ThrowIfNull(settings);
-#if EDGECL_CAMERA
+        if (!Camera.CameraFeature.IsSupported)
+            throw new SourceException(Camera.CameraFeature.OffMessage); // the AOT build: the capture code is trimmed away
         string digits = new([.. (settings.Path ?? "0").Where(char.IsAsciiDigit)]);
-        return new Camera.VideoDeviceCapture(digits.Length == 0 ? 0 : int.Parse(digits, System.Globalization.CultureInfo.InvariantCulture), channels);
-#else
-        _ = channels;
-        return null;
-#endif
+        int bus = digits.Length is > 0 and < 6 ? int.Parse(digits, System.Globalization.CultureInfo.InvariantCulture) : 0;
+        return new Camera.VideoDeviceCapture(bus, channels);
     }
 
     /// <inheritdoc/>
@@ -102,17 +93,26 @@ public sealed class CameraSource : IInputSource
                 }
                 if (channels is not (1 or 3))
                     throw new SourceException($"{Name}: the capture delivers {channels}-channel frames; an ICameraCapture must deliver grey (1) or RGB (3).");
-                logged = false;
                 byte[] frame = new byte[_width * _height * channels]; // reused for every capture of this opening
-                while (await _capture.CaptureAsync(frame, cancellationToken).ConfigureAwait(false))
+                string reason = "it stopped delivering frames";
+                try
                 {
-                    frames++;
-                    if ((frames - 1) % _everyNth != 0)
-                        continue;
-                    InputSample sample = FrameImages.Sample(Name, frames, FrameImages.ToImage(frame, _width, _height, channels, bgr: false, _outputChannels), _label);
-                    await output.WriteAsync(sample, cancellationToken).ConfigureAwait(false);
+                    while (await _capture.CaptureAsync(frame, cancellationToken).ConfigureAwait(false))
+                    {
+                        logged = false;
+                        frames++;
+                        if ((frames - 1) % _everyNth != 0)
+                            continue;
+                        InputSample sample = FrameImages.Sample(Name, frames, FrameImages.ToImage(frame, _width, _height, channels, bgr: false, _outputChannels), _label);
+                        await output.WriteAsync(sample, cancellationToken).ConfigureAwait(false);
+                    }
                 }
-                SourceLog.CameraUnavailable(_logger, Name, "it stopped delivering frames", RetryMs);
+                catch (InvalidDataException ex)
+                {
+                    reason = ex.Message; // e.g. frames of another size than configured
+                }
+                if (!logged)
+                    SourceLog.CameraUnavailable(_logger, Name, reason, RetryMs);
                 logged = true;
                 await Task.Delay(RetryMs, cancellationToken).ConfigureAwait(false);
             }

@@ -2,9 +2,8 @@ namespace EdgeCL.Device.Sources;
 
 /// <summary>A camera that delivers uncompressed frames: the plug-in point of <see cref="CameraSource"/>.</summary>
 /// <remarks>
-/// The default build has no implementation: V4L2 capture in .NET is Iot.Device.Bindings' <c>VideoDevice</c>, which this build does
-/// not reference. <c>dotnet publish -p:EdgeClCamera=true</c> compiles <c>Sources/Camera/VideoDeviceCapture.cs</c> with that package;
-/// any other camera library fits behind this interface the same way. Not thread-safe: one source uses one capture.
+/// Every build has V4L2 capture through Iot.Device.Bindings' <c>VideoDevice</c> (<see cref="Camera.VideoDeviceCapture"/>); any
+/// other camera library fits behind this interface the same way. Not thread-safe: one source uses one capture.
 /// </remarks>
 public interface ICameraCapture : IDisposable
 {
@@ -15,5 +14,6 @@ public interface ICameraCapture : IDisposable
 
     /// <summary>Captures the next frame into <paramref name="frame"/> (width × height × channels bytes, row-major, interleaved).</summary>
     /// <returns>False when the camera has gone away (unplugged); the source then calls <see cref="Open"/> again until it succeeds.</returns>
+    /// <exception cref="InvalidDataException">The camera delivers frames that do not fit (another size); the source logs it and reopens.</exception>
     ValueTask<bool> CaptureAsync(Memory<byte> frame, CancellationToken cancellationToken);
 }

@@ -48,6 +48,30 @@ public sealed class EmbeddingCache
         return embedding;
     }
 
+    /// <summary>Pairs <see cref="Fill"/> embeds per backbone run (1 unless the embedder batches).</summary>
+    public int Batch => _embedder is IBatchSampleEmbedder b ? b.Batch : 1;
+
+    /// <summary>Embeds the pairs not yet held, <see cref="Batch"/> per backbone run (at most <see cref="Batch"/> pairs per call).</summary>
+    public void Fill(IReadOnlyList<(int Item, int Domain)> pairs)
+    {
+        ArgumentNullException.ThrowIfNull(pairs);
+        var missing = pairs.Where(p => !_cache.ContainsKey(p)).Distinct().ToList();
+        if (_embedder is not IBatchSampleEmbedder batcher || missing.Count <= 1)
+        {
+            foreach ((int item, int domain) in missing)
+                Get(item, domain);
+            return;
+        }
+        int d = _embedder.Space.Dimension;
+        var embeddings = new float[missing.Count * d];
+        batcher.EmbedBatch([.. missing.Select(p => (_items[p.Item], _shifts[p.Domain]))], embeddings);
+        for (int i = 0; i < missing.Count; i++)
+        {
+            _cache[missing[i]] = embeddings[(i * d)..((i + 1) * d)];
+            Computed++;
+        }
+    }
+
     /// <summary>Whether the pair is already embedded.</summary>
     public bool Contains(int item, int domain) => _cache.ContainsKey((item, domain));
 

@@ -20,3 +20,13 @@ public interface ISampleEmbedder
     /// <summary>Writes the embedding of <paramref name="item"/> (index <paramref name="itemIndex"/>) under <paramref name="shift"/>.</summary>
     void Embed(DatasetItem item, int itemIndex, ShiftSpec shift, Span<float> destination);
 }
+
+/// <summary>An embedder that can run several samples through the backbone at once (a GPU's offline path).</summary>
+public interface IBatchSampleEmbedder : ISampleEmbedder
+{
+    /// <summary>Samples per backbone run.</summary>
+    int Batch { get; }
+
+    /// <summary>Writes the embeddings of up to <see cref="Batch"/> samples, row i for sample i, each exactly as <see cref="ISampleEmbedder.Embed"/> would.</summary>
+    void EmbedBatch(IReadOnlyList<(DatasetItem Item, ShiftSpec Shift)> samples, Span<float> destination);
+}

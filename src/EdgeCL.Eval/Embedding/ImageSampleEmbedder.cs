@@ -10,17 +10,26 @@ namespace EdgeCL.Eval.Embedding;
 
 /// <summary>Image file → decode → (corruption on the 8-bit image) → <see cref="ImageBackbone.EmbedImage"/>.</summary>
 /// <remarks>Front end = reading, decoding and corrupting; backbone = resize/normalise + model run. Not thread-safe.</remarks>
-public sealed class ImageSampleEmbedder : ISampleEmbedder
+public sealed class ImageSampleEmbedder : IBatchSampleEmbedder
 {
     private readonly ImageBackbone _backbone;
     private readonly long _runSeed;
+    private readonly List<DecodedImage> _images = [];
 
     /// <summary>Creates the embedder.</summary>
-    public ImageSampleEmbedder(ImageBackbone backbone, long runSeed)
+    /// <param name="backbone">The backbone (opened with at least <paramref name="batch"/> batch slots).</param>
+    /// <param name="runSeed">Seed of the corruptions.</param>
+    /// <param name="batch">Images per backbone run in <see cref="EmbedBatch"/>.</param>
+    public ImageSampleEmbedder(ImageBackbone backbone, long runSeed, int batch = 1)
     {
+        ArgumentNullException.ThrowIfNull(backbone);
         _backbone = backbone;
         _runSeed = runSeed;
+        Batch = Math.Clamp(batch, 1, backbone.Model.MaxBatch);
     }
+
+    /// <inheritdoc/>
+    public int Batch { get; }
 
     /// <inheritdoc/>
     public EmbeddingSpace Space => _backbone.Space;
@@ -50,5 +59,25 @@ public sealed class ImageSampleEmbedder : ISampleEmbedder
         long end = Stopwatch.GetTimestamp();
         FrontEnd.Add(Stopwatch.GetElapsedTime(start, mid).TotalMilliseconds);
         Backbone.Add(Stopwatch.GetElapsedTime(mid, end).TotalMilliseconds);
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>The backbone time of the run is shared equally by its samples in <see cref="Backbone"/>.</remarks>
+    public void EmbedBatch(IReadOnlyList<(DatasetItem Item, ShiftSpec Shift)> samples, Span<float> destination)
+    {
+        ArgumentNullException.ThrowIfNull(samples);
+        _images.Clear();
+        foreach ((DatasetItem item, ShiftSpec shift) in samples)
+        {
+            long start = Stopwatch.GetTimestamp();
+            _images.Add(Render(item, shift));
+            FrontEnd.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+        }
+        long mid = Stopwatch.GetTimestamp();
+        _backbone.EmbedImages(_images, destination);
+        double each = Stopwatch.GetElapsedTime(mid).TotalMilliseconds / samples.Count;
+        for (int i = 0; i < samples.Count; i++)
+            Backbone.Add(each);
+        _images.Clear();
     }
 }

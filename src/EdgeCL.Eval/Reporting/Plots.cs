@@ -9,6 +9,9 @@ public static class Plots
 {
     private const int Width = 900, Height = 480;
 
+    /// <summary>Whether this build can draw figures (false in the device build, which carries no plotting library).</summary>
+    public static bool Available => true;
+
     /// <summary>File names (without extension) of the figures <see cref="WriteAll"/> makes.</summary>
     public static IReadOnlyList<string> Names { get; } = ["accuracy", "domains", "latency"];
 

@@ -29,6 +29,10 @@ public static class ReportWriter
                 figures = Plots.WriteAll(report, directory);
                 files.AddRange(figures.SelectMany(f => new[] { Path.Combine(directory, f + ".png"), Path.Combine(directory, f + ".svg") }));
             }
+            catch (NotSupportedException ex)
+            {
+                warning = ex.Message; // the device build has no plotting library
+            }
             catch (Exception ex) when (ex is DllNotFoundException or TypeInitializationException or EntryPointNotFoundException)
             {
                 warning = $"plots skipped: SkiaSharp's native library could not be loaded ({ex.GetBaseException().Message}); keep libSkiaSharp.so beside edgecl.";

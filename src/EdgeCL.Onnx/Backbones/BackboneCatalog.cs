@@ -41,19 +41,25 @@ public static class BackboneCatalog
     }
 
     /// <summary>Resolves a name, folder, manifest or .onnx path and opens the backbone.</summary>
+    /// <param name="nameOrPath">Backbone name, folder, manifest or .onnx path.</param>
+    /// <param name="sessionOptions">Provider chain and threads.</param>
+    /// <param name="logger">Receives the provider chain's fallback line.</param>
+    /// <param name="modelsRoot">Models folder, or null for the default lookup.</param>
+    /// <param name="maxBatch">Largest batch of an image backbone's runs (its buffers are sized for it; 1 on a device). The speech
+    /// backbone always runs one clip, its windows batched together.</param>
     /// <exception cref="ModelLoadException">Not found, checksum mismatch, or the model does not fit.</exception>
-    public static IEmbeddingBackbone Open(string nameOrPath, SessionOptionsSpec sessionOptions, ILogger? logger = null, string? modelsRoot = null)
+    public static IEmbeddingBackbone Open(string nameOrPath, SessionOptionsSpec sessionOptions, ILogger? logger = null, string? modelsRoot = null, int maxBatch = 1)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(nameOrPath);
         if (nameOrPath.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase))
-            return OpenBareModel(nameOrPath, sessionOptions, logger);
+            return OpenBareModel(nameOrPath, sessionOptions, logger, maxBatch);
         string manifestPath = ResolveManifestPath(nameOrPath, modelsRoot);
         BackboneManifest manifest = LoadManifest(manifestPath);
         string dir = Path.GetDirectoryName(Path.GetFullPath(manifestPath))!;
         // Each backbone reads its model files through ReadVerified (one read, one hash per file).
         return manifest.Kind switch
         {
-            "image" => new ImageBackbone(manifest, dir, sessionOptions, logger),
+            "image" => new ImageBackbone(manifest, dir, sessionOptions, logger, maxBatch),
             "speech-openwakeword" => new SpeechBackbone(manifest, dir, sessionOptions, logger),
             _ => throw new ModelLoadException($"Backbone manifest '{manifestPath}' has unknown kind '{manifest.Kind}'; use image or speech-openwakeword."),
         };
@@ -153,14 +159,14 @@ public static class BackboneCatalog
         }
     }
 
-    private static IEmbeddingBackbone OpenBareModel(string path, SessionOptionsSpec sessionOptions, ILogger? logger)
+    private static IEmbeddingBackbone OpenBareModel(string path, SessionOptionsSpec sessionOptions, ILogger? logger, int maxBatch)
     {
         // Read preprocessing from the model's own metadata (edgecl.image.*).
         using OnnxSession probe = OnnxSessionFactory.Create(path, SessionOptionsSpec.Default, _ => { }, logger);
         ImagePreprocessing? image = ImageBackbone.PreprocessingFromMetadata(probe.Session.ModelMetadata.CustomMetadataMap, path);
         if (image is null)
             throw new ModelLoadException($"Model '{path}' carries no edgecl.image.* metadata, so its preprocessing is unknown; write a backbone.json for it (see models/README.md).");
-        return ImageBackbone.FromModelFile(path, image, sessionOptions, logger);
+        return ImageBackbone.FromModelFile(path, image, sessionOptions, logger, maxBatch);
     }
 
     private static string FirstSentence(string message)

@@ -16,7 +16,7 @@ public sealed class ImageBackbone : IEmbeddingBackbone
 
     /// <summary>Opens the backbone a manifest describes (files already verified by <see cref="BackboneCatalog"/>).</summary>
     /// <exception cref="ModelLoadException">The model cannot be loaded or does not fit the manifest.</exception>
-    public ImageBackbone(BackboneManifest manifest, string manifestDirectory, SessionOptionsSpec sessionOptions, ILogger? logger = null, int maxBatch = 32)
+    public ImageBackbone(BackboneManifest manifest, string manifestDirectory, SessionOptionsSpec sessionOptions, ILogger? logger = null, int maxBatch = 1)
         : this(manifest.Name, Path.Combine(manifestDirectory, manifest.Model),
             BackboneCatalog.ReadVerified(manifest, manifestDirectory, manifest.Model), manifest.Image
             ?? throw new ModelLoadException($"Backbone manifest '{manifest.Name}' has kind 'image' but no 'image' section; add width, height, channels, scale, mean and std."),
@@ -65,8 +65,8 @@ public sealed class ImageBackbone : IEmbeddingBackbone
 
     /// <summary>Opens a bare .onnx image model whose preprocessing is in its metadata (<c>edgecl.image.*</c>).</summary>
     /// <exception cref="ModelLoadException">The metadata is missing or the model does not fit.</exception>
-    public static ImageBackbone FromModelFile(string modelPath, ImagePreprocessing preprocessing, SessionOptionsSpec sessionOptions, ILogger? logger = null) =>
-        new(Path.GetFileNameWithoutExtension(modelPath), modelPath, BackboneCatalog.ReadModelBytes(modelPath), preprocessing, null, null, 0, sessionOptions, logger, 32, fromManifest: false);
+    public static ImageBackbone FromModelFile(string modelPath, ImagePreprocessing preprocessing, SessionOptionsSpec sessionOptions, ILogger? logger = null, int maxBatch = 1) =>
+        new(Path.GetFileNameWithoutExtension(modelPath), modelPath, BackboneCatalog.ReadModelBytes(modelPath), preprocessing, null, null, 0, sessionOptions, logger, maxBatch, fromManifest: false);
 
     /// <summary>Reads <c>edgecl.image.*</c> metadata into preprocessing settings, or null when there is none.</summary>
     /// <exception cref="ModelLoadException">The metadata is present but malformed.</exception>
@@ -140,15 +140,26 @@ public sealed class ImageBackbone : IEmbeddingBackbone
     public void EmbedFiles(IReadOnlyList<string> paths, Span<float> embeddings)
     {
         ArgumentNullException.ThrowIfNull(paths);
-        if (paths.Count == 0)
-            return;
-        if (paths.Count > _model.MaxBatch || embeddings.Length != paths.Count * Space.Dimension)
-            throw new ArgumentException($"EmbedFiles takes 1..{_model.MaxBatch} files and a span of files × {Space.Dimension} floats.");
-        for (int i = 0; i < paths.Count; i++)
-            _preprocessor.Process(ImageDecoder.DecodeFile(paths[i], _preprocessor.Channels), _model.InputSlot(i));
-        _model.Run(paths.Count);
-        for (int i = 0; i < paths.Count; i++)
+        CheckBatch(paths.Count, embeddings.Length);
+        EmbedImages([.. paths.Select(p => ImageDecoder.DecodeFile(p, _preprocessor.Channels))], embeddings);
+    }
+
+    /// <summary>Embeds up to <see cref="OnnxEmbeddingModel.MaxBatch"/> decoded images in one run; row i of <paramref name="embeddings"/> gets image i.</summary>
+    public void EmbedImages(IReadOnlyList<DecodedImage> images, Span<float> embeddings)
+    {
+        ArgumentNullException.ThrowIfNull(images);
+        CheckBatch(images.Count, embeddings.Length);
+        for (int i = 0; i < images.Count; i++)
+            _preprocessor.Process(ImageDecoder.ConvertChannels(images[i], _preprocessor.Channels), _model.InputSlot(i));
+        _model.Run(images.Count);
+        for (int i = 0; i < images.Count; i++)
             CopyOut(i, embeddings.Slice(i * Space.Dimension, Space.Dimension));
+    }
+
+    private void CheckBatch(int count, int floats)
+    {
+        if (count is < 1 || count > _model.MaxBatch || floats != count * Space.Dimension)
+            throw new ArgumentException($"A batch holds 1..{_model.MaxBatch} images and a span of images × {Space.Dimension} floats (got {count} and {floats}).");
     }
 
     private void CopyOut(int index, Span<float> embedding)

@@ -24,7 +24,7 @@ public static partial class OnnxSessionFactory
     /// <param name="spec">Provider chain and threading.</param>
     /// <param name="selfTest">Runs one sample through a fresh session; throws if the provider cannot execute it.
     /// When null, <see cref="RunZeroSelfTest"/> is used.</param>
-    /// <param name="logger">Receives one warning per skipped provider.</param>
+    /// <param name="logger">Receives one warning line naming every skipped provider and why.</param>
     /// <exception cref="ModelLoadException">The file is missing, empty, truncated or not an ONNX model.</exception>
     public static OnnxSession Create(string modelPath, SessionOptionsSpec spec, Action<InferenceSession>? selfTest = null, ILogger? logger = null)
     {
@@ -50,7 +50,7 @@ public static partial class OnnxSessionFactory
     /// <param name="displayName">Name used in messages (usually the file path).</param>
     /// <param name="spec">Provider chain and threading.</param>
     /// <param name="selfTest">See <see cref="Create(string, SessionOptionsSpec, Action{InferenceSession}?, ILogger?)"/>.</param>
-    /// <param name="logger">Receives one warning per skipped provider.</param>
+    /// <param name="logger">Receives one warning line naming every skipped provider and why.</param>
     /// <exception cref="ModelLoadException">The bytes are not a loadable ONNX model.</exception>
     public static OnnxSession Create(byte[] modelBytes, string displayName, SessionOptionsSpec spec, Action<InferenceSession>? selfTest = null, ILogger? logger = null)
     {
@@ -79,9 +79,11 @@ public static partial class OnnxSessionFactory
             catch (Exception ex) when (IsProviderUnavailable(ex))
             {
                 options?.Dispose();
-                string reason = $"{provider}: not available in this ONNX Runtime build ({FirstLine(ex.Message)})";
+                // The CPU package has no CUDA/TensorRT entry points at all: say which build has them instead of the binder's text.
+                string reason = ex is EntryPointNotFoundException
+                    ? $"{provider}: not in this ONNX Runtime build (CPU only; publish.sh --cuda builds with the CUDA and TensorRT providers)"
+                    : $"{provider}: not available in this ONNX Runtime build ({FirstLine(ex.Message)})";
                 skipped.Add(reason);
-                Log.ProviderSkipped(logger, provider.ToString(), FirstLine(ex.Message));
                 continue;
             }
 
@@ -95,7 +97,6 @@ public static partial class OnnxSessionFactory
                 if (provider == ExecutionProvider.Cpu)
                     throw new ModelLoadException(DescribeLoadFailure(displayName, modelBytes, ex), ex);
                 skipped.Add($"{provider}: session creation failed ({FirstLine(ex.Message)})");
-                Log.ProviderSkipped(logger, provider.ToString(), FirstLine(ex.Message));
                 continue;
             }
 
@@ -108,7 +109,6 @@ public static partial class OnnxSessionFactory
                 session.Dispose();
                 options.Dispose();
                 skipped.Add($"{provider}: self-test failed ({FirstLine(ex.Message)})");
-                Log.ProviderSkipped(logger, provider.ToString(), "self-test failed: " + FirstLine(ex.Message));
                 continue;
             }
             catch (OnnxRuntimeException ex)
@@ -124,6 +124,8 @@ public static partial class OnnxSessionFactory
                 options.Dispose();
                 throw;
             }
+            if (skipped.Count > 0)
+                Log.ProvidersSkipped(logger, provider.ToString(), string.Join("; ", skipped)); // one line however many were skipped
             return new OnnxSession(session, options, provider, skipped);
         }
         throw new ModelLoadException($"No execution provider could run '{displayName}': {string.Join("; ", skipped)}.");
@@ -249,7 +251,7 @@ public static partial class OnnxSessionFactory
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 1, Level = LogLevel.Warning, Message = "Execution provider {Provider} skipped: {Reason}")]
-        public static partial void ProviderSkipped(ILogger logger, string provider, string reason);
+        [LoggerMessage(EventId = 1, Level = LogLevel.Warning, Message = "running on {Provider}: {Reasons} (edgecl doctor shows which libraries are missing)")]
+        public static partial void ProvidersSkipped(ILogger logger, string provider, string reasons);
     }
 }

@@ -18,6 +18,16 @@ public sealed record SessionOptionsSpec
     /// <summary>Folder for TensorRT engine caches (engine builds take minutes on a Jetson).</summary>
     public string? TensorRtCachePath { get; init; }
 
+    /// <summary>The largest batch an offline run (embed, eval) may ask of a backbone.</summary>
+    public const int MaxBatch = 256;
+
+    /// <summary>
+    /// The backbone batch of offline runs (<c>edgecl embed</c>, <c>edgecl eval</c>) when <c>--batch</c> is not given: 64 on a GPU
+    /// provider, 1 on the CPU (on the shared 2-core dev VM, batch 32 was not reliably faster for the digits backbone: README, "Batching").
+    /// The device's per-sample path always runs batch 1.
+    /// </summary>
+    public static int DefaultBatch(ExecutionProvider provider) => provider is ExecutionProvider.Cuda or ExecutionProvider.TensorRt or ExecutionProvider.DirectMl ? 64 : 1;
+
     /// <summary>The defaults: CPU only, one thread, no spinning.</summary>
     public static SessionOptionsSpec Default { get; } = new();
 

@@ -62,14 +62,36 @@ public sealed class CameraSourceTests : IDisposable
     }
 
     [Fact]
-    public void Constructor_NoCapture_ThrowsOneLineThatSaysHowToPlugOneIn()
+    public async Task RunAsync_DefaultCaptureWithoutCamera_LogsOneLineAndKeepsRetrying()
     {
-        var settings = new SourceSettings { Type = "camera", Width = 224, Height = 224 };
-        SourceException ex = Assert.Throws<SourceException>(() => new CameraSource(settings, _kit.Context, CameraSource.CreateDefaultCapture(settings, 1)));
-        Assert.Equal(CameraSource.NotAvailableMessage, ex.Message);
-        Assert.Contains("Iot.Device.Bindings", ex.Message, StringComparison.Ordinal);
-        Assert.Contains("-p:EdgeClCamera=true", ex.Message, StringComparison.Ordinal);
-        Assert.Contains("raw-frames", ex.Message, StringComparison.Ordinal);
-        Assert.DoesNotContain('\n', ex.Message);
+        var settings = new SourceSettings { Type = "camera", Path = "/dev/video63", Width = 28, Height = 28 };
+        await using var source = new CameraSource(settings, _kit.Context, CameraSource.CreateDefaultCapture(settings, 1), outputChannels: 1);
+        Task run = _kit.Start(source);
+        await Task.Delay(2300); // three attempts, one second apart
+        Assert.False(run.IsCompleted);
+        string line = Assert.Single(_kit.Logs.Lines);
+        Assert.Contains("/dev/video63 does not exist: no camera is connected", line, StringComparison.Ordinal);
+        await _kit.Stop.CancelAsync();
+        await run.WaitAsync(SourceTestKit.Timeout);
+    }
+
+    [Fact]
+    public void CreateDefaultCapture_SwitchOffAsInTheAotBuild_OneLineThatNamesRawFrames()
+    {
+        var settings = new SourceSettings { Type = "camera", Width = 28, Height = 28 };
+        AppContext.SetSwitch("EdgeCL.Device.V4l2Camera", false);
+        try
+        {
+            SourceException ex = Assert.Throws<SourceException>(() => CameraSource.CreateDefaultCapture(settings, 1));
+            Assert.StartsWith("camera: this edgecl is the Native AOT build", ex.Message, StringComparison.Ordinal);
+            Assert.Contains("raw-frames", ex.Message, StringComparison.Ordinal);
+            Assert.DoesNotContain('\n', ex.Message);
+        }
+        finally
+        {
+            AppContext.SetSwitch("EdgeCL.Device.V4l2Camera", true);
+        }
+        using ICameraCapture capture = CameraSource.CreateDefaultCapture(settings, 1);
+        Assert.IsType<EdgeCL.Device.Sources.Camera.VideoDeviceCapture>(capture);
     }
 }

@@ -58,7 +58,7 @@ public class ImageBackboneTests
             paths.Add(dir.File($"{i}.pgm"));
             File.WriteAllBytes(paths[^1], ImageDecoderTests.Pgm(16, 12, (x, y) => (byte)((x * y * (i + 1)) % 256)));
         }
-        using var backbone = (ImageBackbone)BackboneCatalog.Open(manifest, SessionOptionsSpec.Default);
+        using var backbone = (ImageBackbone)BackboneCatalog.Open(manifest, SessionOptionsSpec.Default, maxBatch: 8);
         var batch = new float[5 * 4];
         backbone.EmbedFiles(paths, batch);
         var one = new float[4];
