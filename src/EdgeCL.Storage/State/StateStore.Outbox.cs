@@ -29,16 +29,7 @@ public sealed partial class StateStore
         try
         {
             using SqliteTransaction transaction = _connection.BeginTransaction();
-            var sequences = new long[batch.Length];
-            long created = _options.TimeProvider.GetUtcNow().ToUnixTimeMilliseconds();
-            using SqliteCommand insert = Command("INSERT INTO outbox (payload, created) VALUES ($p, $c) RETURNING seq", transaction);
-            SqliteParameter p = insert.Parameters.Add("$p", SqliteType.Blob);
-            insert.Parameters.AddWithValue("$c", created);
-            for (int i = 0; i < batch.Length; i++)
-            {
-                p.Value = batch[i];
-                sequences[i] = (long)insert.ExecuteScalar()!;
-            }
+            long[] sequences = InsertOutbox(transaction, batch);
             transaction.Commit();
             return sequences;
         }
@@ -120,5 +111,23 @@ public sealed partial class StateStore
         {
             throw Translate(ex, "acknowledging in");
         }
+    }
+
+    // Appends payloads to the outbox inside the caller's transaction; returns their sequence numbers in order.
+    private long[] InsertOutbox(SqliteTransaction transaction, byte[][] payloads)
+    {
+        var sequences = new long[payloads.Length];
+        if (payloads.Length == 0)
+            return sequences;
+        long created = _options.TimeProvider.GetUtcNow().ToUnixTimeMilliseconds();
+        using SqliteCommand insert = Command("INSERT INTO outbox (payload, created) VALUES ($p, $c) RETURNING seq", transaction);
+        SqliteParameter p = insert.Parameters.Add("$p", SqliteType.Blob);
+        insert.Parameters.AddWithValue("$c", created);
+        for (int i = 0; i < payloads.Length; i++)
+        {
+            p.Value = payloads[i];
+            sequences[i] = (long)insert.ExecuteScalar()!;
+        }
+        return sequences;
     }
 }

@@ -216,19 +216,7 @@ public sealed partial class StateStore : IDisposable
             }
             if (memory.Options.Centring == CentringMode.Supplied)
                 Execute(transaction, "INSERT INTO meta (key, value) VALUES ('centre', $v) ON CONFLICT (key) DO UPDATE SET value = excluded.value", ("$v", FloatBlob.ToBytes(memory.Centre)));
-            var sequences = new long[payloads.Length];
-            if (payloads.Length > 0)
-            {
-                long created = _options.TimeProvider.GetUtcNow().ToUnixTimeMilliseconds();
-                using SqliteCommand insert = Command("INSERT INTO outbox (payload, created) VALUES ($p, $c) RETURNING seq", transaction);
-                SqliteParameter p = insert.Parameters.Add("$p", SqliteType.Blob);
-                insert.Parameters.AddWithValue("$c", created);
-                for (int i = 0; i < payloads.Length; i++)
-                {
-                    p.Value = payloads[i];
-                    sequences[i] = (long)insert.ExecuteScalar()!;
-                }
-            }
+            long[] sequences = InsertOutbox(transaction, payloads);
             transaction.Commit();
             return sequences;
         }
