@@ -51,6 +51,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 16, Level = LogLevel.Warning, Message = "Device {Device} ignored a command: {Reason} ({Detail}); nothing changed; further {Reason} commands are counted, not logged")]
     public static partial void CommandRejected(ILogger logger, string device, Commands.CommandRejectReason reason, string detail);
 
+    [LoggerMessage(EventId = 27, Level = LogLevel.Warning, Message = "Device {Device} forgot its command nonces: {Problem}; commands sent before this start could be replayed until they expire (at most an hour)")]
+    public static partial void CommandNoncesForgotten(ILogger logger, string device, string problem);
+
     [LoggerMessage(EventId = 20, Level = LogLevel.Information, Message = "Broker listening on {Address}:{Port}; {Retained} retained messages loaded")]
     public static partial void BrokerStarted(ILogger logger, string address, int port, int retained);
 

@@ -115,6 +115,7 @@ public sealed partial class DeviceAgent
                     Fleet = config.Fleet, DeviceId = deviceId, Space = backbone.Space, Broker = brokerOptions,
                     // Commands are acted on only when signed by one of these operators (none: every command is refused).
                     OperatorKeys = LoadOperators(config.Sync?.TrustDir is { } trustDir ? Resolve(trustDir) : null),
+                    CommandNoncePath = Path.Combine(stateDir, "command-nonces"),
                 },
             };
             FleetDevice device;

@@ -95,7 +95,9 @@ public sealed partial class FleetSyncClient : IAsyncDisposable
         _protoFilter = FleetTopics.PrototypeFilter(options.Fleet, options.Space.Id);
         _statusTopic = FleetTopics.Status(options.Fleet, options.DeviceId);
         _commandTopic = FleetTopics.Command(options.Fleet, options.DeviceId);
-        _commands = new CommandVerifier(options.OperatorKeys, options.Fleet, options.DeviceId, _time);
+        _commands = new CommandVerifier(options.OperatorKeys, options.Fleet, options.DeviceId, _time, options.CommandNoncePath);
+        if (_commands.LoadProblem is { } nonceProblem)
+            Log.CommandNoncesForgotten(_logger, options.DeviceId, nonceProblem);
         _inbox = Channel.CreateBounded<Inbound>(new BoundedChannelOptions(options.ReceiveQueueCapacity)
         {
             // Wait, not DropOldest: a dropped retained entry would never be delivered again until the sender's next rebirth.

@@ -57,6 +57,10 @@ public sealed record FleetSyncOptions
     /// </summary>
     public Core.Fleet.TrustStore? OperatorKeys { get; init; }
 
+    /// <summary>Where the nonces of accepted commands are kept until they expire, so a captured command cannot be replayed
+    /// after a restart (the agent: <c>state_dir/command-nonces</c>); null keeps them in memory only.</summary>
+    public string? CommandNoncePath { get; init; }
+
     /// <summary>Checks every setting.</summary>
     /// <exception cref="ArgumentException">A setting is out of range.</exception>
     public void Validate()

@@ -66,6 +66,58 @@ public sealed class CommandVerifierTests : IDisposable
     }
 
     [Fact]
+    public void AcceptedNonces_SurviveARestart_SoACapturedCommandIsNotReplayedAfterOne()
+    {
+        string dir = Directory.CreateTempSubdirectory("edgecl-nonces-").FullName;
+        try
+        {
+            string path = Path.Combine(dir, "command-nonces");
+            byte[] captured = Forget(_ops);
+            var before = new CommandVerifier(_operators, "fleet1", "d0", new FixedTime(Now), path);
+            Assert.Null(before.LoadProblem);
+            Assert.True(before.TryAccept(captured, out _, out _, out _));
+            var afterRestart = new CommandVerifier(_operators, "fleet1", "d0", new FixedTime(Now + TimeSpan.FromMinutes(1)), path);
+            Assert.False(afterRestart.TryAccept(captured, out _, out CommandRejectReason reason, out _));
+            Assert.Equal(CommandRejectReason.Replayed, reason);
+            // Once the command has expired its nonce is dropped from the file; the command is refused as expired.
+            var muchLater = new CommandVerifier(_operators, "fleet1", "d0", new FixedTime(Now + TimeSpan.FromMinutes(10)), path);
+            Assert.False(muchLater.TryAccept(captured, out _, out reason, out _));
+            Assert.Equal(CommandRejectReason.Expired, reason);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void UnreadableNonces_AreOneLineAndForgotten_AndANonceThatCannotBeWritten_IsNotActedOn()
+    {
+        string dir = Directory.CreateTempSubdirectory("edgecl-nonces-").FullName;
+        try
+        {
+            string path = Path.Combine(dir, "command-nonces");
+            File.WriteAllText(path, "garbage\n");
+            var verifier = new CommandVerifier(_operators, "fleet1", "d0", new FixedTime(Now), path);
+            Assert.Contains("is not a list of command nonces", verifier.LoadProblem, StringComparison.Ordinal);
+            Assert.DoesNotContain('\n', verifier.LoadProblem!);
+            // The nonce file's place is taken by a folder: the write fails, so the command is refused and not remembered.
+            File.Delete(path);
+            Directory.CreateDirectory(path);
+            byte[] payload = Forget(_ops);
+            Assert.False(verifier.TryAccept(payload, out FleetCommand? command, out _, out string detail));
+            Assert.Null(command);
+            Assert.Contains("cannot be remembered", detail, StringComparison.Ordinal);
+            Directory.Delete(path);
+            Assert.True(verifier.TryAccept(payload, out _, out _, out _)); // once it can be written, it is acted on
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public void NoOperatorKeys_RefusesEveryCommand()
     {
         var verifier = new CommandVerifier(null, "fleet1", "d0", new FixedTime(Now));
