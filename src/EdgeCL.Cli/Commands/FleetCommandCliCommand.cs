@@ -22,10 +22,11 @@ internal static class FleetCommandCliCommand
         var label = new Option<string?>("--label") { Description = "Class label (forget_class, teach)." };
         var backbone = new Option<string?>("--backbone") { Description = "Backbone name (new_backbone)." };
         var expires = new Option<int>("--expires-s") { Description = "Seconds the command stays valid (at most 3600).", DefaultValueFactory = _ => 300 };
+        var retain = new Option<bool>("--retain") { Description = "Keep the command on the broker until it expires, so a device that is offline now acts on it (once) when it connects." };
         var kind = new Argument<string>("kind") { Description = "forget_class, reset_adaptation, new_backbone, rebirth, teach, stop_teach or false_alarm." };
         var login = new OperatorConnection.Options();
         var command = new Command("command", "Send one command to a device, signed with an operator key (devices act only on commands signed by a key in their trust_dir/operators).")
-            { kind, broker, fleet, device, operatorKey, label, backbone, expires, login.User, login.Password, login.Ca, login.Cert, login.Key };
+            { kind, broker, fleet, device, operatorKey, label, backbone, expires, retain, login.User, login.Password, login.Ca, login.Cert, login.Key };
         command.SetAction((parse, ct) => CommandRunner.RunAsync(async token =>
         {
             string fleetName = parse.GetValue(fleet)!, target = parse.GetValue(device)!;
@@ -47,12 +48,16 @@ internal static class FleetCommandCliCommand
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(token);
             deadline.CancelAfter(TimeSpan.FromSeconds(10));
             await OperatorConnection.ConnectAsync(client, endpoint, $"edgecl-command-{Environment.ProcessId}", deadline.Token, token).ConfigureAwait(false);
+            bool retained = parse.GetValue(retain);
+            // Retained with an MQTT 5 message expiry: the broker drops it when the signature's expiry passes.
             MqttClientPublishResult result = await client.PublishAsync(new MqttApplicationMessageBuilder().WithTopic(FleetTopics.Command(fleetName, target))
-                .WithPayload(payload).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build(), deadline.Token).ConfigureAwait(false);
+                .WithPayload(payload).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
+                .WithRetainFlag(retained).WithMessageExpiryInterval(retained ? (uint)seconds : 0).Build(), deadline.Token).ConfigureAwait(false);
             if (!result.IsSuccess)
                 throw new ArgumentException($"The broker refused the command ({result.ReasonCode}); log in with an operator account (--user).");
             await client.DisconnectAsync(cancellationToken: deadline.Token).ConfigureAwait(false);
-            Console.WriteLine($"sent {parse.GetValue(kind)} to {target} in {fleetName}, signed by operator {key.DeviceId}, valid {seconds} s.");
+            Console.WriteLine($"sent {parse.GetValue(kind)} to {target} in {fleetName}, signed by operator {key.DeviceId}, valid {seconds} s"
+                + (retained ? "; retained until then, so the device acts on it once when it connects." : "."));
             return ExitCodes.Success;
         }, ct));
         return command;

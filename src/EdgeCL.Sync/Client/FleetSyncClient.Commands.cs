@@ -8,6 +8,11 @@ public sealed partial class FleetSyncClient
 {
     private readonly long[] _commandRejects = new long[Enum.GetValues<CommandRejectReason>().Length];
     private readonly HashSet<CommandRejectReason> _loggedRejects = [];
+    private long _commandsRedelivered;
+
+    /// <summary>Retained commands delivered again after they were acted on or expired (at every reconnect, until the
+    /// broker drops them at their expiry): normal traffic, counted quietly, not as rejections.</summary>
+    public long CommandsRedelivered => Interlocked.Read(ref _commandsRedelivered);
 
     /// <summary>Commands not acted on, per reason (every reason present, zeros included).</summary>
     public IReadOnlyDictionary<CommandRejectReason, long> CommandsRejected =>
@@ -19,6 +24,13 @@ public sealed partial class FleetSyncClient
             return;
         if (!_commands.TryAccept(item.Payload, out FleetCommand? command, out CommandRejectReason reason, out string detail))
         {
+            // A command sent retained (to reach a device that was offline) comes back on every subscribe: once acted
+            // on, its nonce is remembered (across restarts), and once expired it is dead; neither is an attack.
+            if (item.Retained && reason is CommandRejectReason.Replayed or CommandRejectReason.Expired)
+            {
+                Interlocked.Increment(ref _commandsRedelivered);
+                return;
+            }
             Interlocked.Increment(ref _commandRejects[(int)reason]);
             // One line per reason (the consumer is single-threaded): a flood of replays must not flood the log.
             if (_loggedRejects.Add(reason))

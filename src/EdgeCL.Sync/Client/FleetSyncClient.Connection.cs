@@ -91,7 +91,9 @@ public sealed partial class FleetSyncClient
         var subscribe = new MqttClientSubscribeOptionsBuilder()
             // No-local: our own publishes need not come back; the local merge already has them.
             .WithTopicFilter(_protoFilter, MqttQualityOfServiceLevel.AtLeastOnce, noLocal: true, retainAsPublished: false, MqttRetainHandling.SendAtSubscribe)
-            .WithTopicFilter(_commandTopic, MqttQualityOfServiceLevel.AtLeastOnce, noLocal: false, retainAsPublished: false, MqttRetainHandling.DoNotSendOnSubscribe);
+            // Commands too: one sent retained (`fleet command --retain`) reaches a device that was offline; it is acted on
+            // once (its nonce is kept across restarts) and counted quietly as redelivered after that.
+            .WithTopicFilter(_commandTopic, MqttQualityOfServiceLevel.AtLeastOnce, noLocal: false, retainAsPublished: false, MqttRetainHandling.SendAtSubscribe);
         if (_options.TrackDeviceStatus)
             subscribe.WithTopicFilter(FleetTopics.StatusFilter(_options.Fleet), MqttQualityOfServiceLevel.AtLeastOnce, noLocal: false, retainAsPublished: false, MqttRetainHandling.SendAtSubscribe);
         using (var deadline = Deadline(stop, _options.OperationTimeout))

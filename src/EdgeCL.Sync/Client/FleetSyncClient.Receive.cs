@@ -18,7 +18,7 @@ public sealed partial class FleetSyncClient
         long length = message.Payload.Length;
         // Oversized payloads are not copied: only their size is needed to count the drop.
         byte[]? payload = length > _options.MaxPayloadBytes ? null : message.Payload.ToArray();
-        var item = new Inbound(message.Topic, payload, length);
+        var item = new Inbound(message.Topic, payload, length, message.Retain);
         if (_inbox.Writer.TryWrite(item))
             return Task.CompletedTask;
         return WriteSlowAsync(item);
@@ -217,5 +217,5 @@ public sealed partial class FleetSyncClient
     }
 
     /// <summary>One received message as the consumer sees it.</summary>
-    private readonly record struct Inbound(string Topic, byte[]? Payload, long Length);
+    private readonly record struct Inbound(string Topic, byte[]? Payload, long Length, bool Retained = false);
 }

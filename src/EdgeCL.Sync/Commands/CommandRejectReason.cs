@@ -15,6 +15,10 @@ public enum CommandRejectReason
     /// <summary>A correctly signed command past its expiry.</summary>
     Expired,
 
+    /// <summary>A correctly signed, new command whose nonce could not be written to the state folder (a full disk): not
+    /// acted on, since it could then be replayed after a restart.</summary>
+    Unrecorded,
+
     /// <summary>Not a command: bad JSON, unknown kind, missing fields, oversized, an expiry too far ahead.</summary>
     Malformed,
 }

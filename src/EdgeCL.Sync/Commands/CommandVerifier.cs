@@ -140,7 +140,7 @@ public sealed class CommandVerifier
         {
             _seen.Remove(nonce);
             command = null;
-            reason = CommandRejectReason.Replayed;
+            reason = CommandRejectReason.Unrecorded;
             detail = $"its nonce cannot be remembered ({saveProblem}), so it is not acted on; free space in the state folder and resend";
             return false;
         }

@@ -27,4 +27,42 @@ public abstract partial class SyncContractTests
             Assert.Equal([new FleetCommand(FleetCommandKind.ForgetClass, "d0", Label: "cat")], received);
         Assert.Equal(0, d.Client.CommandsRejected[CommandRejectReason.Forged] + d.Client.CommandsRejected[CommandRejectReason.Expired]);
     }
+
+    [Fact]
+    public async Task Commands_SentRetainedToAnOfflineDevice_AreActedOnOnceWhenItConnects_AndQuietAfterReconnects()
+    {
+        TestDevice d = await DeviceAsync("d0", start: false);
+        string nonces = Path.Combine(Path.GetTempPath(), $"edgecl-nonces-{Guid.NewGuid():N}");
+        d.CommandNoncePath = nonces;
+        try
+        {
+            byte[] signed = SignedCommands.Sign(new FleetCommand(FleetCommandKind.ResetAdaptation, "d0"), "fleet1", TestKeys.Operator, DateTimeOffset.UtcNow.AddMinutes(5));
+            await using (RawClient op = await RawClient.ConnectAsync(Broker.ForOperator(), "operator-5"))
+                Assert.True((await op.PublishAsync(FleetTopics.Command("fleet1", "d0"), signed, retain: true)).IsSuccess);
+            for (int session = 0; session < 2; session++)
+            {
+                var received = new List<FleetCommand>();
+                d.Client.CommandReceived += (_, e) => { lock (received) received.Add(e.Command); };
+                await d.StartAsync();
+                if (session == 0)
+                {
+                    await PollAsync(() => { lock (received) return received.Count == 1; });
+                    await d.GoOfflineAsync(); // a restart: a new client over the same state folder
+                }
+                else
+                {
+                    await PollAsync(() => d.Client.CommandsRedelivered == 1);
+                    lock (received)
+                        Assert.Empty(received); // acted on once, not again after the restart
+                }
+            }
+            Assert.All(d.Client.CommandsRejected.Values, count => Assert.Equal(0, count));
+        }
+        finally
+        {
+            File.Delete(nonces);
+            await using RawClient clear = await RawClient.ConnectAsync(Broker.ForOperator(), "operator-6");
+            await clear.PublishAsync(FleetTopics.Command("fleet1", "d0"), [], retain: true);
+        }
+    }
 }

@@ -32,6 +32,20 @@ public sealed class TestDevice : IAsyncDisposable
     public MemoryFleetOutbox Outbox { get; } = new();
     public FleetSyncClient Client { get; private set; }
 
+    /// <summary>Where the client keeps accepted command nonces across <see cref="GoOfflineAsync"/> (as the agent's state
+    /// folder does), or null for memory only. Set before the first start.</summary>
+    public string? CommandNoncePath
+    {
+        get => _noncePath;
+        set
+        {
+            _noncePath = value;
+            Client = NewClient();
+        }
+    }
+
+    private string? _noncePath;
+
     /// <summary>The latest entry per class as the fleet sees it (after the codec round trip).</summary>
     public Dictionary<string, FleetEntry> Latest { get; } = new(StringComparer.Ordinal);
 
@@ -76,6 +90,7 @@ public sealed class TestDevice : IAsyncDisposable
             HealthCheckInterval = TimeSpan.FromMilliseconds(500),
             ConnectTimeout = TimeSpan.FromSeconds(3),
             OperatorKeys = TestKeys.Operators(),
+            CommandNoncePath = _noncePath,
         },
         Codec, State, Outbox);
 }
