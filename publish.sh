@@ -8,7 +8,7 @@
 #   --profile P       full (default): everything, eval's plots included (the laptop);
 #                     device: no plotting library (ScottPlot/SkiaSharp/HarfBuzz), for devices
 #   --cuda            linux-x64 against Microsoft.ML.OnnxRuntime.Gpu.Linux: ships the CUDA and
-#                     TensorRT provider libraries next to edgecl (needs CUDA 12 + cuDNN 9 to use)
+#                     TensorRT provider libraries next to edgecl (needs CUDA 13 + cuDNN 9 to use; edgecl doctor checks)
 #   --ort-native DIR  build against Microsoft.ML.OnnxRuntime.Managed only and ship
 #                     DIR/libonnxruntime.so* + DIR/libonnxruntime_providers_*.so next to
 #                     the binary (a self-built ONNX Runtime, e.g. Jetson CUDA/TensorRT)
