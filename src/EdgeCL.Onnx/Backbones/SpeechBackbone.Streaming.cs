@@ -1,11 +1,4 @@
-using System.Globalization;
 using System.Numerics.Tensors;
-using EdgeCL.Core.Vectors;
-using EdgeCL.Onnx.Audio;
-using EdgeCL.Onnx.Errors;
-using EdgeCL.Onnx.Sessions;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.ML.OnnxRuntime;
 
 namespace EdgeCL.Onnx.Backbones;
