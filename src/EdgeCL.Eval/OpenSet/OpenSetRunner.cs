@@ -30,6 +30,18 @@ public static class OpenSetRunner
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(learners);
         settings.Validate();
+        if (settings.ExportDirectory is { } export)
+        {
+            // Up front, so a bad --export costs nothing to find out.
+            try
+            {
+                Directory.CreateDirectory(export);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                throw new ArgumentException($"--export '{export}' cannot be created ({ex.Message}); give a writable folder.", ex);
+            }
+        }
         IReadOnlyList<ShiftSpec> conditions = ShiftCatalog.ParseList(settings.Shifts ?? "clean", 3);
         var options = new LearnerOptions { Parameters = settings.Parameters, OpenSet = new OpenSetOptions { Threshold = settings.Threshold } };
         learners.Validate(settings.Methods, options);

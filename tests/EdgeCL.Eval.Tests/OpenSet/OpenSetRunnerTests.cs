@@ -70,6 +70,9 @@ public sealed class OpenSetRunnerTests : IDisposable
     {
         Assert.Throws<ArgumentException>(() => OpenSetRunner.Run(Settings(unknown: Path.Combine(_dir, "missing")), LearnerRegistry.CreateDefault()));
         Assert.Throws<ArgumentException>(() => OpenSetRunner.Run(Settings(threshold: 2f), LearnerRegistry.CreateDefault()));
+        File.WriteAllText(Path.Combine(_dir, "a-file"), "");
+        var export = Assert.Throws<ArgumentException>(() => OpenSetRunner.Run(Settings() with { ExportDirectory = Path.Combine(_dir, "a-file", "x") }, LearnerRegistry.CreateDefault()));
+        Assert.Contains("--export", export.Message, StringComparison.Ordinal);
         string data = Path.Combine(_dir, "reserved");
         Directory.CreateDirectory(Path.Combine(data, "unknown"));
         File.Copy(Directory.GetFiles(Path.Combine(KeywordData.RequireSupport(), "yes"))[0], Path.Combine(data, "unknown", "a.wav"));
