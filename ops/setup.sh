@@ -27,6 +27,7 @@ if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet mosquitto
 
 command -v npm >/dev/null || { echo "setup: npm not found; install Node.js (apt-get install -y npm)" >&2; exit 1; }
 bash models/speech/fetch.sh
+bash models/speech-ordered/fetch.sh
 bash ops/data/make-keywords.sh "$DATA/keywords"
 if [[ ! -f "$DATA/digits/.complete" ]]; then
   mnist_dir=$(bash ops/data/fetch-mnist.sh)

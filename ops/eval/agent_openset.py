@@ -35,6 +35,7 @@ def main():
     ap.add_argument("set")
     ap.add_argument("--binary", default=f"dotnet {ROOT}/src/EdgeCL.Cli/bin/Release/net10.0/edgecl.dll")
     ap.add_argument("--method", default="ncm-test-centred")
+    ap.add_argument("--backbone", default="speech", help="a folder under models/ (speech, speech-ordered)")
     ap.add_argument("--threshold", type=float)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--gap", type=float, default=0.8, help="seconds of microphone floor between items")
@@ -55,7 +56,7 @@ def main():
     fifo = work / "mic.pcm"
     os.mkfifo(fifo)
     config = {
-        "device_id": "openset", "backbone": "speech", "models_root": str(ROOT / "models"), "state_dir": str(work / "state"),
+        "device_id": "openset", "backbone": args.backbone, "models_root": str(ROOT / "models"), "state_dir": str(work / "state"),
         "learner": {"method": args.method},
         "sources": [
             {"type": "folder", "path": str(teach), "labels_from_folders": True, "poll_ms": 100},

@@ -81,8 +81,11 @@ internal static class ModelCommand
             if (parse.GetValue(json))
                 CommandRunner.WriteJson<IReadOnlyList<BackboneListing>>(listing, CliJsonContext.Default.IReadOnlyListBackboneListing);
             else
+            {
+                int nameWidth = listing.Count == 0 ? 0 : listing.Max(b => b.Name.Length); // a column as wide as the longest name
                 foreach (BackboneListing b in listing)
-                    Console.WriteLine($"{b.Name,-10} {b.Kind,-20} {(b.Verified ? "ready" : b.FilesPresent ? "corrupt (checksum mismatch: re-fetch)" : "files missing (run its fetch script)"),-36} {b.Description}");
+                    Console.WriteLine($"{b.Name.PadRight(nameWidth)} {b.Kind,-20} {(b.Verified ? "ready" : b.FilesPresent ? "corrupt (checksum mismatch: re-fetch)" : "files missing (run its fetch script)"),-36} {b.Description}");
+            }
             foreach (BackboneListing b in listing)
                 if (b.Problem is { } why)
                     Console.Error.WriteLine($"edgecl: warning: {why}");

@@ -23,12 +23,12 @@ namespace EdgeCL.Device.Audio;
 public sealed class StreamingSpeechEmbedder
 {
     private readonly SpeechBackbone _backbone;
-    private readonly int _hop, _context, _bins, _windowFrames, _stepFrames, _dim, _windowsPerClip, _capacity;
+    private readonly int _hop, _context, _bins, _windowFrames, _stepFrames, _dim, _windowDim, _windowsPerClip, _segments, _capacity;
     private readonly float[] _hopInput;   // [context + hop]: dithered samples, the mel input
     private readonly float[] _newFrames;  // [stepFrames × bins]
     private readonly float[] _melWindow;  // [windowFrames × bins]: the newest frames, oldest first
-    private readonly float[] _windowRing; // [capacity × dim]: window embeddings, slot = hop % capacity
-    private readonly float[] _scratch;    // [dim]
+    private readonly float[] _windowRing; // [capacity × windowDim]: window embeddings, slot = hop % capacity
+    private readonly float[] _clipWindows; // [windowsPerClip × windowDim]: one clip's windows, in order, for pooling
     private long _hops;                   // hops pushed since the last Reset
     private int _frames;                  // valid frames in _melWindow (saturates at windowFrames)
     private int _ditherPos;
@@ -47,14 +47,16 @@ public sealed class StreamingSpeechEmbedder
         _windowFrames = backbone.WindowFrames;
         _stepFrames = backbone.StepFrames;
         _dim = backbone.Space.Dimension;
+        _windowDim = backbone.WindowDimension;
+        _segments = backbone.PoolSegments;
         _windowsPerClip = backbone.Windows;
         ArgumentOutOfRangeException.ThrowIfLessThan(historyHops, _windowsPerClip + 1);
         _capacity = historyHops;
         _hopInput = new float[_context + _hop];
         _newFrames = new float[_stepFrames * _bins];
         _melWindow = new float[_windowFrames * _bins];
-        _windowRing = new float[_capacity * _dim];
-        _scratch = new float[_dim];
+        _windowRing = new float[_capacity * _windowDim];
+        _clipWindows = new float[_windowsPerClip * _windowDim];
         FirstWindowHop = (_windowFrames + _stepFrames - 1) / _stepFrames - 1; // hop 9 brings the 80th frame: the first full window
         // Hop h's window ends with frame 8h + 7, whose first sample is 160 (8h + 7) − 480; the window starts 75 frames earlier.
         WindowStartOffset = (long)SpeechBackbone.MelHopSamples * (_stepFrames - 1 - (_windowFrames - 1)) - _context;
@@ -63,7 +65,7 @@ public sealed class StreamingSpeechEmbedder
     /// <summary>New samples per <see cref="Push"/> (1280).</summary>
     public int HopSamples => _hop;
 
-    /// <summary>Floats per embedding (96).</summary>
+    /// <summary>Floats per clip embedding (96, or poolSegments × 96).</summary>
     public int Dimension => _dim;
 
     /// <summary>Samples pushed since construction or the last <see cref="Reset"/>.</summary>
@@ -105,15 +107,15 @@ public sealed class StreamingSpeechEmbedder
         _frames = Math.Min(_windowFrames, _frames + _stepFrames);
 
         if (_frames >= _windowFrames)
-            _backbone.RunWindow(window, _windowRing.AsSpan((int)(_hops % _capacity) * _dim, _dim));
+            _backbone.RunWindow(window, _windowRing.AsSpan((int)(_hops % _capacity) * _windowDim, _windowDim));
         _hops++;
     }
 
     /// <summary>Samples that must have been pushed before <see cref="TryEmbed"/> can answer for <paramref name="centreSample"/>.</summary>
     public long SamplesNeeded(long centreSample) => (FirstHop(centreSample) + _windowsPerClip) * (long)_hop;
 
-    /// <summary>The embedding of a 1.5 s clip centred on <paramref name="centreSample"/>: the mean of the same 9 windows
-    /// <see cref="SpeechBackbone.EmbedPcm"/> would average (to the nearest hop).</summary>
+    /// <summary>The embedding of a 1.5 s clip centred on <paramref name="centreSample"/>: the same 9 windows
+    /// <see cref="SpeechBackbone.EmbedPcm"/> would pool (to the nearest hop), pooled the same way.</summary>
     /// <param name="centreSample">Centre of the utterance, in samples since the stream's start.</param>
     /// <param name="embedding">Receives <see cref="Dimension"/> floats.</param>
     /// <returns>False when the last window is not computed yet (push more hops, e.g. silence at the end of a stream).</returns>
@@ -128,11 +130,9 @@ public sealed class StreamingSpeechEmbedder
             return false;
         if (first < _hops - _capacity)
             throw new InvalidOperationException($"The windows around sample {centreSample} have left the {_capacity}-hop history; embed utterances as soon as they end.");
-        Span<float> sum = _scratch;
-        _windowRing.AsSpan((int)(first % _capacity) * _dim, _dim).CopyTo(sum);
-        for (long h = first + 1; h <= last; h++)
-            TensorPrimitives.Add(sum, _windowRing.AsSpan((int)(h % _capacity) * _dim, _dim), sum);
-        TensorPrimitives.Multiply(sum, 1f / _windowsPerClip, embedding);
+        for (long h = first; h <= last; h++)
+            _windowRing.AsSpan((int)(h % _capacity) * _windowDim, _windowDim).CopyTo(_clipWindows.AsSpan((int)(h - first) * _windowDim));
+        SpeechBackbone.PoolWindows(_clipWindows, _windowsPerClip, _segments, embedding);
         return true;
     }
 

@@ -103,6 +103,11 @@ public sealed record SpeechPreprocessing
 
     /// <summary>Mel frames between windows.</summary>
     public int StepFrames { get; init; } = 8;
+
+    /// <summary>How the window embeddings become one: 1 = the mean of all windows (the openWakeWord reference); S > 1 =
+    /// the windows split into S consecutive groups, each averaged, concatenated in time order (embeddingDimension is then
+    /// S × the model's per-window size). Keeping the order tells "four" from "forty" (README, open-set recognition).</summary>
+    public int PoolSegments { get; init; } = 1;
 }
 
 /// <summary>Source-generated JSON for manifests (no reflection: trimming and AOT safe).</summary>

@@ -32,6 +32,10 @@ public sealed partial class SpeechBackbone
             throw new ModelLoadException($"Manifest '{n}': windowFrames ({speech.WindowFrames}) and stepFrames ({speech.StepFrames}) must be positive.");
         if (manifest.EmbeddingDimension is <= 0 or > EmbeddingSpace.MaxDimension)
             throw new ModelLoadException($"Manifest '{n}': embeddingDimension {manifest.EmbeddingDimension} is out of range 1..{EmbeddingSpace.MaxDimension}.");
+        if (speech.PoolSegments == 0)
+            speech = speech with { PoolSegments = 1 }; // absent (the source-generated reader leaves init-only defaults at 0): one mean
+        if (speech.PoolSegments < 1 || manifest.EmbeddingDimension % speech.PoolSegments != 0)
+            throw new ModelLoadException($"Manifest '{n}': poolSegments {speech.PoolSegments} must be at least 1 and divide embeddingDimension {manifest.EmbeddingDimension} (S segments x the model's per-window size).");
         return speech;
     }
 
@@ -79,7 +83,7 @@ public sealed partial class SpeechBackbone
     }
 
     /// <summary>Checks the embedding model's I/O: [N, window, bins, 1] → [N, 1, 1, D] (or any shape with D values per row).</summary>
-    private static (string Input, string Output) CheckEmbeddingModel(InferenceSession session, BackboneManifest manifest, int windowFrames, int bins)
+    private static (string Input, string Output) CheckEmbeddingModel(InferenceSession session, BackboneManifest manifest, int windowFrames, int bins, int windowDimension)
     {
         string file = manifest.Model;
         string input = manifest.Input ?? (session.InputNames.Count == 1 ? session.InputNames[0]
@@ -97,10 +101,10 @@ public sealed partial class SpeechBackbone
         long perRow = 1;
         for (int i = 1; i < outDims.Length; i++)
             perRow *= outDims[i];
-        if (outDims.Length < 2 || perRow != manifest.EmbeddingDimension || outDims[^1] != manifest.EmbeddingDimension)
+        if (outDims.Length < 2 || perRow != windowDimension || outDims[^1] != windowDimension)
             throw new ModelLoadException(
-                $"Embedding model '{file}' output '{output}' has shape [{string.Join(", ", outDims)}], not an embedding of {manifest.EmbeddingDimension} values per row; " +
-                "check the manifest's 'output' and 'embeddingDimension'.");
+                $"Embedding model '{file}' output '{output}' has shape [{string.Join(", ", outDims)}], not an embedding of {windowDimension} values per row; " +
+                "check the manifest's 'output', 'embeddingDimension' and 'poolSegments'.");
         return (input, output);
 
         static bool Fits(int dim, int want) => dim <= 0 || dim == want;
@@ -110,7 +114,7 @@ public sealed partial class SpeechBackbone
         string.Create(CultureInfo.InvariantCulture,
             $"speech-openwakeword/v1;pcm=int16scale;sr={s.SampleRate};resample={Resampler.Description};clip={s.ClipSeconds:R}s:{(s.Placement == SpeechPreprocessing.PlacementSpeech ? SpeechPlacement.Description + "-" : "centre-")}pad-crop;" +
             $"dither=gauss(splitmix64,seed={DitherSeed:x},sigma={s.DitherLsb:R});mel=x/10+2,bins={bins};" +
-            $"window={s.WindowFrames},step={s.StepFrames};io={input}->{output};pool=mean");
+            $"window={s.WindowFrames},step={s.StepFrames};io={input}->{output};pool={(s.PoolSegments == 1 ? "mean" : $"segments:{s.PoolSegments}")}");
 
     /// <summary>Fills <paramref name="dither"/> with N(0, σ²) from SplitMix64 + Box–Muller (portable and exact across runtimes).</summary>
     private static void FillDither(Span<float> dither, float sigma)

@@ -38,7 +38,7 @@ public sealed partial class SpeechBackbone
 
     /// <summary>Streaming back end: the embedding model on one window of scaled mel frames.</summary>
     /// <param name="scaledWindow"><see cref="WindowFrames"/> × <see cref="MelBins"/> floats (76 frames, row-major, x/10 + 2).</param>
-    /// <param name="embedding">Receives Space.Dimension floats: the window's embedding (EmbedPcm averages nine of them).</param>
+    /// <param name="embedding">Receives <see cref="WindowDimension"/> floats: the window's embedding (EmbedPcm pools nine of them).</param>
     /// <remarks>Allocates its buffers on the first streaming call only; later calls allocate nothing.</remarks>
     public void RunWindow(ReadOnlySpan<float> scaledWindow, Span<float> embedding)
     {
@@ -66,7 +66,7 @@ public sealed partial class SpeechBackbone
             int frames = MelFrameCount(samples);
             if (frames != b.StepFrames)
                 throw new InvalidOperationException($"A {samples}-sample hop gives {frames} mel frames, not stepFrames {b.StepFrames}; streaming needs stepFrames x 160 new samples per window.");
-            int dim = b.Space.Dimension;
+            int dim = b.WindowDimension;
             HopInput = GC.AllocateArray<float>(samples, pinned: true);
             HopFrames = GC.AllocateArray<float>(frames * b._melBins, pinned: true);
             WindowInput = GC.AllocateArray<float>(b.WindowFrames * b._melBins, pinned: true);

@@ -98,6 +98,10 @@ public sealed partial class SpeechBackbone : IEmbeddingBackbone
         if (MelFrames < WindowFrames)
             throw new ModelLoadException(string.Create(CultureInfo.InvariantCulture,
                 $"Manifest '{manifest.Name}': clipSeconds {speech.ClipSeconds} gives {MelFrames} mel frames, fewer than one {WindowFrames}-frame window; use clipSeconds >= {(MelHopSamples * (WindowFrames - 1) + MelWindowSamples) / (double)speech.SampleRate:0.###}."));
+        PoolSegments = speech.PoolSegments;
+        if (PoolSegments > Windows)
+            throw new ModelLoadException($"Manifest '{manifest.Name}': poolSegments {PoolSegments} is more than the {Windows} windows of a clip; use 1..{Windows}.");
+        WindowDimension = manifest.EmbeddingDimension / PoolSegments;
 
         byte[] melBytes = BackboneCatalog.ReadVerified(manifest, manifestDirectory, speech.MelModel);
         byte[] embBytes = BackboneCatalog.ReadVerified(manifest, manifestDirectory, manifest.Model);
@@ -123,8 +127,8 @@ public sealed partial class SpeechBackbone : IEmbeddingBackbone
         try
         {
             _melBins = CheckMelModel(_mel.Session, speech.MelModel, ClipSamples, MelFrames);
-            (InputName, OutputName) = CheckEmbeddingModel(_emb.Session, manifest, WindowFrames, _melBins);
-            int dim = manifest.EmbeddingDimension;
+            (InputName, OutputName) = CheckEmbeddingModel(_emb.Session, manifest, WindowFrames, _melBins, WindowDimension);
+            int dim = WindowDimension;
 
             _mels = GC.AllocateArray<float>(MelFrames * _melBins, pinned: true);
             _windows = GC.AllocateArray<float>(Windows * WindowFrames * _melBins, pinned: true);
@@ -284,17 +288,36 @@ public sealed partial class SpeechBackbone : IEmbeddingBackbone
         for (int w = 0; w < Windows; w++)
             _mels.AsSpan(w * StepFrames * _melBins, windowFloats).CopyTo(_windows.AsSpan(w * windowFloats, windowFloats));
 
-        // 4. Embedding model [W, 76, bins, 1] → [W, 1, 1, D], then the mean over windows.
+        // 4. Embedding model [W, 76, bins, 1] → [W, 1, 1, D], then the mean over windows (per segment).
         _emb.Session.RunWithBinding(_runOptions, _embBinding);
-        ReadOnlySpan<float> rows = _windowEmbeddings;
-        rows[..dim].CopyTo(embedding);
-        for (int w = 1; w < Windows; w++)
-            TensorPrimitives.Add(embedding, rows.Slice(w * dim, dim), embedding);
-        TensorPrimitives.Multiply(embedding, 1f / Windows, embedding);
+        PoolWindows(_windowEmbeddings, Windows, PoolSegments, embedding);
         // The samples were checked finite above, so a NaN here is the models' doing, not the input's.
         if (!VectorKernels.AllFinite(embedding))
             throw new ModelLoadException($"Backbone '{Name}' produced NaN or infinity at output {VectorKernels.IndexOfNonFinite(embedding)} from valid audio ('{source}'); its models are broken (NaN weights or an unstable graph): re-fetch them or use another backbone.");
     }
+
+    /// <summary>Pools <paramref name="windows"/> consecutive window embeddings (rows of embedding.Length / segments floats)
+    /// into <paramref name="embedding"/>: segment s is the mean of windows [s·W/S, (s+1)·W/S), in time order. With one
+    /// segment this is the plain mean, summed in window order exactly as before segments existed.</summary>
+    public static void PoolWindows(ReadOnlySpan<float> rows, int windows, int segments, Span<float> embedding)
+    {
+        int dim = embedding.Length / segments;
+        for (int s = 0; s < segments; s++)
+        {
+            int lo = s * windows / segments, hi = (s + 1) * windows / segments;
+            Span<float> target = embedding.Slice(s * dim, dim);
+            rows.Slice(lo * dim, dim).CopyTo(target);
+            for (int w = lo + 1; w < hi; w++)
+                TensorPrimitives.Add(target, rows.Slice(w * dim, dim), target);
+            TensorPrimitives.Multiply(target, 1f / (hi - lo), target);
+        }
+    }
+
+    /// <summary>Window embeddings averaged into each segment of the clip embedding (manifest <c>poolSegments</c>; 1 = one mean).</summary>
+    public int PoolSegments { get; }
+
+    /// <summary>Floats per window embedding (the model's output row: 96); the clip embedding has PoolSegments of them.</summary>
+    public int WindowDimension { get; }
 
     /// <summary>True when the manifest places the sound (not the file) in the middle of the clip
     /// (<see cref="SpeechPlacement"/>); a streaming front end must then centre utterances the same way.</summary>

@@ -37,10 +37,17 @@ internal static class SpeechData
         return KeywordRoot;
     }
 
-    public static SpeechBackbone OpenBackbone()
+    public static SpeechBackbone OpenBackbone() => OpenBackbone("speech");
+
+    /// <summary>Opens the speech backbone in models/<paramref name="folder"/> (its fetch.sh links the same models).</summary>
+    public static SpeechBackbone OpenBackbone(string folder)
     {
         RequireModels();
-        return SpeechBackbone.FromManifestFile(ManifestPath);
+        string manifest = Path.Combine(RepoRoot, "models", folder, "backbone.json");
+        foreach (string f in new[] { "melspectrogram.onnx", "embedding_model.onnx" })
+            if (!File.Exists(Path.Combine(RepoRoot, "models", folder, f)))
+                Assert.Fail($"models/{folder}/{f} is missing: run models/{folder}/fetch.sh (or ops/setup.sh).");
+        return SpeechBackbone.FromManifestFile(manifest);
     }
 
     /// <summary>The keyword classes (sub-folders of support/), sorted.</summary>
