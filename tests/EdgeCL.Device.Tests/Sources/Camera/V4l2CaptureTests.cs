@@ -69,6 +69,29 @@ public sealed class V4l2CaptureTests : IDisposable
         capture.Dispose(); // twice is harmless
     }
 
+    [Theory]
+    [InlineData("YUYV", 1)]
+    [InlineData("YUYV", 3)]
+    [InlineData("GREY", 3)]
+    [InlineData("RGB3", 1)]
+    public async Task Capture_SteadyState_AllocatesNothingPerFrame(string format, int channels)
+    {
+        using var camera = new SimulatedV4l2Camera { Formats = new() { [format] = [(64, 48)] }, RowPadding = 4, RecordCalls = false };
+        var data = new byte[(64 * (format == "YUYV" ? 2 : format == "GREY" ? 1 : 3) + 4) * 48];
+        for (int i = 0; i < 150; i++)
+            camera.Frames.Enqueue((data, 0));
+        using var capture = new V4l2Capture("/dev/video0", channels, camera);
+        capture.Open(64, 48);
+        Assert.Equal(format, capture.PixelFormat);
+        var frame = new byte[64 * 48 * channels];
+        for (int i = 0; i < 50; i++)
+            await capture.CaptureAsync(frame, CancellationToken.None); // warm-up: first calls may allocate (JIT tiering)
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 100; i++)
+            Assert.True(await capture.CaptureAsync(frame, CancellationToken.None));
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
     [Fact]
     public async Task Capture_CameraUnpluggedMidStream_OneLineNamingEnodevThenReopens()
     {
