@@ -12,8 +12,9 @@ namespace EdgeCL.Device.Sources.Camera.V4l2;
 /// for each buffer, STREAMON. Capture: poll, DQBUF, convert, QBUF. Close: STREAMOFF, munmap, close.</para>
 /// <para>The system calls go through <see cref="IV4l2Io"/>: <see cref="LinuxV4l2Io"/> (source-generated, so the Native AOT
 /// build has it) or a simulated camera in tests. The descriptor is non-blocking and each wait is a bounded poll, so a capture
-/// never hangs on a silent camera. Uncompressed frames allocate nothing in steady state. LP64 Linux only (x64, arm64). Not
-/// thread-safe.</para>
+/// never hangs on a silent camera; <see cref="CaptureAsync"/> completes synchronously, waiting on the calling thread (the agent
+/// runs each source on its own pool task). Uncompressed frames allocate nothing in steady state. LP64 Linux only (x64, arm64).
+/// Not thread-safe.</para>
 /// </remarks>
 internal sealed partial class V4l2Capture : ICameraCapture
 {
@@ -73,7 +74,10 @@ internal sealed partial class V4l2Capture : ICameraCapture
             int type = (int)V4l2Abi.BufTypeVideoCapture;
             Check(_io.Ioctl(_fd, V4l2Abi.StreamOn, ref type), "start streaming (VIDIOC_STREAMON)");
             _streaming = true;
-            _converter = new FrameConverter(format.PixelFormat, width, height, (int)format.BytesPerLine, (int)format.SizeImage, _channels, DevicePath);
+            uint largestFrame = format.SizeImage;
+            foreach ((_, uint length) in _buffers)
+                largestFrame = Math.Max(largestFrame, length); // a mapped buffer may be longer (page-rounded) than sizeimage
+            _converter = new FrameConverter(format.PixelFormat, width, height, (int)format.BytesPerLine, (int)largestFrame, _channels, DevicePath);
             PixelFormat = V4l2Abi.FourCcText(format.PixelFormat);
             _damaged = 0;
             return _channels;
