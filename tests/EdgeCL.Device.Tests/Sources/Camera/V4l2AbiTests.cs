@@ -44,7 +44,6 @@ public sealed class V4l2AbiTests
     {
         Assert.Equal(0x80685600u, V4l2Abi.QueryCap);
         Assert.Equal(0xC0405602u, V4l2Abi.EnumFormat);
-        Assert.Equal(0xC0D05604u, V4l2Abi.GetFormat);
         Assert.Equal(0xC0D05605u, V4l2Abi.SetFormat);
         Assert.Equal(0xC0145608u, V4l2Abi.RequestBuffers);
         Assert.Equal(0xC0585609u, V4l2Abi.QueryBuffer);

@@ -14,7 +14,6 @@ internal static class V4l2Abi
 
     public static readonly uint QueryCap = Ioc(Read, 0, Unsafe.SizeOf<V4l2Capability>());
     public static readonly uint EnumFormat = Ioc(Read | Write, 2, Unsafe.SizeOf<V4l2FmtDesc>());
-    public static readonly uint GetFormat = Ioc(Read | Write, 4, Unsafe.SizeOf<V4l2Format>());
     public static readonly uint SetFormat = Ioc(Read | Write, 5, Unsafe.SizeOf<V4l2Format>());
     public static readonly uint RequestBuffers = Ioc(Read | Write, 8, Unsafe.SizeOf<V4l2RequestBuffers>());
     public static readonly uint QueryBuffer = Ioc(Read | Write, 9, Unsafe.SizeOf<V4l2Buffer>());
