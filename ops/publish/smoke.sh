@@ -158,6 +158,8 @@ fi
 
 # 3. the device agent: validate a config, run it, teach it a file through a watched folder (embedded broker,
 #    simulated GPIO: source-generated JSON, SQLite, MQTTnet and System.Device.Gpio all under AOT), stop it with SIGTERM.
+#    With the digits model it also has two camera sources that cannot work here: a missing /dev/video63 and /dev/null
+#    (the V4L2 capture's open and ioctl stubs under AOT): each must say so in one line while the agent learns.
 if [ ! -f "$MODEL" ] || ! has run; then
   say "SKIP agent: no model or no 'run' command"
 elif [ -z "$INPUT" ] || [ ! -f "$INPUT" ]; then
@@ -165,10 +167,14 @@ elif [ -z "$INPUT" ] || [ ! -f "$INPUT" ]; then
 else
   AGENT_DIR=$(mktemp -d)
   mkdir -p "$AGENT_DIR/inbox"
+  CAMERAS=""
+  [ "$(basename "$MODEL")" != digits-cnn.onnx ] || CAMERAS=',
+    { "type": "camera", "path": "/dev/video63", "width": 28, "height": 28 },
+    { "type": "camera", "path": "/dev/null", "width": 28, "height": 28 }'
   cat > "$AGENT_DIR/device.json" <<JSON
 { "device_id": "smoke", "backbone": "$MODEL", "state_dir": "state",
   "sync": { "broker": "embedded", "embedded_port": $((20000 + $$ % 20000)) },
-  "sources": [ { "type": "image-folder", "path": "inbox", "labels_from_folders": true, "poll_ms": 50 } ],
+  "sources": [ { "type": "image-folder", "path": "inbox", "labels_from_folders": true, "poll_ms": 50 }$CAMERAS ],
   "gpio": { "driver": "simulated", "teach_button": { "pin": 17 }, "leds": { "learning": 22 } },
   "status": { "interval_seconds": 0.5 } }
 JSON
@@ -188,6 +194,10 @@ JSON
   sed 's/^/       | /' "$AGENT_DIR/agent.log" | head -n 20
   grep -q "learned label=smoke" "$AGENT_DIR/agent.log" || die "agent: the taught file was not learned"
   [ "$rc" = 0 ] || die "agent: exit status $rc after SIGTERM (expected 0)"
+  if [ -n "$CAMERAS" ]; then
+    grep -q "no camera at /dev/video63: the device node does not exist" "$AGENT_DIR/agent.log" || die "agent: no 'no camera at /dev/video63' line"
+    grep -q "camera:/dev/null: the camera is not available" "$AGENT_DIR/agent.log" || die "agent: no line for the /dev/null camera"
+  fi
   say "PASS agent"
   rm -rf "$AGENT_DIR"
 fi

@@ -1,7 +1,7 @@
 using EdgeCL.Benchmarks;
 
 // EdgeCL benchmarks: every hot path against a baseline measured in the same run.
-// Usage: dotnet run -c Release --project tests/EdgeCL.Benchmarks -- [all|kernels|prototypes|backbones|adaptation|streaming] [--quick]
+// Usage: dotnet run -c Release --project tests/EdgeCL.Benchmarks -- [all|kernels|prototypes|backbones|adaptation|streaming|camera] [--quick]
 // ops/measure/peers.py runs the peer modes (knn-peer, nmc-peer, state-bytes, openset-peer; see PeerBenchmarks) on its .npy files.
 EdgeCL.Onnx.Runtime.OrtTelemetry.Disable(); // before ONNX Runtime starts: no telemetry queued under HOME (#18)
 if (args.Length > 0 && PeerBenchmarks.IsPeerMode(args[0]))
@@ -20,4 +20,5 @@ if (which is "all" or "prototypes") PrototypeBenchmarks.Run();
 if (which is "all" or "backbones") BackboneBenchmarks.Run();
 if (which is "all" or "adaptation") AdaptationBenchmarks.Run();
 if (which is "all" or "streaming") StreamingBenchmarks.Run();
+if (which is "all" or "camera") CameraBenchmarks.Run();
 return 0;

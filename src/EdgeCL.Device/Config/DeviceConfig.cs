@@ -143,7 +143,7 @@ public sealed class SourceSettings
     /// <summary><c>files</c>, <c>folder</c>, <c>pcm</c>, <c>image-folder</c>, <c>raw-frames</c> or <c>camera</c>.</summary>
     public string? Type { get; set; }
 
-    /// <summary>The file, folder, FIFO, or <c>-</c> for stdin (pcm, raw-frames).</summary>
+    /// <summary>The file, folder, FIFO, or <c>-</c> for stdin (pcm, raw-frames); for <c>camera</c> the V4L2 node (default <c>/dev/video0</c>) or its number.</summary>
     public string? Path { get; set; }
 
     /// <summary>Files for <c>files</c>.</summary>

@@ -9,7 +9,7 @@ namespace EdgeCL.Device.Sources;
 /// <remarks>
 /// Every <see cref="SourceSettings.EveryNthFrame"/>-th frame is offered. A camera that is missing, cannot be opened, goes away or
 /// delivers frames of another size is logged in one line and retried every second until it works; the agent keeps running.
-/// The default capture is V4L2 through Iot.Device.Bindings' <c>VideoDevice</c> (<see cref="Camera.VideoDeviceCapture"/>).
+/// The default capture is edgecl's own V4L2 streaming capture (<see cref="Camera.V4l2.V4l2Capture"/>), in every build, Native AOT included.
 /// </remarks>
 public sealed class CameraSource : IInputSource
 {
@@ -47,25 +47,29 @@ public sealed class CameraSource : IInputSource
         _outputChannels = outputChannels;
         _label = settings.Label;
         _logger = context.LoggerFactory.CreateLogger<CameraSource>();
-        Name = $"camera:{settings.Path ?? "0"}";
+        Name = $"camera:{DevicePath(settings.Path)}";
     }
 
     /// <inheritdoc/>
     public string Name { get; }
 
-    /// <summary>The V4L2 capture for <paramref name="settings"/>: <c>path</c> <c>/dev/videoN</c> picks camera N (default 0).</summary>
+    /// <summary>
+    /// The V4L2 capture for <paramref name="settings"/>: <c>path</c> is the device node (default <c>/dev/video0</c>; a
+    /// <c>/dev/v4l/by-id/…</c> link keeps naming the same camera across replugs), or just its number N for <c>/dev/videoN</c>.
+    /// </summary>
     /// <param name="settings">The camera source's settings.</param>
     /// <param name="channels">Channels to deliver: 1 (grey) or 3 (RGB).</param>
-    /// <exception cref="SourceException">The Native AOT build, which has no V4L2 capture (<see cref="Camera.CameraFeature"/>).</exception>
     public static ICameraCapture CreateDefaultCapture(SourceSettings settings, int channels)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        if (!Camera.CameraFeature.IsSupported)
-            throw new SourceException(Camera.CameraFeature.OffMessage); // the AOT build: the capture code is trimmed away
-        string digits = new([.. (settings.Path ?? "0").Where(char.IsAsciiDigit)]);
-        int bus = digits.Length is > 0 and < 6 ? int.Parse(digits, System.Globalization.CultureInfo.InvariantCulture) : 0;
-        return new Camera.VideoDeviceCapture(bus, channels);
+        return new Camera.V4l2.V4l2Capture(DevicePath(settings.Path), channels);
     }
+
+    /// <summary><c>/dev/video0</c> for no path, <c>/dev/videoN</c> for a number N, else the path as given.</summary>
+    internal static string DevicePath(string? path) =>
+        string.IsNullOrWhiteSpace(path) ? "/dev/video0"
+        : path.All(char.IsAsciiDigit) ? $"/dev/video{path}"
+        : path;
 
     /// <inheritdoc/>
     /// <remarks>Runs until cancelled, then returns.</remarks>
@@ -107,9 +111,9 @@ public sealed class CameraSource : IInputSource
                         await output.WriteAsync(sample, cancellationToken).ConfigureAwait(false);
                     }
                 }
-                catch (InvalidDataException ex)
+                catch (Exception ex) when (ex is InvalidDataException or IOException)
                 {
-                    reason = ex.Message; // e.g. frames of another size than configured
+                    reason = ex.Message; // frames of another size than configured, or the camera unplugged mid-stream
                 }
                 if (!logged)
                     SourceLog.CameraUnavailable(_logger, Name, reason, RetryMs);

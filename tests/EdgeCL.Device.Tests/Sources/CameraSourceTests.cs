@@ -70,28 +70,20 @@ public sealed class CameraSourceTests : IDisposable
         await Task.Delay(2300); // three attempts, one second apart
         Assert.False(run.IsCompleted);
         string line = Assert.Single(_kit.Logs.Lines);
-        Assert.Contains("/dev/video63 does not exist: no camera is connected", line, StringComparison.Ordinal);
+        Assert.Contains("camera:/dev/video63: the camera is not available (no camera at /dev/video63: the device node does not exist; connect a camera", line, StringComparison.Ordinal);
         await _kit.Stop.CancelAsync();
         await run.WaitAsync(SourceTestKit.Timeout);
     }
 
-    [Fact]
-    public void CreateDefaultCapture_SwitchOffAsInTheAotBuild_OneLineThatNamesRawFrames()
+    [Theory]
+    [InlineData(null, "/dev/video0")]
+    [InlineData("2", "/dev/video2")]
+    [InlineData("/dev/video1", "/dev/video1")]
+    [InlineData("/dev/v4l/by-id/usb-cam-video-index0", "/dev/v4l/by-id/usb-cam-video-index0")]
+    public void CreateDefaultCapture_PathOrNumber_IsTheV4l2CaptureOfThatNode(string? path, string node)
     {
-        var settings = new SourceSettings { Type = "camera", Width = 28, Height = 28 };
-        AppContext.SetSwitch("EdgeCL.Device.V4l2Camera", false);
-        try
-        {
-            SourceException ex = Assert.Throws<SourceException>(() => CameraSource.CreateDefaultCapture(settings, 1));
-            Assert.StartsWith("camera: this edgecl is the Native AOT build", ex.Message, StringComparison.Ordinal);
-            Assert.Contains("raw-frames", ex.Message, StringComparison.Ordinal);
-            Assert.DoesNotContain('\n', ex.Message);
-        }
-        finally
-        {
-            AppContext.SetSwitch("EdgeCL.Device.V4l2Camera", true);
-        }
+        var settings = new SourceSettings { Type = "camera", Path = path, Width = 28, Height = 28 };
         using ICameraCapture capture = CameraSource.CreateDefaultCapture(settings, 1);
-        Assert.IsType<EdgeCL.Device.Sources.Camera.VideoDeviceCapture>(capture);
+        Assert.Equal(node, Assert.IsType<EdgeCL.Device.Sources.Camera.V4l2.V4l2Capture>(capture).DevicePath);
     }
 }

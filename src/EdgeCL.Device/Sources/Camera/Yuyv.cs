@@ -20,13 +20,19 @@ public static class Yuyv
                 output[pixel] = yuyv[2 * pixel];
             return;
         }
-        for (int pixel = 0; pixel < pixels; pixel++)
+        // Pair by pair: the two pixels of a pair share U and V, so their chroma terms are computed once.
+        for (int at = 0, o = 0; at + 3 < yuyv.Length; at += 4, o += 6)
         {
-            int pair = pixel & ~1;
-            int u = yuyv[2 * pair + 1] - 128, v = yuyv[2 * pair + 3] - 128, c = yuyv[2 * pixel] - 16;
-            output[3 * pixel] = Clamp((298 * c + 409 * v + 128) >> 8);
-            output[3 * pixel + 1] = Clamp((298 * c - 100 * u - 208 * v + 128) >> 8);
-            output[3 * pixel + 2] = Clamp((298 * c + 516 * u + 128) >> 8);
+            int c0 = 298 * (yuyv[at] - 16) + 128, c1 = 298 * (yuyv[at + 2] - 16) + 128;
+            int u = yuyv[at + 1] - 128, v = yuyv[at + 3] - 128;
+            int red = 409 * v, green = -100 * u - 208 * v, blue = 516 * u;
+            Span<byte> two = output.Slice(o, 6);
+            two[5] = Clamp((c1 + blue) >> 8);
+            two[0] = Clamp((c0 + red) >> 8);
+            two[1] = Clamp((c0 + green) >> 8);
+            two[2] = Clamp((c0 + blue) >> 8);
+            two[3] = Clamp((c1 + red) >> 8);
+            two[4] = Clamp((c1 + green) >> 8);
         }
     }
 
