@@ -12,7 +12,7 @@ internal static partial class WebLog
     public static partial void Action(ILogger logger, string action, string? label, string user, string remote);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "fleet command {Command} label={Label} to {Device} id={Id} user={User} from={Remote}")]
-    public static partial void FleetCommand(ILogger logger, string command, string? label, string device, string id, string user, string remote);
+    public static partial void FleetCommand(ILogger logger, string command, string label, string device, string id, string user, string remote);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "web refused {Method} {Path} from={Remote} status={Status}: {Reason}")]
     public static partial void Refused(ILogger logger, string method, string path, string remote, int status, string reason);

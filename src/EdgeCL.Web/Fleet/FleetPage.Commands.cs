@@ -35,7 +35,7 @@ public sealed partial class FleetPage
         {
             return HttpResponse.Text(503, $"not sent: {ex.Message.Split('\n')[0]}");
         }
-        WebLog.FleetCommand(_logger, kind!, label, device!, sent.Id, user, request.Remote.ToString());
+        WebLog.FleetCommand(_logger, kind!, label ?? "-", device!, sent.Id, user, request.Remote.ToString());
         OnChanged();
         return HttpResponse.Json(JsonSerializer.SerializeToUtf8Bytes(new FleetCommandSent(sent.Id,
             $"sent {kind}{(label is null ? "" : $" '{label}'")} to {device} (command {sent.Id[..8]}); pending until {device} acknowledges it"), FleetPageJsonContext.Default.FleetCommandSent), 202);
