@@ -3,7 +3,8 @@
 # Starts three demo agents (digits backbone, image-folder sources) on an embedded broker, teaches two classes, sends
 # recognitions, stops one agent, serves the fleet page, sends a command to the running agent (done) and one to the
 # stopped agent (pending), then has headless chromium draw both pages. Writes docs/screenshots/*.png.
-#   ops/web/screenshots.sh            (uses the Release build of src/EdgeCL.Cli; EDGECL=/path/to/edgecl to use another)
+#   ops/web/screenshots.sh            (uses the Release build of src/EdgeCL.Cli; EDGECL=/path/to/edgecl to use another;
+#                                      MEASURE=1 also prints the fleet page's idle resident memory)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
@@ -97,7 +98,8 @@ kill "$PORCH_PID"   # porch goes offline: its retained status says so
 
 "$EDGECL" fleet serve --broker "mqtt://127.0.0.1:$BROKER" --fleet home --user ops --password "$(cat "$WORK/ops.password")" \
   --operator-key "$WORK/keys/ops.key" --trust "$WORK/trust" --web "127.0.0.1:$FLEET_WEB" > "$WORK/fleet.log" 2>&1 &
-PIDS+=($!)
+FLEET_PID=$!
+PIDS+=($FLEET_PID)
 wait_for "the fleet page" curl -sf "http://127.0.0.1:$FLEET_WEB/api/fleet"
 wait_for "three devices on the fleet page" sh -c "curl -sf http://127.0.0.1:$FLEET_WEB/api/fleet | grep -q '\"device\":\"porch\"'"
 token=$(curl -sf "http://127.0.0.1:$FLEET_WEB/api/fleet" | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
@@ -140,3 +142,8 @@ DEVICE_READY="document.getElementById('stream').textContent === 'live' && docume
   "http://127.0.0.1:$DEVICE_WEB/" "$OUT/device-phone.png" 390 1400 "$DEVICE_READY"
 kill "$FEED" 2>/dev/null || true
 wait "$FEED" 2>/dev/null || true
+if [[ ${MEASURE:-0} == 1 ]]; then
+  # The fleet page's resident memory with no page open (3 devices, 2 classes, 2 commands): median of 5, 1 s apart.
+  sleep 5
+  for _ in 1 2 3 4 5; do awk '/VmRSS/ {print $2}' "/proc/$FLEET_PID/status"; sleep 1; done | sort -n | sed -n 3p | awk '{printf "fleet serve idle RSS: %.1f MiB\n", $1 / 1024}'
+fi

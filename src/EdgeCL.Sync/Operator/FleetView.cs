@@ -110,7 +110,15 @@ public sealed class FleetView(string fleet, TrustStore? trust = null, TimeProvid
     private bool ApplyStatus(FleetTopic topic, ReadOnlySpan<byte> payload, bool retained, long now)
     {
         if (payload.IsEmpty)
-            return _devices.Remove(topic.Device); // a cleared status: the device was removed from the fleet
+        {
+            // A cleared status (the device was retired): its entries, if any are still retained, keep it listed.
+            if (!_devices.TryGetValue(topic.Device, out DeviceRecord? retired))
+                return false;
+            retired.Status = null;
+            if (retired.Entries.Count == 0)
+                _devices.Remove(topic.Device);
+            return true;
+        }
         if (!DeviceStatus.TryParse(payload, out DeviceStatus? status))
             return Dropped(FleetTopics.Status(Fleet, topic.Device), "malformed", "not a status message");
         DeviceRecord device = Device(topic.Device);

@@ -26,7 +26,6 @@ public sealed partial class FleetWatcher : IAsyncDisposable
     private readonly Channel<byte> _wake = Channel.CreateBounded<byte>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly CancellationTokenSource _stop = new();
     private TaskCompletionSource _lost = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private TaskCompletionSource _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task _loop = Task.CompletedTask;
     private volatile string? _lastError;
 
@@ -80,9 +79,6 @@ public sealed partial class FleetWatcher : IAsyncDisposable
         _loop = Task.Run(() => RunAsync(_stop.Token), CancellationToken.None);
     }
 
-    /// <summary>Completes once connected and subscribed.</summary>
-    public Task WaitUntilConnectedAsync(CancellationToken cancellationToken) => Volatile.Read(ref _connected).Task.WaitAsync(cancellationToken);
-
     /// <summary>Signs and sends <paramref name="command"/> retained (the path of <c>edgecl fleet command --retain</c>); it shows as pending.</summary>
     /// <exception cref="IOException">Not connected to the broker now.</exception>
     public async Task<SignedCommand> SendAsync(FleetCommand command, EntrySigner operatorKey, TimeSpan lifetime, CancellationToken cancellationToken)
@@ -131,7 +127,6 @@ public sealed partial class FleetWatcher : IAsyncDisposable
             .WithTopicFilter(FleetTopics.AllPrototypesFilter(View.Fleet), MqttQualityOfServiceLevel.AtLeastOnce)
             .WithTopicFilter(FleetTopics.AllCommandsFilter(View.Fleet), MqttQualityOfServiceLevel.AtLeastOnce).Build(), deadline.Token).ConfigureAwait(false);
         _lastError = null;
-        Volatile.Read(ref _connected).TrySetResult();
         WatcherLog.Connected(_logger, _broker.Host, _broker.Port, View.Fleet);
         _wake.Writer.TryWrite(0);
     }
@@ -151,7 +146,6 @@ public sealed partial class FleetWatcher : IAsyncDisposable
                     await ClearAcknowledgedAsync(stop).ConfigureAwait(false);
                     continue;
                 }
-                Volatile.Write(ref _connected, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
                 _lastError = "the broker closed the connection";
                 WatcherLog.Lost(_logger, _broker.Host, _broker.Port);
                 Changed?.Invoke();
