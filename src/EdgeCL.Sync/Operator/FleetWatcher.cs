@@ -101,8 +101,9 @@ public sealed partial class FleetWatcher : IAsyncDisposable
         {
             await _loop.ConfigureAwait(false);
         }
-        catch (OperationCanceledException)
+        catch (Exception ex) when (ex is OperationCanceledException or MQTTnet.Exceptions.MqttCommunicationException or ObjectDisposedException)
         {
+            // Stopping mid-call.
         }
         try
         {
@@ -177,9 +178,9 @@ public sealed partial class FleetWatcher : IAsyncDisposable
                 await CommandSender.ClearAsync(_mqtt, topic, deadline.Token).ConfigureAwait(false);
                 View.Clearing(topic);
             }
-            catch (Exception ex) when (ex is MQTTnet.Exceptions.MqttCommunicationException or OperationCanceledException && !stop.IsCancellationRequested)
+            catch (Exception ex) when (ex is MQTTnet.Exceptions.MqttCommunicationException || ex is OperationCanceledException && !stop.IsCancellationRequested)
             {
-                return; // the next connect tries again
+                return; // the next wake or connect tries again
             }
         }
     }
