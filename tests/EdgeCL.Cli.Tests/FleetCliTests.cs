@@ -202,6 +202,20 @@ public sealed class FleetCliTests : IDisposable
         Sync.Commands.FleetCommand command = await received.Task.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.Equal((Sync.Commands.FleetCommandKind.ForgetClass, "cat"), (command.Kind, command.Label));
 
+        // Retained: 'fleet status' lists it, done once the device's status acknowledges it (still retained: nothing cleared it).
+        var retained = new TaskCompletionSource<Sync.Commands.FleetCommand>(TaskCreationOptions.RunContinuationsAsynchronously);
+        device.CommandReceived += (_, e) => { if (e.Command.Kind == Sync.Commands.FleetCommandKind.ResetAdaptation) retained.TrySetResult(e.Command); };
+        sent = CliHarness.Run("fleet", "command", "reset_adaptation", "--retain", "--device", "d0", "--operator-key", key,
+            "--broker", $"mqtt://127.0.0.1:{broker.Port}", "--user", "ops", "--password", "pw-ops");
+        Assert.True(sent.Code == ExitCodes.Success, sent.Err);
+        await retained.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        DateTime deadline = DateTime.UtcNow.AddSeconds(10);
+        string listing;
+        do
+            listing = CliHarness.Run("fleet", "status", "--broker", $"mqtt://127.0.0.1:{broker.Port}", "--user", "ops", "--password", "pw-ops", "--quiet-ms", "200").Out;
+        while (!listing.Contains("reset_adaptation by alice, done (retained)", StringComparison.Ordinal) && DateTime.UtcNow < deadline);
+        Assert.Contains("to d0: reset_adaptation by alice, done (retained)", listing, StringComparison.Ordinal);
+
         var bad = CliHarness.Run("fleet", "command", "forget_class", "--device", "d0", "--operator-key", key, "--broker", $"mqtt://127.0.0.1:{broker.Port}");
         Assert.Equal(ExitCodes.Usage, bad.Code);
         Assert.Contains("needs a \"label\"", bad.Err);

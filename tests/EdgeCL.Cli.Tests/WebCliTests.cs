@@ -21,6 +21,31 @@ public sealed class WebCliTests
     }
 
     [Fact]
+    public void Fleet_serve_refuses_an_open_page_without_tls_and_users_and_bad_settings_in_one_line_before_connecting()
+    {
+        // The broker address is unreachable on purpose: the refusal must come first.
+        var (code, _, stderr) = CliHarness.Run("fleet", "serve", "--broker", "mqtt://127.0.0.1:1", "--web", "0.0.0.0:8090");
+        Assert.Equal(ExitCodes.Usage, code);
+        string line = Assert.Single(stderr.TrimEnd().Split('\n'));
+        Assert.Contains("--web 0.0.0.0:8090 is not a loopback address", line, StringComparison.Ordinal);
+        string settings = Path.Combine(Path.GetTempPath(), $"edgecl-web-{Guid.NewGuid():N}.json");
+        try
+        {
+            File.WriteAllText(settings, "{\"users\": [{\"name\": \"ops\", \"role\": \"admin\", \"password\": \"hunter22\"}]}");
+            (code, _, stderr) = CliHarness.Run("fleet", "serve", "--broker", "mqtt://127.0.0.1:1", "--web-config", settings);
+            Assert.Equal(ExitCodes.Usage, code);
+            Assert.Contains("is not valid page settings", Assert.Single(stderr.TrimEnd().Split('\n')), StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(settings);
+        }
+        (code, _, stderr) = CliHarness.Run("fleet", "serve", "--broker", "mqtt://127.0.0.1:1", "--expires-s", "7200");
+        Assert.Equal(ExitCodes.Usage, code);
+        Assert.Contains("--expires-s 7200 must be 1..3600", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Hash_password_prints_a_hash_that_verifies_and_refuses_a_short_password()
     {
         TextReader oldIn = Console.In;

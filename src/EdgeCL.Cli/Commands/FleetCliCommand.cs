@@ -3,8 +3,8 @@ using System.CommandLine;
 using EdgeCL.Cli.Output;
 using EdgeCL.Core.Fleet;
 using EdgeCL.Sync.Client;
+using EdgeCL.Sync.Operator;
 using EdgeCL.Sync.Payloads;
-using EdgeCL.Sync.Status;
 using EdgeCL.Sync.Topics;
 using MQTTnet;
 using MQTTnet.Protocol;
@@ -14,10 +14,8 @@ namespace EdgeCL.Cli.Commands;
 /// <summary><c>edgecl fleet simulate|status</c>: fleet sync over MQTT.</summary>
 internal static class FleetCliCommand
 {
-    private const int MaxListedDrops = 200;
-
-    public static Command Create() => new("fleet", "Fleet sync over MQTT: simulate a fleet, list what a broker holds, send signed commands.")
-        { Simulate(), Status(), FleetCommandCliCommand.Send(), FleetCommandCliCommand.OperatorKey() };
+    public static Command Create() => new("fleet", "Fleet sync over MQTT: simulate a fleet, list what a broker holds, send signed commands, serve the fleet page.")
+        { Simulate(), Status(), FleetCommandCliCommand.Send(), FleetCommandCliCommand.OperatorKey(), FleetServeCommand.Create() };
 
     private static Command Simulate()
     {
@@ -101,6 +99,8 @@ internal static class FleetCliCommand
                 foreach (FleetClassInfo c in d.Classes)
                     Console.WriteLine($"      {c.Label,-24} v{c.Version,-5} n={c.Count,-6} {(c.Tombstone ? "(forgotten)" : $"{c.Dimension}-d")} space {c.Space} ({c.PayloadBytes} B, signature {c.Signature})");
             }
+            foreach (FleetCommandView c in result.Commands)
+                Console.WriteLine($"  command {c.Id} to {c.Device}: {c.Command}{(c.Label is null ? "" : $" '{c.Label}'")} by {c.Operator}, {c.State}{(c.Retained ? " (retained)" : "")}");
             foreach (FleetDroppedTopicInfo d in result.Dropped)
                 Console.WriteLine($"  dropped {d.Topic}: {d.Reason} ({d.Why})");
             return ExitCodes.Success;
@@ -110,89 +110,32 @@ internal static class FleetCliCommand
 
     private static async Task<FleetStatusResult> ReadStatusAsync(FleetBrokerOptions endpoint, string fleet, TrustStore? trust, TimeSpan quiet, CancellationToken cancellationToken)
     {
-        var statuses = new Dictionary<string, DeviceStatus>(StringComparer.Ordinal);
-        var classes = new Dictionary<string, List<FleetClassInfo>>(StringComparer.Ordinal);
-        var drops = new SortedDictionary<string, long>(StringComparer.Ordinal) { ["malformed"] = 0, ["oversized"] = 0, ["unsigned"] = 0, ["forged"] = 0 };
-        var dropped = new List<FleetDroppedTopicInfo>();
-        void Dropped(string topicName, string reason, string why)
-        {
-            drops[reason]++;
-            // Bounded: a broker full of junk must not make the listing unbounded.
-            if (dropped.Count < MaxListedDrops)
-                dropped.Add(new FleetDroppedTopicInfo(topicName, reason, why));
-        }
-        var gate = new Lock();
+        var view = new FleetView(fleet, trust);
         var activity = new SemaphoreSlim(0);
         using IMqttClient client = new MqttClientFactory().CreateMqttClient();
         client.ApplicationMessageReceivedAsync += e =>
         {
-            byte[] payload = e.ApplicationMessage.Payload.ToArray();
-            lock (gate)
-            {
-                string topicName = e.ApplicationMessage.Topic;
-                if (!FleetTopics.TryParse(topicName, out FleetTopic topic))
-                    Dropped(topicName, "malformed", "not an edgecl/v1 topic");
-                else if (topic.Kind == FleetTopicKind.Status && DeviceStatus.TryParse(payload, out DeviceStatus? status))
-                    statuses[topic.Device] = status;
-                else if (topic.Kind == FleetTopicKind.Prototype && payload.Length > 0 && CheckEntry(topic, payload, trust, out string signature) is { } entry)
-                    (classes.TryGetValue(topic.Device, out var list) ? list : classes[topic.Device] = []).Add(
-                        new FleetClassInfo(entry.SpaceId, entry.Label, entry.Version, entry.Count, entry.Mean.Length, entry.IsTombstone, payload.Length, signature));
-                else if (topic.Kind == FleetTopicKind.Prototype && payload.Length > 0)
-                {
-                    (string reason, string why) = DropReason(topic, payload, trust);
-                    Dropped(topicName, reason, why);
-                }
-                else if (topic.Kind == FleetTopicKind.Status && payload.Length > 0)
-                    Dropped(topicName, "malformed", "not a status message");
-            }
+            view.Apply(e.ApplicationMessage.Topic, e.ApplicationMessage.Payload.ToArray(), e.ApplicationMessage.Retain);
             activity.Release();
             return Task.CompletedTask;
         };
         using (var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
         {
             deadline.CancelAfter(TimeSpan.FromSeconds(10));
-            await OperatorConnection.ConnectAsync(client, endpoint, $"edgecl-status-{Environment.ProcessId}", deadline.Token, cancellationToken).ConfigureAwait(false);
+            await OperatorLogin.ConnectAsync(client, endpoint, $"edgecl-status-{Environment.ProcessId}", deadline.Token, cancellationToken).ConfigureAwait(false);
             await client.SubscribeAsync(new MqttClientSubscribeOptionsBuilder()
                 .WithTopicFilter(FleetTopics.StatusFilter(fleet), MqttQualityOfServiceLevel.AtLeastOnce)
-                .WithTopicFilter(FleetTopics.AllPrototypesFilter(fleet), MqttQualityOfServiceLevel.AtLeastOnce).Build(), deadline.Token).ConfigureAwait(false);
+                .WithTopicFilter(FleetTopics.AllPrototypesFilter(fleet), MqttQualityOfServiceLevel.AtLeastOnce)
+                .WithTopicFilter(FleetTopics.AllCommandsFilter(fleet), MqttQualityOfServiceLevel.AtLeastOnce).Build(), deadline.Token).ConfigureAwait(false);
         }
         // MQTT has no end-of-retained marker: read until the broker has been quiet for a while.
         while (await activity.WaitAsync(quiet, cancellationToken).ConfigureAwait(false))
         {
         }
-        lock (gate)
-        {
-            var devices = statuses.Keys.Union(classes.Keys).Order(StringComparer.Ordinal).Select(d => new FleetDeviceInfo(d,
-                statuses.TryGetValue(d, out DeviceStatus? s) ? s.Online : null, s?.Session,
-                classes.TryGetValue(d, out var list) ? [.. list.OrderBy(c => c.Label, StringComparer.Ordinal)] : [])).ToList();
-            return new FleetStatusResult($"{endpoint.Host}:{endpoint.Port}", fleet, trust is not null, devices, drops,
-                [.. dropped.OrderBy(d => d.Topic, StringComparer.Ordinal)]);
-        }
-    }
-
-    /// <summary>The entry of a retained message when it is shown: it decodes, matches its topic and (with a trust store) its signature verifies.</summary>
-    private static FleetEntry? CheckEntry(FleetTopic topic, byte[] payload, TrustStore? trust, out string signature)
-    {
-        signature = "unchecked";
-        if (!FleetEntryCodec.TryDecode(payload, out FleetEntry? entry, out _) || entry.DeviceId != topic.Device || entry.Label != topic.Label)
-            return null;
-        if (trust is null)
-            return entry;
-        if (trust.VerifyPayload(entry.DeviceId, payload) != SignatureStatus.Valid)
-            return null;
-        signature = "valid";
-        return entry;
-    }
-
-    /// <summary>Why <see cref="CheckEntry"/> refused a payload (same names as the sync client's drop reasons) and what exactly was wrong.</summary>
-    private static (string Reason, string Why) DropReason(FleetTopic topic, byte[] payload, TrustStore? trust)
-    {
-        if (!FleetEntryCodec.TryDecode(payload, out FleetEntry? entry, out FleetDecodeError error))
-            return error == FleetDecodeError.TooLarge ? ("oversized", $"{payload.Length} bytes") : ("malformed", $"does not decode ({error})");
-        if (entry.DeviceId != topic.Device || entry.Label != topic.Label)
-            return ("forged", $"payload is {entry.DeviceId}/{entry.Label}, topic says {topic.Device}/{topic.Label}");
-        return trust?.VerifyPayload(entry.DeviceId, payload) == SignatureStatus.UnknownDevice
-            ? ("unsigned", $"no key for device '{entry.DeviceId}' in the trust folder")
-            : ("forged", $"signature does not verify with the key of '{entry.DeviceId}'");
+        FleetSnapshot snapshot = view.Snapshot();
+        var devices = snapshot.Devices.Select(d => new FleetDeviceInfo(d.Device, d.Online, d.Session,
+            [.. d.Entries.Select(e => new FleetClassInfo(e.Space, e.Label, e.Version, e.Count, e.Dimension, e.Tombstone, e.PayloadBytes, e.Signature))])).ToList();
+        return new FleetStatusResult($"{endpoint.Host}:{endpoint.Port}", fleet, trust is not null, devices, snapshot.Drops,
+            [.. snapshot.Dropped.Select(d => new FleetDroppedTopicInfo(d.Topic, d.Reason, d.Why))]) { Commands = snapshot.Commands };
     }
 }

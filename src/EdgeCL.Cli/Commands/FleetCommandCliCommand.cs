@@ -1,12 +1,10 @@
 using System.CommandLine;
-using System.Text.Json;
-using EdgeCL.Cli.Output;
 using EdgeCL.Core.Fleet;
 using EdgeCL.Sync.Client;
 using EdgeCL.Sync.Commands;
+using EdgeCL.Sync.Operator;
 using EdgeCL.Sync.Topics;
 using MQTTnet;
-using MQTTnet.Protocol;
 
 namespace EdgeCL.Cli.Commands;
 
@@ -35,29 +33,23 @@ internal static class FleetCommandCliCommand
             int seconds = parse.GetValue(expires);
             if (seconds < 1 || seconds > SignedCommands.MaxLifetime.TotalSeconds)
                 throw new ArgumentException($"--expires-s {seconds} must be 1..{SignedCommands.MaxLifetime.TotalSeconds:0}.");
-            // The wire form of version 1 is parsed back, so the CLI accepts exactly what a device does.
-            byte[] unsigned = JsonSerializer.SerializeToUtf8Bytes(
-                new CommandLineCommand { V = 1, Command = parse.GetValue(kind), Label = parse.GetValue(label), Backbone = parse.GetValue(backbone) }, CliJsonContext.Default.CommandLineCommand);
-            if (!FleetCommand.TryParse(unsigned, target, out FleetCommand? parsed, out string error))
+            // Checked exactly as a device checks a received command.
+            if (!FleetCommand.TryCreate(parse.GetValue(kind), target, parse.GetValue(label), parse.GetValue(backbone), out FleetCommand? parsed, out string error))
                 throw new ArgumentException(error);
             using EntrySigner key = ReadOperatorKey(parse.GetValue(operatorKey)!);
-            byte[] payload = SignedCommands.Sign(parsed, fleetName, key, DateTimeOffset.UtcNow.AddSeconds(seconds));
 
             FleetBrokerOptions endpoint = login.Endpoint(parse, parse.GetValue(broker)!);
             using IMqttClient client = new MqttClientFactory().CreateMqttClient();
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(token);
             deadline.CancelAfter(TimeSpan.FromSeconds(10));
-            await OperatorConnection.ConnectAsync(client, endpoint, $"edgecl-command-{Environment.ProcessId}", deadline.Token, token).ConfigureAwait(false);
+            await OperatorLogin.ConnectAsync(client, endpoint, $"edgecl-command-{Environment.ProcessId}", deadline.Token, token).ConfigureAwait(false);
             bool retained = parse.GetValue(retain);
-            // Retained with an MQTT 5 message expiry: the broker drops it when the signature's expiry passes.
-            MqttClientPublishResult result = await client.PublishAsync(new MqttApplicationMessageBuilder().WithTopic(FleetTopics.Command(fleetName, target))
-                .WithPayload(payload).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
-                .WithRetainFlag(retained).WithMessageExpiryInterval(retained ? (uint)seconds : 0).Build(), deadline.Token).ConfigureAwait(false);
-            if (!result.IsSuccess)
-                throw new ArgumentException($"The broker refused the command ({result.ReasonCode}); log in with an operator account (--user).");
+            // The fleet page sends through the same call. Retained, it has an MQTT 5 message expiry (the broker drops it when
+            // the signature's expiry passes) and its own topic cmd/{device}/{id}, cleared once the device acknowledges it.
+            SignedCommand sent = await CommandSender.SendAsync(client, fleetName, parsed, key, TimeSpan.FromSeconds(seconds), retained, deadline.Token).ConfigureAwait(false);
             await client.DisconnectAsync(cancellationToken: deadline.Token).ConfigureAwait(false);
-            Console.WriteLine($"sent {parse.GetValue(kind)} to {target} in {fleetName}, signed by operator {key.DeviceId}, valid {seconds} s"
-                + (retained ? "; retained until then, so the device acts on it once when it connects." : "."));
+            Console.WriteLine($"sent {parse.GetValue(kind)} to {target} in {fleetName} as command {sent.Id}, signed by operator {key.DeviceId}, valid {seconds} s"
+                + (retained ? "; retained until then, so the device acts on it once when it connects ('fleet status' shows it pending until acknowledged)." : "."));
             return ExitCodes.Success;
         }, ct));
         return command;
@@ -88,7 +80,7 @@ internal static class FleetCommandCliCommand
         return command;
     }
 
-    private static EntrySigner ReadOperatorKey(string path)
+    internal static EntrySigner ReadOperatorKey(string path)
     {
         string operatorName = Path.GetFileNameWithoutExtension(path);
         try

@@ -67,18 +67,10 @@ internal sealed record FleetDroppedTopicInfo(string Topic, string Reason, string
 
 /// <summary><c>edgecl fleet status --json</c>: <c>Drops</c> counts retained messages not shown, per reason (malformed, oversized, unsigned, forged); <c>Dropped</c> lists them (the first 200).</summary>
 internal sealed record FleetStatusResult(string Broker, string Fleet, bool Verified, IReadOnlyList<FleetDeviceInfo> Devices, IReadOnlyDictionary<string, long> Drops,
-    IReadOnlyList<FleetDroppedTopicInfo> Dropped);
-
-/// <summary>The version-1 command JSON <c>edgecl fleet command</c> builds from its arguments before signing it.</summary>
-internal sealed record CommandLineCommand
+    IReadOnlyList<FleetDroppedTopicInfo> Dropped)
 {
-    public int V { get; init; }
-
-    public string? Command { get; init; }
-
-    public string? Label { get; init; }
-
-    public string? Backbone { get; init; }
+    /// <summary>The commands the broker holds (retained) for the fleet's devices: pending until acknowledged, then done.</summary>
+    public IReadOnlyList<EdgeCL.Sync.Operator.FleetCommandView> Commands { get; init; } = [];
 }
 
 /// <summary>Source-generated JSON for every CLI output (AOT: no reflection).</summary>
@@ -93,5 +85,4 @@ internal sealed record CommandLineCommand
 [JsonSerializable(typeof(DemoResult))]
 [JsonSerializable(typeof(SimulateResult))]
 [JsonSerializable(typeof(FleetStatusResult))]
-[JsonSerializable(typeof(CommandLineCommand))]
 internal sealed partial class CliJsonContext : JsonSerializerContext;

@@ -8,6 +8,8 @@ namespace EdgeCL.Device.Agent;
 /// <see cref="HealthSocket"/> that <c>edgecl status</c> asks (it needs no disk, so it stays true on a full one).</summary>
 public sealed partial class DeviceAgent
 {
+    // The running build's version (the Cli's <Version>, stamped into the entry assembly), for the fleet page.
+    private static readonly string? s_version = System.Reflection.Assembly.GetEntryAssembly()?.GetName().Version?.ToString(3);
     private LocalStatus? _lastStatusRecord;
 
     /// <summary>The current health report.</summary>
@@ -20,6 +22,7 @@ public sealed partial class DeviceAgent
         var dropped = stats.Sync.Drops.Where(kv => kv.Value > 0).ToDictionary(kv => kv.Key.ToString(), kv => kv.Value, StringComparer.Ordinal);
         return new DeviceHealth
         {
+            Version = s_version,
             Model = _backbone.Name,
             Provider = _backbone.ActiveProvider.ToString(),
             Dimension = _backbone.Space.Dimension,

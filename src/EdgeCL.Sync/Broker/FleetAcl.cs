@@ -10,6 +10,7 @@ namespace EdgeCL.Sync.Broker;
 /// pattern read  edgecl/v1/+/+/proto/#        it reads every entry and every status of the fleet
 /// pattern read  edgecl/v1/+/status/+
 /// pattern read  edgecl/v1/+/cmd/%u           … and only its own commands
+/// pattern read  edgecl/v1/+/cmd/%u/+
 /// </code>
 /// Operators read and write everything under <c>edgecl/</c>.
 /// </remarks>
@@ -40,9 +41,9 @@ public static class FleetAcl
         // edgecl/v1/{fleet}/status/{device|+}
         if (levels.Length == 5 && levels[3] == "status")
             return IsLevel(levels[4]);
-        // edgecl/v1/{fleet}/cmd/{own id}
-        if (levels.Length == 5 && levels[3] == "cmd")
-            return levels[4] == user;
+        // edgecl/v1/{fleet}/cmd/{own id}[/{command id|+}]
+        if (levels[3] == "cmd")
+            return levels[4] == user && (levels.Length == 5 || (levels.Length == 6 && IsLevel(levels[5])));
         // edgecl/v1/{fleet}/{space|+}/proto[/…]
         if (levels[4] != "proto" || !IsLevel(levels[3]) || levels[3] is "status" or "cmd")
             return false;

@@ -9,6 +9,7 @@ public sealed partial class FleetSyncClient
     private readonly long[] _commandRejects = new long[Enum.GetValues<CommandRejectReason>().Length];
     private readonly HashSet<CommandRejectReason> _loggedRejects = [];
     private long _commandsRedelivered;
+    private string[] _acked;
 
     /// <summary>Retained commands delivered again after they were acted on or expired (at every reconnect, until the
     /// broker drops them at their expiry): normal traffic, counted quietly, not as rejections.</summary>
@@ -47,5 +48,12 @@ public sealed partial class FleetSyncClient
         {
             Log.HandlerFailed(_logger, ex, nameof(CommandReceived));
         }
+        // Acknowledge: the retained status now lists this command's id (offline, the next birth carries it). Not awaited,
+        // so the consumer does not wait for the network.
+        Volatile.Write(ref _acked, _commands.RecentlyActed(Status.DeviceStatus.MaxAcked));
+        _ = RepublishStatusAsync(_stop.Token);
     }
+
+    /// <summary>The ids of the commands acted on that the retained status acknowledges (latest expiry first).</summary>
+    public IReadOnlyList<string> AcknowledgedCommands => Volatile.Read(ref _acked);
 }

@@ -69,7 +69,7 @@ public sealed partial class FleetSyncClient
     private async Task<string?> ConnectOnceAsync(CancellationToken stop)
     {
         long session = Interlocked.Increment(ref _session);
-        var birth = new DeviceStatus { Online = true, Space = _options.Space.Id, Session = session, TimeMs = _time.GetUtcNow().ToUnixTimeMilliseconds(), Health = Volatile.Read(ref _health) };
+        var birth = Current(new DeviceStatus { Online = true, Space = _options.Space.Id, Session = session, TimeMs = _time.GetUtcNow().ToUnixTimeMilliseconds() });
         MqttClientOptions mqttOptions = BuildMqttOptions(birth with { Online = false, Health = null });
         Volatile.Write(ref _birth, birth);
         Volatile.Write(ref _lost, NewSignal());
@@ -93,7 +93,9 @@ public sealed partial class FleetSyncClient
             .WithTopicFilter(_protoFilter, MqttQualityOfServiceLevel.AtLeastOnce, noLocal: true, retainAsPublished: false, MqttRetainHandling.SendAtSubscribe)
             // Commands too: one sent retained (`fleet command --retain`) reaches a device that was offline; it is acted on
             // once (its nonce is kept across restarts) and counted quietly as redelivered after that.
-            .WithTopicFilter(_commandTopic, MqttQualityOfServiceLevel.AtLeastOnce, noLocal: false, retainAsPublished: false, MqttRetainHandling.SendAtSubscribe);
+            .WithTopicFilter(_commandTopic, MqttQualityOfServiceLevel.AtLeastOnce, noLocal: false, retainAsPublished: false, MqttRetainHandling.SendAtSubscribe)
+            // ... and one retained slot per command (cmd/{device}/{id}), so several can wait for an offline device.
+            .WithTopicFilter(FleetTopics.CommandsWithIdFilter(_options.Fleet, _options.DeviceId), MqttQualityOfServiceLevel.AtLeastOnce, noLocal: false, retainAsPublished: false, MqttRetainHandling.SendAtSubscribe);
         if (_options.TrackDeviceStatus)
             subscribe.WithTopicFilter(FleetTopics.StatusFilter(_options.Fleet), MqttQualityOfServiceLevel.AtLeastOnce, noLocal: false, retainAsPublished: false, MqttRetainHandling.SendAtSubscribe);
         using (var deadline = Deadline(stop, _options.OperationTimeout))
@@ -102,7 +104,7 @@ public sealed partial class FleetSyncClient
             foreach (MqttClientSubscribeResultItem item in subscribed.Items)
                 if (item.ResultCode > MqttClientSubscribeResultCode.GrantedQoS2)
                     Log.Refused(_logger, $"subscription to {item.TopicFilter.Topic}", _options.DeviceId, item.ResultCode.ToString());
-            MqttClientPublishResult published = await _mqtt.PublishAsync(StatusMessage(birth), deadline.Token).ConfigureAwait(false);
+            MqttClientPublishResult published = await PublishStatusAsync(birth, deadline.Token).ConfigureAwait(false);
             if (!published.IsSuccess)
                 Log.Refused(_logger, "the birth message", _options.DeviceId, published.ReasonCode.ToString());
         }

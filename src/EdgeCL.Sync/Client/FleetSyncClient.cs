@@ -53,6 +53,7 @@ public sealed partial class FleetSyncClient : IAsyncDisposable
     private readonly Channel<byte> _wake = Channel.CreateBounded<byte>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly Lock _stateLock = new();
     private readonly Lock _encodedLock = new();
+    private readonly SemaphoreSlim _statusGate = new(1, 1);
     private readonly Dictionary<string, (long Version, byte[] Payload)> _encoded = new(StringComparer.Ordinal);
     private readonly DropLedger _drops = new();
     private readonly CommandVerifier _commands;
@@ -96,6 +97,7 @@ public sealed partial class FleetSyncClient : IAsyncDisposable
         _statusTopic = FleetTopics.Status(options.Fleet, options.DeviceId);
         _commandTopic = FleetTopics.Command(options.Fleet, options.DeviceId);
         _commands = new CommandVerifier(options.OperatorKeys, options.Fleet, options.DeviceId, _time, options.CommandNoncePath);
+        _acked = _commands.RecentlyActed(DeviceStatus.MaxAcked);
         if (_commands.LoadProblem is { } nonceProblem)
             Log.CommandNoncesForgotten(_logger, options.DeviceId, nonceProblem);
         _inbox = Channel.CreateBounded<Inbound>(new BoundedChannelOptions(options.ReceiveQueueCapacity)
@@ -247,20 +249,48 @@ public sealed partial class FleetSyncClient : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(health);
         Volatile.Write(ref _health, health);
+        return await RepublishStatusAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Republishes the retained birth with the current health and acknowledgements; false when offline or refused.</summary>
+    private async Task<bool> RepublishStatusAsync(CancellationToken cancellationToken)
+    {
         DeviceStatus? birth = Volatile.Read(ref _birth);
         if (birth is null || !_mqtt.IsConnected)
             return false;
         try
         {
             using var deadline = Deadline(cancellationToken, _options.OperationTimeout);
-            MqttClientPublishResult published = await _mqtt.PublishAsync(StatusMessage(birth with { Health = health }), deadline.Token).ConfigureAwait(false);
-            return published.IsSuccess;
+            return (await PublishStatusAsync(birth, deadline.Token).ConfigureAwait(false)).IsSuccess;
         }
-        catch (Exception ex) when (ex is MqttCommunicationException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        catch (Exception ex) when (ex is MqttCommunicationException or ObjectDisposedException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
         {
             return false;
         }
     }
+
+    /// <summary>Publishes <paramref name="status"/> made <see cref="Current"/> at the moment it is sent. One at a time, so a
+    /// status computed before an acknowledgement can never be the last one the broker keeps.</summary>
+    private async Task<MqttClientPublishResult> PublishStatusAsync(DeviceStatus status, CancellationToken cancellationToken)
+    {
+        await _statusGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await _mqtt.PublishAsync(StatusMessage(Current(status)), cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _statusGate.Release();
+        }
+    }
+
+    /// <summary><paramref name="status"/> with the latest health, acknowledged commands and time.</summary>
+    private DeviceStatus Current(DeviceStatus status) => status with
+    {
+        Health = status.Online ? Volatile.Read(ref _health) : null,
+        Acked = Volatile.Read(ref _acked) is { Length: > 0 } acked ? acked : null,
+        UpdatedMs = _time.GetUtcNow().ToUnixTimeMilliseconds(),
+    };
 
     /// <summary>Asks the connection loop to republish every own entry now (what a <c>rebirth</c> command does).</summary>
     public void RequestRebirth()
@@ -294,7 +324,7 @@ public sealed partial class FleetSyncClient : IAsyncDisposable
                 using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                 deadline.CancelAfter(_options.OperationTimeout);
                 var goodbye = new DeviceStatus { Online = false, Space = _options.Space.Id, Session = Interlocked.Read(ref _session), TimeMs = _time.GetUtcNow().ToUnixTimeMilliseconds() };
-                await _mqtt.PublishAsync(StatusMessage(goodbye), deadline.Token).ConfigureAwait(false);
+                await PublishStatusAsync(goodbye, deadline.Token).ConfigureAwait(false);
                 await _mqtt.DisconnectAsync(new MqttClientDisconnectOptionsBuilder().WithReason(MqttClientDisconnectOptionsReason.NormalDisconnection).Build(),
                     deadline.Token).ConfigureAwait(false);
             }

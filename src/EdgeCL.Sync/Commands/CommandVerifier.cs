@@ -148,6 +148,14 @@ public sealed class CommandVerifier
         return true;
     }
 
+    /// <summary>The nonces of the commands acted on that have not expired yet, latest expiry first, at most
+    /// <paramref name="max"/>: what the device acknowledges in its retained status (they survive a restart with the nonce file).</summary>
+    public string[] RecentlyActed(int max)
+    {
+        long now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        return [.. _seen.Where(s => s.Value >= now).OrderByDescending(s => s.Value).ThenBy(s => s.Key, StringComparer.Ordinal).Take(max).Select(s => s.Key)];
+    }
+
     private static bool IsNonceText(string nonce)
     {
         foreach (char c in nonce)

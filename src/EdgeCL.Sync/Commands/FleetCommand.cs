@@ -59,6 +59,25 @@ public sealed record FleetCommand(FleetCommandKind Kind, string Device, string? 
         return TryFromMessage(message, device, out command, out error);
     }
 
+    /// <summary>The command named <paramref name="kind"/> (its wire name, e.g. <c>forget_class</c>) with its arguments, checked
+    /// exactly as a device checks a received one; what <c>edgecl fleet command</c> and the fleet page build.</summary>
+    /// <returns>False with a one-line <paramref name="error"/> for an unknown kind or a missing argument.</returns>
+    public static bool TryCreate(string? kind, string device, string? label, string? backbone, [NotNullWhen(true)] out FleetCommand? command, out string error) =>
+        TryFromMessage(new FleetCommandMessage { Version = 1, Command = kind, Label = label, Backbone = backbone }, device, out command, out error);
+
+    /// <summary>The wire name of <paramref name="kind"/>, e.g. <c>forget_class</c>.</summary>
+    public static string WireName(FleetCommandKind kind) => kind switch
+    {
+        FleetCommandKind.ForgetClass => "forget_class",
+        FleetCommandKind.ResetAdaptation => "reset_adaptation",
+        FleetCommandKind.NewBackbone => "new_backbone",
+        FleetCommandKind.Rebirth => "rebirth",
+        FleetCommandKind.Teach => "teach",
+        FleetCommandKind.StopTeach => "stop_teach",
+        FleetCommandKind.FalseAlarm => "false_alarm",
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown command kind."),
+    };
+
     /// <summary>The command a parsed version-1 message describes.</summary>
     internal static bool TryFromMessage(FleetCommandMessage? message, string device, [NotNullWhen(true)] out FleetCommand? command, out string error)
     {
@@ -98,16 +117,4 @@ public sealed record FleetCommand(FleetCommandKind Kind, string Device, string? 
         error = string.Empty;
         return true;
     }
-
-    private static string WireName(FleetCommandKind kind) => kind switch
-    {
-        FleetCommandKind.ForgetClass => "forget_class",
-        FleetCommandKind.ResetAdaptation => "reset_adaptation",
-        FleetCommandKind.NewBackbone => "new_backbone",
-        FleetCommandKind.Rebirth => "rebirth",
-        FleetCommandKind.Teach => "teach",
-        FleetCommandKind.StopTeach => "stop_teach",
-        FleetCommandKind.FalseAlarm => "false_alarm",
-        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown command kind."),
-    };
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Security.Cryptography;
 using System.Text.Json;
 using EdgeCL.Core.Fleet;
@@ -22,19 +23,59 @@ public static class SignedCommands
     /// <param name="fleet">The fleet name.</param>
     /// <param name="operatorKey">The operator's key; its name is the operator name.</param>
     /// <param name="expires">When the command stops being valid (at most <see cref="MaxLifetime"/> ahead).</param>
-    public static byte[] Sign(FleetCommand command, string fleet, EntrySigner operatorKey, DateTimeOffset expires)
+    public static byte[] Sign(FleetCommand command, string fleet, EntrySigner operatorKey, DateTimeOffset expires) =>
+        Create(command, fleet, operatorKey, expires).Payload;
+
+    /// <summary>As <see cref="Sign"/>, with the nonce: it is the command's id, its topic's last level and what the device acknowledges.</summary>
+    public static SignedCommand Create(FleetCommand command, string fleet, EntrySigner operatorKey, DateTimeOffset expires)
     {
         ArgumentNullException.ThrowIfNull(command);
         ArgumentNullException.ThrowIfNull(operatorKey);
+        string nonce = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
         FleetCommandMessage inner = JsonSerializer.Deserialize(command.ToPayload(), SyncJsonContext.Default.FleetCommandMessage)!;
         byte[] body = JsonSerializer.SerializeToUtf8Bytes(inner with
         {
-            Fleet = fleet, Device = command.Device, Nonce = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)),
-            ExpiresMs = expires.ToUnixTimeMilliseconds(),
+            Fleet = fleet, Device = command.Device, Nonce = nonce, ExpiresMs = expires.ToUnixTimeMilliseconds(),
         }, SyncJsonContext.Default.FleetCommandMessage);
         byte[] signature = new byte[FleetEntryCodec.SignatureLength];
         operatorKey.Sign(body, signature);
-        return JsonSerializer.SerializeToUtf8Bytes(new SignedCommandEnvelope { Version = 2, Operator = operatorKey.DeviceId, Body = body, Signature = signature },
+        byte[] payload = JsonSerializer.SerializeToUtf8Bytes(new SignedCommandEnvelope { Version = 2, Operator = operatorKey.DeviceId, Body = body, Signature = signature },
             SyncJsonContext.Default.SignedCommandEnvelope);
+        return new SignedCommand(command, fleet, operatorKey.DeviceId, nonce, expires.ToUnixTimeMilliseconds(), payload);
     }
+
+    /// <summary>Reads what a signed command says without verifying it: for operators' views of the commands a broker holds
+    /// (devices verify with <see cref="CommandVerifier"/>). False for anything that is not a well-formed signed command.</summary>
+    public static bool TryRead(ReadOnlySpan<byte> payload, [NotNullWhen(true)] out SignedCommand? command)
+    {
+        command = null;
+        if (payload.Length > 2 * FleetCommand.MaxPayloadBytes)
+            return false;
+        try
+        {
+            if (JsonSerializer.Deserialize(payload, SyncJsonContext.Default.SignedCommandEnvelope) is not { Version: 2, Operator: { } name, Body: { } body }
+                || JsonSerializer.Deserialize(body, SyncJsonContext.Default.FleetCommandMessage) is not { Fleet: { } fleet, Device: { } device, Nonce: { } nonce, ExpiresMs: { } expires } message
+                || !FleetCommand.TryFromMessage(message with { Fleet = null, Device = null, Nonce = null, ExpiresMs = null }, device, out FleetCommand? parsed, out _))
+                return false;
+            command = new SignedCommand(parsed, fleet, name, nonce, expires, payload.ToArray());
+            return true;
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
+}
+
+/// <summary>A signed command as sent: what it says, its id (the nonce) and expiry, and the bytes that go on the wire.</summary>
+/// <param name="Command">The command (its device is the target).</param>
+/// <param name="Fleet">The fleet it is signed for.</param>
+/// <param name="Operator">The operator whose key signed it.</param>
+/// <param name="Id">The nonce: seen once by the device, the last level of its topic, and what the device acknowledges.</param>
+/// <param name="ExpiresMs">Unix ms after which devices refuse it.</param>
+/// <param name="Payload">The signed envelope.</param>
+public sealed record SignedCommand(FleetCommand Command, string Fleet, string Operator, string Id, long ExpiresMs, byte[] Payload)
+{
+    /// <summary>The command's own retained slot, <c>edgecl/v1/{fleet}/cmd/{device}/{id}</c>.</summary>
+    public string Topic => Topics.FleetTopics.Command(Fleet, Command.Device, Id);
 }

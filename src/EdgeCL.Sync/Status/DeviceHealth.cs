@@ -4,6 +4,9 @@ namespace EdgeCL.Sync.Status;
 /// <remarks>Kept small: the whole status payload must stay under 4 KiB (<see cref="DeviceStatus.TryParse"/>).</remarks>
 public sealed record DeviceHealth
 {
+    /// <summary>The agent's version (the <c>edgecl</c> build that runs).</summary>
+    public string? Version { get; init; }
+
     /// <summary>Backbone name, e.g. <c>speech</c>.</summary>
     public string? Model { get; init; }
 

@@ -32,6 +32,17 @@ public sealed record DeviceStatus
     /// <summary>The agent's health report, republished periodically while online; absent in a will.</summary>
     public DeviceHealth? Health { get; init; }
 
+    /// <summary>Unix ms when the device published this status (a will carries the time of the connection it covers).</summary>
+    public long UpdatedMs { get; init; }
+
+    /// <summary>The ids (nonces) of the signed commands this device acted on and that have not expired, latest first (at
+    /// most <see cref="MaxAcked"/>): its acknowledgement, idempotent and retained with the status, so an operator view that
+    /// starts later still sees it and can clear the command's retained copy.</summary>
+    public IReadOnlyList<string>? Acked { get; init; }
+
+    /// <summary>Most command ids one status acknowledges (keeps the status far below its 4 KiB limit).</summary>
+    public const int MaxAcked = 16;
+
     /// <summary>Serialises to UTF-8 JSON.</summary>
     public byte[] ToPayload() => JsonSerializer.SerializeToUtf8Bytes(this, SyncJsonContext.Default.DeviceStatus);
 

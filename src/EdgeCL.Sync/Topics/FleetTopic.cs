@@ -6,4 +6,5 @@ namespace EdgeCL.Sync.Topics;
 /// <param name="Device">The device the topic belongs to.</param>
 /// <param name="SpaceId">The embedding space; only for <see cref="FleetTopicKind.Prototype"/>.</param>
 /// <param name="Label">The decoded class label; only for <see cref="FleetTopicKind.Prototype"/>.</param>
-public sealed record FleetTopic(FleetTopicKind Kind, string Fleet, string Device, string? SpaceId = null, string? Label = null);
+/// <param name="CommandId">The command's id (its nonce) on <c>cmd/{device}/{id}</c>; null on the older <c>cmd/{device}</c>.</param>
+public sealed record FleetTopic(FleetTopicKind Kind, string Fleet, string Device, string? SpaceId = null, string? Label = null, string? CommandId = null);

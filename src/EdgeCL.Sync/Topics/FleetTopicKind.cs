@@ -9,6 +9,6 @@ public enum FleetTopicKind
     /// <summary><c>edgecl/v1/{fleet}/status/{device}</c>: retained birth or last will.</summary>
     Status,
 
-    /// <summary><c>edgecl/v1/{fleet}/cmd/{device}</c>: a command for one device.</summary>
+    /// <summary><c>edgecl/v1/{fleet}/cmd/{device}[/{id}]</c>: a command for one device.</summary>
     Command,
 }

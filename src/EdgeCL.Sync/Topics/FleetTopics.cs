@@ -5,7 +5,8 @@ namespace EdgeCL.Sync.Topics;
 /// <code>
 /// edgecl/v1/{fleet}/{space}/proto/{device}/{class}   retained, QoS 1, one entry per message
 /// edgecl/v1/{fleet}/status/{device}                  retained birth / last will
-/// edgecl/v1/{fleet}/cmd/{device}                     commands (QoS 1, not retained)
+/// edgecl/v1/{fleet}/cmd/{device}                     a command (QoS 1, not retained; the older form, still obeyed)
+/// edgecl/v1/{fleet}/cmd/{device}/{id}                one command, often retained until its device acknowledges it
 /// </code>
 /// Class labels are percent-encoded by <see cref="TopicSegment.EncodeLabel"/>; fleet, space and device go in verbatim and
 /// must be topic-safe identifiers (the space id is lower-case hex). A space id can never be <c>status</c> or <c>cmd</c>,
@@ -64,7 +65,25 @@ public static class FleetTopics
         return $"{Root}/{fleet}/cmd/{device}";
     }
 
-    /// <summary>Parses a v1 topic; false for anything that is not exactly one of the three forms.</summary>
+    /// <summary>The topic of one command (<paramref name="id"/> is its nonce): each pending command has its own retained
+    /// slot, so a second command to an offline device does not replace the first.</summary>
+    public static string Command(string fleet, string device, string id)
+    {
+        TopicSegment.EnsureIdentifier(id, "Command id");
+        return $"{Command(fleet, device)}/{id}";
+    }
+
+    /// <summary>The filter a device subscribes to for its commands sent with an id.</summary>
+    public static string CommandsWithIdFilter(string fleet, string device) => Command(fleet, device) + "/+";
+
+    /// <summary>The filter that receives every command of one fleet (operators' views).</summary>
+    public static string AllCommandsFilter(string fleet)
+    {
+        TopicSegment.EnsureIdentifier(fleet, "Fleet");
+        return $"{Root}/{fleet}/cmd/#";
+    }
+
+    /// <summary>Parses a v1 topic; false for anything that is not exactly one of the forms above.</summary>
     public static bool TryParse(string? topic, out FleetTopic parsed)
     {
         parsed = null!;
@@ -79,6 +98,11 @@ public static class FleetTopics
             if (!TopicSegment.IsValidIdentifier(levels[2]))
                 return false;
             parsed = new FleetTopic(levels[1] == "status" ? FleetTopicKind.Status : FleetTopicKind.Command, fleet, levels[2]);
+            return true;
+        }
+        if (levels.Length == 4 && levels[1] == "cmd" && TopicSegment.IsValidIdentifier(levels[2]) && TopicSegment.IsValidIdentifier(levels[3]))
+        {
+            parsed = new FleetTopic(FleetTopicKind.Command, fleet, levels[2], CommandId: levels[3]);
             return true;
         }
         if (levels.Length == 5 && levels[2] == "proto" && TopicSegment.IsValidIdentifier(levels[1]) && TopicSegment.IsValidIdentifier(levels[3])

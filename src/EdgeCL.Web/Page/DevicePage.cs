@@ -1,5 +1,4 @@
 using System.Net;
-using System.Reflection;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
@@ -43,7 +42,7 @@ public sealed partial class DevicePage : IAsyncDisposable
         _agent.SampleHandled += OnSampleHandled;
         _server.Start();
         _stateTicker = Task.Run(TickAsync);
-        WebLog.Listening(logger, certificate is null ? "http" : "https", Format(_server.EndPoint), web.Users.Count);
+        WebLog.Listening(logger, "device page", certificate is null ? "http" : "https", WebListen.Format(_server.EndPoint), web.Users.Count);
     }
 
     /// <summary>The address the page listens on (the real port when the config said 0).</summary>
@@ -55,23 +54,7 @@ public sealed partial class DevicePage : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(agent);
         ArgumentNullException.ThrowIfNull(web);
-        if (WebListen.Validate(web, resolve).FirstOrDefault() is { } problem)
-            throw new InvalidOperationException(problem);
-        IPEndPoint? endpoint = WebListen.Parse(web.Listen);
-        if (endpoint is null)
-            return null;
-        X509Certificate2? certificate = null;
-        try
-        {
-            if (web.TlsCert is { } cert && web.TlsKey is { } key)
-                certificate = X509Certificate2.CreateFromPemFile(resolve(cert), resolve(key));
-            return new DevicePage(agent, web, endpoint, certificate, logger);
-        }
-        catch (Exception ex) when (ex is System.Net.Sockets.SocketException or IOException or System.Security.Cryptography.CryptographicException or UnauthorizedAccessException)
-        {
-            certificate?.Dispose();
-            throw new InvalidOperationException($"device page on {web.Listen} cannot start: {ex.Message.Split('\n')[0]}");
-        }
+        return WebListen.Open(web, resolve, "device page", (endpoint, certificate) => new DevicePage(agent, web, endpoint, certificate, logger));
     }
 
     /// <summary>Stops serving; open pages see the stream end.</summary>
@@ -99,9 +82,9 @@ public sealed partial class DevicePage : IAsyncDisposable
         {
             return request.Path switch
             {
-                "/" or "/index.html" => Asset("index.html", "text/html; charset=utf-8"),
-                "/app.js" => Asset("app.js", "text/javascript; charset=utf-8"),
-                "/app.css" => Asset("app.css", "text/css; charset=utf-8"),
+                "/" or "/index.html" => EmbeddedAsset.Get("index.html"),
+                "/app.js" => EmbeddedAsset.Get("app.js"),
+                "/app.css" => EmbeddedAsset.Get("app.css"),
                 "/api/state" => HttpResponse.Json(JsonSerializer.SerializeToUtf8Bytes(State(user, admin), PageJsonContext.Default.PageState)),
                 "/api/events" => await _events.ServeAsync(stream, request.Remote, StateEvent(user, admin), stop).ConfigureAwait(false),
                 _ => HttpResponse.Text(404, $"no page at {request.Path}"),
@@ -123,16 +106,6 @@ public sealed partial class DevicePage : IAsyncDisposable
     {
         WebLog.Refused(_logger, request.Method, request.Path, request.Remote.ToString(), response.Status, Encoding.UTF8.GetString(response.Body.Span).TrimEnd());
         return response;
-    }
-
-    private static HttpResponse Asset(string name, string type)
-    {
-        using Stream? stream = Assembly.GetExecutingAssembly().GetManifestResourceStream("edgecl.web." + name);
-        if (stream is null)
-            return HttpResponse.Text(404, $"asset {name} is not in this build");
-        var bytes = new byte[stream.Length];
-        stream.ReadExactly(bytes);
-        return new HttpResponse(200, type, bytes);
     }
 
     private PageState State(string user, bool admin)
@@ -183,8 +156,6 @@ public sealed partial class DevicePage : IAsyncDisposable
         while (await timer.WaitForNextTickAsync(_stop.Token).ConfigureAwait(false))
             PublishState();
     }
-
-    private static string Format(IPEndPoint endpoint) => endpoint.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{endpoint.Address}]:{endpoint.Port}" : endpoint.ToString();
 
     internal static byte[] Sse(string name, ReadOnlySpan<byte> json)
     {

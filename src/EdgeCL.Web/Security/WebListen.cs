@@ -1,6 +1,7 @@
 using EdgeCL.Core.Security;
 using System.Globalization;
 using System.Net;
+using System.Security.Cryptography.X509Certificates;
 using EdgeCL.Device.Config;
 
 namespace EdgeCL.Web.Security;
@@ -23,6 +24,34 @@ public static class WebListen
             : throw new FormatException($"'{host}' in '{listen}' is not an IP address (a name would depend on DNS at start-up); use e.g. 127.0.0.1 or 0.0.0.0");
         return new IPEndPoint(address, port);
     }
+
+    /// <summary>Validates <paramref name="web"/>, reads its TLS files and binds through <paramref name="create"/>; null for <c>off</c>.
+    /// Shared by the device page and the fleet page, so both refuse the same things the same way.</summary>
+    /// <exception cref="InvalidOperationException">A mistake in the settings, the address cannot be bound, or the TLS files cannot be read; one line.</exception>
+    internal static T? Open<T>(WebSettings web, Func<string, string> resolve, string what, Func<IPEndPoint, X509Certificate2?, T> create) where T : class
+    {
+        ArgumentNullException.ThrowIfNull(web);
+        if (Validate(web, resolve).FirstOrDefault() is { } problem)
+            throw new InvalidOperationException(problem);
+        IPEndPoint? endpoint = Parse(web.Listen);
+        if (endpoint is null)
+            return null;
+        X509Certificate2? certificate = null;
+        try
+        {
+            if (web.TlsCert is { } cert && web.TlsKey is { } key)
+                certificate = X509Certificate2.CreateFromPemFile(resolve(cert), resolve(key));
+            return create(endpoint, certificate);
+        }
+        catch (Exception ex) when (ex is System.Net.Sockets.SocketException or IOException or System.Security.Cryptography.CryptographicException or UnauthorizedAccessException)
+        {
+            certificate?.Dispose();
+            throw new InvalidOperationException($"{what} on {web.Listen} cannot start: {ex.Message.Split('\n')[0]}");
+        }
+    }
+
+    /// <summary>ADDR:PORT as a browser writes it (IPv6 in brackets).</summary>
+    public static string Format(IPEndPoint endpoint) => endpoint.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{endpoint.Address}]:{endpoint.Port}" : endpoint.ToString();
 
     /// <summary>Every mistake in <paramref name="web"/>, one line each (what <c>edgecl run --check</c> prints).</summary>
     public static IEnumerable<string> Validate(WebSettings? web, Func<string, string> resolve)

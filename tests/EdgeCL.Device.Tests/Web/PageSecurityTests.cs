@@ -133,7 +133,7 @@ public sealed class PageSecurityTests : IDisposable
     private static void Basic(PageHarness h, string user, string password) =>
         h.Client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{user}:{password}")));
 
-    private static (string Cert, string Key) SelfSigned(string dir)
+    internal static (string Cert, string Key) SelfSigned(string dir)
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest("CN=127.0.0.1", key, HashAlgorithmName.SHA256);

@@ -1,5 +1,6 @@
 using EdgeCL.Sync.Client;
 using EdgeCL.Sync.Commands;
+using EdgeCL.Sync.Operator;
 using EdgeCL.Sync.Topics;
 
 namespace EdgeCL.Sync.Tests.Integration;
@@ -64,5 +65,38 @@ public abstract partial class SyncContractTests
             await using RawClient clear = await RawClient.ConnectAsync(Broker.ForOperator(), "operator-6");
             await clear.PublishAsync(FleetTopics.Command("fleet1", "d0"), [], retain: true);
         }
+    }
+
+    [Fact]
+    public async Task Commands_SentToAnOfflineDevice_ArePendingUntilItActsOnceAndAcknowledges_ThenTheOperatorClearsThem()
+    {
+        TestDevice d = await DeviceAsync("d0", start: false);
+        var received = new List<FleetCommand>();
+        d.Client.CommandReceived += (_, e) => { lock (received) received.Add(e.Command); };
+        var view = new FleetView("fleet1");
+        await using var watcher = new FleetWatcher(Broker.ForOperator(), view, "operator-7");
+        await watcher.StartAsync(CancellationToken.None);
+        // Two commands while d0 is offline: each has its own retained slot, so the second does not replace the first.
+        SignedCommand forget = await watcher.SendAsync(new FleetCommand(FleetCommandKind.ForgetClass, "d0", Label: "cat"), TestKeys.Operator, TimeSpan.FromMinutes(5), CancellationToken.None);
+        SignedCommand reset = await watcher.SendAsync(new FleetCommand(FleetCommandKind.ResetAdaptation, "d0"), TestKeys.Operator, TimeSpan.FromMinutes(5), CancellationToken.None);
+        Assert.All(view.Snapshot().Commands, c => Assert.Equal("pending", c.State));
+
+        await d.StartAsync();
+        await PollAsync(() => view.Snapshot().Commands is { Count: 2 } c && c.All(x => x.State == "done" && !x.Retained));
+        // Once each; retained topics come back in no defined order, so neither do commands queued for an offline device.
+        lock (received)
+            Assert.Equal([forget.Command, reset.Command], received.OrderBy(c => c.Kind));
+        Assert.Equal(new HashSet<string> { forget.Id, reset.Id }, d.Client.AcknowledgedCommands.ToHashSet());
+
+        // Cleared: a late subscriber finds no retained command, and the device's next connect has nothing to redeliver.
+        await using RawClient late = await RawClient.ConnectAsync(Broker.ForOperator(), "operator-8");
+        Assert.Equal(MQTTnet.MqttClientSubscribeResultCode.GrantedQoS1, await late.SubscribeAsync(FleetTopics.AllCommandsFilter("fleet1")));
+        await d.GoOfflineAsync();
+        await d.StartAsync();
+        await Task.Delay(300);
+        Assert.Empty(late.Received);
+        Assert.Equal(0, d.Client.CommandsRedelivered);
+        lock (received)
+            Assert.Equal(2, received.Count);
     }
 }

@@ -52,6 +52,10 @@ public sealed class TopicTests
         Assert.Equal(FleetTopicKind.Status, s.Kind);
         Assert.True(FleetTopics.TryParse("edgecl/v1/f1/cmd/dev-1", out FleetTopic c));
         Assert.Equal(FleetTopicKind.Command, c.Kind);
+        Assert.Null(c.CommandId);
+        Assert.True(FleetTopics.TryParse(FleetTopics.Command("f1", "dev-1", "0a1b2c3d"), out FleetTopic ci));
+        Assert.Equal(new FleetTopic(FleetTopicKind.Command, "f1", "dev-1", CommandId: "0a1b2c3d"), ci);
+        Assert.False(FleetTopics.TryParse("edgecl/v1/f1/cmd/dev-1/a b", out _));
         Assert.False(FleetTopics.TryParse("edgecl/v1/f1/ab12/proto/dev-1", out _));
         Assert.False(FleetTopics.TryParse("edgecl/v2/f1/status/dev-1", out _));
         Assert.False(FleetTopics.TryParse("edgecl/v1/f1/ab12/proto/dev 1/cat", out _));
@@ -63,6 +67,7 @@ public sealed class TopicTests
     [InlineData("d0", "edgecl/v1/f/ab/proto/d1/cat", false)]
     [InlineData("d0", "edgecl/v1/f/status/d1", false)]
     [InlineData("d0", "edgecl/v1/f/cmd/d0", false)]
+    [InlineData("d0", "edgecl/v1/f/cmd/d0/0a1b2c3d", false)]
     [InlineData("d0", "other/topic", false)]
     public void CanPublish_Device_OnlyOwnEntriesAndStatus(string user, string topic, bool allowed) =>
         Assert.Equal(allowed, FleetAcl.CanPublish(user, false, topic));
@@ -74,6 +79,11 @@ public sealed class TopicTests
     [InlineData("edgecl/v1/f/cmd/d0", true)]
     [InlineData("edgecl/v1/f/cmd/d1", false)]
     [InlineData("edgecl/v1/f/cmd/+", false)]
+    [InlineData("edgecl/v1/f/cmd/d0/+", true)]
+    [InlineData("edgecl/v1/f/cmd/d0/0123abcd", true)]
+    [InlineData("edgecl/v1/f/cmd/d1/+", false)]
+    [InlineData("edgecl/v1/f/cmd/d0/#", false)]
+    [InlineData("edgecl/v1/f/cmd/#", false)]
     [InlineData("edgecl/v1/f/#", false)]
     [InlineData("#", false)]
     [InlineData("edgecl/v1/f/+/+", false)]
