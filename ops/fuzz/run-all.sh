@@ -14,8 +14,11 @@ harness=(dotnet "$out/bin/EdgeCL.Fuzz.dll")
 mapfile -t targets < <("${harness[@]}" list)
 
 failed=0
+declare -A replay_failed=()
 for t in "${targets[@]}"; do
-  "${harness[@]}" "$t" --replay "ops/fuzz/corpus/$t" > "$out/$t.replay.log" 2>&1 || { echo "corpus replay failed: $t" >&2; cat "$out/$t.replay.log" >&2; failed=1; }
+  if ! "${harness[@]}" "$t" --replay "ops/fuzz/corpus/$t" > "$out/$t.replay.log" 2>&1; then
+    echo "corpus replay failed: $t" >&2; cat "$out/$t.replay.log" >&2; failed=1; replay_failed[$t]=1
+  fi
 done
 
 summary="$out/summary.tsv"
@@ -23,7 +26,9 @@ printf 'target\texecutions\tseconds\tpaths\tedges\tcrashes\thangs\n' > "$summary
 for t in "${targets[@]}"; do
   bash ops/fuzz/run.sh "$t" "$seconds" > "$out/$t.run.log" 2>&1 || failed=1
   stats="$out/findings/$t/default/fuzzer_stats"
-  if [[ -f $stats ]]; then
+  if [[ -n "${replay_failed[$t]:-}" ]]; then
+    printf '%s\t-\t-\t-\t-\treplay\t-\n' "$t" >> "$summary"
+  elif [[ -f $stats ]]; then
     awk -F' *: *' -v t="$t" '{v[$1]=$2} END {printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t, v["execs_done"], v["run_time"], v["corpus_count"], v["edges_found"], v["saved_crashes"], v["saved_hangs"]}' "$stats" >> "$summary"
   else
     printf '%s\t-\t-\t-\t-\tfailed\t-\n' "$t" >> "$summary"; failed=1
