@@ -25,10 +25,11 @@ mkdir -p "$input" "$(dirname "$findings")"
 find "$seeds" -type f ! -name 'README*' -exec cp -t "$input" {} +
 
 # dotnet is not compiled with AFL's instrumentation (SharpFuzz's fork server reports coverage instead); the machine is
-# shared, so no CPU pinning and no core-dump or CPU-governor checks. -t: an input slower than 2 s is a hang.
+# shared, so no CPU pinning and no core-dump or CPU-governor checks. -t: an input slower than 10 s is a hang (every
+# input here takes milliseconds; 2 s flagged a few tiny PNGs while other builds loaded the 2 cores, none slow on replay).
 export AFL_SKIP_BIN_CHECK=1 AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_NO_AFFINITY=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1
 export AFL_QUIET=1 AFL_FORKSRV_INIT_TMOUT=60000 ORT_DISABLE_TELEMETRY=1 DOTNET_CLI_TELEMETRY_OPTOUT=1
-afl-fuzz -V "$seconds" -t 2000 -m none -i "$input" -o "$findings" -- "${harness[@]}" "$target" > "$out/$target.log" 2>&1 || {
+afl-fuzz -V "$seconds" -t 10000 -m none -i "$input" -o "$findings" -- "${harness[@]}" "$target" > "$out/$target.log" 2>&1 || {
   echo "run.sh: afl-fuzz failed on $target; see $out/$target.log" >&2; tail -5 "$out/$target.log" >&2; exit 1; }
 
 stats="$findings/default/fuzzer_stats"

@@ -81,7 +81,7 @@ namespace EdgeCL.Fuzz
     internal static class Replay
     {
         /// <summary>An input slower than this is reported as a hang (afl-fuzz's own limit in run.sh is the same).</summary>
-        private static readonly TimeSpan HangLimit = TimeSpan.FromSeconds(2);
+        private static readonly TimeSpan HangLimit = TimeSpan.FromSeconds(10);
 
         public static int Run(IFuzzTarget target, IEnumerable<string> paths)
         {

@@ -16,13 +16,14 @@ namespace EdgeCL.Fuzz.Targets;
 /// </remarks>
 internal sealed class FleetEntryTarget : IFuzzTarget
 {
-    private const int ResetAfterEntries = 32;
+    private const int ResetAfterEntries = 8;
     private readonly EmbeddingSpace _space = new(FuzzKeys.SpaceId, FuzzKeys.Dimension);
     private readonly EntrySigner _peer = FuzzKeys.Device();
     private readonly SignedEntryCodec _codec;
     private readonly string _storePath;
     private FleetState _state;
     private StateStore _store;
+    private string _storeHash = "";
 
     public FleetEntryTarget()
     {
@@ -53,24 +54,29 @@ internal sealed class FleetEntryTarget : IFuzzTarget
     private void Offer(byte[] payload)
     {
         FleetState before = Copy(_state);
-        string storeBefore = StoreHash();
         if (!_codec.TryDecode(payload, out FleetEntry? entry, out SyncDropReason reason))
         {
-            EnsureUnchanged(before, storeBefore, $"dropped as {reason}");
+            EnsureUnchanged(before, $"dropped as {reason}");
             return;
         }
         FleetMergeOutcome outcome = _state.Merge(entry);
         if (outcome is FleetMergeOutcome.Applied or FleetMergeOutcome.Conflict)
+        {
             _store.SaveFleetEntry(entry, payload); // an ArgumentException here (state took it, store refuses) is a finding
+            _storeHash = StoreHash();
+        }
         else
-            EnsureUnchanged(before, storeBefore, $"merge said {outcome}");
+        {
+            EnsureUnchanged(before, $"merge said {outcome}");
+        }
     }
 
-    private void EnsureUnchanged(FleetState before, string storeBefore, string why)
+    /// <summary>Compares with the state before the offer and the store's bytes after the last accepted entry.</summary>
+    private void EnsureUnchanged(FleetState before, string why)
     {
         if (!_state.ContentEquals(before))
             throw new StateChangedException($"A fleet entry {why} changed the fleet state.");
-        if (StoreHash() != storeBefore)
+        if (StoreHash() != _storeHash)
             throw new StateChangedException($"A fleet entry {why} changed the state store's bytes.");
     }
 
@@ -87,6 +93,8 @@ internal sealed class FleetEntryTarget : IFuzzTarget
     {
         foreach (string suffix in new[] { "", "-wal", "-shm" })
             File.Delete(_storePath + suffix);
-        return (new FleetState(_space), StateStore.Open(_storePath, _space, "pi-00"));
+        var store = StateStore.Open(_storePath, _space, "pi-00");
+        _storeHash = StoreHash();
+        return (new FleetState(_space), store);
     }
 }
