@@ -6,8 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DATA="${EDGECL_DATA:-$HOME/.cache/edgecl/data}"
-# chromium: the device page's browser test (headless, driven over the DevTools protocol).
-PACKAGES=(espeak-ng sox python3-numpy python3-sklearn mosquitto openssl chromium)
+# chromium: the device page's browser test (headless, driven over the DevTools protocol). afl++: the fuzzing run (ops/fuzz).
+PACKAGES=(espeak-ng sox python3-numpy python3-sklearn mosquitto openssl chromium afl++)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

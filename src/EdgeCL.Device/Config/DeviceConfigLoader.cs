@@ -113,8 +113,10 @@ public static partial class DeviceConfigLoader
                 }
             }
         }
-        catch (JsonException)
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
         {
+            // Malformed JSON, or a property name that is not valid UTF-8 (GetString refuses it; found by fuzzing): the
+            // error already listed stands alone.
         }
         return false;
     }

@@ -79,7 +79,7 @@ public static class ImageDecoder
         {
             // The header alone first: a small file may claim a huge image (a decompression bomb).
             ImageInfo? info;
-            using (var header = new MemoryStream(bytes, writable: false))
+            using (var header = new StbInput(bytes))
                 info = ImageInfo.FromStream(header);
             // stb's own header check refuses a PNG over 2^30 bytes of pixels without saying why: read its IHDR directly.
             if (info is null && bytes.Length >= 24 && bytes.AsSpan(0, 8).SequenceEqual(PngSignature) && bytes.AsSpan(12, 4).SequenceEqual("IHDR"u8))
@@ -87,7 +87,8 @@ public static class ImageDecoder
             if (info is not { } known || known.Width <= 0 || known.Height <= 0)
                 throw new InputFormatException($"Image '{displayName}' is not a supported image or its header is damaged; supported formats are {string.Join(", ", Extensions)}.");
             EnsureSizeAllowed(known.Width, known.Height, displayName);
-            result = ImageResult.FromMemory(bytes, ColorComponents.RedGreenBlue);
+            using (var input = new StbInput(bytes))
+                result = ImageResult.FromStream(input, ColorComponents.RedGreenBlue);
         }
         catch (Exception ex) when (ex is InvalidOperationException or ArgumentException or IndexOutOfRangeException or NullReferenceException or OverflowException)
         {

@@ -51,6 +51,16 @@ public sealed class DeviceConfigLoaderTests : IDisposable
     }
 
     [Fact]
+    public void A_key_that_is_not_utf8_is_one_line_not_a_crash()
+    {
+        // Found by fuzzing (ops/fuzz, target device-config): listing further mistakes re-read the key with GetString,
+        // which throws InvalidOperationException on bytes that are not UTF-8 (here 0xF4 inside "labe\xF4").
+        byte[] json = Convert.FromBase64String("Ly8BQUcvLgp7ICJ0ZWFjaCI6IHsgImxhYmX0IjogImwiOiAx");
+        var ex = Assert.Throws<DeviceConfigException>(() => DeviceConfigLoader.Parse(json));
+        Assert.DoesNotContain('\n', Assert.Single(ex.Errors));
+    }
+
+    [Fact]
     public void Every_json_mistake_is_listed_at_once_each_with_its_line()
     {
         string json = Valid

@@ -146,9 +146,10 @@ public sealed class MetaAdapter
         Forward(z, _u);
         float entropy = EntropyGradient(centre, prototypes, classes, scale, weight);
         float l1 = TensorPrimitives.SumOfMagnitudes(_g) / _d;
-        // dL/dg = dL/dz' + (λ/d)·sign(g), sign(0) = 0.
+        // dL/dg = dL/dz' + (λ/d)·sign(g), sign(0) = 0. Not MathF.Sign: it throws on NaN, and a diverged forward (huge
+        // parameters, e.g. from a crafted checkpoint; found by fuzzing) must reach Step, which refuses non-finite steps.
         for (int j = 0; j < _d; j++)
-            _dU[j] += lambda / _d * MathF.Sign(_g[j]);
+            _dU[j] += lambda / _d * (_g[j] > 0f ? 1f : _g[j] < 0f ? -1f : 0f);
         Backward();
         return weight * entropy + lambda * l1;
     }

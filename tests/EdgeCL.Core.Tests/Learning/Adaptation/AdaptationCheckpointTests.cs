@@ -227,4 +227,35 @@ public class AdaptationCheckpointTests
     }
 
     private static int IndexOf(FeatureAdaptationLearner learner, string label) => learner.ClassIndexOf(label);
+
+    [Fact]
+    public void Restore_FuzzedMetaAdapterCheckpoint_ObserveDoesNotThrow()
+    {
+        // Found by fuzzing (ops/fuzz, target checkpoint): a checkpoint with a few finite but huge adapter parameters
+        // (valid CRC) made the next Observe's forward overflow, and MathF.Sign(NaN) threw ArithmeticException. The
+        // learner is built as the fuzz harness builds it (ops/fuzz CheckpointTarget.Adapted): 8-d space "5eed", 3 classes.
+        var space = new EmbeddingSpace("5eed", 8);
+        IStreamLearner learner = LearnerRegistry.CreateDefault().Create(MetaAdapterLearner.TestCentredName, space);
+        var rng = new Random(7);
+        float[] Sample(int c, float shift)
+        {
+            var v = new float[8];
+            for (int j = 0; j < 8; j++)
+                v[j] = (j == c ? 2f : 0f) + shift + (0.3f * (float)(rng.NextDouble() - 0.5));
+            return v;
+        }
+        for (int c = 0; c < 3; c++)
+            for (int s = 0; s < 4; s++)
+                learner.Learn("c" + c, Sample(c, 0f));
+        for (int i = 0; i < 40; i++)
+            learner.Observe(Sample(i % 3, 0.4f));
+        byte[] bytes = File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "Learning", "Adaptation", "Fuzz", "meta-adapter-diverges.ecta"));
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(bytes.Length - 4), Crc32.Compute(bytes.AsSpan(0, bytes.Length - 4)));
+
+        Checkpoint(learner).RestoreAdaptation(bytes);
+        float[] probe = [1f, 0, 0, 0, 0, 0, 0, 0];
+        learner.Predict(probe);
+        for (int i = 0; i < 10; i++)
+            learner.Observe(probe);
+    }
 }

@@ -1,0 +1,100 @@
+using EdgeCL.Core.Fleet;
+using EdgeCL.Core.Vectors;
+using EdgeCL.Storage.State;
+using EdgeCL.Sync.Payloads;
+
+namespace EdgeCL.Fuzz.Targets;
+
+/// <summary>
+/// A signed fleet entry as the sync client receives it: verify and decode (<see cref="SignedEntryCodec"/>), merge into
+/// the fleet state, store what merged (<see cref="StateStore.SaveFleetEntry"/>, as FleetDevice does).
+/// </summary>
+/// <remarks>
+/// Each input is offered twice: as received (so forged and unsigned bytes are exercised), then re-signed with the
+/// trusted harness key when it decodes, so mutations reach the merge and the store instead of dying at the signature.
+/// A rejected entry must leave the fleet state and the store's bytes unchanged.
+/// </remarks>
+internal sealed class FleetEntryTarget : IFuzzTarget
+{
+    private const int ResetAfterEntries = 8;
+    private readonly EmbeddingSpace _space = new(FuzzKeys.SpaceId, FuzzKeys.Dimension);
+    private readonly EntrySigner _peer = FuzzKeys.Device();
+    private readonly SignedEntryCodec _codec;
+    private readonly string _storePath;
+    private FleetState _state;
+    private StateStore _store;
+    private string _storeHash = "";
+
+    public FleetEntryTarget()
+    {
+        _codec = new SignedEntryCodec(EntrySigner.Create("pi-00"), FuzzKeys.Trusting(_peer));
+        _storePath = Path.Combine(ScratchFolder.Create(Name), "state.db");
+        (_state, _store) = Fresh();
+    }
+
+    public string Name => "fleet-entry";
+
+    public void Run(byte[] input)
+    {
+        Offer(input);
+        if (input.Length >= FleetEntryCodec.SignatureLength && FleetEntryCodec.TryDecode(input, out FleetEntry? entry, out _)
+            && entry.DeviceId == _peer.DeviceId)
+        {
+            byte[] resigned = (byte[])input.Clone();
+            _peer.Sign(FleetEntryCodec.SignedBytes(resigned), resigned.AsSpan(resigned.Length - FleetEntryCodec.SignatureLength));
+            Offer(resigned);
+        }
+        if (_state.EntryCount > ResetAfterEntries)
+        {
+            _store.Dispose();
+            (_state, _store) = Fresh();
+        }
+    }
+
+    private void Offer(byte[] payload)
+    {
+        FleetState before = Copy(_state);
+        if (!_codec.TryDecode(payload, out FleetEntry? entry, out SyncDropReason reason))
+        {
+            EnsureUnchanged(before, $"dropped as {reason}");
+            return;
+        }
+        FleetMergeOutcome outcome = _state.Merge(entry);
+        if (outcome is FleetMergeOutcome.Applied or FleetMergeOutcome.Conflict)
+        {
+            _store.SaveFleetEntry(entry, payload); // an ArgumentException here (state took it, store refuses) is a finding
+            _storeHash = StoreHash();
+        }
+        else
+        {
+            EnsureUnchanged(before, $"merge said {outcome}");
+        }
+    }
+
+    /// <summary>Compares with the state before the offer and the store's bytes after the last accepted entry.</summary>
+    private void EnsureUnchanged(FleetState before, string why)
+    {
+        if (!_state.ContentEquals(before))
+            throw new StateChangedException($"A fleet entry {why} changed the fleet state.");
+        if (StoreHash() != _storeHash)
+            throw new StateChangedException($"A fleet entry {why} changed the state store's bytes.");
+    }
+
+    private string StoreHash() => ScratchFolder.Hash(_storePath) + ScratchFolder.Hash(_storePath + "-wal");
+
+    private FleetState Copy(FleetState state)
+    {
+        var copy = new FleetState(_space);
+        copy.Merge(state);
+        return copy;
+    }
+
+    private (FleetState, StateStore) Fresh()
+    {
+        foreach (string suffix in new[] { "", "-wal", "-shm" })
+            File.Delete(_storePath + suffix);
+        var store = StateStore.Open(_storePath, _space, "pi-00");
+        _storeHash = StoreHash();
+        return (new FleetState(_space), store);
+    }
+}
