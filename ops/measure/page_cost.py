@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
 """What the device page costs the agent (#18): CPU and RSS of `edgecl run` recognising 10 digit images a second from a
-watched folder, with no page open and then with one page's event stream open (curl -N on /api/events), plus RSS idle.
+watched folder, with no page open and then with one page's event stream open (/api/events, read here), plus RSS idle,
+and how long each recognition takes to reach that reader (the event's "t", stamped when the agent has the answer,
+against this reader's clock on the same machine).
 
-Standard library only (and curl).  Usage:
+Standard library only.  Usage:
   ops/measure/page_cost.py [--edgecl artifacts/publish/linux-x64/edgecl] [--seconds 30] [--rate 10] [--no-page]
 """
-import argparse, json, os, pathlib, re, shlex, shutil, subprocess, tempfile, threading, time
+import argparse, http.client, json, os, pathlib, re, shlex, shutil, subprocess, tempfile, threading, time
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "models" / "digits" / "samples"
@@ -73,11 +75,26 @@ def main():
             window("no page open")
             if not args.no_page:
                 port = re.search(r"device page on http://127\.0\.0\.1:(\d+)", (work / "log").read_text()).group(1)
-                events = subprocess.Popen(["curl", "-sN", f"http://127.0.0.1:{port}/api/events"], stdout=subprocess.PIPE)
+                delays = []  # ms from the agent stamping a recognition ("t") to this reader having its event
+                conn = http.client.HTTPConnection("127.0.0.1", int(port))
+                conn.request("GET", "/api/events")
+                stream = conn.getresponse()
+
+                def read_events():
+                    event = None
+                    for raw in stream:
+                        line = raw.decode(errors="replace").rstrip("\n")
+                        if line.startswith("event: "):
+                            event = line[7:]
+                        elif line.startswith("data: ") and event == "sample":
+                            delays.append(time.time() * 1000 - json.loads(line[6:])["t"])
+
+                threading.Thread(target=read_events, daemon=True).start()
                 window("one page open")
-                events.terminate()
-                received = events.stdout.read().decode(errors="replace").count("event: sample")
-                print(f"the page received {received} sample events")
+                d = sorted(delays)  # the reader ends with the agent
+                if d:
+                    print(f"the page received {len(d)} sample events; recognition -> event at the reader: median {d[len(d) // 2]:.1f} ms, "
+                          f"p95 {d[int(len(d) * 0.95)]:.1f} ms, max {d[-1]:.1f} ms")
             stop.set()
         finally:
             agent.terminate()
