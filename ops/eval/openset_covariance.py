@@ -69,15 +69,20 @@ def activations_per_hour(accepted, rows, window, cond, path):
     return acts / (len(rows) * 0.75 / 3600)
 
 
-def stream(d, lam=1.0):
+def load_export(d):
+    """An `eval --unknown --export` folder: taught vectors and labels (background classes left out), the stream's
+    vectors, and per stream row its condition, known flag, label, group, continuous-window flag and file."""
     t = np.load(f"{d}/taught.npy")
     tl = np.array(open(f"{d}/taught.labels.txt").read().split("\n")[:-1])
     keep = ~np.char.startswith(tl, "_background")
-    t, tl = t[keep], tl[keep]
-    s = np.load(f"{d}/stream.npy")
     rows = [r.split("\t") for r in open(f"{d}/stream.tsv").read().split("\n")[:-1]]
-    cond = np.array([int(r[0]) for r in rows]); known = np.array([r[1] == "1" for r in rows])
-    group = np.array([r[3] for r in rows]); window = np.array([r[4] == "1" for r in rows]); path = np.array([r[6] for r in rows])
+    return (t[keep], tl[keep], np.load(f"{d}/stream.npy"), np.array([int(r[0]) for r in rows]),
+            np.array([r[1] == "1" for r in rows]), np.array([r[2] for r in rows]), np.array([r[3] for r in rows]),
+            np.array([r[4] == "1" for r in rows]), np.array([r[6] for r in rows]))
+
+
+def stream(d, lam=1.0):
+    t, tl, s, cond, known, _, group, window, path = load_export(d)
     classes = sorted(set(tl)); c = t.mean(0)
     m = np.stack([t[tl == k].mean(0) for k in classes]) - c
     plain = l2(s - c) @ l2(m).T

@@ -16,21 +16,11 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from openset_covariance import l2, activations_per_hour  # noqa: E402
-
-
-def load(d):
-    t = np.load(f"{d}/taught.npy")
-    tl = np.array(open(f"{d}/taught.labels.txt").read().split("\n")[:-1])
-    keep = ~np.char.startswith(tl, "_background")
-    rows = [r.split("\t") for r in open(f"{d}/stream.tsv").read().split("\n")[:-1]]
-    return (t[keep], tl[keep], np.load(f"{d}/stream.npy"), np.array([int(r[0]) for r in rows]),
-            np.array([r[1] == "1" for r in rows]), np.array([r[2] for r in rows]), np.array([r[3] for r in rows]),
-            np.array([r[4] == "1" for r in rows]), np.array([r[6] for r in rows]))
+from openset_covariance import l2, activations_per_hour, load_export  # noqa: E402
 
 
 def report(d):
-    t, tl, s, cond, known, label, group, window, path = load(d)
+    t, tl, s, cond, known, label, group, window, path = load_export(d)
     classes = sorted(set(tl))
     c = t.mean(0)
     cos = l2(s - c) @ l2(np.stack([t[tl == k].mean(0) for k in classes]) - c).T

@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using EdgeCL.Core.Vectors;
 using EdgeCL.Onnx.Backbones;
 using EdgeCL.Onnx.Errors;
@@ -70,7 +71,7 @@ public sealed class SpeechPoolingTests(ITestOutputHelper output)
         // Equal groups of three windows: the mean of the segments is the one mean.
         var ofSegments = new float[96];
         for (int s = 0; s < 3; s++)
-            TensorAdd(ofSegments, a3.AsSpan(s * 96, 96));
+            TensorPrimitives.Add(ofSegments, a3.AsSpan(s * 96, 96), ofSegments);
         for (int d = 0; d < 96; d++)
             Assert.Equal(a1[d], ofSegments[d] / 3f, 1e-3f * (1 + MathF.Abs(a1[d])));
     }
@@ -128,12 +129,6 @@ public sealed class SpeechPoolingTests(ITestOutputHelper output)
         for (int i = 0; i < s.Length; i++)
             s[i] = (float)(8000 * Math.Sin(2 * Math.PI * hz * i / Rate)) + noise[i];
         return s;
-    }
-
-    private static void TensorAdd(float[] into, ReadOnlySpan<float> x)
-    {
-        for (int i = 0; i < into.Length; i++)
-            into[i] += x[i];
     }
 
     private static float[] Rows(int windows, int dim)
