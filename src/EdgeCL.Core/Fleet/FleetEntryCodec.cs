@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using System.Diagnostics.CodeAnalysis;
 using System.Text;
-using System.Text.Unicode;
 
 namespace EdgeCL.Core.Fleet;
 
@@ -66,10 +65,9 @@ public static class FleetEntryCodec
         byte[] label = Encoding.UTF8.GetBytes(entry.Label);
         int dimension = entry.Mean.Length;
         int elementSize = vectorType switch { FleetVectorType.Float32 => 4, FleetVectorType.Float16 => 2, _ => 0 };
-        int spaceBytes = (entry.SpaceId.Length + 1) / 2;
-        int length = 2 + 1 + 1 + 1 + spaceBytes + 1 + entry.DeviceId.Length
-            + VarintLength((ulong)label.Length) + label.Length
-            + VarintLength((ulong)entry.Version) + VarintLength((ulong)entry.Count) + VarintLength((ulong)dimension)
+        int length = 2 + 1 + 1 + FleetWire.SpaceIdLength(entry.SpaceId) + FleetWire.IdLength(entry.DeviceId)
+            + FleetWire.LabelLength(label.Length)
+            + FleetWire.VarintLength((ulong)entry.Version) + FleetWire.VarintLength((ulong)entry.Count) + FleetWire.VarintLength((ulong)dimension)
             + (dimension * elementSize) + SignatureLength;
 
         byte[] payload = new byte[length];
@@ -79,25 +77,12 @@ public static class FleetEntryCodec
         w[p++] = Magic1;
         w[p++] = FormatVersion;
         w[p++] = (byte)vectorType;
-        w[p++] = (byte)entry.SpaceId.Length;
-        for (int i = 0; i < entry.SpaceId.Length; i++)
-        {
-            int nibble = HexValue(entry.SpaceId[i]);
-            if ((i & 1) == 0)
-                w[p] = (byte)(nibble << 4);
-            else
-                w[p++] |= (byte)nibble;
-        }
-        if ((entry.SpaceId.Length & 1) == 1)
-            p++;
-        w[p++] = (byte)entry.DeviceId.Length;
-        p += Encoding.ASCII.GetBytes(entry.DeviceId, w[p..]);
-        p += WriteVarint(w[p..], (ulong)label.Length);
-        label.CopyTo(w[p..]);
-        p += label.Length;
-        p += WriteVarint(w[p..], (ulong)entry.Version);
-        p += WriteVarint(w[p..], (ulong)entry.Count);
-        p += WriteVarint(w[p..], (ulong)dimension);
+        p += FleetWire.WriteSpaceId(w[p..], entry.SpaceId);
+        p += FleetWire.WriteId(w[p..], entry.DeviceId);
+        p += FleetWire.WriteLabel(w[p..], label);
+        p += FleetWire.WriteVarint(w[p..], (ulong)entry.Version);
+        p += FleetWire.WriteVarint(w[p..], (ulong)entry.Count);
+        p += FleetWire.WriteVarint(w[p..], (ulong)dimension);
         if (vectorType == FleetVectorType.Float32)
         {
             foreach (float x in entry.Mean)
@@ -154,8 +139,8 @@ public static class FleetEntryCodec
             throw new ArgumentException($"Fleet entry ({entry.DeviceId}, {entry.Label}) is invalid: {reason}.", nameof(entry));
         int labelBytes = Encoding.UTF8.GetByteCount(entry.Label);
         int elementSize = entry.IsTombstone ? 0 : vectorType == FleetVectorType.Float16 ? 2 : 4;
-        return 5 + ((entry.SpaceId.Length + 1) / 2) + 1 + entry.DeviceId.Length + VarintLength((ulong)labelBytes) + labelBytes
-            + VarintLength((ulong)entry.Version) + VarintLength((ulong)entry.Count) + VarintLength((ulong)entry.Mean.Length)
+        return 5 + ((entry.SpaceId.Length + 1) / 2) + 1 + entry.DeviceId.Length + FleetWire.VarintLength((ulong)labelBytes) + labelBytes
+            + FleetWire.VarintLength((ulong)entry.Version) + FleetWire.VarintLength((ulong)entry.Count) + FleetWire.VarintLength((ulong)entry.Mean.Length)
             + (entry.Mean.Length * elementSize) + SignatureLength;
     }
 
@@ -179,67 +164,28 @@ public static class FleetEntryCodec
         ReadOnlySpan<byte> body = payload[..^SignatureLength];
         int p = 4;
 
-        // Space id: S hex digits packed two per byte.
-        if (!TryByte(body, ref p, out byte spaceDigits))
-            return FleetDecodeError.Truncated;
-        if (spaceDigits is 0 or > FleetLimits.MaxSpaceIdLength)
-            return FleetDecodeError.BadSpaceId;
-        int spaceBytes = (spaceDigits + 1) / 2;
-        if (body.Length - p < spaceBytes)
-            return FleetDecodeError.Truncated;
-        if ((spaceDigits & 1) == 1 && (body[p + spaceBytes - 1] & 0x0F) != 0)
-            return FleetDecodeError.BadSpaceId; // non-canonical padding would let two payloads mean the same id
-        string spaceId = string.Create(spaceDigits, body.Slice(p, spaceBytes).ToArray(), static (chars, packed) =>
-        {
-            for (int i = 0; i < chars.Length; i++)
-            {
-                int nibble = (i & 1) == 0 ? packed[i >> 1] >> 4 : packed[i >> 1] & 0x0F;
-                chars[i] = "0123456789abcdef"[nibble];
-            }
-        });
-        p += spaceBytes;
-
-        // Device id.
-        if (!TryByte(body, ref p, out byte deviceLength))
-            return FleetDecodeError.Truncated;
-        if (deviceLength is 0 or > FleetLimits.MaxDeviceIdLength)
-            return FleetDecodeError.BadDeviceId;
-        if (body.Length - p < deviceLength)
-            return FleetDecodeError.Truncated;
-        foreach (byte b in body.Slice(p, deviceLength))
-            if (!char.IsAsciiLetterOrDigit((char)b) && b is not ((byte)'.' or (byte)'_' or (byte)'-'))
-                return FleetDecodeError.BadDeviceId;
-        string deviceId = Encoding.ASCII.GetString(body.Slice(p, deviceLength));
-        p += deviceLength;
-
-        // Label.
-        FleetDecodeError e = TryVarint(body, ref p, out ulong labelLength);
+        FleetDecodeError e = FleetWire.TryReadSpaceId(body, ref p, out string spaceId);
         if (e != FleetDecodeError.None)
             return e;
-        if (labelLength is 0 or > FleetLimits.MaxLabelBytes)
-            return FleetDecodeError.BadLabel;
-        if ((ulong)(body.Length - p) < labelLength)
-            return FleetDecodeError.Truncated;
-        ReadOnlySpan<byte> labelBytes = body.Slice(p, (int)labelLength);
-        if (!Utf8.IsValid(labelBytes))
-            return FleetDecodeError.BadLabel;
-        string label = Encoding.UTF8.GetString(labelBytes);
-        if (!FleetLimits.IsValidLabel(label))
-            return FleetDecodeError.BadLabel;
-        p += (int)labelLength;
+        e = FleetWire.TryReadId(body, ref p, out string deviceId);
+        if (e != FleetDecodeError.None)
+            return e;
+        e = FleetWire.TryReadLabel(body, ref p, out string label);
+        if (e != FleetDecodeError.None)
+            return e;
 
         // Version, count, dimension.
-        e = TryVarint(body, ref p, out ulong version);
+        e = FleetWire.TryVarint(body, ref p, out ulong version);
         if (e != FleetDecodeError.None)
             return e;
         if (version < 1)
             return FleetDecodeError.BadVersion;
-        e = TryVarint(body, ref p, out ulong count);
+        e = FleetWire.TryVarint(body, ref p, out ulong count);
         if (e != FleetDecodeError.None)
             return e;
         if (count > FleetLimits.MaxCount)
             return FleetDecodeError.BadCount;
-        e = TryVarint(body, ref p, out ulong dimension);
+        e = FleetWire.TryVarint(body, ref p, out ulong dimension);
         if (e != FleetDecodeError.None)
             return e;
         if (dimension > FleetLimits.MaxDimension)
@@ -289,55 +235,4 @@ public static class FleetEntryCodec
         return FleetDecodeError.None;
     }
 
-    private static bool TryByte(ReadOnlySpan<byte> data, ref int p, out byte value)
-    {
-        if (p >= data.Length)
-        {
-            value = 0;
-            return false;
-        }
-        value = data[p++];
-        return true;
-    }
-
-    private static FleetDecodeError TryVarint(ReadOnlySpan<byte> data, ref int p, out ulong value)
-    {
-        // Unsigned LEB128 of at most 63 bits (9 bytes), minimal length only, so each value has one encoding.
-        value = 0;
-        for (int shift = 0, i = 0; i < 9; i++, shift += 7)
-        {
-            if (p >= data.Length)
-                return FleetDecodeError.Truncated;
-            byte b = data[p++];
-            value |= (ulong)(b & 0x7F) << shift;
-            if ((b & 0x80) == 0)
-                return b == 0 && i > 0 ? FleetDecodeError.BadInteger : FleetDecodeError.None;
-        }
-        return FleetDecodeError.BadInteger;
-    }
-
-    private static int VarintLength(ulong value)
-    {
-        int n = 1;
-        while (value >= 0x80)
-        {
-            value >>= 7;
-            n++;
-        }
-        return n;
-    }
-
-    private static int WriteVarint(Span<byte> destination, ulong value)
-    {
-        int n = 0;
-        while (value >= 0x80)
-        {
-            destination[n++] = (byte)(value | 0x80);
-            value >>= 7;
-        }
-        destination[n++] = (byte)value;
-        return n;
-    }
-
-    private static int HexValue(char c) => c <= '9' ? c - '0' : c - 'a' + 10;
 }

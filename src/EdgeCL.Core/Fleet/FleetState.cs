@@ -56,6 +56,10 @@ public sealed class FleetState
         }
     }
 
+    /// <summary>The entries (live and tombstone) held for one label, in ordinal device-id order; empty when none.</summary>
+    public IReadOnlyList<FleetEntry> EntriesOf(string label) =>
+        label is not null && _byLabel.TryGetValue(label, out SortedList<string, FleetEntry>? devices) ? devices.Values.AsReadOnly() : [];
+
     /// <summary>Offers one entry to the state.</summary>
     /// <returns>What happened; only <see cref="FleetMergeOutcome.Applied"/> and <see cref="FleetMergeOutcome.Conflict"/> can change the state.</returns>
     public FleetMergeOutcome Merge(FleetEntry entry)

@@ -1,5 +1,6 @@
 using System.Buffers;
 using EdgeCL.Core.Fleet;
+using EdgeCL.Core.Fleet.Aggregation;
 using EdgeCL.Sync.Status;
 using EdgeCL.Sync.Topics;
 using MQTTnet.Protocol;
@@ -7,7 +8,7 @@ using MQTTnet.Server;
 
 namespace EdgeCL.Sync.Broker;
 
-// What a device may put on its own topics: only what parses as its own entry or status, bounded in size. The ACL
+// What a device may put on its own topics: only what parses as its own entry, status, aggregate or receipt, bounded in size. The ACL
 // already limits where it writes; this limits what, so a device (or a stolen device password) cannot park arbitrary
 // retained data on the broker. Signatures are the devices' business (the broker holds no trust folder).
 public sealed partial class EmbeddedBroker
@@ -30,6 +31,18 @@ public sealed partial class EmbeddedBroker
                     return $"not a signed fleet entry ({error})";
                 if (entry.DeviceId != user.Name || entry.Label != parsed.Label || entry.SpaceId != parsed.SpaceId)
                     return $"the entry is {entry.DeviceId}/{entry.SpaceId}/{entry.Label}, the topic says {user.Name}/{parsed.SpaceId}/{parsed.Label}";
+                return null;
+            case FleetTopicKind.Aggregate:
+                if (!FleetAggregateCodec.TryDecode(bytes, out FleetAggregate? aggregate, out FleetDecodeError aggregateError))
+                    return $"not a signed fleet aggregate ({aggregateError})";
+                if (aggregate.AggregatorId != user.Name || aggregate.Label != parsed.Label || aggregate.SpaceId != parsed.SpaceId)
+                    return $"the aggregate is {aggregate.AggregatorId}/{aggregate.SpaceId}/{aggregate.Label}, the topic says {user.Name}/{parsed.SpaceId}/{parsed.Label}";
+                return null;
+            case FleetTopicKind.Receipt:
+                if (!AggregateReceiptCodec.TryDecode(bytes, out AggregateReceipt? receipt, out FleetDecodeError receiptError))
+                    return $"not a signed aggregate receipt ({receiptError})";
+                if (receipt.AggregatorId != user.Name || receipt.DeviceId != parsed.Recipient || receipt.SpaceId != parsed.SpaceId)
+                    return $"the receipt is {receipt.AggregatorId}/{receipt.SpaceId}/{receipt.DeviceId}, the topic says {user.Name}/{parsed.SpaceId}/{parsed.Recipient}";
                 return null;
             case FleetTopicKind.Status:
                 if (bytes.Length > MaxStatusBytes)

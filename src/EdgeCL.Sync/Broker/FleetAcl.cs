@@ -11,6 +11,10 @@ namespace EdgeCL.Sync.Broker;
 /// pattern read  edgecl/v1/+/status/+
 /// pattern read  edgecl/v1/+/cmd/%u           … and only its own commands
 /// pattern read  edgecl/v1/+/cmd/%u/+
+/// pattern write edgecl/v1/+/+/agg/%u/#      any client may aggregate under its own id (devices trust only the
+/// pattern write edgecl/v1/+/+/rcpt/%u/+     aggregators in their trust folder) ...
+/// pattern read  edgecl/v1/+/+/agg/#         ... every device reads every aggregate
+/// pattern read  edgecl/v1/+/+/rcpt/+/%u     ... and only the receipts for itself
 /// </code>
 /// Operators read and write everything under <c>edgecl/</c>.
 /// </remarks>
@@ -25,7 +29,7 @@ public static class FleetAcl
             return topic.StartsWith("edgecl/", StringComparison.Ordinal);
         if (!FleetTopics.TryParse(topic, out FleetTopic parsed))
             return false;
-        return parsed.Kind is FleetTopicKind.Prototype or FleetTopicKind.Status && parsed.Device == user;
+        return parsed.Kind is FleetTopicKind.Prototype or FleetTopicKind.Status or FleetTopicKind.Aggregate or FleetTopicKind.Receipt && parsed.Device == user;
     }
 
     /// <summary>Whether <paramref name="user"/> may subscribe to <paramref name="filter"/>.</summary>
@@ -44,8 +48,13 @@ public static class FleetAcl
         // edgecl/v1/{fleet}/cmd/{own id}[/{command id|+}]
         if (levels[3] == "cmd")
             return levels[4] == user && (levels.Length == 5 || (levels.Length == 6 && IsLevel(levels[5])));
-        // edgecl/v1/{fleet}/{space|+}/proto[/…]
-        if (levels[4] != "proto" || !IsLevel(levels[3]) || levels[3] is "status" or "cmd")
+        if (!IsLevel(levels[3]) || levels[3] is "status" or "cmd")
+            return false;
+        // edgecl/v1/{fleet}/{space|+}/rcpt/{aggregator|+}/{own id}
+        if (levels[4] == "rcpt")
+            return levels.Length == 7 && IsLevel(levels[5]) && levels[6] == user;
+        // edgecl/v1/{fleet}/{space|+}/proto[/…] and …/agg[/…]
+        if (levels[4] is not ("proto" or "agg"))
             return false;
         for (int i = 5; i < levels.Length; i++)
         {

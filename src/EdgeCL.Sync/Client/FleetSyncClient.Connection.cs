@@ -96,6 +96,11 @@ public sealed partial class FleetSyncClient
             .WithTopicFilter(_commandTopic, MqttQualityOfServiceLevel.AtLeastOnce, noLocal: false, retainAsPublished: false, MqttRetainHandling.SendAtSubscribe)
             // ... and one retained slot per command (cmd/{device}/{id}), so several can wait for an offline device.
             .WithTopicFilter(FleetTopics.CommandsWithIdFilter(_options.Fleet, _options.DeviceId), MqttQualityOfServiceLevel.AtLeastOnce, noLocal: false, retainAsPublished: false, MqttRetainHandling.SendAtSubscribe);
+        if (_options.Receive == FleetReceiveMode.Aggregates)
+        {
+            subscribe.WithTopicFilter(FleetTopics.AggregateFilter(_options.Fleet, _options.Space.Id), MqttQualityOfServiceLevel.AtLeastOnce, noLocal: true, retainAsPublished: false, MqttRetainHandling.SendAtSubscribe)
+                .WithTopicFilter(FleetTopics.ReceiptFilter(_options.Fleet, _options.Space.Id, _options.DeviceId), MqttQualityOfServiceLevel.AtLeastOnce, noLocal: true, retainAsPublished: false, MqttRetainHandling.SendAtSubscribe);
+        }
         if (_options.TrackDeviceStatus)
             subscribe.WithTopicFilter(FleetTopics.StatusFilter(_options.Fleet), MqttQualityOfServiceLevel.AtLeastOnce, noLocal: false, retainAsPublished: false, MqttRetainHandling.SendAtSubscribe);
         using (var deadline = Deadline(stop, _options.OperationTimeout))

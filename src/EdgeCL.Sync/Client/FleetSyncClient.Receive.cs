@@ -68,6 +68,7 @@ public sealed partial class FleetSyncClient
 
     private void Process(Inbound item)
     {
+        Interlocked.Add(ref _receivedBytes, item.Length);
         if (!FleetTopics.TryParse(item.Topic, out FleetTopic topic) || topic.Fleet != _options.Fleet)
         {
             Drop("unknown", item.Topic, SyncDropReason.Malformed, "not an edgecl/v1 topic of this fleet");
@@ -86,6 +87,12 @@ public sealed partial class FleetSyncClient
                 return;
             case FleetTopicKind.Prototype:
                 HandleEntry(topic, item);
+                return;
+            case FleetTopicKind.Aggregate:
+                HandleAggregate(topic, item);
+                return;
+            case FleetTopicKind.Receipt:
+                HandleReceipt(topic, item);
                 return;
         }
     }
@@ -155,6 +162,7 @@ public sealed partial class FleetSyncClient
             Drop(topic.Device, item.Topic, SyncDropReason.WrongSpace, $"topic space {topic.SpaceId}");
             return null;
         }
+        Interlocked.Increment(ref _verified);
         if (!_codec.TryDecode(item.Payload, out FleetEntry? entry, out SyncDropReason reason))
         {
             Drop(topic.Device, item.Topic, reason, "payload rejected by the codec");

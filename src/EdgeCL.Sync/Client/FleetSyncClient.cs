@@ -66,7 +66,7 @@ public sealed partial class FleetSyncClient : IAsyncDisposable
     private TaskCompletionSource _lost = NewSignal();
     private TaskCompletionSource _connected = NewSignal();
     private Task? _connectionTask, _consumerTask;
-    private long _session, _connects, _received, _merged, _redelivered, _published, _publishedBytes, _publishRefused;
+    private long _session, _connects, _received, _receivedBytes, _verified, _merged, _redelivered, _published, _publishedBytes, _publishRefused;
     private volatile bool _rebirthRequested;
     private DeviceHealth? _health;
     private DeviceStatus? _birth;
@@ -93,7 +93,12 @@ public sealed partial class FleetSyncClient : IAsyncDisposable
         _outbox = outbox ?? new MemoryFleetOutbox();
         _logger = logger ?? (ILogger)NullLogger<FleetSyncClient>.Instance;
         _time = timeProvider ?? TimeProvider.System;
-        _protoFilter = FleetTopics.PrototypeFilter(options.Fleet, options.Space.Id);
+        if (options.Receive == FleetReceiveMode.Aggregates && state is not IFleetAggregateTarget)
+            throw new ArgumentException($"Device '{options.DeviceId}' receives aggregates, so its state target must be an IFleetAggregateTarget (e.g. AggregateStateTarget).", nameof(state));
+        // In aggregate mode only this device's own entries come back (to heal a forged copy on its own topic).
+        _protoFilter = options.Receive == FleetReceiveMode.Aggregates
+            ? FleetTopics.Prototype(options.Fleet, options.Space.Id, options.DeviceId, "x")[..^1] + "#"
+            : FleetTopics.PrototypeFilter(options.Fleet, options.Space.Id);
         _statusTopic = FleetTopics.Status(options.Fleet, options.DeviceId);
         _commandTopic = FleetTopics.Command(options.Fleet, options.DeviceId);
         _commands = new CommandVerifier(options.OperatorKeys, options.Fleet, options.DeviceId, _time, options.CommandNoncePath);
@@ -128,6 +133,9 @@ public sealed partial class FleetSyncClient : IAsyncDisposable
     /// <summary>Raised (on the consumer task) after an entry changed the state.</summary>
     public event EventHandler<FleetStateChangedEventArgs>? StateChanged;
 
+    /// <summary>Raised (on the consumer task) after an aggregate or a receipt changed the state (aggregate mode).</summary>
+    public event EventHandler<FleetAggregateChangedEventArgs>? AggregateChanged;
+
     /// <summary>Raised (on the consumer task) for every dropped message, after it was counted.</summary>
     public event EventHandler<MessageDroppedEventArgs>? MessageDropped;
 
@@ -152,6 +160,8 @@ public sealed partial class FleetSyncClient : IAsyncDisposable
                 Interlocked.Read(ref _published), Interlocked.Read(ref _publishedBytes), Interlocked.Read(ref _publishRefused), _drops.Counts())
             {
                 Redelivered = Interlocked.Read(ref _redelivered),
+                ReceivedBytes = Interlocked.Read(ref _receivedBytes),
+                Verified = Interlocked.Read(ref _verified),
             };
         }
     }

@@ -61,6 +61,16 @@ public sealed record FleetSyncOptions
     /// after a restart (the agent: <c>state_dir/command-nonces</c>); null keeps them in memory only.</summary>
     public string? CommandNoncePath { get; init; }
 
+    /// <summary>
+    /// What the device receives of the fleet: every device's entries (<see cref="FleetReceiveMode.Entries"/>, the default),
+    /// or the aggregators' per-class aggregates and its own receipts (<see cref="FleetReceiveMode.Aggregates"/>; needs
+    /// <see cref="AggregatorKeys"/> and a state target that is an <see cref="State.IFleetAggregateTarget"/>).
+    /// </summary>
+    public FleetReceiveMode Receive { get; init; } = FleetReceiveMode.Entries;
+
+    /// <summary>Public keys of the aggregators whose aggregates and receipts this device accepts (<c>trust_dir/aggregators/&lt;id&gt;.pem</c>; not owned).</summary>
+    public Core.Fleet.TrustStore? AggregatorKeys { get; init; }
+
     /// <summary>Checks every setting.</summary>
     /// <exception cref="ArgumentException">A setting is out of range.</exception>
     public void Validate()
@@ -87,6 +97,8 @@ public sealed record FleetSyncOptions
             throw new ArgumentException($"WillDelay {WillDelay} must be >= 0.");
         if (MaxPayloadBytes < 64)
             throw new ArgumentException($"MaxPayloadBytes {MaxPayloadBytes} is too small; an entry needs at least 64 bytes.");
+        if (Receive == FleetReceiveMode.Aggregates && (AggregatorKeys is null || AggregatorKeys.Count == 0))
+            throw new ArgumentException($"Device '{DeviceId}' receives aggregates but trusts no aggregator; put each aggregator's public key in trust_dir/aggregators/<id>.pem.");
         if (ReceiveQueueCapacity < 1 || PublishConcurrency < 1)
             throw new ArgumentException($"ReceiveQueueCapacity ({ReceiveQueueCapacity}) and PublishConcurrency ({PublishConcurrency}) must be >= 1.");
     }

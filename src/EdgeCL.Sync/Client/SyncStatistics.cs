@@ -16,6 +16,12 @@ public sealed record SyncStatistics(long Connects, long Received, long Merged, l
     /// <summary>Identical copies of entries already held (retained entries redelivered at every reconnect, QoS 1 duplicates): normal traffic, not drops.</summary>
     public long Redelivered { get; init; }
 
+    /// <summary>Payload bytes of every fleet message taken off the receive queue (entries, aggregates, receipts).</summary>
+    public long ReceivedBytes { get; init; }
+
+    /// <summary>Signatures checked on received messages (entries, aggregates and receipts).</summary>
+    public long Verified { get; init; }
+
     /// <summary>Dropped messages of one reason.</summary>
     public long DropCount(SyncDropReason reason) => Drops.TryGetValue(reason, out long n) ? n : 0;
 }

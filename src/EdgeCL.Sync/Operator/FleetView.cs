@@ -50,7 +50,9 @@ public sealed class FleetView(string fleet, TrustStore? trust = null, TimeProvid
             {
                 FleetTopicKind.Status => ApplyStatus(topic, payload, retained, now),
                 FleetTopicKind.Prototype => ApplyEntry(topic, topicName, payload, retained, now),
-                _ => ApplyCommand(topicName, payload, retained, now),
+                FleetTopicKind.Command => ApplyCommand(topicName, payload, retained, now),
+                _ => false, // aggregates and receipts: `edgecl fleet audit` reads those
+
             };
         }
     }

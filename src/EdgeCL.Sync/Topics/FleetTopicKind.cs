@@ -11,4 +11,10 @@ public enum FleetTopicKind
 
     /// <summary><c>edgecl/v1/{fleet}/cmd/{device}[/{id}]</c>: a command for one device.</summary>
     Command,
+
+    /// <summary><c>edgecl/v1/{fleet}/{space}/agg/{aggregator}/{class}</c>: one aggregator's merge of a class (Device = the aggregator).</summary>
+    Aggregate,
+
+    /// <summary><c>edgecl/v1/{fleet}/{space}/rcpt/{aggregator}/{device}</c>: an aggregator's receipt for one device (Device = the aggregator).</summary>
+    Receipt,
 }

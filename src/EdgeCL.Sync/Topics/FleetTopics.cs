@@ -7,6 +7,8 @@ namespace EdgeCL.Sync.Topics;
 /// edgecl/v1/{fleet}/status/{device}                  retained birth / last will
 /// edgecl/v1/{fleet}/cmd/{device}                     a command (QoS 1, not retained; the older form, still obeyed)
 /// edgecl/v1/{fleet}/cmd/{device}/{id}                one command, often retained until its device acknowledges it
+/// edgecl/v1/{fleet}/{space}/agg/{aggregator}/{class} retained, QoS 1: an aggregator's merge of one class
+/// edgecl/v1/{fleet}/{space}/rcpt/{aggregator}/{device} retained, QoS 1: which own versions its aggregates include
 /// </code>
 /// Class labels are percent-encoded by <see cref="TopicSegment.EncodeLabel"/>; fleet, space and device go in verbatim and
 /// must be topic-safe identifiers (the space id is lower-case hex). A space id can never be <c>status</c> or <c>cmd</c>,
@@ -41,6 +43,37 @@ public static class FleetTopics
         TopicSegment.EnsureIdentifier(fleet, "Fleet");
         return $"{Root}/{fleet}/+/proto/#";
     }
+
+    /// <summary>The topic of one aggregator's aggregate of one class.</summary>
+    public static string Aggregate(string fleet, string spaceId, string aggregator, string label)
+    {
+        TopicSegment.EnsureIdentifier(fleet, "Fleet");
+        TopicSegment.EnsureIdentifier(spaceId, "Space id");
+        TopicSegment.EnsureIdentifier(aggregator, "Aggregator id");
+        return $"{Root}/{fleet}/{spaceId}/agg/{aggregator}/{TopicSegment.EncodeLabel(label)}";
+    }
+
+    /// <summary>The filter that receives every aggregate of one space.</summary>
+    public static string AggregateFilter(string fleet, string spaceId)
+    {
+        TopicSegment.EnsureIdentifier(fleet, "Fleet");
+        TopicSegment.EnsureIdentifier(spaceId, "Space id");
+        return $"{Root}/{fleet}/{spaceId}/agg/#";
+    }
+
+    /// <summary>The topic of one aggregator's receipt for one device.</summary>
+    public static string Receipt(string fleet, string spaceId, string aggregator, string device)
+    {
+        TopicSegment.EnsureIdentifier(fleet, "Fleet");
+        TopicSegment.EnsureIdentifier(spaceId, "Space id");
+        TopicSegment.EnsureIdentifier(aggregator, "Aggregator id");
+        TopicSegment.EnsureIdentifier(device, "Device id");
+        return $"{Root}/{fleet}/{spaceId}/rcpt/{aggregator}/{device}";
+    }
+
+    /// <summary>The filter that receives every aggregator's receipt for one device.</summary>
+    public static string ReceiptFilter(string fleet, string spaceId, string device) =>
+        Receipt(fleet, spaceId, "x", device).Replace("/rcpt/x/", "/rcpt/+/", StringComparison.Ordinal);
 
     /// <summary>The retained status (birth / last will) topic of one device.</summary>
     public static string Status(string fleet, string device)
@@ -105,10 +138,16 @@ public static class FleetTopics
             parsed = new FleetTopic(FleetTopicKind.Command, fleet, levels[2], CommandId: levels[3]);
             return true;
         }
-        if (levels.Length == 5 && levels[2] == "proto" && TopicSegment.IsValidIdentifier(levels[1]) && TopicSegment.IsValidIdentifier(levels[3])
-            && TopicSegment.TryDecodeLabel(levels[4], out string label))
+        if (levels.Length != 5 || !TopicSegment.IsValidIdentifier(levels[1]) || !TopicSegment.IsValidIdentifier(levels[3]))
+            return false;
+        if (levels[2] is "proto" or "agg" && TopicSegment.TryDecodeLabel(levels[4], out string label))
         {
-            parsed = new FleetTopic(FleetTopicKind.Prototype, fleet, levels[3], levels[1], label);
+            parsed = new FleetTopic(levels[2] == "proto" ? FleetTopicKind.Prototype : FleetTopicKind.Aggregate, fleet, levels[3], levels[1], label);
+            return true;
+        }
+        if (levels[2] == "rcpt" && TopicSegment.IsValidIdentifier(levels[4]))
+        {
+            parsed = new FleetTopic(FleetTopicKind.Receipt, fleet, levels[3], levels[1], Recipient: levels[4]);
             return true;
         }
         return false;

@@ -1,0 +1,175 @@
+using System.Buffers.Binary;
+using System.Diagnostics.CodeAnalysis;
+using System.Text;
+
+namespace EdgeCL.Core.Fleet.Aggregation;
+
+/// <summary>The signed binary payload of one <see cref="FleetAggregate"/>: the body of <c>…/{space}/agg/{aggregator}/{class}</c>.</summary>
+/// <remarks>
+/// <para>Layout, format version 1 (field encodings as <see cref="FleetEntryCodec"/>):</para>
+/// <code>
+///   2  magic "EA"     1  format version (1)     1  vector type (0 none for an all-tombstone class, 1 fp32)
+///   space id          aggregator id             label
+///   varint version sum    varint count    varint contributors    32 digest
+///   varint dimension D    D×4 mean        64 ECDSA P-256 signature (P1363) by the aggregator, over every byte before it
+/// </code>
+/// <para>The mean is always fp32: it must be the exact float the merge of the contributions gives, so that devices
+/// answering from aggregates and devices merging every entry hold bit-identical prototypes.</para>
+/// <para><see cref="TryDecode"/> never throws and checks every length before allocating; it does not check the signature
+/// (<see cref="TrustStore.Verify"/> with the aggregator's key over <see cref="FleetEntryCodec.SignedBytes"/>).</para>
+/// </remarks>
+public static class FleetAggregateCodec
+{
+    /// <summary>The format version this build writes and reads.</summary>
+    public const byte FormatVersion = 1;
+
+    private const byte Magic0 = (byte)'E';
+    private const byte Magic1 = (byte)'A';
+
+    /// <summary>Encodes and signs an aggregate with its aggregator's key.</summary>
+    /// <exception cref="ArgumentException">The aggregate is inconsistent or the signer is another aggregator's.</exception>
+    public static byte[] Encode(FleetAggregate aggregate, EntrySigner signer)
+    {
+        ArgumentNullException.ThrowIfNull(aggregate);
+        ArgumentNullException.ThrowIfNull(signer);
+        if (Check(aggregate) is { } reason)
+            throw new ArgumentException($"Aggregate ({aggregate.AggregatorId}, {aggregate.Label}) cannot be encoded: {reason}.", nameof(aggregate));
+        if (aggregate.AggregatorId != signer.DeviceId)
+            throw new ArgumentException($"Aggregate of '{aggregate.AggregatorId}' cannot be signed with the key of '{signer.DeviceId}'.", nameof(aggregate));
+        byte[] label = Encoding.UTF8.GetBytes(aggregate.Label);
+        int dimension = aggregate.Mean.Length;
+        int length = 4 + FleetWire.SpaceIdLength(aggregate.SpaceId) + FleetWire.IdLength(aggregate.AggregatorId) + FleetWire.LabelLength(label.Length)
+            + FleetWire.VarintLength((ulong)aggregate.VersionSum) + FleetWire.VarintLength((ulong)aggregate.Count)
+            + FleetWire.VarintLength((ulong)aggregate.Contributors) + FleetAggregation.DigestLength
+            + FleetWire.VarintLength((ulong)dimension) + (4 * dimension) + FleetEntryCodec.SignatureLength;
+        byte[] payload = new byte[length];
+        Span<byte> w = payload;
+        int p = 0;
+        w[p++] = Magic0;
+        w[p++] = Magic1;
+        w[p++] = FormatVersion;
+        w[p++] = (byte)(aggregate.IsTombstone ? FleetVectorType.None : FleetVectorType.Float32);
+        p += FleetWire.WriteSpaceId(w[p..], aggregate.SpaceId);
+        p += FleetWire.WriteId(w[p..], aggregate.AggregatorId);
+        p += FleetWire.WriteLabel(w[p..], label);
+        p += FleetWire.WriteVarint(w[p..], (ulong)aggregate.VersionSum);
+        p += FleetWire.WriteVarint(w[p..], (ulong)aggregate.Count);
+        p += FleetWire.WriteVarint(w[p..], (ulong)aggregate.Contributors);
+        aggregate.Digest.CopyTo(w[p..]);
+        p += FleetAggregation.DigestLength;
+        p += FleetWire.WriteVarint(w[p..], (ulong)dimension);
+        foreach (float x in aggregate.Mean)
+        {
+            BinaryPrimitives.WriteSingleLittleEndian(w[p..], x);
+            p += 4;
+        }
+        signer.Sign(payload.AsSpan(0, p), payload.AsSpan(p, FleetEntryCodec.SignatureLength));
+        return payload;
+    }
+
+    /// <summary>Decodes a payload without checking its signature. Never throws.</summary>
+    public static bool TryDecode(ReadOnlySpan<byte> payload, [NotNullWhen(true)] out FleetAggregate? aggregate, out FleetDecodeError error)
+    {
+        error = Decode(payload, out aggregate);
+        return error == FleetDecodeError.None;
+    }
+
+    /// <summary>Why an aggregate is inconsistent, or null when it is fine.</summary>
+    public static string? Check(FleetAggregate a)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        if (!FleetLimits.IsValidSpaceId(a.SpaceId))
+            return $"space id '{a.SpaceId}' is not 1-{FleetLimits.MaxSpaceIdLength} lower-case hex characters";
+        if (!FleetLimits.IsValidDeviceId(a.AggregatorId))
+            return $"aggregator id '{a.AggregatorId}' is not a device id";
+        if (!FleetLimits.IsValidLabel(a.Label))
+            return "the label is empty, untrimmed, has control characters or is too long";
+        if (a.Contributors < 1 || a.VersionSum < a.Contributors)
+            return $"{a.Contributors} contributors cannot have version sum {a.VersionSum} (every version is >= 1)";
+        if (a.Count < 0 || (a.Count == 0) != (a.Mean.Length == 0))
+            return $"count {a.Count} does not fit a {a.Mean.Length}-d mean";
+        if (a.Mean.Length > FleetLimits.MaxDimension)
+            return $"{a.Mean.Length} values exceed the largest dimension {FleetLimits.MaxDimension}";
+        if (a.Digest is null || a.Digest.Length != FleetAggregation.DigestLength)
+            return $"the digest must have {FleetAggregation.DigestLength} bytes";
+        foreach (float x in a.Mean)
+            if (!float.IsFinite(x))
+                return "the mean holds NaN or infinity";
+        return null;
+    }
+
+    private static FleetDecodeError Decode(ReadOnlySpan<byte> payload, out FleetAggregate? aggregate)
+    {
+        aggregate = null;
+        if (payload.Length > FleetLimits.MaxPayloadBytes)
+            return FleetDecodeError.TooLarge;
+        if (payload.Length < 4 + FleetEntryCodec.SignatureLength)
+            return FleetDecodeError.Truncated;
+        if (payload[0] != Magic0 || payload[1] != Magic1)
+            return FleetDecodeError.BadMagic;
+        if (payload[2] != FormatVersion)
+            return FleetDecodeError.UnsupportedFormatVersion;
+        var type = (FleetVectorType)payload[3];
+        if (type is not (FleetVectorType.None or FleetVectorType.Float32))
+            return FleetDecodeError.UnknownVectorType;
+        ReadOnlySpan<byte> body = payload[..^FleetEntryCodec.SignatureLength];
+        int p = 4;
+        FleetDecodeError e = FleetWire.TryReadSpaceId(body, ref p, out string spaceId);
+        if (e != FleetDecodeError.None)
+            return e;
+        e = FleetWire.TryReadId(body, ref p, out string aggregatorId);
+        if (e != FleetDecodeError.None)
+            return e;
+        e = FleetWire.TryReadLabel(body, ref p, out string label);
+        if (e != FleetDecodeError.None)
+            return e;
+        e = FleetWire.TryVarint(body, ref p, out ulong versionSum);
+        if (e != FleetDecodeError.None)
+            return e;
+        e = FleetWire.TryVarint(body, ref p, out ulong count);
+        if (e != FleetDecodeError.None)
+            return e;
+        e = FleetWire.TryVarint(body, ref p, out ulong contributors);
+        if (e != FleetDecodeError.None)
+            return e;
+        if (contributors is 0 or > int.MaxValue || versionSum < contributors)
+            return FleetDecodeError.BadVersion;
+        if (body.Length - p < FleetAggregation.DigestLength)
+            return FleetDecodeError.Truncated;
+        byte[] digest = body.Slice(p, FleetAggregation.DigestLength).ToArray();
+        p += FleetAggregation.DigestLength;
+        e = FleetWire.TryVarint(body, ref p, out ulong dimension);
+        if (e != FleetDecodeError.None)
+            return e;
+        if (dimension > FleetLimits.MaxDimension)
+            return FleetDecodeError.BadDimension;
+        bool tombstone = count == 0;
+        if (tombstone != (type == FleetVectorType.None) || tombstone != (dimension == 0))
+            return dimension == 0 && !tombstone ? FleetDecodeError.BadDimension : FleetDecodeError.TombstoneMismatch;
+        long vectorBytes = 4L * (long)dimension;
+        if (body.Length - p < vectorBytes)
+            return FleetDecodeError.Truncated;
+        if (body.Length - p > vectorBytes)
+            return FleetDecodeError.TrailingBytes;
+        float[] mean = dimension == 0 ? [] : new float[dimension];
+        for (int i = 0; i < mean.Length; i++)
+        {
+            float x = BinaryPrimitives.ReadSingleLittleEndian(body.Slice(p + (4 * i), 4));
+            if (!float.IsFinite(x))
+                return FleetDecodeError.NonFiniteValue;
+            mean[i] = x;
+        }
+        aggregate = new FleetAggregate
+        {
+            SpaceId = spaceId,
+            AggregatorId = aggregatorId,
+            Label = label,
+            VersionSum = (long)versionSum,
+            Contributors = (int)contributors,
+            Count = (long)count,
+            Digest = digest,
+            Mean = mean,
+        };
+        return FleetDecodeError.None;
+    }
+}

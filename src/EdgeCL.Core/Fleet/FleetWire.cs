@@ -1,0 +1,162 @@
+using System.Text;
+using System.Text.Unicode;
+
+namespace EdgeCL.Core.Fleet;
+
+/// <summary>
+/// The field encodings shared by every signed fleet payload (entries, aggregates, receipts): unsigned LEB128 varints of
+/// minimal length, space ids packed as nibbles, ASCII ids with a length byte, UTF-8 labels with a varint length.
+/// </summary>
+/// <remarks>Readers never throw and never allocate before a length has been checked against the remaining bytes.</remarks>
+internal static class FleetWire
+{
+    private const string HexDigits = "0123456789abcdef";
+
+    public static bool TryByte(ReadOnlySpan<byte> data, ref int p, out byte value)
+    {
+        if (p >= data.Length)
+        {
+            value = 0;
+            return false;
+        }
+        value = data[p++];
+        return true;
+    }
+
+    public static FleetDecodeError TryVarint(ReadOnlySpan<byte> data, ref int p, out ulong value)
+    {
+        // Unsigned LEB128 of at most 63 bits (9 bytes), minimal length only, so each value has one encoding.
+        value = 0;
+        for (int shift = 0, i = 0; i < 9; i++, shift += 7)
+        {
+            if (p >= data.Length)
+                return FleetDecodeError.Truncated;
+            byte b = data[p++];
+            value |= (ulong)(b & 0x7F) << shift;
+            if ((b & 0x80) == 0)
+                return b == 0 && i > 0 ? FleetDecodeError.BadInteger : FleetDecodeError.None;
+        }
+        return FleetDecodeError.BadInteger;
+    }
+
+    public static int VarintLength(ulong value)
+    {
+        int n = 1;
+        while (value >= 0x80)
+        {
+            value >>= 7;
+            n++;
+        }
+        return n;
+    }
+
+    public static int WriteVarint(Span<byte> destination, ulong value)
+    {
+        int n = 0;
+        while (value >= 0x80)
+        {
+            destination[n++] = (byte)(value | 0x80);
+            value >>= 7;
+        }
+        destination[n++] = (byte)value;
+        return n;
+    }
+
+    /// <summary>Bytes of an encoded space id: its digit count, then the digits two per byte.</summary>
+    public static int SpaceIdLength(string spaceId) => 1 + ((spaceId.Length + 1) / 2);
+
+    public static int WriteSpaceId(Span<byte> w, string spaceId)
+    {
+        int p = 0;
+        w[p++] = (byte)spaceId.Length;
+        for (int i = 0; i < spaceId.Length; i++)
+        {
+            int nibble = spaceId[i] <= '9' ? spaceId[i] - '0' : spaceId[i] - 'a' + 10;
+            if ((i & 1) == 0)
+                w[p] = (byte)(nibble << 4);
+            else
+                w[p++] |= (byte)nibble;
+        }
+        if ((spaceId.Length & 1) == 1)
+            p++;
+        return p;
+    }
+
+    public static FleetDecodeError TryReadSpaceId(ReadOnlySpan<byte> body, ref int p, out string spaceId)
+    {
+        spaceId = "";
+        if (!TryByte(body, ref p, out byte digits))
+            return FleetDecodeError.Truncated;
+        if (digits is 0 or > FleetLimits.MaxSpaceIdLength)
+            return FleetDecodeError.BadSpaceId;
+        int bytes = (digits + 1) / 2;
+        if (body.Length - p < bytes)
+            return FleetDecodeError.Truncated;
+        if ((digits & 1) == 1 && (body[p + bytes - 1] & 0x0F) != 0)
+            return FleetDecodeError.BadSpaceId; // non-canonical padding would let two payloads mean the same id
+        spaceId = string.Create(digits, body.Slice(p, bytes).ToArray(), static (chars, packed) =>
+        {
+            for (int i = 0; i < chars.Length; i++)
+                chars[i] = HexDigits[(i & 1) == 0 ? packed[i >> 1] >> 4 : packed[i >> 1] & 0x0F];
+        });
+        p += bytes;
+        return FleetDecodeError.None;
+    }
+
+    /// <summary>Bytes of an encoded device (or aggregator) id: a length byte, then ASCII.</summary>
+    public static int IdLength(string id) => 1 + id.Length;
+
+    public static int WriteId(Span<byte> w, string id)
+    {
+        w[0] = (byte)id.Length;
+        return 1 + Encoding.ASCII.GetBytes(id, w[1..]);
+    }
+
+    public static FleetDecodeError TryReadId(ReadOnlySpan<byte> body, ref int p, out string id)
+    {
+        id = "";
+        if (!TryByte(body, ref p, out byte length))
+            return FleetDecodeError.Truncated;
+        if (length is 0 or > FleetLimits.MaxDeviceIdLength)
+            return FleetDecodeError.BadDeviceId;
+        if (body.Length - p < length)
+            return FleetDecodeError.Truncated;
+        foreach (byte b in body.Slice(p, length))
+            if (!char.IsAsciiLetterOrDigit((char)b) && b is not ((byte)'.' or (byte)'_' or (byte)'-'))
+                return FleetDecodeError.BadDeviceId;
+        id = Encoding.ASCII.GetString(body.Slice(p, length));
+        p += length;
+        return FleetDecodeError.None;
+    }
+
+    /// <summary>Bytes of an encoded label: a varint length, then UTF-8.</summary>
+    public static int LabelLength(int utf8Bytes) => VarintLength((ulong)utf8Bytes) + utf8Bytes;
+
+    public static int WriteLabel(Span<byte> w, ReadOnlySpan<byte> utf8)
+    {
+        int p = WriteVarint(w, (ulong)utf8.Length);
+        utf8.CopyTo(w[p..]);
+        return p + utf8.Length;
+    }
+
+    public static FleetDecodeError TryReadLabel(ReadOnlySpan<byte> body, ref int p, out string label)
+    {
+        label = "";
+        FleetDecodeError e = TryVarint(body, ref p, out ulong length);
+        if (e != FleetDecodeError.None)
+            return e;
+        if (length is 0 or > FleetLimits.MaxLabelBytes)
+            return FleetDecodeError.BadLabel;
+        if ((ulong)(body.Length - p) < length)
+            return FleetDecodeError.Truncated;
+        ReadOnlySpan<byte> bytes = body.Slice(p, (int)length);
+        if (!Utf8.IsValid(bytes))
+            return FleetDecodeError.BadLabel;
+        string text = Encoding.UTF8.GetString(bytes);
+        if (!FleetLimits.IsValidLabel(text))
+            return FleetDecodeError.BadLabel;
+        label = text;
+        p += (int)length;
+        return FleetDecodeError.None;
+    }
+}

@@ -1,0 +1,247 @@
+using System.Collections.Concurrent;
+using EdgeCL.Core.Fleet;
+using EdgeCL.Core.Fleet.Aggregation;
+using EdgeCL.Sync.Client;
+using EdgeCL.Sync.Payloads;
+using EdgeCL.Sync.State;
+using EdgeCL.Sync.Topics;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace EdgeCL.Sync.Aggregation;
+
+/// <summary>
+/// The aggregation role (docs/fleet-aggregation.md): receives and verifies every device's entries like any device, and
+/// publishes per class one signed <see cref="FleetAggregate"/> and per device one signed <see cref="AggregateReceipt"/>, so
+/// that devices in <see cref="FleetReceiveMode.Aggregates"/> mode receive O(classes) messages instead of O(devices × classes).
+/// </summary>
+/// <remarks>
+/// <para>Stateless by design: everything comes back from the broker's retained entries after a restart, and the
+/// aggregates it then publishes are identical in content to the ones it published before (and to any other
+/// aggregator's), so devices count them as duplicates. Run several for redundancy; they need no coordination.</para>
+/// <para>A class is republished when it has been quiet for <see cref="FleetAggregatorOptions.Quiet"/> or changing for
+/// <see cref="FleetAggregatorOptions.MaxDelay"/>, so a burst of N contributions costs a few aggregates, not N. Everything
+/// is republished after each (re)connect, in case the broker lost its retained messages.</para>
+/// <para>Thread-safety: start once, dispose once.</para>
+/// </remarks>
+public sealed class FleetAggregator : IAsyncDisposable
+{
+    private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(20);
+
+    private readonly FleetAggregatorOptions _options;
+    private readonly EntrySigner _signer;
+    private readonly FleetStateTarget _state;
+    private readonly FleetSyncClient _client;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly ConcurrentDictionary<string, (long First, long Last)> _dirty = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, FleetAggregate> _published = new(StringComparer.Ordinal);
+    // device → label → what its receipt says; and the devices whose receipt must go out again.
+    private readonly Dictionary<string, SortedDictionary<string, AggregateReceiptLine>> _receipts = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _receiptsDue = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _stop = new();
+    private Task? _loop;
+    private long _aggregatesPublished, _receiptsPublished, _unchanged, _connectsSeen;
+    private int _receiptsDueCount, _started, _disposed;
+
+    /// <summary>Creates an aggregator; nothing touches the network until <see cref="StartAsync"/>.</summary>
+    /// <param name="options">Settings (validated here).</param>
+    /// <param name="signer">The aggregator's key (its id must be <c>options.Sync.DeviceId</c>; not owned).</param>
+    /// <param name="deviceKeys">The devices whose entries are aggregated (not owned).</param>
+    /// <param name="loggerFactory">Diagnostics; silent when null.</param>
+    /// <param name="timeProvider">Clock for the publish schedule; the system clock when null.</param>
+    public FleetAggregator(FleetAggregatorOptions options, EntrySigner signer, TrustStore deviceKeys, ILoggerFactory? loggerFactory = null, TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(signer);
+        ArgumentNullException.ThrowIfNull(deviceKeys);
+        options.Validate();
+        if (signer.DeviceId != options.Sync.DeviceId)
+            throw new ArgumentException($"Aggregator '{options.Sync.DeviceId}' was given the key of '{signer.DeviceId}'; each aggregator signs with its own key.", nameof(signer));
+        _options = options;
+        _signer = signer;
+        _time = timeProvider ?? TimeProvider.System;
+        _logger = loggerFactory?.CreateLogger<FleetAggregator>() ?? (ILogger)NullLogger<FleetAggregator>.Instance;
+        _state = new FleetStateTarget(new FleetState(options.Sync.Space));
+        _client = new FleetSyncClient(options.Sync with { TrackDeviceStatus = false }, new SignedEntryCodec(signer, deviceKeys), _state,
+            logger: loggerFactory?.CreateLogger<FleetSyncClient>(), timeProvider: timeProvider);
+        _client.StateChanged += (_, e) => MarkDirty(e.Entry.Label);
+    }
+
+    /// <summary>The aggregator's sync client (connection, receive counters, drops).</summary>
+    public FleetSyncClient Client => _client;
+
+    /// <summary>Aggregates published (acknowledged by the broker).</summary>
+    public long AggregatesPublished => Interlocked.Read(ref _aggregatesPublished);
+
+    /// <summary>Receipts published (acknowledged by the broker).</summary>
+    public long ReceiptsPublished => Interlocked.Read(ref _receiptsPublished);
+
+    /// <summary>Classes whose recomputed aggregate equalled the published one, so nothing was sent.</summary>
+    public long Unchanged => Interlocked.Read(ref _unchanged);
+
+    /// <summary>Classes with changes not yet published.</summary>
+    public int Pending => _dirty.Count;
+
+    /// <summary>A copy of the merged entries.</summary>
+    public FleetState Snapshot()
+    {
+        var copy = new FleetState(_options.Sync.Space);
+        lock (_state.SyncRoot)
+            copy.Merge(_state.State);
+        return copy;
+    }
+
+    /// <summary>Starts receiving and the publish loop; returns at once.</summary>
+    public async Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        if (Interlocked.Exchange(ref _started, 1) != 0)
+            throw new InvalidOperationException($"Aggregator '{_options.Sync.DeviceId}' is already started.");
+        await _client.StartAsync(cancellationToken).ConfigureAwait(false);
+        _loop = Task.Run(() => RunAsync(_stop.Token), CancellationToken.None);
+    }
+
+    /// <summary>Completes when nothing is waiting to be published (after <see cref="StartAsync"/> and at least one connect).</summary>
+    public async Task WaitUntilIdleAsync(CancellationToken cancellationToken = default)
+    {
+        await _client.WaitUntilConnectedAsync(cancellationToken).ConfigureAwait(false);
+        while (!_dirty.IsEmpty || Volatile.Read(ref _receiptsDueCount) > 0)
+            await Task.Delay(Tick, _time, cancellationToken).ConfigureAwait(false);
+    }
+
+    private void MarkDirty(string label)
+    {
+        long now = _time.GetTimestamp();
+        _dirty.AddOrUpdate(label, (now, now), (_, held) => (held.First, now));
+    }
+
+    private async Task RunAsync(CancellationToken stop)
+    {
+        using var timer = new PeriodicTimer(Tick, _time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stop).ConfigureAwait(false))
+            {
+                if (!_client.IsConnected)
+                    continue;
+                long connects = _client.Statistics.Connects;
+                if (connects != _connectsSeen)
+                {
+                    // A new session: the broker may have lost its retained messages, so everything goes out again.
+                    _connectsSeen = connects;
+                    _published.Clear();
+                    lock (_state.SyncRoot)
+                        foreach (string label in _state.State.Labels)
+                            MarkDirty(label);
+                    foreach (string device in _receipts.Keys)
+                        _receiptsDue.Add(device);
+                }
+                await PublishDueAsync(stop).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            // Stopping.
+        }
+    }
+
+    private async Task PublishDueAsync(CancellationToken stop)
+    {
+        long now = _time.GetTimestamp();
+        var due = new List<FleetAggregate>();
+        foreach ((string label, (long first, long last)) in _dirty)
+        {
+            if (_time.GetElapsedTime(last, now) < _options.Quiet && _time.GetElapsedTime(first, now) < _options.MaxDelay)
+                continue;
+            _dirty.TryRemove(label, out _);
+            FleetAggregate? aggregate;
+            IReadOnlyList<FleetEntry> contributions;
+            lock (_state.SyncRoot)
+            {
+                aggregate = FleetAggregation.Build(_state.State, label, _options.Sync.DeviceId);
+                contributions = [.. _state.State.EntriesOf(label)];
+            }
+            if (aggregate is null)
+                continue;
+            if (_published.TryGetValue(label, out FleetAggregate? held) && FleetAggregation.Compare(aggregate, held) == 0)
+            {
+                Interlocked.Increment(ref _unchanged);
+                continue;
+            }
+            due.Add(aggregate);
+            foreach (FleetEntry entry in contributions)
+                Receipt(entry, aggregate);
+        }
+        bool[] sent = await PublishAllAsync(due, a => (FleetTopics.Aggregate(_options.Sync.Fleet, a.SpaceId, a.AggregatorId, a.Label), FleetAggregateCodec.Encode(a, _signer)), stop)
+            .ConfigureAwait(false);
+        for (int i = 0; i < due.Count; i++)
+        {
+            if (sent[i])
+                _published[due[i].Label] = due[i];
+            else
+                MarkDirty(due[i].Label); // offline or refused: try again
+        }
+        Interlocked.Add(ref _aggregatesPublished, sent.Count(s => s));
+
+        // Receipts after the aggregates they name, so a device usually has the aggregate when its receipt arrives.
+        string[] devices = [.. _receiptsDue];
+        bool[] receipted = await PublishAllAsync(devices, d => (FleetTopics.Receipt(_options.Sync.Fleet, _options.Sync.Space.Id, _options.Sync.DeviceId, d),
+            AggregateReceiptCodec.Encode(new AggregateReceipt { SpaceId = _options.Sync.Space.Id, AggregatorId = _options.Sync.DeviceId, DeviceId = d, Lines = [.. _receipts[d].Values] }, _signer)),
+            stop).ConfigureAwait(false);
+        for (int i = 0; i < devices.Length; i++)
+            if (receipted[i])
+                _receiptsDue.Remove(devices[i]);
+        Volatile.Write(ref _receiptsDueCount, _receiptsDue.Count);
+        Interlocked.Add(ref _receiptsPublished, receipted.Count(s => s));
+    }
+
+    // A device's receipt changes only when the version of its own entry in the aggregate changes: between such changes
+    // the device infers that later aggregates of the same aggregator include the same version (AggregateView).
+    private void Receipt(FleetEntry entry, FleetAggregate aggregate)
+    {
+        if (!_receipts.TryGetValue(entry.DeviceId, out SortedDictionary<string, AggregateReceiptLine>? lines))
+            _receipts.Add(entry.DeviceId, lines = new SortedDictionary<string, AggregateReceiptLine>(StringComparer.Ordinal));
+        if (lines.TryGetValue(entry.Label, out AggregateReceiptLine held) && held.IncludedVersion == entry.Version)
+            return;
+        lines[entry.Label] = new AggregateReceiptLine(entry.Label, aggregate.VersionSum, aggregate.DigestPrefix, entry.Version);
+        _receiptsDue.Add(entry.DeviceId);
+        Volatile.Write(ref _receiptsDueCount, _receiptsDue.Count);
+    }
+
+    private async Task<bool[]> PublishAllAsync<T>(IReadOnlyList<T> items, Func<T, (string Topic, byte[] Payload)> encode, CancellationToken stop)
+    {
+        var sent = new bool[items.Count];
+        await Parallel.ForEachAsync(Enumerable.Range(0, items.Count), new ParallelOptions { MaxDegreeOfParallelism = _options.PublishConcurrency, CancellationToken = stop },
+            async (i, token) =>
+            {
+                (string topic, byte[] payload) = encode(items[i]);
+                sent[i] = await _client.PublishRetainedAsync(topic, payload, token).ConfigureAwait(false);
+            }).ConfigureAwait(false);
+        return sent;
+    }
+
+    /// <summary>Stops the loop and says goodbye to the broker.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+            return;
+        await _stop.CancelAsync().ConfigureAwait(false);
+        if (_loop is not null)
+            await _loop.ConfigureAwait(false);
+        await _client.DisposeAsync().ConfigureAwait(false);
+        _stop.Dispose();
+    }
+
+    /// <summary>Drops the connection without a goodbye, as a crash would (for tests).</summary>
+    public async ValueTask AbortAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+            return;
+        await _stop.CancelAsync().ConfigureAwait(false);
+        if (_loop is not null)
+            await _loop.ConfigureAwait(false);
+        await _client.AbortAsync().ConfigureAwait(false);
+        _stop.Dispose();
+    }
+}

@@ -1,0 +1,33 @@
+using EdgeCL.Sync.Client;
+
+namespace EdgeCL.Sync.Aggregation;
+
+/// <summary>Settings of one <see cref="FleetAggregator"/>.</summary>
+public sealed record FleetAggregatorOptions
+{
+    /// <summary>The aggregator's MQTT settings: fleet, its own id (the device id of its topics and key), space and broker.</summary>
+    public required FleetSyncOptions Sync { get; init; }
+
+    /// <summary>A class is republished once no entry of it arrived for this long... Default 100 ms.</summary>
+    public TimeSpan Quiet { get; init; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>... or at the latest this long after its first unpublished change, however busy it is. Default 1 s.</summary>
+    public TimeSpan MaxDelay { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Publishes in flight at once. Default 32.</summary>
+    public int PublishConcurrency { get; init; } = 32;
+
+    /// <summary>Checks every setting.</summary>
+    /// <exception cref="ArgumentException">A setting is out of range.</exception>
+    public void Validate()
+    {
+        ArgumentNullException.ThrowIfNull(Sync);
+        Sync.Validate();
+        if (Sync.Receive != FleetReceiveMode.Entries)
+            throw new ArgumentException($"Aggregator '{Sync.DeviceId}' must receive entries, not aggregates.");
+        if (Quiet < TimeSpan.Zero || MaxDelay < Quiet)
+            throw new ArgumentException($"Aggregator timing: Quiet ({Quiet}) must be >= 0 and MaxDelay ({MaxDelay}) >= Quiet.");
+        if (PublishConcurrency < 1)
+            throw new ArgumentException($"PublishConcurrency {PublishConcurrency} must be >= 1.");
+    }
+}

@@ -1,0 +1,147 @@
+using EdgeCL.Core.Fleet;
+using EdgeCL.Core.Fleet.Aggregation;
+using EdgeCL.Sync.Payloads;
+using EdgeCL.Sync.State;
+using EdgeCL.Sync.Topics;
+using MQTTnet;
+using MQTTnet.Protocol;
+
+namespace EdgeCL.Sync.Client;
+
+// Aggregate mode: aggregates and receipts are verified with the aggregators' keys and merged into the aggregate view;
+// and the publishing side an aggregator uses.
+public sealed partial class FleetSyncClient
+{
+    private void HandleAggregate(FleetTopic topic, Inbound item)
+    {
+        if (item.Length == 0 || _state is not IFleetAggregateTarget target)
+            return;
+        Interlocked.Increment(ref _received);
+        if (item.Payload is null)
+        {
+            Drop(topic.Device, item.Topic, SyncDropReason.Oversized, $"{item.Length} bytes > {_options.MaxPayloadBytes}");
+            return;
+        }
+        if (!FleetAggregateCodec.TryDecode(item.Payload, out FleetAggregate? aggregate, out FleetDecodeError error))
+        {
+            Drop(topic.Device, item.Topic, error == FleetDecodeError.TooLarge ? SyncDropReason.Oversized : SyncDropReason.Malformed, $"not an aggregate ({error})");
+            return;
+        }
+        if (!VerifiedByAggregator(topic, item, aggregate.AggregatorId, item.Payload))
+            return;
+        if (aggregate.Label != topic.Label || aggregate.SpaceId != topic.SpaceId)
+        {
+            Drop(topic.Device, item.Topic, SyncDropReason.Forged, $"payload is {aggregate.SpaceId}/{aggregate.Label}, topic says {topic.SpaceId}/{topic.Label}");
+            return;
+        }
+        FleetMergeOutcome outcome;
+        lock (_stateLock)
+            outcome = target.MergeAggregate(aggregate);
+        AfterAggregateMerge(topic, item, outcome, aggregate, null);
+    }
+
+    private void HandleReceipt(FleetTopic topic, Inbound item)
+    {
+        if (item.Length == 0 || _state is not IFleetAggregateTarget target)
+            return;
+        Interlocked.Increment(ref _received);
+        if (item.Payload is null)
+        {
+            Drop(topic.Device, item.Topic, SyncDropReason.Oversized, $"{item.Length} bytes > {_options.MaxPayloadBytes}");
+            return;
+        }
+        if (!AggregateReceiptCodec.TryDecode(item.Payload, out AggregateReceipt? receipt, out FleetDecodeError error))
+        {
+            Drop(topic.Device, item.Topic, error == FleetDecodeError.TooLarge ? SyncDropReason.Oversized : SyncDropReason.Malformed, $"not a receipt ({error})");
+            return;
+        }
+        if (!VerifiedByAggregator(topic, item, receipt.AggregatorId, item.Payload))
+            return;
+        if (receipt.DeviceId != _options.DeviceId || topic.Recipient != _options.DeviceId || receipt.SpaceId != topic.SpaceId)
+        {
+            Drop(topic.Device, item.Topic, SyncDropReason.Forged, $"receipt is for {receipt.DeviceId} in {receipt.SpaceId}, topic says {topic.Recipient} in {topic.SpaceId}");
+            return;
+        }
+        FleetMergeOutcome outcome;
+        lock (_stateLock)
+            outcome = target.MergeReceipt(receipt);
+        AfterAggregateMerge(topic, item, outcome, null, receipt);
+    }
+
+    // The signer named in the payload must be the aggregator of the topic and hold a key in the aggregators' trust store.
+    private bool VerifiedByAggregator(FleetTopic topic, Inbound item, string aggregatorId, byte[] payload)
+    {
+        if (aggregatorId != topic.Device)
+        {
+            Drop(topic.Device, item.Topic, SyncDropReason.Forged, $"signed as aggregator {aggregatorId}, topic says {topic.Device}");
+            return false;
+        }
+        Interlocked.Increment(ref _verified);
+        SignatureStatus status = _options.AggregatorKeys?.Verify(aggregatorId, FleetEntryCodec.SignedBytes(payload), FleetEntryCodec.Signature(payload))
+            ?? SignatureStatus.UnknownDevice;
+        if (status == SignatureStatus.Valid)
+            return true;
+        Drop(topic.Device, item.Topic, status == SignatureStatus.UnknownDevice ? SyncDropReason.Unsigned : SyncDropReason.Forged,
+            status == SignatureStatus.UnknownDevice ? $"aggregator {aggregatorId} is not in trust_dir/aggregators" : "bad aggregator signature");
+        return false;
+    }
+
+    private void AfterAggregateMerge(FleetTopic topic, Inbound item, FleetMergeOutcome outcome, FleetAggregate? aggregate, AggregateReceipt? receipt)
+    {
+        switch (outcome)
+        {
+            case FleetMergeOutcome.Applied or FleetMergeOutcome.Conflict:
+                Interlocked.Increment(ref _merged);
+                try
+                {
+                    AggregateChanged?.Invoke(this, new FleetAggregateChangedEventArgs(aggregate, receipt));
+                }
+                catch (Exception ex)
+                {
+                    Log.HandlerFailed(_logger, ex, nameof(AggregateChanged));
+                }
+                return;
+            case FleetMergeOutcome.Duplicate or FleetMergeOutcome.Stale:
+                // Identical content from a second aggregator, a retained copy at reconnect, or an older aggregate that a
+                // restarted aggregator published while catching up: normal traffic.
+                Interlocked.Increment(ref _redelivered);
+                return;
+            default:
+                Drop(topic.Device, item.Topic, outcome == FleetMergeOutcome.WrongSpace ? SyncDropReason.WrongSpace : SyncDropReason.Malformed,
+                    $"the aggregate view rejected it ({outcome})");
+                return;
+        }
+    }
+
+    /// <summary>Publishes a retained QoS 1 message on one of this client's own aggregate or receipt topics (an aggregator's output).</summary>
+    /// <returns>True when the broker acknowledged it; false when offline or refused (the caller retries after the next connect).</returns>
+    internal async Task<bool> PublishRetainedAsync(string topic, byte[] payload, CancellationToken cancellationToken)
+    {
+        if (!_mqtt.IsConnected)
+            return false;
+        var message = new MqttApplicationMessageBuilder()
+            .WithTopic(topic)
+            .WithPayload(payload)
+            .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
+            .WithRetainFlag(true)
+            .Build();
+        try
+        {
+            using var deadline = Deadline(cancellationToken, _options.OperationTimeout);
+            MqttClientPublishResult result = await _mqtt.PublishAsync(message, deadline.Token).ConfigureAwait(false);
+            if (!result.IsSuccess)
+            {
+                Interlocked.Increment(ref _publishRefused);
+                Log.Refused(_logger, topic, _options.DeviceId, result.ReasonCode.ToString());
+                return false;
+            }
+            Interlocked.Increment(ref _published);
+            Interlocked.Add(ref _publishedBytes, payload.Length);
+            return true;
+        }
+        catch (Exception ex) when (IsTransient(ex) || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            return false;
+        }
+    }
+}
