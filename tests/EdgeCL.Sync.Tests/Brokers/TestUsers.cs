@@ -7,7 +7,7 @@ internal static class TestUsers
 {
     public const string Operator = "edgecl-operator";
 
-    public static readonly string[] Devices = [.. Enumerable.Range(0, 12).Select(i => $"d{i}"), "mallory", "observer", "observer2"];
+    public static readonly string[] Devices = [.. Enumerable.Range(0, 12).Select(i => $"d{i}"), "mallory", "observer", "observer2", "agg1", "agg2"];
 
     public static string Password(string user) => $"pw-{user}";
 

@@ -1,0 +1,174 @@
+using EdgeCL.Core.Fleet;
+using EdgeCL.Core.Fleet.Aggregation;
+using EdgeCL.Sync.Aggregation;
+using EdgeCL.Sync.Payloads;
+using EdgeCL.Sync.Tests.Brokers;
+using EdgeCL.Sync.Topics;
+
+namespace EdgeCL.Sync.Tests.Integration;
+
+/// <summary>The aggregation role on every broker: devices that receive only aggregates hold exactly what devices merging
+/// every entry hold, whichever aggregator (or restarted aggregator) they heard it from.</summary>
+public abstract class AggregationContractTests : IAsyncLifetime
+{
+    private readonly List<IAsyncDisposable> _owned = [];
+
+    protected IBrokerHarness Broker { get; private set; } = null!;
+
+    protected abstract IBrokerHarness CreateBroker();
+
+    public async Task InitializeAsync()
+    {
+        Broker = CreateBroker();
+        await Broker.StartAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        for (int i = _owned.Count - 1; i >= 0; i--)
+            await _owned[i].DisposeAsync();
+        await Broker.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Aggregates_FromTwoAggregatorsAndARestartedOne_MatchTheDirectMergeBitForBit()
+    {
+        TestDevice[] direct = [await Direct("d0"), await Direct("d1"), await Direct("d2")];
+        FleetAggregator agg1 = await AggregatorAsync("agg1");
+        FleetAggregator agg2 = await AggregatorAsync("agg2");
+        AggregateDevice teaching = await ViaAggregates("d3");
+        AggregateDevice listening = await ViaAggregates("d4");
+
+        for (int i = 0; i < direct.Length; i++)
+        {
+            await direct[i].LearnAsync("shared", 2 + i, Vector(10 + i));
+            await direct[i].LearnAsync($"own{i}", 1, Vector(20 + i));
+        }
+        await teaching.LearnAsync("shared", 7, Vector(30));
+        await teaching.LearnAsync("mine", 3, Vector(31));
+        await direct[2].ForgetAsync("own2");
+        await teaching.LearnAsync("shared", 9, Vector(32)); // a second version of its own contribution
+
+        await ConvergeAsync(direct, teaching, listening);
+
+        // One aggregator crashes; the fleet goes on learning; a fresh instance of it rebuilds from the retained entries.
+        await agg1.AbortAsync();
+        _owned.Remove(agg1);
+        await direct[1].LearnAsync("shared", 4, Vector(40));
+        await teaching.LearnAsync("mine", 1, Vector(41));
+        await ConvergeAsync(direct, teaching, listening);
+        await agg2.AbortAsync();
+        _owned.Remove(agg2);
+        FleetAggregator restarted = await AggregatorAsync("agg1");
+        await direct[0].LearnAsync("late", 2, Vector(50));
+        await ConvergeAsync(direct, teaching, listening);
+
+        // Nothing was refused along the way, and the direct devices (entries, no aggregates) hold the same fleet.
+        Assert.All(new[] { teaching, listening }, d => Assert.Equal(0, d.Client.Statistics.Drops.Values.Sum()));
+        Assert.All(direct, d => Assert.Equal(0, d.Client.Statistics.Drops.Values.Sum()));
+        // (The counter is bumped after the broker's acknowledgement, which may come after the devices heard the aggregate.)
+        await WaitForAsync(() => restarted.AggregatesPublished > 0, "the restarted aggregator to count its publishes");
+    }
+
+    [Fact]
+    public async Task Aggregates_FromAnUntrustedOrForgingPublisher_AreDroppedAndChangeNothing()
+    {
+        TestDevice writer = await Direct("d0");
+        await AggregatorAsync("agg1");
+        AggregateDevice listening = await ViaAggregates("d4");
+        await writer.LearnAsync("cat", 3, Vector(1));
+        await ConvergeAsync([writer], listening);
+        string before = listening.Describe();
+
+        // mallory is a fleet member, so the broker lets it publish under its own id, but no device trusts it to aggregate.
+        FleetState fake = new(AggregationExpect.Space);
+        fake.Merge(new FleetEntry { SpaceId = AggregationExpect.Space.Id, DeviceId = "d0", Label = "cat", Version = 99, Count = 1000, Mean = Vector(2) });
+        FleetAggregate forged = FleetAggregation.Build(fake, "cat", "mallory")!;
+        await using RawClient mallory = await RawClient.ConnectAsync(Broker.ForDevice("mallory"), "mallory");
+        await mallory.PublishAsync(FleetTopics.Aggregate("fleet1", AggregationExpect.Space.Id, "mallory", "cat"), FleetAggregateCodec.Encode(forged, TestKeys.Signer("mallory")), retain: true);
+        // A trusted aggregator's name with mallory's signature: the broker's ACL stops it on the embedded broker and on
+        // mosquitto alike (mallory may write only under its own id), so it never arrives.
+        await mallory.PublishAsync(FleetTopics.Aggregate("fleet1", AggregationExpect.Space.Id, "agg1", "cat"),
+            FleetAggregateCodec.Encode(forged with { AggregatorId = "mallory" }, TestKeys.Signer("mallory")), retain: true);
+
+        await WaitForAsync(() => listening.Client.Statistics.DropCount(SyncDropReason.Unsigned) >= 1, "the untrusted aggregate to be dropped");
+        Assert.Equal(before, listening.Describe());
+    }
+
+    private async Task ConvergeAsync(IReadOnlyList<TestDevice> writers, params AggregateDevice[] viewers)
+    {
+        var expectedState = new FleetState(AggregationExpect.Space);
+        foreach (TestDevice w in writers)
+            foreach (FleetEntry e in w.Latest.Values)
+                expectedState.Merge(e);
+        foreach (AggregateDevice v in viewers)
+            foreach (FleetEntry e in v.Latest.Values)
+                expectedState.Merge(e);
+        string expected = AggregationExpect.Describe(expectedState);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        while (viewers.Any(v => v.Describe() != expected))
+        {
+            if (DateTime.UtcNow > deadline)
+                Assert.Fail($"aggregate views did not converge on {Broker.Kind}.\nexpected:\n{expected}\n" + string.Join("\n", viewers.Select(v => $"{v.Id}:\n{v.Describe()}")));
+            await Task.Delay(25);
+        }
+        // The direct devices hold the same merge, entry by entry.
+        string digest = LockedState.DigestOf(expectedState);
+        await Converge.AllAsync(writers, Converge.Expected(writers, AggregationExpect.Space, [.. viewers.SelectMany(v => v.Latest.Values)]));
+        Assert.All(writers, w => Assert.Equal(digest, w.State.Digest()));
+    }
+
+    private static async Task WaitForAsync(Func<bool> condition, string what)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline)
+                Assert.Fail($"timed out waiting for {what}");
+            await Task.Delay(25);
+        }
+    }
+
+    private async Task<TestDevice> Direct(string id)
+    {
+        var device = new TestDevice(Broker, id, AggregationExpect.Space);
+        _owned.Add(device);
+        await device.StartAsync();
+        return device;
+    }
+
+    private async Task<AggregateDevice> ViaAggregates(string id)
+    {
+        var device = new AggregateDevice(Broker, id, AggregationExpect.Space, "agg1", "agg2");
+        _owned.Add(device);
+        await device.StartAsync();
+        return device;
+    }
+
+    private async Task<FleetAggregator> AggregatorAsync(string id)
+    {
+        FleetAggregator aggregator = AggregateDevice.Aggregator(Broker, id);
+        _owned.Add(aggregator);
+        await aggregator.StartAsync();
+        await aggregator.Client.WaitUntilConnectedAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        return aggregator;
+    }
+
+    private static float[] Vector(int seed)
+    {
+        var random = new Random(seed);
+        return [.. Enumerable.Range(0, AggregationExpect.Space.Dimension).Select(_ => (float)(random.NextDouble() * 2 - 1))];
+    }
+}
+
+/// <summary>The aggregation contract on the embedded broker.</summary>
+public sealed class EmbeddedBrokerAggregationTests : AggregationContractTests
+{
+    protected override IBrokerHarness CreateBroker() => new EmbeddedBrokerHarness();
+}
+
+/// <summary>The aggregation contract on a real mosquitto with ops/mosquitto/acl.</summary>
+public sealed class MosquittoAggregationTests : AggregationContractTests
+{
+    protected override IBrokerHarness CreateBroker() => new MosquittoHarness();
+}
