@@ -55,41 +55,49 @@ internal static class FleetCommandCliCommand
         return command;
     }
 
-    public static Command OperatorKey()
+    public static Command OperatorKey() => KeyCommand("operator-key", "Operator",
+        "Create an operator signing key: NAME.key stays with the operator; copy NAME.pem into every device's trust_dir/operators/.", "operators");
+
+    public static Command AggregatorKey() => KeyCommand("aggregator-key", "Aggregator",
+        "Create an aggregator signing key: NAME.key stays with the aggregator (edgecl fleet aggregate --aggregator-key); copy NAME.pem into the trust_dir/aggregators/ of every device that receives aggregates.", "aggregators");
+
+    private static Command KeyCommand(string verb, string role, string description, string trustSubfolder)
     {
-        var name = new Argument<string>("name") { Description = "Operator name (A-Z a-z 0-9 . _ -)." };
+        var name = new Argument<string>("name") { Description = $"{role} name (A-Z a-z 0-9 . _ -)." };
         var output = new Option<string>("--out") { Description = "Folder for NAME.key (private, mode 0600) and NAME.pem (public).", DefaultValueFactory = _ => "." };
-        var command = new Command("operator-key", "Create an operator signing key: NAME.key stays with the operator; copy NAME.pem into every device's trust_dir/operators/.")
-            { name, output };
+        var command = new Command(verb, description) { name, output };
         command.SetAction((parse, ct) => CommandRunner.RunAsync(token =>
         {
-            string operatorName = parse.GetValue(name)!, folder = parse.GetValue(output)!;
-            FleetLimits.EnsureValidDeviceId(operatorName, "name");
-            string keyPath = Path.Combine(folder, operatorName + ".key"), pemPath = Path.Combine(folder, operatorName + ".pem");
+            string keyName = parse.GetValue(name)!, folder = parse.GetValue(output)!;
+            FleetLimits.EnsureValidDeviceId(keyName, "name");
+            string keyPath = Path.Combine(folder, keyName + ".key"), pemPath = Path.Combine(folder, keyName + ".pem");
             if (File.Exists(keyPath))
-                throw new ArgumentException($"'{keyPath}' exists; an operator key is never overwritten (move it aside to make a new one, and replace NAME.pem on the devices).");
+                throw new ArgumentException($"'{keyPath}' exists; a {role.ToLowerInvariant()} key is never overwritten (move it aside to make a new one, and replace NAME.pem on the devices).");
             Directory.CreateDirectory(folder);
-            using EntrySigner key = EntrySigner.Create(operatorName);
+            using EntrySigner key = EntrySigner.Create(keyName);
             File.WriteAllText(keyPath, key.ExportPrivateKeyPem());
             if (!OperatingSystem.IsWindows())
                 File.SetUnixFileMode(keyPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
             File.WriteAllText(pemPath, key.ExportPublicKeyPem());
-            Console.WriteLine($"wrote {keyPath} (keep it secret) and {pemPath} (copy it to each device's trust_dir/operators/).");
+            Console.WriteLine($"wrote {keyPath} (keep it secret) and {pemPath} (copy it to each device's trust_dir/{trustSubfolder}/).");
             return Task.FromResult(ExitCodes.Success);
         }, ct));
         return command;
     }
 
-    internal static EntrySigner ReadOperatorKey(string path)
+    internal static EntrySigner ReadOperatorKey(string path) => ReadKey(path, "--operator-key", "edgecl fleet operator-key NAME");
+
+    /// <summary>Reads a NAME.key private key; its file name is the signer's name.</summary>
+    internal static EntrySigner ReadKey(string path, string option, string howToCreate)
     {
-        string operatorName = Path.GetFileNameWithoutExtension(path);
+        string keyName = Path.GetFileNameWithoutExtension(path);
         try
         {
-            return EntrySigner.FromPem(operatorName, File.ReadAllText(path));
+            return EntrySigner.FromPem(keyName, File.ReadAllText(path));
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
         {
-            throw new ArgumentException($"--operator-key '{path}' cannot be used ({ex.Message.Split('\n')[0]}); create one with 'edgecl fleet operator-key NAME'.", ex);
+            throw new ArgumentException($"{option} '{path}' cannot be used ({ex.Message.Split('\n')[0]}); create one with '{howToCreate}'.", ex);
         }
     }
 }

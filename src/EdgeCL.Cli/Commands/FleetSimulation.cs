@@ -20,7 +20,7 @@ namespace EdgeCL.Cli.Commands;
 /// device c mod N. Overlap: every device learns every class from its own samples. Every device has its own ECDSA key and a
 /// trust store with all keys, so each received entry is verified, as on real devices.
 /// </remarks>
-internal sealed class FleetSimulation
+internal sealed partial class FleetSimulation
 {
     public required int Devices { get; init; }
     public required int Classes { get; init; }
@@ -34,33 +34,24 @@ internal sealed class FleetSimulation
     public required TimeSpan Timeout { get; init; }
     public required Action<string> Say { get; init; }
 
+    /// <summary>Aggregators to run (devices then receive aggregates and receipts, not every entry); 0 = every device receives every entry.</summary>
+    public int Aggregators { get; init; }
+
     public async Task<SimulateResult> RunAsync(CancellationToken cancellationToken)
     {
         if (Devices < 1 || Classes < 1 || Dimension < 1 || SamplesPerClass < 1)
             throw new ArgumentException($"--devices, --classes, --dim and --samples must be >= 1 (got {Devices}, {Classes}, {Dimension}, {SamplesPerClass}).");
         // Many MQTT clients in one process starve the thread pool's slow ramp-up (measured: 100 devices converge in ~3 s
-        // with default minimums, ~0.1 s with these); a real device runs one client and is unaffected.
+        // with default minimums, ~0.1 s with these); a real device runs one client and is unaffected. Capped, so that
+        // 10,000 simulated devices do not ask for 20,000 threads.
         ThreadPool.GetMinThreads(out int workers, out int io);
-        ThreadPool.SetMinThreads(Math.Max(workers, Devices * 2 + 8), Math.Max(io, Devices + 8));
+        ThreadPool.SetMinThreads(Math.Max(workers, Math.Min(Devices * 2 + 8, 512)), Math.Max(io, Math.Min(Devices + 8, 512)));
         var space = new EmbeddingSpace(Convert.ToHexStringLower(SHA256.HashData(BitConverter.GetBytes(Dimension)))[..16], Dimension);
-        string[] ids = [.. Enumerable.Range(0, Devices).Select(i => $"sim-{i:D4}")];
-        string password = Password ?? Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
-
-        EmbeddedBroker? embedded = null;
-        FleetBrokerOptions endpoint;
-        if (Broker == "embedded")
-        {
-            // One hash for every simulated device (they share the password): hashing is deliberately slow.
-            string hash = PasswordHash.Hash(password);
-            embedded = new EmbeddedBroker(new EmbeddedBrokerOptions { Port = 0, Users = [.. ids.Select(id => new BrokerUser(id, hash))] });
-            await embedded.StartAsync(cancellationToken).ConfigureAwait(false);
-            endpoint = new FleetBrokerOptions { Host = "127.0.0.1", Port = embedded.Port };
-        }
-        else
-        {
-            endpoint = FleetBrokerOptions.Parse(Broker);
-        }
-        string fleet = $"sim{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3))}"; // fresh topics: no retained leftovers
+        string[] ids = [.. Enumerable.Range(0, Devices).Select(i => $"sim-{i:D5}")];
+        if (Aggregators > 0)
+            return await RunAggregatedAsync(space, ids, cancellationToken).ConfigureAwait(false);
+        (EmbeddedBroker? embedded, FleetBrokerOptions endpoint) = await StartBrokerAsync(ids, cancellationToken).ConfigureAwait(false);
+        string fleet = NewFleetName();
 
         var signers = ids.Select(EntrySigner.Create).ToArray();
         string[] publicKeys = [.. signers.Select(s => s.ExportPublicKeyPem())];
@@ -81,39 +72,13 @@ internal sealed class FleetSimulation
                     Fleet = fleet,
                     DeviceId = ids[i],
                     Space = space,
-                    Broker = endpoint with { UserName = embedded is not null || Password is not null ? ids[i] : null, Password = embedded is not null || Password is not null ? password : null },
+                    Broker = Login(endpoint, embedded, ids[i]),
                     TrackDeviceStatus = false,
                     ReceiveQueueCapacity = 16384,
                 }, codec, targets[i]);
             }
 
-            // Synthetic data and the centralised means (double precision over every sample of every device).
-            var random = new Random(Seed);
-            float[][] centres = [.. Enumerable.Range(0, Classes).Select(_ => Gaussian(random, Dimension, 1.0, null))];
-            var central = new double[Classes][];
-            var centralCount = new long[Classes];
-            var memories = new PrototypeMemory[Devices];
-            for (int i = 0; i < Devices; i++)
-                memories[i] = new PrototypeMemory(space, new PrototypeMemoryOptions { MaxClasses = Math.Max(Classes, 16) });
-            for (int c = 0; c < Classes; c++)
-            {
-                central[c] = new double[Dimension];
-                for (int i = 0; i < Devices; i++)
-                {
-                    if (!Overlap && c % Devices != i)
-                        continue;
-                    for (int s = 0; s < SamplesPerClass; s++)
-                    {
-                        float[] x = Gaussian(random, Dimension, 0.5, centres[c]);
-                        memories[i].Add(Label(c), x);
-                        for (int k = 0; k < Dimension; k++)
-                            central[c][k] += x[k];
-                        centralCount[c]++;
-                    }
-                }
-                for (int k = 0; k < Dimension; k++)
-                    central[c][k] /= Math.Max(1, centralCount[c]);
-            }
+            (PrototypeMemory[] memories, double[][] central, long[] centralCount) = Generate(space);
             int expectedEntries = memories.Sum(m => m.ClassCount);
 
             var clock = Stopwatch.StartNew();
@@ -183,7 +148,11 @@ internal sealed class FleetSimulation
             double Seconds(long ticks) => (double)ticks / Stopwatch.Frequency;
             return new SimulateResult(embedded is null ? Broker : "embedded", Devices, Classes, Dimension, Fp16 ? "fp16" : "fp32", Overlap, SamplesPerClass,
                 expectedEntries, connectSeconds, Seconds(lastUpdate - publishStart), Seconds(converged - lastUpdate), Seconds(converged - publishStart),
-                identical, bytesPerEntry, bytesPerEntry / (Dimension * 2.0), maxDifference, (long)expectedEntries * Devices, drops);
+                identical, bytesPerEntry, bytesPerEntry / (Dimension * 2.0), maxDifference, (long)expectedEntries * Devices, drops)
+            {
+                PerDevice = PerDeviceCost(clients),
+                VerifyMicroseconds = TimeVerification(signers[0], FleetEntryFactory.All(ids[0], memories[0]).FirstOrDefault(), Fp16 ? FleetVectorType.Float16 : FleetVectorType.Float32),
+            };
         }
         finally
         {
@@ -195,6 +164,73 @@ internal sealed class FleetSimulation
             if (embedded is not null)
                 await embedded.DisposeAsync().ConfigureAwait(false);
         }
+    }
+
+    private string? _password;
+
+    /// <summary>Starts the embedded broker with an account per user, or parses the external broker's address.</summary>
+    private async Task<(EmbeddedBroker? Embedded, FleetBrokerOptions Endpoint)> StartBrokerAsync(IEnumerable<string> users, CancellationToken cancellationToken)
+    {
+        _password = Password ?? Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
+        if (Broker != "embedded")
+            return (null, FleetBrokerOptions.Parse(Broker));
+        // One hash for every simulated device (they share the password): hashing is deliberately slow.
+        string hash = PasswordHash.Hash(_password);
+        var embedded = new EmbeddedBroker(new EmbeddedBrokerOptions { Port = 0, Users = [.. users.Select(id => new BrokerUser(id, hash))] });
+        await embedded.StartAsync(cancellationToken).ConfigureAwait(false);
+        return (embedded, new FleetBrokerOptions { Host = "127.0.0.1", Port = embedded.Port });
+    }
+
+    /// <summary>The endpoint with <paramref name="user"/>'s login (the embedded broker always needs one; an external one when --password is given).</summary>
+    private FleetBrokerOptions Login(FleetBrokerOptions endpoint, EmbeddedBroker? embedded, string user) =>
+        embedded is not null || Password is not null ? endpoint with { UserName = user, Password = _password } : endpoint;
+
+    /// <summary>A fresh fleet name: no retained leftovers from an earlier run on the same broker.</summary>
+    private static string NewFleetName() => $"sim{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3))}";
+
+    /// <summary>Medians over devices of what each received and verified.</summary>
+    private static SimulatePerDevice PerDeviceCost(IReadOnlyList<FleetSyncClient> clients)
+    {
+        static double Median(IEnumerable<long> values)
+        {
+            long[] sorted = [.. values.Order()];
+            return sorted.Length == 0 ? 0 : sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2.0;
+        }
+        SyncStatistics[] stats = [.. clients.Select(c => c.Statistics)];
+        return new SimulatePerDevice(Median(stats.Select(s => s.Received)), Median(stats.Select(s => s.ReceivedBytes)), Median(stats.Select(s => s.Verified)),
+            stats.Max(s => s.Received), stats.Max(s => s.ReceivedBytes));
+    }
+
+    /// <summary>Synthetic data: each device's learned classes and the centralised means (double precision over every sample of every device).</summary>
+    private (PrototypeMemory[] Memories, double[][] Central, long[] CentralCount) Generate(EmbeddingSpace space)
+    {
+        var random = new Random(Seed);
+        float[][] centres = [.. Enumerable.Range(0, Classes).Select(_ => Gaussian(random, Dimension, 1.0, null))];
+        var central = new double[Classes][];
+        var centralCount = new long[Classes];
+        var memories = new PrototypeMemory[Devices];
+        for (int i = 0; i < Devices; i++)
+            memories[i] = new PrototypeMemory(space, new PrototypeMemoryOptions { MaxClasses = Math.Max(Classes, 16) });
+        for (int c = 0; c < Classes; c++)
+        {
+            central[c] = new double[Dimension];
+            for (int i = 0; i < Devices; i++)
+            {
+                if (!Overlap && c % Devices != i)
+                    continue;
+                for (int s = 0; s < SamplesPerClass; s++)
+                {
+                    float[] x = Gaussian(random, Dimension, 0.5, centres[c]);
+                    memories[i].Add(Label(c), x);
+                    for (int k = 0; k < Dimension; k++)
+                        central[c][k] += x[k];
+                    centralCount[c]++;
+                }
+            }
+            for (int k = 0; k < Dimension; k++)
+                central[c][k] /= Math.Max(1, centralCount[c]);
+        }
+        return (memories, central, centralCount);
     }
 
     private static string Label(int c) => $"class-{c:D4}";

@@ -54,7 +54,26 @@ internal sealed record DemoResult(string Backbone, string SpaceId, string Provid
 /// <summary><c>edgecl fleet simulate --json</c>: times in seconds, bytes per entry are payload bytes.</summary>
 internal sealed record SimulateResult(string Broker, int Devices, int Classes, int Dimension, string VectorType, bool Overlap, int SamplesPerClass,
     int Entries, double ConnectSeconds, double PublishSeconds, double SecondsToIdenticalAfterLastUpdate, double SecondsToIdenticalFromFirstUpdate,
-    bool Identical, double BytesPerEntry, double BytesPerEntryOverDx2, double MaxDifferenceToCentralisedMean, long Deliveries, long Drops);
+    bool Identical, double BytesPerEntry, double BytesPerEntryOverDx2, double MaxDifferenceToCentralisedMean, long Deliveries, long Drops)
+{
+    /// <summary>Aggregators run (0: every device received every entry).</summary>
+    public int Aggregators { get; init; }
+
+    /// <summary>What one device received and verified (medians over devices, and the maxima).</summary>
+    public SimulatePerDevice? PerDevice { get; init; }
+
+    /// <summary>What the aggregators received, verified and published (sums), when any ran.</summary>
+    public SimulateAggregators? AggregatorCost { get; init; }
+
+    /// <summary>Median µs of one ECDSA P-256 verification, timed in the same run (to turn verifications into CPU).</summary>
+    public double VerifyMicroseconds { get; init; }
+}
+
+/// <summary>Per-device receive cost of <c>edgecl fleet simulate</c>: medians over devices, and the largest.</summary>
+internal sealed record SimulatePerDevice(double MessagesMedian, double BytesMedian, double VerificationsMedian, long MessagesMax, long BytesMax);
+
+/// <summary>The aggregators' totals in <c>edgecl fleet simulate --aggregators N</c>.</summary>
+internal sealed record SimulateAggregators(long EntriesReceived, long Verifications, long AggregatesPublished, long ReceiptsPublished);
 
 /// <summary>One retained entry seen by <c>edgecl fleet status</c>; <c>Signature</c> is "valid" (verified with --trust) or "unchecked".</summary>
 internal sealed record FleetClassInfo(string Space, string Label, long Version, long Count, int Dimension, bool Tombstone, int PayloadBytes, string Signature);

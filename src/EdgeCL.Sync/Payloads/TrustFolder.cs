@@ -33,6 +33,16 @@ public static class TrustFolder
         return folder is not null && Directory.Exists(folder) ? LoadKeys(folder) : new TrustStore();
     }
 
+    /// <summary>Loads the aggregator keys of <c>{trustFolder}/aggregators/&lt;aggregator&gt;.pem</c>, whose aggregates and receipts a device accepts.</summary>
+    /// <remarks>A separate folder, like operators: a device key alone never makes its owner an aggregator.</remarks>
+    /// <returns>A new trust store, empty when there is no such folder.</returns>
+    /// <exception cref="ArgumentException">A file name is not an aggregator id, or a file is not a P-256 public key.</exception>
+    public static TrustStore LoadAggregators(string? trustFolder)
+    {
+        string? folder = trustFolder is null ? null : Path.Combine(trustFolder, "aggregators");
+        return folder is not null && Directory.Exists(folder) ? LoadKeys(folder) : new TrustStore();
+    }
+
     private static TrustStore LoadKeys(string folder)
     {
         var trust = new TrustStore();
