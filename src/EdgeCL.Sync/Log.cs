@@ -74,4 +74,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 23, Level = LogLevel.Error, Message = "Writing retained messages to {Path} failed; they stay in memory and the next change retries")]
     public static partial void PersistFailed(ILogger logger, Exception exception, string path);
+
+    [LoggerMessage(EventId = 28, Level = LogLevel.Warning, Message = "Device {Device} ignored part of its aggregates file {Path}: {Problem}; the aggregators' retained messages bring it back at the next connect")]
+    public static partial void AggregatesIgnored(ILogger logger, string device, string path, string problem);
 }

@@ -114,7 +114,10 @@ public sealed partial class DeviceAgent
                 {
                     Fleet = config.Fleet, DeviceId = deviceId, Space = backbone.Space, Broker = brokerOptions,
                     // Commands are acted on only when signed by one of these operators (none: every command is refused).
-                    OperatorKeys = LoadOperators(config.Sync?.TrustDir is { } trustDir ? Resolve(trustDir) : null),
+                    OperatorKeys = LoadKeys(TrustFolder.LoadOperators, config.Sync?.TrustDir is { } trustDir ? Resolve(trustDir) : null),
+                    // Aggregate mode (docs/fleet-aggregation.md): per-class aggregates from these aggregators instead of every entry.
+                    Receive = config.Sync?.Receive == "aggregates" ? FleetReceiveMode.Aggregates : FleetReceiveMode.Entries,
+                    AggregatorKeys = config.Sync?.Receive == "aggregates" ? LoadKeys(TrustFolder.LoadAggregators, Resolve(config.Sync.TrustDir!)) : null,
                     CommandNoncePath = Path.Combine(stateDir, "command-nonces"),
                 },
             };
@@ -255,11 +258,11 @@ public sealed partial class DeviceAgent
         }
     }
 
-    private static TrustStore LoadOperators(string? trustDir)
+    private static TrustStore LoadKeys(Func<string?, TrustStore> load, string? trustDir)
     {
         try
         {
-            return TrustFolder.LoadOperators(trustDir);
+            return load(trustDir);
         }
         catch (ArgumentException ex)
         {

@@ -135,6 +135,13 @@ public sealed class SyncSettings
 
     /// <summary>Folder of peers' public keys (<c>&lt;device-id&gt;.pem</c>); entries of devices not in it are dropped. Absent = trust only this device's own key (the agent exports it as <c>state_dir/&lt;device-id&gt;.pem</c> for peers).</summary>
     public string? TrustDir { get; set; }
+
+    /// <summary>
+    /// What the device receives of the fleet: <c>entries</c> (every device's entry of every class; the default) or
+    /// <c>aggregates</c> (per-class aggregates from the aggregators in <c>trust_dir/aggregators/</c>, run with
+    /// <c>edgecl fleet aggregate</c>; traffic and signature checks grow with classes, not devices; docs/fleet-aggregation.md).
+    /// </summary>
+    public string Receive { get; set; } = "entries";
 }
 
 /// <summary>One input source. <see cref="Type"/> decides which other keys apply.</summary>

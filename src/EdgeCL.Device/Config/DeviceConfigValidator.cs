@@ -151,6 +151,11 @@ public static class DeviceConfigValidator
             errors.Add($"sync.trust_dir '{trust}' does not exist; create it with one <device-id>.pem public key per peer, or remove the key to trust only this device's own entries.");
         else if (sync.TrustDir is { } empty && !Directory.EnumerateFiles(resolve(empty), "*.pem").Any())
             errors.Add($"sync.trust_dir '{empty}' holds no <device-id>.pem public key; copy the peers' keys there (each agent exports its own to state_dir/<device-id>.pem), or remove the key to trust only this device's own entries.");
+        if (sync.Receive is not ("entries" or "aggregates"))
+            errors.Add($"sync.receive '{sync.Receive}' is unknown; use \"entries\" (every device's entries) or \"aggregates\" (from the aggregators in trust_dir/aggregators).");
+        else if (sync.Receive == "aggregates" && (sync.TrustDir is not { } dir || !Directory.Exists(Path.Combine(resolve(dir), "aggregators"))
+            || !Directory.EnumerateFiles(Path.Combine(resolve(dir), "aggregators"), "*.pem").Any()))
+            errors.Add("sync.receive is \"aggregates\" but trust_dir/aggregators/ holds no <aggregator-id>.pem; copy each aggregator's public key there (edgecl fleet aggregator-key NAME writes NAME.pem).");
         if (sync.SigningKey is { } key2 && !File.Exists(resolve(key2)))
             errors.Add($"sync.signing_key '{key2}' does not exist; remove the key to let the agent create one in state_dir, or fix the path.");
     }

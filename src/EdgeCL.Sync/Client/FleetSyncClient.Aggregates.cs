@@ -94,7 +94,7 @@ public sealed partial class FleetSyncClient
                 Interlocked.Increment(ref _merged);
                 try
                 {
-                    AggregateChanged?.Invoke(this, new FleetAggregateChangedEventArgs(aggregate, receipt));
+                    AggregateChanged?.Invoke(this, new FleetAggregateChangedEventArgs(aggregate, receipt, item.Payload!));
                 }
                 catch (Exception ex)
                 {

@@ -7,7 +7,7 @@ using EdgeCL.Sync.Commands;
 
 namespace EdgeCL.Sync.Device;
 
-// The background worker: stores received entries, continues own versions, runs forget commands.
+// The background worker: stores received entries (or aggregates), continues own versions, runs forget commands.
 public sealed partial class FleetDevice
 {
     private void OnStateChanged(object? sender, FleetStateChangedEventArgs e)
@@ -27,6 +27,7 @@ public sealed partial class FleetDevice
         var saves = new List<StoredFleetEntry>();
         var own = new List<FleetEntry>();
         var forgets = new List<string>();
+        bool saveAggregates = false;
         // No cancellation on a clean close: the remaining received entries are stored before the file closes.
         while (await _work.Reader.WaitToReadAsync(abort).ConfigureAwait(false))
         {
@@ -35,7 +36,9 @@ public sealed partial class FleetDevice
             forgets.Clear();
             while (saves.Count < SaveBatch && _work.Reader.TryRead(out Work work))
             {
-                if (work.Forget is not null)
+                if (work.SaveAggregates)
+                    saveAggregates = true;
+                else if (work.Forget is not null)
                     forgets.Add(work.Forget);
                 else if (work.Change!.IsOwn)
                     own.Add(work.Change.Entry);
@@ -44,6 +47,11 @@ public sealed partial class FleetDevice
             }
             if (saves.Count > 0)
                 SaveReceived(saves);
+            if (saveAggregates)
+            {
+                saveAggregates = false;
+                SaveAggregates();
+            }
             if (own.Count > 0)
                 await ContinueVersionsAsync(own, abort).ConfigureAwait(false);
             foreach (string label in forgets)
@@ -148,6 +156,6 @@ public sealed partial class FleetDevice
         await _client.PublishPayloadAsync(payload!, CancellationToken.None).ConfigureAwait(false);
     }
 
-    /// <summary>One job for the background worker: a merged entry, or a forget command.</summary>
-    private readonly record struct Work(FleetStateChangedEventArgs? Change, string? Forget);
+    /// <summary>One job for the background worker: a merged entry, a forget command, or "the aggregates changed".</summary>
+    private readonly record struct Work(FleetStateChangedEventArgs? Change, string? Forget, bool SaveAggregates = false);
 }

@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using EdgeCL.Core.Fleet;
+using EdgeCL.Core.Fleet.Aggregation;
 using EdgeCL.Core.Memory;
 using EdgeCL.Storage.Errors;
 using EdgeCL.Storage.State;
@@ -41,6 +42,8 @@ public sealed partial class FleetDevice : IAsyncDisposable
     private readonly StateStore _store;
     private readonly StateStoreOutbox _outbox;
     private readonly FleetStateTarget _fleet;
+    private readonly AggregateFile? _aggregateFile; // aggregate mode: the view this device answers from (_fleet then holds nothing)
+    private readonly AggregateStateTarget? _aggregates;
     private readonly FleetSyncClient _client;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _gate = new(1, 1);
@@ -56,8 +59,10 @@ public sealed partial class FleetDevice : IAsyncDisposable
     private int _started, _disposed;
 
     private FleetDevice(FleetDeviceOptions options, StateStore store, PrototypeMemory memory, StateStoreOutbox outbox, FleetStateTarget fleet,
-        FleetSyncClient client, ILogger logger)
+        AggregateFile? aggregateFile, FleetSyncClient client, ILogger logger)
     {
+        _aggregateFile = aggregateFile;
+        _aggregates = aggregateFile?.Target;
         _options = options;
         _store = store;
         _memory = memory;
@@ -104,13 +109,23 @@ public sealed partial class FleetDevice : IAsyncDisposable
         {
             var storeLock = new Lock();
             PrototypeMemory memory = store.LoadMemory(options.Memory);
-            var fleet = new FleetStateTarget(store.LoadFleetState(includeOwnEntries: false));
+            bool viaAggregates = options.Sync.Receive == FleetReceiveMode.Aggregates;
+            // In aggregate mode other devices' entries are not received, so none are loaded either: the aggregates file is.
+            var fleet = new FleetStateTarget(viaAggregates ? new FleetState(options.Sync.Space) : store.LoadFleetState(includeOwnEntries: false));
+            AggregateFile? aggregates = null;
+            if (viaAggregates)
+            {
+                aggregates = AggregateFile.Load(options.StatePath, options.Sync, out string? problem);
+                if (problem is not null)
+                    Log.AggregatesIgnored(logger, options.Sync.DeviceId, aggregates.Path, problem);
+            }
             var outbox = new StateStoreOutbox(store, codec, storeLock);
             if (outbox.DiscardedRows > 0)
                 Log.OutboxDiscarded(logger, options.Sync.DeviceId, outbox.DiscardedRows);
-            var client = new FleetSyncClient(options.Sync, codec, fleet, outbox, loggerFactory?.CreateLogger<FleetSyncClient>());
-            Log.DeviceOpened(logger, options.Sync.DeviceId, store.Path, memory.ClassCount, memory.Tombstones.Count, fleet.State.EntryCount, outbox.PendingRows);
-            return new FleetDevice(options, store, memory, outbox, fleet, client, logger);
+            var client = new FleetSyncClient(options.Sync, codec, (IFleetStateTarget?)aggregates?.Target ?? fleet, outbox, loggerFactory?.CreateLogger<FleetSyncClient>());
+            Log.DeviceOpened(logger, options.Sync.DeviceId, store.Path, memory.ClassCount, memory.Tombstones.Count,
+                aggregates?.Target.View.AggregateCount ?? fleet.State.EntryCount, outbox.PendingRows);
+            return new FleetDevice(options, store, memory, outbox, fleet, aggregates, client, logger);
         }
         catch
         {
@@ -152,6 +167,7 @@ public sealed partial class FleetDevice : IAsyncDisposable
         }
         _viewDirty = true;
         _client.StateChanged += OnStateChanged;
+        _client.AggregateChanged += OnAggregateChanged;
         _client.CommandReceived += OnCommandReceived;
         _worker = Task.Run(() => RunWorkerAsync(_abort.Token), CancellationToken.None);
         await _client.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -175,14 +191,27 @@ public sealed partial class FleetDevice : IAsyncDisposable
     /// <summary>A copy of the fleet prototypes (one class per label, merged over devices).</summary>
     public PrototypeMemory FleetPrototypes()
     {
+        if (_aggregates is not null)
+        {
+            lock (_aggregates.SyncRoot)
+                return _aggregates.View.ToPrototypeMemory(_options.Memory);
+        }
         lock (_fleet.SyncRoot)
             return _fleet.State.ToPrototypeMemory(_options.Memory);
     }
 
-    /// <summary>A copy of the merged fleet state (every device's latest entry per class).</summary>
+    /// <summary>A copy of the merged fleet state (every device's latest entry per class); in aggregate mode only this
+    /// device's own entries, since other devices' entries are not received (see <see cref="FleetPrototypes"/>).</summary>
     public FleetState FleetSnapshot()
     {
         var copy = new FleetState(_fleet.State.Space);
+        if (_aggregates is not null)
+        {
+            lock (_aggregates.SyncRoot)
+                foreach (FleetEntry own in _aggregates.View.OwnEntries)
+                    copy.Merge(own);
+            return copy;
+        }
         lock (_fleet.SyncRoot)
             copy.Merge(_fleet.State);
         return copy;
@@ -215,6 +244,7 @@ public sealed partial class FleetDevice : IAsyncDisposable
     private async Task CloseAsync()
     {
         _client.StateChanged -= OnStateChanged;
+        _client.AggregateChanged -= OnAggregateChanged;
         _client.CommandReceived -= OnCommandReceived;
         _work.Writer.TryComplete();
         if (_worker is not null)
@@ -243,8 +273,7 @@ public sealed partial class FleetDevice : IAsyncDisposable
         _viewDirty = false;
         try
         {
-            lock (_fleet.SyncRoot)
-                _view = _fleet.State.ToPrototypeMemory(_options.Memory);
+            _view = FleetPrototypes();
         }
         catch (ArgumentException ex)
         {

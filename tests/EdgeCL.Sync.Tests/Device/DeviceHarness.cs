@@ -15,13 +15,14 @@ public sealed class DeviceHarness(IBrokerHarness broker, EmbeddingSpace space) :
 
     public string StatePath(string name) => Path.Combine(_dir, name + ".db");
 
-    /// <summary>Opens device <paramref name="id"/> on the state file <paramref name="stateName"/> (default: the id).</summary>
-    public FleetDevice Open(string id, string? stateName = null)
+    /// <summary>Opens device <paramref name="id"/> on the state file <paramref name="stateName"/> (default: the id); <paramref name="adjust"/> changes its sync settings.</summary>
+    public FleetDevice Open(string id, string? stateName = null, Func<FleetSyncOptions, FleetSyncOptions>? adjust = null)
     {
+        adjust ??= o => o;
         var device = FleetDevice.Open(new FleetDeviceOptions
         {
             StatePath = StatePath(stateName ?? id),
-            Sync = new FleetSyncOptions
+            Sync = adjust(new FleetSyncOptions
             {
                 Fleet = "fleet1",
                 DeviceId = id,
@@ -31,15 +32,15 @@ public sealed class DeviceHarness(IBrokerHarness broker, EmbeddingSpace space) :
                 MaxReconnectDelay = TimeSpan.FromMilliseconds(300),
                 HealthCheckInterval = TimeSpan.FromMilliseconds(500),
                 ConnectTimeout = TimeSpan.FromSeconds(3),
-            },
+            }),
         }, TestKeys.Codec(id));
         _open.Add(device);
         return device;
     }
 
-    public async Task<FleetDevice> StartAsync(string id, string? stateName = null)
+    public async Task<FleetDevice> StartAsync(string id, string? stateName = null, Func<FleetSyncOptions, FleetSyncOptions>? adjust = null)
     {
-        FleetDevice device = Open(id, stateName);
+        FleetDevice device = Open(id, stateName, adjust);
         await device.StartAsync();
         return device;
     }

@@ -121,6 +121,9 @@ public sealed class AggregateView
         return FleetMergeOutcome.Applied;
     }
 
+    /// <summary>This device's latest own entry of every class, ordinal by label.</summary>
+    public IEnumerable<FleetEntry> OwnEntries => _own.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => p.Value[^1]);
+
     /// <summary>This device's latest own entry of a class.</summary>
     public bool TryGetOwn(string label, [NotNullWhen(true)] out FleetEntry? entry)
     {

@@ -1,0 +1,70 @@
+using EdgeCL.Core.Fleet;
+using EdgeCL.Core.Memory;
+using EdgeCL.Sync.Client;
+using EdgeCL.Sync.Device;
+using EdgeCL.Sync.Tests.Brokers;
+using EdgeCL.Sync.Tests.Integration;
+
+namespace EdgeCL.Sync.Tests.Device;
+
+/// <summary>A <see cref="FleetDevice"/> in aggregate mode: it learns from aggregates, and keeps them across an offline restart.</summary>
+public sealed class AggregateModeDeviceTests
+{
+    [Fact]
+    public async Task AggregateMode_LearnsTheFleetFromAggregates_AndKeepsItAcrossAnOfflineRestart()
+    {
+        await using var broker = new EmbeddedBrokerHarness();
+        await broker.StartAsync();
+        await using var harness = new DeviceHarness(broker, AggregationExpect.Space);
+        var trusted = new TrustStore();
+        trusted.Add("agg1", TestKeys.Signer("agg1").ExportPublicKeyPem());
+        FleetSyncOptions ViaAggregates(FleetSyncOptions o) => o with { Receive = FleetReceiveMode.Aggregates, AggregatorKeys = trusted };
+
+        await using var teacher = new TestDevice(broker, "d1", AggregationExpect.Space);
+        await teacher.StartAsync();
+        await using var aggregator = AggregateDevice.Aggregator(broker, "agg1");
+        await aggregator.StartAsync();
+        FleetDevice device = await harness.StartAsync("d0", adjust: ViaAggregates);
+        await device.LearnAsync("door", Vector(1));
+        await device.LearnAsync("door", Vector(2));
+        await teacher.LearnAsync("door", 3, Vector(3));
+        await teacher.LearnAsync("bell", 2, Vector(4));
+
+        // The fleet as a device merging every entry computes it: d0's and d1's entries.
+        var direct = new FleetState(AggregationExpect.Space);
+        foreach (FleetEntry e in teacher.Latest.Values.Concat(await device.OwnEntriesAsync()))
+            direct.Merge(e);
+        string expected = Describe(direct.ToPrototypeMemory());
+        await DeviceHarness.WaitForAsync(() => Describe(device.FleetPrototypes()) == expected, [device],
+            () => $"expected\n{expected}\nheld\n{Describe(device.FleetPrototypes())}");
+        await DeviceHarness.WaitForAsync(() => File.Exists(FleetDevice.AggregatesPath(harness.StatePath("d0"))), [device]);
+        await device.DisposeAsync();
+
+        // Offline (the broker is gone): the aggregates file brings back the other device's classes.
+        await broker.KillAsync();
+        FleetDevice reopened = harness.Open("d0", adjust: ViaAggregates);
+        await reopened.LoadOwnEntriesAsync();
+        Assert.Equal(expected, Describe(reopened.FleetPrototypes()));
+
+        // A corrupted file is ignored with a warning, never trusted: the device falls back to its own classes.
+        await reopened.DisposeAsync();
+        string file = FleetDevice.AggregatesPath(harness.StatePath("d0"));
+        byte[] bytes = await File.ReadAllBytesAsync(file);
+        bytes[^10] ^= 0x55; // inside the last record's signature
+        await File.WriteAllBytesAsync(file, bytes);
+        FleetDevice tampered = harness.Open("d0", adjust: ViaAggregates);
+        await tampered.LoadOwnEntriesAsync();
+        Assert.NotEqual(expected, Describe(tampered.FleetPrototypes()));
+        Assert.True(tampered.FleetPrototypes().IndexOf("door") >= 0, "its own class must survive");
+    }
+
+    private static string Describe(PrototypeMemory memory) =>
+        string.Join("\n", Enumerable.Range(0, memory.ClassCount).Select(i =>
+            $"{memory.LabelAt(i)} n={memory.SummaryAt(i).Count} v={memory.SummaryAt(i).Version} {string.Join(",", memory.MeanAt(i).ToArray().Select(x => BitConverter.SingleToUInt32Bits(x).ToString("x8")))}"));
+
+    private static float[] Vector(int seed)
+    {
+        var random = new Random(seed);
+        return [.. Enumerable.Range(0, AggregationExpect.Space.Dimension).Select(_ => (float)(random.NextDouble() * 2 - 1))];
+    }
+}
