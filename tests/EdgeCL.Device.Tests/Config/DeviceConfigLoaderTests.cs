@@ -75,6 +75,21 @@ public sealed class DeviceConfigLoaderTests : IDisposable
     }
 
     [Fact]
+    public void Receiving_aggregates_needs_a_known_mode_and_a_trusted_aggregator()
+    {
+        Directory.CreateDirectory(Path.Combine(_dir, "trust"));
+        File.WriteAllText(Path.Combine(_dir, "trust", "d1.pem"), "x");
+        string Config(string receive) => Valid.Replace("\"sources\"", $"\"sync\": {{ \"broker\": \"embedded\", \"trust_dir\": \"trust\", \"receive\": \"{receive}\" }},\n  \"sources\"");
+        var typo = Assert.Throws<DeviceConfigException>(() => DeviceConfigLoader.Load(Write(Config("aggregate"))));
+        Assert.Contains("sync.receive 'aggregate' is unknown", Assert.Single(typo.Errors));
+        var untrusted = Assert.Throws<DeviceConfigException>(() => DeviceConfigLoader.Load(Write(Config("aggregates"))));
+        Assert.Contains("trust_dir/aggregators/ holds no <aggregator-id>.pem", Assert.Single(untrusted.Errors));
+        Directory.CreateDirectory(Path.Combine(_dir, "trust", "aggregators"));
+        File.WriteAllText(Path.Combine(_dir, "trust", "aggregators", "agg1.pem"), "x");
+        Assert.Equal("aggregates", DeviceConfigLoader.Load(Write(Config("aggregates"))).Config.Sync!.Receive);
+    }
+
+    [Fact]
     public void An_empty_trust_dir_is_a_config_error()
     {
         Directory.CreateDirectory(Path.Combine(_dir, "trust"));
