@@ -20,8 +20,10 @@ namespace EdgeCL.Sync.Aggregation;
 /// aggregates it then publishes are identical in content to the ones it published before (and to any other
 /// aggregator's), so devices count them as duplicates. Run several for redundancy; they need no coordination.</para>
 /// <para>A class is republished when it has been quiet for <see cref="FleetAggregatorOptions.Quiet"/> or changing for
-/// <see cref="FleetAggregatorOptions.MaxDelay"/>, so a burst of N contributions costs a few aggregates, not N. Everything
-/// is republished after each (re)connect, in case the broker lost its retained messages.</para>
+/// <see cref="FleetAggregatorOptions.MaxDelay"/>, so a burst of N contributions costs a few aggregates, not N; while the
+/// aggregator is catching up (more than <see cref="FleetAggregatorOptions.CatchingUpBacklog"/> entries waiting) only after
+/// <see cref="FleetAggregatorOptions.MaxHold"/>. Everything is republished after each (re)connect, in case the broker
+/// lost its retained messages.</para>
 /// <para>Thread-safety: start once, dispose once.</para>
 /// </remarks>
 public sealed class FleetAggregator : IAsyncDisposable
@@ -150,9 +152,16 @@ public sealed class FleetAggregator : IAsyncDisposable
     {
         long now = _time.GetTimestamp();
         var due = new List<FleetAggregate>();
+        // Catching up, every class is still changing and each aggregate would be out of date before it arrives: hold them
+        // (up to MaxHold), so a storm of D × C entries costs devices about C aggregates, not C × (storm / MaxDelay).
+        bool catchingUp = _client.PendingReceive > _options.CatchingUpBacklog;
         foreach ((string label, (long first, long last)) in _dirty)
         {
-            if (_time.GetElapsedTime(last, now) < _options.Quiet && _time.GetElapsedTime(first, now) < _options.MaxDelay)
+            TimeSpan sinceFirst = _time.GetElapsedTime(first, now);
+            bool isDue = catchingUp
+                ? sinceFirst >= _options.MaxHold
+                : _time.GetElapsedTime(last, now) >= _options.Quiet || sinceFirst >= _options.MaxDelay;
+            if (!isDue)
                 continue;
             _dirty.TryRemove(label, out _);
             FleetAggregate? aggregate;

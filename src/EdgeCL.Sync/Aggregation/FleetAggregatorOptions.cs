@@ -14,6 +14,16 @@ public sealed record FleetAggregatorOptions
     /// <summary>... or at the latest this long after its first unpublished change, however busy it is. Default 1 s.</summary>
     public TimeSpan MaxDelay { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// While more than this many received entries wait to be verified, the aggregator is catching up (a rebirth storm, a
+    /// restart) and every aggregate it would publish is already out of date: it publishes a changing class only after
+    /// <see cref="MaxHold"/>. Default 256.
+    /// </summary>
+    public int CatchingUpBacklog { get; init; } = 256;
+
+    /// <summary>The longest a changed class waits while the aggregator is catching up. Default 30 s.</summary>
+    public TimeSpan MaxHold { get; init; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Publishes in flight at once. Default 32.</summary>
     public int PublishConcurrency { get; init; } = 32;
 
@@ -27,6 +37,8 @@ public sealed record FleetAggregatorOptions
             throw new ArgumentException($"Aggregator '{Sync.DeviceId}' must receive entries, not aggregates.");
         if (Quiet < TimeSpan.Zero || MaxDelay < Quiet)
             throw new ArgumentException($"Aggregator timing: Quiet ({Quiet}) must be >= 0 and MaxDelay ({MaxDelay}) >= Quiet.");
+        if (CatchingUpBacklog < 0 || MaxHold < MaxDelay)
+            throw new ArgumentException($"Aggregator catch-up: CatchingUpBacklog ({CatchingUpBacklog}) must be >= 0 and MaxHold ({MaxHold}) >= MaxDelay ({MaxDelay}).");
         if (PublishConcurrency < 1)
             throw new ArgumentException($"PublishConcurrency {PublishConcurrency} must be >= 1.");
     }

@@ -113,6 +113,9 @@ public sealed partial class FleetSyncClient
         }
     }
 
+    /// <summary>Messages received but not yet verified and merged: how far the consumer is behind the broker.</summary>
+    internal int PendingReceive => _inbox.Reader.Count;
+
     /// <summary>Publishes a retained QoS 1 message on one of this client's own aggregate or receipt topics (an aggregator's output).</summary>
     /// <returns>True when the broker acknowledged it; false when offline or refused (the caller retries after the next connect).</returns>
     internal async Task<bool> PublishRetainedAsync(string topic, byte[] payload, CancellationToken cancellationToken)
