@@ -20,7 +20,8 @@ namespace EdgeCL.Sync.Aggregation;
 /// aggregates it then publishes are identical in content to the ones it published before (and to any other
 /// aggregator's), so devices count them as duplicates. Run several for redundancy; they need no coordination.</para>
 /// <para>A class is republished when it has been quiet for <see cref="FleetAggregatorOptions.Quiet"/> or changing for
-/// <see cref="FleetAggregatorOptions.MaxDelay"/>, so a burst of N contributions costs a few aggregates, not N; while the
+/// <see cref="FleetAggregatorOptions.MaxDelay"/> (doubling, up to <see cref="FleetAggregatorOptions.MaxHold"/>, while it keeps
+/// changing), so a burst of N contributions costs a few aggregates, not N; while the
 /// aggregator is catching up (more than <see cref="FleetAggregatorOptions.CatchingUpBacklog"/> entries waiting) only after
 /// <see cref="FleetAggregatorOptions.MaxHold"/>. Everything is republished after each (re)connect, in case the broker
 /// lost its retained messages.</para>
@@ -38,6 +39,7 @@ public sealed class FleetAggregator : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly ConcurrentDictionary<string, (long First, long Last)> _dirty = new(StringComparer.Ordinal);
     private readonly Dictionary<string, FleetAggregate> _published = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, TimeSpan> _holds = new(StringComparer.Ordinal); // classes that kept changing: their current wait
     // device → label → what its receipt says; and the devices whose receipt must go out again.
     private readonly Dictionary<string, SortedDictionary<string, AggregateReceiptLine>> _receipts = new(StringComparer.Ordinal);
     private readonly HashSet<string> _receiptsDue = new(StringComparer.Ordinal);
@@ -158,11 +160,16 @@ public sealed class FleetAggregator : IAsyncDisposable
         foreach ((string label, (long first, long last)) in _dirty)
         {
             TimeSpan sinceFirst = _time.GetElapsedTime(first, now);
-            bool isDue = catchingUp
-                ? sinceFirst >= _options.MaxHold
-                : _time.GetElapsedTime(last, now) >= _options.Quiet || sinceFirst >= _options.MaxDelay;
-            if (!isDue)
+            bool quiet = !catchingUp && _time.GetElapsedTime(last, now) >= _options.Quiet;
+            TimeSpan hold = catchingUp ? _options.MaxHold : _holds.GetValueOrDefault(label, _options.MaxDelay);
+            if (!quiet && sinceFirst < hold)
                 continue;
+            // A class that keeps changing waits twice as long each time (up to MaxHold), so a storm of length T costs
+            // devices about log2(MaxHold / MaxDelay) + T / MaxHold aggregates of it; a quiet class starts again at MaxDelay.
+            if (quiet)
+                _holds.Remove(label);
+            else
+                _holds[label] = TimeSpan.FromTicks(Math.Min(_options.MaxHold.Ticks, 2 * hold.Ticks));
             _dirty.TryRemove(label, out _);
             FleetAggregate? aggregate;
             IReadOnlyList<FleetEntry> contributions;

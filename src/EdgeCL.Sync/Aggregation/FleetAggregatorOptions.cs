@@ -11,7 +11,8 @@ public sealed record FleetAggregatorOptions
     /// <summary>A class is republished once no entry of it arrived for this long... Default 100 ms.</summary>
     public TimeSpan Quiet { get; init; } = TimeSpan.FromMilliseconds(100);
 
-    /// <summary>... or at the latest this long after its first unpublished change, however busy it is. Default 1 s.</summary>
+    /// <summary>... or at the latest this long after its first unpublished change, however busy it is; doubled (up to
+    /// <see cref="MaxHold"/>) each time a class is published while still changing. Default 1 s.</summary>
     public TimeSpan MaxDelay { get; init; } = TimeSpan.FromSeconds(1);
 
     /// <summary>
@@ -21,7 +22,7 @@ public sealed record FleetAggregatorOptions
     /// </summary>
     public int CatchingUpBacklog { get; init; } = 256;
 
-    /// <summary>The longest a changed class waits while the aggregator is catching up. Default 30 s.</summary>
+    /// <summary>The longest a changed class waits: while the aggregator is catching up, and the cap of a busy class's doubling wait. Default 30 s.</summary>
     public TimeSpan MaxHold { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Publishes in flight at once. Default 32.</summary>
