@@ -138,9 +138,13 @@ public sealed partial class FleetSyncClient
             }
             else if (IsOlderThanPublished(entry))
             {
-                // Someone replayed an old version of our entry; the retained copy now regresses late joiners until we
-                // publish the latest again.
-                Drop(topic.Device, item.Topic, SyncDropReason.Stale, $"replay of own version {entry.Version}");
+                // The broker holds an older version of our entry, which regresses late joiners until we publish the
+                // latest again. Retained at subscribe time, it is ordinary reconnect traffic after learning offline (the
+                // rebirth is on its way); delivered live, someone replayed it.
+                if (item.Retained)
+                    Interlocked.Increment(ref _redelivered);
+                else
+                    Drop(topic.Device, item.Topic, SyncDropReason.Stale, $"replay of own version {entry.Version}");
                 ScheduleHeal(entry.Label);
             }
             return;
