@@ -1,6 +1,7 @@
 using EdgeCL.Core.Fleet;
 using EdgeCL.Core.Vectors;
 using EdgeCL.Sync.Tests.Brokers;
+using static EdgeCL.Sync.Tests.Integration.FleetScenario;
 using static EdgeCL.Sync.Tests.Integration.MosquittoBridgeTests;
 
 namespace EdgeCL.Sync.Tests.Integration;
@@ -42,12 +43,12 @@ public sealed class MosquittoClusterTests : IAsyncLifetime
         await all[1].ForgetAsync("own1");
         await all[3].LearnAsync("cat", 7, Vector(40)); // a second version at site 2 supersedes its first
         await Converge.AllAsync(all, Converge.Expected(all, Space));
-        Converge.ExactlyOnce(all, all);
+        await Converge.ExactlyOnceAsync(all, all);
 
         // Joiners at either site get the other site's entries from their own broker's retained copies (two bridges away).
         TestDevice late1 = await DeviceAsync(_site1, "d6"), late2 = await DeviceAsync(_site2, "d7");
         await Converge.AllAsync([late1, late2], Converge.Expected(all, Space));
-        Converge.ExactlyOnce([late1, late2], all);
+        await Converge.ExactlyOnceAsync([late1, late2], all);
     }
 
     [Fact]
@@ -71,7 +72,7 @@ public sealed class MosquittoClusterTests : IAsyncLifetime
 
         await _central.StartAsync();
         await Converge.AllAsync(all, Converge.Expected(all, Space), TimeSpan.FromSeconds(30));
-        Converge.ExactlyOnce(all, all, staleCopies: true);
+        await Converge.ExactlyOnceAsync(all, all, staleCopies: true);
         Assert.True(all[4].Client.Statistics.Connects >= 2, "the central device reconnected");
 
         // The restarted central holds every site's entries again: a device joining it now converges without anyone's help.
@@ -117,17 +118,5 @@ public sealed class MosquittoClusterTests : IAsyncLifetime
         _devices.Add(device);
         await device.StartAsync();
         return device;
-    }
-
-    private static FleetEntry[] Snapshot(TestDevice[] devices) => [.. devices.SelectMany(d => d.Latest.Values)];
-
-    /// <summary>Every device contributes to one shared class and owns one of its own.</summary>
-    private static async Task TeachAsync(TestDevice[] devices)
-    {
-        for (int i = 0; i < devices.Length; i++)
-        {
-            await devices[i].LearnAsync("cat", 1 + i, Vector(10 + i));
-            await devices[i].LearnAsync($"own{i}", 1, Vector(20 + i));
-        }
     }
 }
