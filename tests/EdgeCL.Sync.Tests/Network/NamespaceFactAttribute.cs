@@ -6,13 +6,22 @@ namespace EdgeCL.Sync.Tests.Network;
 [AttributeUsage(AttributeTargets.Method)]
 public sealed class NamespaceFactAttribute : FactAttribute
 {
+    public NamespaceFactAttribute() => Skip = NamespaceSupport.SkipReason;
+}
+
+/// <summary>The theory form of <see cref="NamespaceFactAttribute"/>.</summary>
+[AttributeUsage(AttributeTargets.Method)]
+public sealed class NamespaceTheoryAttribute : TheoryAttribute
+{
+    public NamespaceTheoryAttribute() => Skip = NamespaceSupport.SkipReason;
+}
+
+internal static class NamespaceSupport
+{
     private static readonly Lazy<string?> s_skipReason = new(Probe);
 
-    public NamespaceFactAttribute()
-    {
-        if (s_skipReason.Value is { } reason)
-            Skip = reason;
-    }
+    /// <summary>Null where namespaces work, else why not.</summary>
+    public static string? SkipReason => s_skipReason.Value;
 
     private static string? Probe()
     {

@@ -63,7 +63,29 @@ public sealed class PartitionLink : IAsyncDisposable
     }
 
     /// <summary>Partitions: the link goes down; open connections stall, new ones fail.</summary>
-    public Task CutAsync() => Task.Run(() => _a.Run($"ip link set {LinkA} down"));
+    /// <param name="resetConnections">Also reset the connections open across it, at both ends (what a rebooted router or
+    /// a NAT that forgot its table does), so that their clients notice at once instead of after their keepalive.</param>
+    public async Task CutAsync(bool resetConnections = false)
+    {
+        await Task.Run(() => _a.Run($"ip link set {LinkA} down"));
+        if (!resetConnections)
+            return;
+        foreach (Socket s in _open.Keys)
+            Reset(s);
+    }
+
+    private void Reset(Socket socket)
+    {
+        try
+        {
+            socket.LingerState = new LingerOption(true, 0); // close with RST, not FIN
+        }
+        catch (ObjectDisposedException)
+        {
+            // its relay closed it meanwhile, after resetting its partner
+        }
+        Close(socket);
+    }
 
     /// <summary>Heals: the link comes back up (its address and route with it).</summary>
     public Task HealAsync() => Task.Run(() => _a.Run($"ip link set {LinkA} up"));
