@@ -62,14 +62,14 @@ internal static class Converge
     public static async Task ExactlyOnceAsync(IReadOnlyList<TestDevice> devices, IReadOnlyList<TestDevice> writers, bool staleCopies = false)
     {
         // Others may merge an entry before its publisher has the broker's acknowledgement and clears it from its outbox.
-        for (var waited = System.Diagnostics.Stopwatch.StartNew(); devices.Any(d => d.Outbox.PendingCount > 0) && waited.Elapsed < TimeSpan.FromSeconds(10);)
+        for (var waited = System.Diagnostics.Stopwatch.StartNew(); devices.Any(d => d.Outbox.PendingCount > 0) && waited.Elapsed < TimeSpan.FromSeconds(20);)
             await Task.Delay(20);
         var contributions = writers.SelectMany(w => w.Latest.Values).GroupBy(e => e.Label, StringComparer.Ordinal).ToArray();
         foreach (TestDevice device in devices)
         {
             var drops = device.Client.Statistics.Drops.Where(d => d.Value > 0 && !(staleCopies && d.Key == SyncDropReason.Stale)).ToArray();
             Assert.True(drops.Length == 0, $"{device.Id} dropped: {string.Join(", ", drops)}");
-            Assert.True(device.Outbox.PendingCount == 0, $"{device.Id}: {device.Outbox.PendingCount} entries still in the outbox 10 s after converging");
+            Assert.True(device.Outbox.PendingCount == 0, $"{device.Id}: {device.Outbox.PendingCount} entries still in the outbox 20 s after converging");
             foreach (IGrouping<string, FleetEntry> label in contributions)
             {
                 FleetEntry[] live = [.. label.Where(e => !e.IsTombstone)];

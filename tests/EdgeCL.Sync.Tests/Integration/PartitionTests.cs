@@ -59,11 +59,13 @@ public abstract class PartitionTests : BrokerTestBase
         return device;
     }
 
-    protected static async Task EventuallyAsync(Func<bool> condition, string what)
+    /// <summary>Polls <paramref name="condition"/> for up to 20 s (generous: the suite shares two cores); on failure says
+    /// what was awaited and, when given, <paramref name="detail"/>.</summary>
+    protected static async Task EventuallyAsync(Func<bool> condition, string what, Func<string>? detail = null)
     {
         for (var waited = System.Diagnostics.Stopwatch.StartNew(); !condition(); await Task.Delay(50))
-            if (waited.Elapsed > TimeSpan.FromSeconds(10))
-                throw new Xunit.Sdk.XunitException($"waited 10 s for {what}");
+            if (waited.Elapsed > TimeSpan.FromSeconds(20))
+                throw new Xunit.Sdk.XunitException($"waited 20 s for {what}{(detail is null ? "" : ": " + detail())}");
     }
 }
 
@@ -100,7 +102,7 @@ public sealed class MosquittoPartitionTests : PartitionTests
         await Converge.AllAsync(atSite, Converge.Expected(atSite, Space, centreBefore));
         await Converge.AllAsync(atCentre, Converge.Expected(atCentre, Space, siteBefore));
         if (resetConnections)
-            await EventuallyAsync(() => BridgeConnects(site) >= 2, "the bridge to try to reconnect while the link is down");
+            await EventuallyAsync(() => BridgeConnects(site) >= 2, "the bridge to try to reconnect while the link is down", () => File.ReadAllText(site.LogPath));
 
         await link.HealAsync();
         await Converge.AllAsync(all, Converge.Expected(all, Space), TimeSpan.FromSeconds(30));
