@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 
 DATA="${EDGECL_DATA:-$HOME/.cache/edgecl/data}"
 # chromium: the device page's browser test (headless, driven over the DevTools protocol). afl++: the fuzzing run (ops/fuzz).
-PACKAGES=(espeak-ng sox python3-numpy python3-sklearn mosquitto openssl chromium afl++)
+# iproute2: `ip`, with which the partition tests join private network namespaces by a veth link and cut it (as root).
+PACKAGES=(espeak-ng sox python3-numpy python3-sklearn mosquitto openssl chromium afl++ iproute2)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

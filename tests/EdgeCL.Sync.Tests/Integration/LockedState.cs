@@ -32,6 +32,14 @@ public sealed class LockedState(EmbeddingSpace space) : IFleetStateTarget
             return [.. _target.State.Entries];
     }
 
+    /// <summary>The merged fleet prototype of <paramref name="label"/> (see <see cref="FleetState.TryGetPrototype"/>), or null when no device holds it live.</summary>
+    public float[]? Prototype(string label, out long count)
+    {
+        float[] mean = new float[_target.State.Space.Dimension];
+        lock (_target.SyncRoot)
+            return _target.State.TryGetPrototype(label, mean, out count, out _) ? mean : null;
+    }
+
     /// <summary>SHA-256 over every (device, label, version, count, mean) in the state's order: equal digests mean identical states.</summary>
     public static string DigestOf(FleetState state)
     {

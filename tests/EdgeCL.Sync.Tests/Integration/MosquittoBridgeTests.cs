@@ -67,7 +67,7 @@ public sealed class MosquittoBridgeTests
         Assert.Equal(1 + 2 + 9 + 4, s0.State.Entries().Where(e => e.Label == "cat").Sum(e => e.Count));
     }
 
-    private static float[] Vector(int seed)
+    internal static float[] Vector(int seed)
     {
         var rng = new Random(seed);
         return Enumerable.Range(0, 8).Select(_ => (float)rng.NextDouble()).ToArray();

@@ -8,28 +8,10 @@ using MQTTnet;
 namespace EdgeCL.Sync.Tests.Integration;
 
 /// <summary>Fleet-sync behaviour every broker must give: run against the embedded broker and a real mosquitto.</summary>
-public abstract partial class SyncContractTests : IAsyncLifetime
+public abstract partial class SyncContractTests : BrokerTestBase
 {
     protected static readonly EmbeddingSpace SpaceA = new("a1a1", 8);
     protected static readonly EmbeddingSpace SpaceB = new("b2b2", 8);
-    private readonly List<IAsyncDisposable> _owned = [];
-
-    protected IBrokerHarness Broker { get; private set; } = null!;
-
-    protected abstract IBrokerHarness CreateBroker();
-
-    public async Task InitializeAsync()
-    {
-        Broker = CreateBroker();
-        await Broker.StartAsync();
-    }
-
-    public async Task DisposeAsync()
-    {
-        for (int i = _owned.Count - 1; i >= 0; i--)
-            await _owned[i].DisposeAsync();
-        await Broker.DisposeAsync();
-    }
 
     protected static float[] Vector(int seed, int dimension = 8)
     {
@@ -39,19 +21,13 @@ public abstract partial class SyncContractTests : IAsyncLifetime
 
     protected async Task<TestDevice> DeviceAsync(string id, EmbeddingSpace? space = null, bool start = true)
     {
-        var device = new TestDevice(Broker, id, space ?? SpaceA);
-        _owned.Add(device);
+        TestDevice device = Own(new TestDevice(Broker, id, space ?? SpaceA));
         if (start)
             await device.StartAsync();
         return device;
     }
 
-    protected async Task<RawClient> RawAsync(string user)
-    {
-        var raw = await RawClient.ConnectAsync(Broker.ForDevice(user), user);
-        _owned.Add(raw);
-        return raw;
-    }
+    protected async Task<RawClient> RawAsync(string user) => Own(await RawClient.ConnectAsync(Broker.ForDevice(user), user));
 
     [Fact]
     public async Task Sync_SeveralDevicesWithReplaysAndDuplicates_ConvergeToIdenticalState()

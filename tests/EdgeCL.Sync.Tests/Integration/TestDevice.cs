@@ -12,10 +12,15 @@ public sealed class TestDevice : IAsyncDisposable
 {
     private readonly IBrokerHarness _broker;
     private readonly Dictionary<string, long> _versions = new(StringComparer.Ordinal);
+    private readonly TimeSpan? _operationTimeout;
 
-    public TestDevice(IBrokerHarness broker, string id, EmbeddingSpace space, string fleet = "fleet1", IFleetEntryCodec? codec = null)
+    /// <param name="operationTimeout">How long a publish or ping may wait for the broker's answer (the client's default
+    /// when null); short where a test partitions the network, so the cut-off side notices within seconds.</param>
+    public TestDevice(IBrokerHarness broker, string id, EmbeddingSpace space, string fleet = "fleet1", IFleetEntryCodec? codec = null,
+        TimeSpan? operationTimeout = null)
     {
         _broker = broker;
+        _operationTimeout = operationTimeout;
         Id = id;
         Space = space;
         Fleet = fleet;
@@ -78,8 +83,9 @@ public sealed class TestDevice : IAsyncDisposable
         Latest[label] = wire;
     }
 
-    private FleetSyncClient NewClient() => new(
-        new FleetSyncOptions
+    private FleetSyncClient NewClient()
+    {
+        var options = new FleetSyncOptions
         {
             Fleet = Fleet,
             DeviceId = Id,
@@ -91,6 +97,9 @@ public sealed class TestDevice : IAsyncDisposable
             ConnectTimeout = TimeSpan.FromSeconds(3),
             OperatorKeys = TestKeys.Operators(),
             CommandNoncePath = _noncePath,
-        },
-        Codec, State, Outbox);
+        };
+        if (_operationTimeout is { } timeout)
+            options = options with { OperationTimeout = timeout };
+        return new FleetSyncClient(options, Codec, State, Outbox);
+    }
 }
