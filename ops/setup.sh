@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 
 DATA="${EDGECL_DATA:-$HOME/.cache/edgecl/data}"
 # chromium: the device page's browser test (headless, driven over the DevTools protocol). afl++: the fuzzing run (ops/fuzz).
-PACKAGES=(espeak-ng sox python3-numpy python3-sklearn mosquitto openssl chromium afl++)
+# gcc, libc6-dev: the power-loss shim (ops/faults/powerloss.c; afl++ pulls them in too, but the shim should not rely on it).
+PACKAGES=(espeak-ng sox python3-numpy python3-sklearn mosquitto openssl chromium afl++ gcc libc6-dev)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

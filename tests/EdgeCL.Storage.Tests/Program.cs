@@ -7,7 +7,9 @@ internal static class Program
     {
         if (args is ["crash-writer", string path])
             return State.CrashWriter.Run(path);
-        Console.Error.WriteLine("EdgeCL.Storage.Tests is a test assembly; run it with 'dotnet test'. Child mode: crash-writer <db>.");
+        if (args is ["power-writer", string db, string first, string count])
+            return Faults.PowerWriter.Run(db, long.Parse(first, System.Globalization.CultureInfo.InvariantCulture), long.Parse(count, System.Globalization.CultureInfo.InvariantCulture));
+        Console.Error.WriteLine("EdgeCL.Storage.Tests is a test assembly; run it with 'dotnet test'. Child modes: crash-writer <db>; power-writer <db> <first> <count>.");
         return 2;
     }
 }
