@@ -14,6 +14,6 @@ bash ops/faults/build.sh >/dev/null
 echo "powerloss: $EDGECL_POWERLOSS_CUTS runs per campaign"
 set +e
 dotnet test tests/EdgeCL.Storage.Tests -c Release --nologo --filter "FullyQualifiedName~Faults.PowerLossTests" --logger "console;verbosity=detailed" 2>&1 |
-  grep -E -A1 "runs|Total tests|Passed|Failed|Error Message|acknowledged" | grep -vE "^\s+at |^--$"
+  grep -E -A1 "runs|Total tests|Passed|Failed|Error Message|acknowledged| error " | grep -vE "^\s+at |^--$"
 status=${PIPESTATUS[0]}
 exit "$status"

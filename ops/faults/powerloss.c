@@ -14,8 +14,8 @@
 // writev, pwritev, ftruncate, fsync, fdatasync (on a file or on a folder), rename, renameat, link, unlink, unlinkat.
 // fsync and fdatasync are recorded but not made: durability is what the journal says, so the run is fast.
 // Not seen: writes through mmap (SQLite's -shm wal-index, rebuilt by SQLite on the first open after a crash), mkdir and
-// rmdir, dup'ed descriptors, and calls that do not go through the dynamic symbol table (libc-internal calls, or a
-// dlsym on libc's own handle such as .NET's [LibraryImport("libc")]).
+// rmdir, dup'ed descriptors, and libc-internal calls (fwrite's own write). A dlsym on libc's handle (.NET's
+// [LibraryImport("libc")]) gets the hooks too; a dlsym(RTLD_NEXT) from another library resolves as if made here.
 //
 // Journal record: type u8, ino u64, a u64, b u64, path1 length u32, path2 length u32, path1, path2, then b data bytes
 // for 'W'. Paths are relative to POWERLOSS_DIR ("" is the folder itself). Types:
@@ -471,3 +471,28 @@ static int do_unlink(int dirfd, const char *path, int flags)
 
 int unlink(const char *path) { return do_unlink(AT_FDCWD, path, 0); }
 int unlinkat(int dirfd, const char *path, int flags) { return do_unlink(dirfd, path, flags); }
+
+// .NET's [LibraryImport("libc")] (AtomicFile.SyncDirectory's open and fsync) looks its functions up with dlsym on libc's
+// own handle, which bypasses LD_PRELOAD; hand out the hooks above for those lookups too.
+static const struct { const char *name; void *hook; } g_hooks[] = {
+    {"open", (void *)open}, {"open64", (void *)open64}, {"openat", (void *)openat}, {"openat64", (void *)openat64},
+    {"creat", (void *)creat}, {"creat64", (void *)creat64}, {"close", (void *)close}, {"write", (void *)write},
+    {"pwrite", (void *)pwrite}, {"pwrite64", (void *)pwrite64}, {"writev", (void *)writev}, {"pwritev", (void *)pwritev},
+    {"pwritev64", (void *)pwritev64}, {"ftruncate", (void *)ftruncate}, {"ftruncate64", (void *)ftruncate64},
+    {"fsync", (void *)fsync}, {"fdatasync", (void *)fdatasync}, {"rename", (void *)rename}, {"renameat", (void *)renameat},
+    {"link", (void *)link}, {"unlink", (void *)unlink}, {"unlinkat", (void *)unlinkat},
+};
+
+void *dlsym(void *handle, const char *name)
+{
+    static void *(*real_dlsym)(void *, const char *);
+    if (!real_dlsym && !(real_dlsym = dlvsym(RTLD_NEXT, "dlsym", "GLIBC_2.34")))
+        real_dlsym = dlvsym(RTLD_NEXT, "dlsym", "GLIBC_2.2.5");
+    void *found = real_dlsym(handle, name);
+    if (handle == RTLD_NEXT || handle == RTLD_DEFAULT || !found)
+        return found;
+    for (size_t i = 0; i < sizeof g_hooks / sizeof g_hooks[0]; i++)
+        if (strcmp(name, g_hooks[i].name) == 0)
+            return found == real_dlsym(RTLD_NEXT, name) ? g_hooks[i].hook : found; // only libc's own function is replaced
+    return found;
+}

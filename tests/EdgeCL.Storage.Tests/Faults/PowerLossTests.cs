@@ -48,22 +48,22 @@ public sealed class PowerLossTests(ITestOutputHelper output)
         /// </summary>
         public void SweepFirstStart(int calls, int images)
         {
-            string shim = BuildShim();
+            string shim = PowerLossShim.Build();
             using var folder = new TempFolder();
             string state = folder.File("state"), baseCopy = folder.File("base"), journalPath = folder.File("run.journal");
             string db = Path.Combine(state, "state.db");
             for (int cutAt = 1; cutAt <= calls; cutAt++)
             {
-                CopyFolder(state, state, empty: true);
-                CopyFolder(state, baseCopy, empty: true);
+                PowerLossShim.EmptyFolder(state);
+                PowerLossShim.EmptyFolder(baseCopy);
                 File.Delete(journalPath);
                 _acked.Clear();
                 _next = 0;
-                List<string> lines = RunChild(shim, state, journalPath, 0, 3, cutAt, fail: null, out int exitCode);
+                List<string> lines = RunWriter(shim, state, journalPath, 0, 3, cutAt, fail: null, out int exitCode);
                 string context = $"first start cut at call {cutAt}";
                 ReadLines(lines, db, failing: false, context);
                 PowerLossJournal journal = PowerLossJournal.Read(journalPath);
-                Assert.True(journal.WasCut && exitCode == 137, $"{context}: the run was not cut (exit {exitCode})");
+                Assert.True(journal.WasCut && exitCode == PowerLossShim.CutExitCode, $"{context}: the run was not cut (exit {exitCode})");
                 var disk = new PowerCutDisk(journal, baseCopy);
                 Assert.Null(disk.DifferenceFrom(state));
                 for (int image = 0; image < images; image++)
@@ -76,7 +76,7 @@ public sealed class PowerLossTests(ITestOutputHelper output)
 
         public void Run(int runs)
         {
-            string shim = BuildShim();
+            string shim = PowerLossShim.Build();
             int seed = int.TryParse(Environment.GetEnvironmentVariable("EDGECL_POWERLOSS_SEED"), out int s) ? s : Environment.TickCount;
             output.WriteLine($"{runs} runs, seed {seed} (EDGECL_POWERLOSS_SEED={seed} repeats them)");
             var random = new Random(seed);
@@ -87,7 +87,7 @@ public sealed class PowerLossTests(ITestOutputHelper output)
 
             // Calibration on a scratch folder: how many watched calls a run makes, to spread the cut points over a whole run.
             string scratch = Directory.CreateDirectory(folder.File("scratch")).FullName;
-            RunChild(shim, scratch, folder.File("calibration.journal"), 0, 20, cutAt: 0, fail: null, out _);
+            RunWriter(shim, scratch, folder.File("calibration.journal"), 0, 20, cutAt: 0, fail: null, out _);
             PowerLossJournal calibration = PowerLossJournal.Read(folder.File("calibration.journal"));
             double callsPerExample = calibration.Calls / 20.0, failablePerExample = calibration.FailableCalls / 20.0;
             Assert.True(calibration.Calls > 20, $"the shim saw only {calibration.Calls} calls in a clean run of 20 commits: it is not intercepting SQLite's writes");
@@ -95,7 +95,7 @@ public sealed class PowerLossTests(ITestOutputHelper output)
             for (int run = 0; run < runs; run++)
             {
                 string baseCopy = folder.File("base"), journalPath = folder.File("run.journal");
-                CopyFolder(state, baseCopy);
+                PowerLossShim.CopyFolder(state, baseCopy);
                 File.Delete(journalPath);
                 int count = random.Next(5, 40);
                 int estimated = (int)(callsPerExample * count) + 40;
@@ -103,8 +103,8 @@ public sealed class PowerLossTests(ITestOutputHelper output)
                 bool fresh = run == 0 || random.Next(8) == 0;
                 if (fresh)
                 {
-                    CopyFolder(scratch, state, empty: true);
-                    CopyFolder(state, baseCopy);
+                    PowerLossShim.EmptyFolder(state);
+                    PowerLossShim.CopyFolder(state, baseCopy);
                     _acked.Clear();
                     _next = 0;
                     _fresh++;
@@ -116,13 +116,13 @@ public sealed class PowerLossTests(ITestOutputHelper output)
                     : null;
                 int cutAt = !errors || random.Next(2) == 0 ? random.Next(1, estimated + estimated / 10 + 2) : 0;
                 long first = _next;
-                List<string> lines = RunChild(shim, state, journalPath, first, count, cutAt, fail, out int exitCode);
+                List<string> lines = RunWriter(shim, state, journalPath, first, count, cutAt, fail, out int exitCode);
                 string context = $"run {run} (seed {seed}, examples {first}..{first + count - 1}, cut at call {cutAt}{(fail is { } f ? $", errno {f.Errno} at write-side call {f.At} x{f.Count}" : "")})";
                 ReadLines(lines, db, fail is not null, context);
 
                 PowerLossJournal journal = PowerLossJournal.Read(journalPath);
                 bool cut = journal.WasCut;
-                Assert.True(cut ? exitCode == 137 : exitCode == 0 || (fail is not null && exitCode == 3),
+                Assert.True(cut ? exitCode == PowerLossShim.CutExitCode : exitCode == 0 || (fail is not null && exitCode == 3),
                     $"{context}: the writer exited with code {exitCode} ({(cut ? "after the power cut" : "no cut")}): {string.Join(" | ", lines.TakeLast(5))}");
                 _errorExits += exitCode == 3 ? 1 : 0;
                 var disk = new PowerCutDisk(journal, baseCopy);
@@ -139,6 +139,9 @@ public sealed class PowerLossTests(ITestOutputHelper output)
                              $"{_lostWrites} unsynced writes exposed to the cuts; {_errorLines} error lines ({string.Join(", ", _errorKinds.Select(k => $"{k.Key}: {k.Value}"))}), {_errorExits} runs gave up after errors");
             Assert.True(_ackedTotal > runs, $"only {_ackedTotal} examples were acknowledged in {runs} runs: the runs are cut too early to test anything");
         }
+
+        private static List<string> RunWriter(string shim, string state, string journal, long first, int count, int cutAt, (int At, int Errno, int Count)? fail, out int exitCode) =>
+            PowerLossShim.Run(shim, state, journal, ["power-writer", Path.Combine(state, "state.db"), first.ToString(CultureInfo.InvariantCulture), count.ToString(CultureInfo.InvariantCulture)], cutAt, fail, out exitCode);
 
         /// <summary>Checks the writer's lines: acks in order, error lines one clear line each.</summary>
         private void ReadLines(List<string> lines, string db, bool failing, string context)
@@ -176,7 +179,7 @@ public sealed class PowerLossTests(ITestOutputHelper output)
         /// <summary>Opens a copy of the image with the real code: it loads, holds every acknowledged example, counts none twice.</summary>
         private void Verify(string db, string verifyFolder, string context)
         {
-            CopyFolder(Path.GetDirectoryName(db)!, verifyFolder);
+            PowerLossShim.CopyFolder(Path.GetDirectoryName(db)!, verifyFolder);
             string copy = Path.Combine(verifyFolder, Path.GetFileName(db));
             if (!File.Exists(copy))
             {
@@ -221,66 +224,6 @@ public sealed class PowerLossTests(ITestOutputHelper output)
             Assert.True(outbox.SetEquals(stored) && outboxCount == stored.Count, $"{context}: the outbox ({outboxCount} messages) and the stored examples ({stored.Count}) differ");
             // Stored but not acknowledged: only the one commit in flight at the cut (found and skipped when offered again).
             Assert.True(stored.All(n => _acked.Contains(n) || n == _next), $"{context}: stored examples beyond the one in flight: {string.Join(", ", stored.Where(n => !_acked.Contains(n)))}");
-        }
-
-        private static List<string> RunChild(string shim, string state, string journal, long first, int count, int cutAt, (int At, int Errno, int Count)? fail, out int exitCode)
-        {
-            var start = new ProcessStartInfo(ChildProcess.DotnetHost())
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-            };
-            foreach (string arg in new[] { "exec", ChildProcess.Assembly, "power-writer", Path.Combine(state, "state.db"), first.ToString(CultureInfo.InvariantCulture), count.ToString(CultureInfo.InvariantCulture) })
-                start.ArgumentList.Add(arg);
-            start.Environment["LD_PRELOAD"] = shim;
-            start.Environment["POWERLOSS_DIR"] = state;
-            start.Environment["POWERLOSS_JOURNAL"] = journal;
-            start.Environment["POWERLOSS_CUT_AT"] = cutAt.ToString(CultureInfo.InvariantCulture);
-            if (fail is { } f)
-            {
-                start.Environment["POWERLOSS_FAIL_AT"] = f.At.ToString(CultureInfo.InvariantCulture);
-                start.Environment["POWERLOSS_FAIL_ERRNO"] = f.Errno.ToString(CultureInfo.InvariantCulture);
-                start.Environment["POWERLOSS_FAIL_COUNT"] = f.Count.ToString(CultureInfo.InvariantCulture);
-            }
-            using Process child = Process.Start(start) ?? throw new InvalidOperationException("Could not start the power writer.");
-            Task<string> errors = child.StandardError.ReadToEndAsync();
-            var lines = new List<string>();
-            string? line;
-            while ((line = child.StandardOutput.ReadLine()) is not null)
-                lines.Add(line);
-            if (!child.WaitForExit(60_000))
-            {
-                child.Kill();
-                throw new Xunit.Sdk.XunitException($"the power writer hung: {string.Join(" | ", lines.TakeLast(5))}");
-            }
-            exitCode = child.ExitCode;
-            string stderr = errors.Result;
-            if (stderr.Length > 0 && exitCode != 137)
-                throw new Xunit.Sdk.XunitException($"the power writer wrote to stderr (exit {exitCode}): {stderr}");
-            return lines;
-        }
-
-        private static string BuildShim()
-        {
-            string root = AppContext.BaseDirectory;
-            while (!File.Exists(Path.Combine(root, "EdgeCL.sln")))
-                root = Path.GetDirectoryName(root) ?? throw new InvalidOperationException("EdgeCL.sln not found above the test binaries.");
-            var start = new ProcessStartInfo("bash", [Path.Combine(root, "ops", "faults", "build.sh")]) { RedirectStandardOutput = true, RedirectStandardError = true };
-            using Process build = Process.Start(start)!;
-            string stdout = build.StandardOutput.ReadToEnd(), stderr = build.StandardError.ReadToEnd();
-            build.WaitForExit();
-            Assert.True(build.ExitCode == 0, $"ops/faults/build.sh failed: {stderr}");
-            return stdout.Trim();
-        }
-
-        private static void CopyFolder(string from, string to, bool empty = false)
-        {
-            if (Directory.Exists(to))
-                Directory.Delete(to, recursive: true);
-            Directory.CreateDirectory(to);
-            foreach (string file in empty ? [] : Directory.GetFiles(from))
-                File.Copy(file, Path.Combine(to, Path.GetFileName(file)));
         }
     }
 }
