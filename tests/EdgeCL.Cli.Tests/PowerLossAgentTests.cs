@@ -105,6 +105,7 @@ public sealed partial class PowerLossAgentTests(ITestOutputHelper output) : IDis
             lostWrites += disk.Unsynced.PendingWrites;
             string image = disk.CutInto(state, random);
             VerifyState(state, verify, space, acked, $"{context}, image {image}");
+            PowerLossShim.Progress($"agent: {run + 1}/{cuts} runs, {acked.Count} acknowledged, {cutInside} cut inside a run, {clock.Elapsed.TotalSeconds:F0} s");
         }
         output.WriteLine($"{cuts} runs in {clock.Elapsed.TotalSeconds:F0} s: {cutInside} cut inside the run (the others killed at 10 s); {acked.Count} examples acknowledged; {lostWrites} unsynced writes exposed");
         Assert.True(acked.Count > 0, "no example was acknowledged: the runs were cut too early");

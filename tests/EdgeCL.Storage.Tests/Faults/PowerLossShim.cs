@@ -69,6 +69,13 @@ internal static class PowerLossShim
         return lines;
     }
 
+    /// <summary>Appends a line to the file named by <c>EDGECL_POWERLOSS_PROGRESS</c>, if set (long runs report as they go).</summary>
+    public static void Progress(string line)
+    {
+        if (Environment.GetEnvironmentVariable("EDGECL_POWERLOSS_PROGRESS") is { Length: > 0 } path)
+            File.AppendAllText(path, $"{DateTime.UtcNow:HH:mm:ss} {line}\n");
+    }
+
     /// <summary>Replaces <paramref name="to"/> with a copy of the files in <paramref name="from"/>.</summary>
     public static void CopyFolder(string from, string to)
     {

@@ -133,6 +133,8 @@ public sealed class PowerLossTests(ITestOutputHelper output)
                 _cuts += cut ? 1 : 0;
                 _cleanEnds += cut ? 0 : 1;
                 Verify(db, folder.File("verify"), $"{context}, image {image}");
+                if ((run + 1) % 50 == 0)
+                    PowerLossShim.Progress($"{(errors ? "errors" : "cuts")}: {run + 1}/{runs} runs, {_ackedTotal} acknowledged, {_cuts} cut inside a run, {_errorLines} error lines, {clock.Elapsed.TotalSeconds:F0} s");
             }
             output.WriteLine($"{runs} runs in {clock.Elapsed.TotalSeconds:F1} s: {_cuts} power cuts inside a run, {_cleanEnds} after a clean end, {_fresh} runs on a new state; " +
                              $"{_ackedTotal} examples acknowledged, {_duplicatesSkipped} re-offered examples found already stored; " +
