@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 DATA="${EDGECL_DATA:-$HOME/.cache/edgecl/data}"
 # chromium: the device page's browser test (headless, driven over the DevTools protocol). afl++: the fuzzing run (ops/fuzz).
 # iproute2: `ip`, with which the partition tests join private network namespaces by a veth link and cut it (as root).
-PACKAGES=(espeak-ng sox python3-numpy python3-sklearn mosquitto openssl chromium afl++ iproute2)
+# gcc, libc6-dev: the power-loss shim (ops/faults/powerloss.c; afl++ pulls them in too, but the shim should not rely on it).
+PACKAGES=(espeak-ng sox python3-numpy python3-sklearn mosquitto openssl chromium afl++ iproute2 gcc libc6-dev)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

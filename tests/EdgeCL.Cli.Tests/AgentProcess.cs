@@ -31,8 +31,8 @@ internal sealed class AgentProcess : IDisposable
         }
     }
 
-    /// <summary>Starts <c>edgecl args</c>, optionally behind a wrapper (e.g. <c>unshare -m sh -c ...</c>).</summary>
-    public static AgentProcess Start(string home, IEnumerable<string> args, IReadOnlyList<string>? wrapper = null)
+    /// <summary>Starts <c>edgecl args</c>, optionally behind a wrapper (e.g. <c>unshare -m sh -c ...</c>) and with extra environment variables.</summary>
+    public static AgentProcess Start(string home, IEnumerable<string> args, IReadOnlyList<string>? wrapper = null, IReadOnlyDictionary<string, string>? environment = null)
     {
         string dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host
             : Environment.ProcessPath is { } self && Path.GetFileNameWithoutExtension(self) == "dotnet" ? self : "dotnet";
@@ -45,6 +45,8 @@ internal sealed class AgentProcess : IDisposable
         start.Environment["HOME"] = home;
         start.Environment["DOTNET_EnableDiagnostics"] = "0"; // the JIT host's diagnostics socket; the AOT binary has none
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        foreach ((string name, string value) in environment ?? new Dictionary<string, string>())
+            start.Environment[name] = value;
         return new AgentProcess(Process.Start(start)!);
     }
 

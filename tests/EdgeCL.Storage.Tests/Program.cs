@@ -7,7 +7,11 @@ internal static class Program
     {
         if (args is ["crash-writer", string path])
             return State.CrashWriter.Run(path);
-        Console.Error.WriteLine("EdgeCL.Storage.Tests is a test assembly; run it with 'dotnet test'. Child mode: crash-writer <db>.");
+        if (args is ["power-writer", string db, string first, string count])
+            return Faults.PowerWriter.Run(db, long.Parse(first, System.Globalization.CultureInfo.InvariantCulture), long.Parse(count, System.Globalization.CultureInfo.InvariantCulture));
+        if (args is ["atomic-writer", string file, string from, string n])
+            return Faults.AtomicWriter.Run(file, long.Parse(from, System.Globalization.CultureInfo.InvariantCulture), long.Parse(n, System.Globalization.CultureInfo.InvariantCulture));
+        Console.Error.WriteLine("EdgeCL.Storage.Tests is a test assembly; run it with 'dotnet test'. Child modes: crash-writer <db>; power-writer <db> <first> <count>; atomic-writer <file> <first> <count>.");
         return 2;
     }
 }

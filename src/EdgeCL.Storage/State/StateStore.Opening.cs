@@ -70,6 +70,11 @@ public sealed partial class StateStore
         var file = new FileInfo(path);
         if (!file.Exists || file.Length == 0)
             return; // SQLite creates a new database in an empty file
+        // A power cut inside the first start (SQLite writes page 1 under a rollback journal while switching the new file
+        // to WAL) can leave that page torn or zeroed; SQLite rolls the hot journal back on open, so judge the file after it.
+        var journal = new FileInfo(path + "-journal");
+        if (journal.Exists && journal.Length > 0)
+            return;
         string what = $"State database '{path}'";
         const string Fix = "move it aside and restore a backup, or delete it to start a new state (the fleet resends its entries)";
         Span<byte> header = stackalloc byte[100];

@@ -75,14 +75,13 @@ public class KillTests(ITestOutputHelper output)
 
     private static Process StartWriter(string db, System.Text.StringBuilder errors)
     {
-        string assembly = Path.Combine(AppContext.BaseDirectory, typeof(CrashWriter).Assembly.GetName().Name + ".dll");
-        var start = new ProcessStartInfo(DotnetHost())
+        var start = new ProcessStartInfo(ChildProcess.DotnetHost())
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (string arg in new[] { "exec", assembly, "crash-writer", db })
+        foreach (string arg in new[] { "exec", ChildProcess.Assembly, "crash-writer", db })
             start.ArgumentList.Add(arg);
         Process child = Process.Start(start) ?? throw new InvalidOperationException("Could not start the crash writer.");
         child.ErrorDataReceived += (_, e) =>
@@ -92,17 +91,5 @@ public class KillTests(ITestOutputHelper output)
         };
         child.BeginErrorReadLine();
         return child;
-    }
-
-    private static string DotnetHost()
-    {
-        // 'dotnet test' exports the host it runs on; fall back to the running host, then to PATH.
-        string? host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
-        if (!string.IsNullOrEmpty(host) && File.Exists(host))
-            return host;
-        string? self = Environment.ProcessPath;
-        if (self is not null && Path.GetFileNameWithoutExtension(self) == "dotnet")
-            return self;
-        return "dotnet";
     }
 }
