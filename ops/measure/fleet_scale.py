@@ -111,7 +111,7 @@ def svg(path, rows):
                     body.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{colour}"/><text x="{x + 4:.1f}" y="{y - 4:.1f}" font-size="9">{r[key]:.3g}</text>')
         for v in sorted(set(xs)):
             body.append(f'<text x="{X(v) - 8:.1f}" y="{oy + h - pad / 2 + 12}" font-size="9">{v}</text>')
-    body.append(f'<text x="{w - 170}" y="14" font-size="10" fill="#c33">direct (every entry)</text><text x="{w - 170}" y="26" font-size="10" fill="#36c">aggregated</text>')
+    body.append(f'<text x="{pad}" y="30" font-size="10" fill="#c33">red: direct (every entry)</text><text x="{pad + 150}" y="30" font-size="10" fill="#36c">blue: aggregated</text>')
     path.write_text(f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{2 * (h + 30)}">' + "".join(body) + "</svg>\n")
 
 
@@ -125,10 +125,16 @@ def main():
     ap.add_argument("--samples", type=int, default=2)
     ap.add_argument("--timeout", type=int, default=1800)
     ap.add_argument("--out", default=str(ROOT / "ops/measure/fleet-scale"))
+    ap.add_argument("--replot", action="store_true", help="only redraw OUT/fleet-scale.svg from OUT/fleet-scale.csv")
     ap.add_argument("--binary", help="edgecl to run (default: the Release build output; e.g. artifacts/publish/linux-x64/edgecl)")
     a = ap.parse_args()
-    binary = edgecl(a.binary)
     out = pathlib.Path(a.out)
+    if a.replot:
+        with open(out / "fleet-scale.csv") as f:
+            rows = [{**r, "devices": int(r["devices"]), "kib_per_device": float(r["kib_per_device"]), "seconds": float(r["seconds"])} for r in csv.DictReader(f)]
+        svg(out / "fleet-scale.svg", rows)
+        return
+    binary = edgecl(a.binary)
     out.mkdir(parents=True, exist_ok=True)
     plan = [("direct", int(n), 0) for n in a.direct_sizes.split(",") if n] + [("aggregated", int(n), a.aggregators) for n in a.sizes.split(",") if n]
     rows = []
