@@ -41,6 +41,7 @@ public sealed partial class StateStore
         if (tables == 0)
         {
             CreateSchema();
+            Execute(null, Schema.CreateExemplars);
             return;
         }
         long schema = MetaInt("schema_version");
@@ -50,6 +51,7 @@ public sealed partial class StateStore
         if (schema != Schema.Version)
             throw Corrupt($"schema version {schema} is unknown");
         Execute(null, Schema.CreateExamples);
+        Execute(null, Schema.CreateExemplars);
         long dimension = MetaInt("dimension");
         if (dimension is < 1 or > EmbeddingSpace.MaxDimension)
             throw Corrupt($"meta dimension {dimension} is out of range");
