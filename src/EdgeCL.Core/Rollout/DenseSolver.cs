@@ -23,15 +23,37 @@ internal static class DenseSolver
     /// Thin SVD by one-sided Jacobi (Hestenes 1958): A·V = U·Σ. Overwrites <paramref name="a"/> (m×k, m ≥ k) with U·Σ
     /// and writes V (k×k) to <paramref name="v"/>; returns the singular values (column norms of U·Σ), unsorted.
     /// </summary>
+    /// <param name="a">m×k, column-major; overwritten with U·Σ.</param>
+    /// <param name="m">Rows.</param>
+    /// <param name="k">Columns.</param>
+    /// <param name="v">Receives V, k×k column-major.</param>
+    /// <param name="start">An orthogonal k×k basis to start from (V of a nearby matrix), or null for the identity: a
+    /// warm start leaves A·start nearly orthogonal already, so one or two sweeps finish it.</param>
     /// <exception cref="ArithmeticException">No convergence within the sweep limit (non-finite input).</exception>
-    public static double[] JacobiSvd(double[] a, int m, int k, double[] v)
+    public static double[] JacobiSvd(double[] a, int m, int k, double[] v, double[]? start = null)
     {
         if (m < k)
             throw new ArgumentException($"One-sided Jacobi needs rows ≥ columns, got {m}×{k}; pass the transpose.");
-        Array.Clear(v, 0, k * k);
-        for (int j = 0; j < k; j++)
-            v[j * k + j] = 1;
         var scratch = new double[Math.Max(m, k)];
+        if (start is null)
+        {
+            Array.Clear(v, 0, k * k);
+            for (int j = 0; j < k; j++)
+                v[j * k + j] = 1;
+        }
+        else
+        {
+            // A ← A·start, column by column: column j is Σᵢ start[i, j]·(column i of A).
+            Array.Copy(start, v, k * k);
+            double[] product = new double[m * k];
+            for (int j = 0; j < k; j++)
+            {
+                Span<double> column = product.AsSpan(j * m, m);
+                for (int i = 0; i < k; i++)
+                    TensorPrimitives.MultiplyAdd<double>(a.AsSpan(i * m, m), start[j * k + i], column, column);
+            }
+            Array.Copy(product, a, m * k);
+        }
         for (int sweep = 0; sweep < MaxSweeps; sweep++)
         {
             bool rotated = false;
@@ -127,15 +149,20 @@ internal static class DenseSolver
     /// The polar factor of A (q × p, row-major): R = U·Vᵀ from A = U·Σ·Vᵀ, the matrix with orthonormal rows or columns nearest
     /// to A. Directions with a singular value below 1e-10·max(q, p)·σ_max are dropped (a partial isometry), not completed arbitrarily.
     /// </summary>
+    /// <param name="a">A, q × p, row-major; not changed.</param>
+    /// <param name="q">Rows.</param>
+    /// <param name="p">Columns.</param>
+    /// <param name="basis">The right basis of the last call, to warm-start from when A changed little (null the first time); updated.</param>
     /// <returns>R, q × p, row-major.</returns>
-    public static double[] PolarFactor(double[] a, int q, int p)
+    public static double[] PolarFactor(double[] a, int q, int p, ref double[]? basis)
     {
         // One-sided Jacobi needs a tall column-major matrix: Aᵀ (p × q) is A's own memory; A (q × p) is its transpose.
         bool wide = q <= p;
         int rows = wide ? p : q, columns = wide ? q : p;
         double[] work = wide ? (double[])a.Clone() : Transpose(a, p, q);
         var v = new double[columns * columns];
-        double[] sigma = JacobiSvd(work, rows, columns, v);
+        double[] sigma = JacobiSvd(work, rows, columns, v, basis);
+        basis = v;
         double largest = 0;
         foreach (double s in sigma)
             largest = Math.Max(largest, s);

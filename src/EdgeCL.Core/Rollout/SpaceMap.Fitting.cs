@@ -86,7 +86,8 @@ public sealed partial class SpaceMap
     {
         // M row-major (q × p) is Mᵀ column-major, which is Xcᵀ·Yc.
         double[] m = DenseSolver.TransposeTimes(xByFeature, n, p, yByFeature, q);
-        double[] r = DenseSolver.PolarFactor(m, q, p);
+        double[]? basis = null;
+        double[] r = DenseSolver.PolarFactor(m, q, p, ref basis);
         if (q >= p)
         {
             // tr(R·C·Rᵀ) = tr(C) = ‖Xc‖² when RᵀR = I (on the seen directions).
@@ -115,7 +116,7 @@ public sealed partial class SpaceMap
             // maximise tr(Rᵀ·(s·M − s²·R·(C − ρI))), solved by the polar factor.
             for (int i = 0; i < a.Length; i++)
                 a[i] = s * m[i] - s * s * (rc[i] - rho * r[i]);
-            r = DenseSolver.PolarFactor(a, q, p);
+            r = DenseSolver.PolarFactor(a, q, p, ref basis);
         }
         TensorPrimitives.Multiply<double>(r, s, r);
         return r;

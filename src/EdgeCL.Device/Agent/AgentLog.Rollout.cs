@@ -13,4 +13,7 @@ internal static partial class AgentLog
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "exemplar of '{Label}' not kept: {Reason}")]
     public static partial void ExemplarNotKept(ILogger logger, string label, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "rollout: state moved from space {From} to {To} ({Classes}); the old state is kept as '{Archive}'")]
+    public static partial void StateMigrated(ILogger logger, string from, string to, string classes, string archive);
 }

@@ -6,6 +6,9 @@ using EdgeCL.Device.Rollout;
 using EdgeCL.Device.Sources;
 using EdgeCL.Storage.Errors;
 using EdgeCL.Storage.State;
+using EdgeCL.Onnx.Backbones;
+using EdgeCL.Onnx.Errors;
+using EdgeCL.Sync.Payloads;
 using Microsoft.Extensions.Logging;
 
 namespace EdgeCL.Device.Agent;
@@ -102,5 +105,22 @@ public sealed partial class DeviceAgent
         _exemplarState?.Dispose();
         _exemplarState = null;
         _exemplars = null;
+    }
+
+    /// <summary>On start: a state of another space than the backbone's is migrated (docs/rollout.md) instead of refused; a state that
+    /// cannot be is refused with one line and left as it was.</summary>
+    private static void MigrateState(string statePath, IEmbeddingBackbone backbone, string deviceId, SignedEntryCodec codec, ILogger logger)
+    {
+        try
+        {
+            if (StateMigration.MigrateIfNeeded(statePath, backbone, deviceId, codec.Encode) is { } moved)
+                AgentLog.StateMigrated(logger, moved.From.ToString(), backbone.Space.ToString(), moved.Result.Describe(), moved.Archive);
+        }
+        catch (Exception ex) when (ex is RolloutException or StateStoreException or InputFormatException or EmbeddingException or IOException or UnauthorizedAccessException)
+        {
+            throw new AgentStartException(
+                $"state '{statePath}' is of another embedding space and cannot be moved to backbone '{backbone.Name}' ({backbone.Space}): {ErrorText.OneLine(ex)}; " +
+                "start with the backbone it was made with, or move it aside to start fresh.");
+        }
     }
 }

@@ -118,6 +118,7 @@ public sealed partial class DeviceAgent
                     CommandNoncePath = Path.Combine(stateDir, "command-nonces"),
                 },
             };
+            MigrateState(deviceOptions.StatePath, backbone, deviceId, codec, logger);
             FleetDevice device;
             bool startedFull = false;
             try
