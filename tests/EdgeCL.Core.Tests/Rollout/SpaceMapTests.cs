@@ -40,7 +40,8 @@ public class SpaceMapTests
         for (int a = 0; a < segment; a++)
             for (int s = 0; s < 3; s++)
                 w[a * p + s * segment + a] = 1f / 3;
-        float[] x = RandomRows(rng, 30, p);
+        // Enough pairs that XᵀX is near isotropic: the majorization then converges within its step limit.
+        float[] x = RandomRows(rng, 300, p);
         float[] y = Apply(w, new float[segment], segment, p, x);
 
         SpaceMap map = SpaceMap.Fit(Space("aa", p), Space("bb", segment), x, y);
