@@ -53,7 +53,17 @@ public static class StateMigration
             File.Move(pending, statePath);
             AtomicFile.SyncDirectory(folder);
         }
-        if (StateStore.ReadSpace(statePath) is not { } stored || stored == backbone.Space)
+        Core.Vectors.EmbeddingSpace? stored;
+        try
+        {
+            stored = StateStore.ReadSpace(statePath);
+        }
+        catch (StateStoreException)
+        {
+            // Cannot tell (a full disk has no room for the WAL index a reader needs; a damaged file): the normal open says what is wrong.
+            return null;
+        }
+        if (stored is null || stored == backbone.Space)
             return null;
 
         PrototypeMemory memory;
@@ -79,11 +89,17 @@ public static class StateMigration
         }
 
         DeleteDatabase(pending);
-        using (StateStore fresh = StateStore.Open(pending, backbone.Space, deviceId))
+        try
         {
+            using StateStore fresh = StateStore.Open(pending, backbone.Space, deviceId);
             IEnumerable<byte[]>? payloads = announce is null ? null : FleetEntryFactory.All(deviceId, result.Memory).Select(announce).ToArray();
             fresh.Commit(result.Memory, changedLabels: null, payloads);
             fresh.ReplaceExemplars(result.Exemplars);
+        }
+        catch
+        {
+            DeleteDatabase(pending); // e.g. a full disk: give the space back; the old state is untouched
+            throw;
         }
         string archive = Path.Combine(folder, $"{Path.GetFileNameWithoutExtension(statePath)}.{stored.Id[..Math.Min(12, stored.Id.Length)]}.db");
         DeleteDatabase(archive);
