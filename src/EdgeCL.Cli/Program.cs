@@ -29,6 +29,7 @@ public static class Program
             BrokerCommand.Create(),
             FleetCliCommand.Create(),
             EvalCommand.Create(),
+            RolloutCommand.Create(),
             RunCommand.Create(),
             StatusCommand.Create(),
             HashPasswordCommand.Create(),

@@ -88,6 +88,7 @@ public sealed partial class DeviceAgent
         }
         Interlocked.Increment(ref _learned);
         AgentLog.Learned(_logger, label, entry.Count, entry.Version, sample.Source, sample.Origin);
+        KeepExemplar(sample, label, embedding);
         if (sample.Label is null && _teach is { } teach)
         {
             teach.CountOne();

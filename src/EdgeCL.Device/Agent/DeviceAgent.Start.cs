@@ -121,6 +121,7 @@ public sealed partial class DeviceAgent
                     CommandNoncePath = Path.Combine(stateDir, "command-nonces"),
                 },
             };
+            MigrateState(deviceOptions.StatePath, backbone, deviceId, codec, logger);
             FleetDevice device;
             bool startedFull = false;
             try
@@ -188,6 +189,8 @@ public sealed partial class DeviceAgent
             var agent = new DeviceAgent(config, stateDir, logger, backbone, device, broker, head, panel, sources, sync is not null, codec);
             if (startedFull)
                 agent.PauseLearningForSpace(null);
+            else
+                agent.AttachExemplars(OpenExemplars(config, deviceOptions.StatePath, backbone.Space, deviceId, logger));
             device.Processed += agent.OnFleetChanged;
             device.Client.StateChanged += agent.OnFleetChanged;
             device.Client.CommandReceived += agent.OnCommand;

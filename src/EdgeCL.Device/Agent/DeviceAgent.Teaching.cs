@@ -61,12 +61,14 @@ public sealed partial class DeviceAgent
                 break;
             case FleetCommandKind.ForgetClass:
                 _headDirty = true; // FleetDevice forgets the class itself.
+                if (command.Label is { } forgotten)
+                    Enqueue(() => ForgetExemplars(forgotten));
                 break;
             case FleetCommandKind.FalseAlarm:
                 FalseAlarm("command");
                 break;
             case FleetCommandKind.NewBackbone:
-                AgentLog.CommandIgnored(_logger, "new_backbone", "switching backbones at run time is not supported yet; install the model, edit backbone in the config and restart the service");
+                AgentLog.CommandIgnored(_logger, "new_backbone", "switching backbones at run time is not supported yet; install the model, edit backbone in the config and restart the service (docs/rollout.md)");
                 break;
         }
     }

@@ -172,6 +172,7 @@ public sealed partial class DeviceAgent : IAsyncDisposable
         }
         foreach (IInputSource source in _sources)
             await source.DisposeAsync().ConfigureAwait(false);
+        DisposeExemplars();
         await _device.DisposeAsync().ConfigureAwait(false);
         if (_broker is not null)
             await _broker.DisposeAsync().ConfigureAwait(false);

@@ -70,6 +70,10 @@ public sealed class LearnerSettings
 
     /// <summary>Seconds between checkpoints of the adaptation state; 0 = only at a clean stop.</summary>
     public double CheckpointSeconds { get; set; } = 60;
+
+    /// <summary>MB of raw inputs kept, class-balanced, for a backbone rollout to re-embed (docs/rollout.md); 0 (the default) keeps none.
+    /// A 1.5 s clip costs about 47 KB: 1 MB keeps about 21 clips.</summary>
+    public double ExemplarBudgetMb { get; set; }
 }
 
 /// <summary>When a prediction counts as recognised.</summary>

@@ -105,6 +105,8 @@ public static class DeviceConfigValidator
         }
         if (learner.CheckpointSeconds is < 0 or > 86_400 || !double.IsFinite(learner.CheckpointSeconds))
             errors.Add($"learner.checkpoint_seconds {Fmt(learner.CheckpointSeconds)} is out of range 0..86400 (0 = only at a clean stop).");
+        if (learner.ExemplarBudgetMb is < 0 or > 4096 || !double.IsFinite(learner.ExemplarBudgetMb))
+            errors.Add($"learner.exemplar_budget_mb {Fmt(learner.ExemplarBudgetMb)} is out of range 0..4096 (0 = keep no exemplars).");
     }
 
     /// <summary>The backbone as <see cref="EdgeCL.Onnx.Backbones.BackboneCatalog"/> takes it: a name stays a name; a path (with '/', or a .json / .onnx file) is resolved against the config's folder.</summary>

@@ -18,6 +18,16 @@ internal static class Schema
         ) STRICT;
         """;
 
+    // 'exemplars' (raw inputs kept for a backbone rollout, #14) was added the same way: created on open when missing.
+    public const string CreateExemplars = """
+        CREATE TABLE IF NOT EXISTS exemplars (
+            sequence  INTEGER PRIMARY KEY NOT NULL CHECK (sequence >= 1),
+            label     TEXT NOT NULL,
+            input     BLOB NOT NULL,
+            embedding BLOB NOT NULL
+        ) STRICT;
+        """;
+
     /// <summary>Ids of learned examples kept for de-duplication; older ones are pruned.</summary>
     public const int ExamplesKept = 10_000;
 

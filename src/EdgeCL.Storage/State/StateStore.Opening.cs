@@ -41,6 +41,7 @@ public sealed partial class StateStore
         if (tables == 0)
         {
             CreateSchema();
+            Execute(null, Schema.CreateExemplars);
             return;
         }
         long schema = MetaInt("schema_version");
@@ -49,7 +50,6 @@ public sealed partial class StateStore
                 $"State database '{Path}' has schema version {schema}; this build reads version {Schema.Version}: upgrade edgecl.");
         if (schema != Schema.Version)
             throw Corrupt($"schema version {schema} is unknown");
-        Execute(null, Schema.CreateExamples);
         long dimension = MetaInt("dimension");
         if (dimension is < 1 or > EmbeddingSpace.MaxDimension)
             throw Corrupt($"meta dimension {dimension} is out of range");
@@ -59,6 +59,10 @@ public sealed partial class StateStore
         if (device != DeviceId)
             throw new StateStoreException(StateStoreFailure.WrongDevice,
                 $"State database '{Path}' belongs to device '{device}', not '{DeviceId}'; use device id '{device}' or another database file.");
+        // Tables added after version 1, created only now that the file is known to be this device's state of this space:
+        // a refused file is never written to (the state-store fuzz target checks it).
+        Execute(null, Schema.CreateExamples);
+        Execute(null, Schema.CreateExemplars);
     }
 
     /// <summary>

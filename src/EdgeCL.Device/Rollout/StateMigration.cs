@@ -1,0 +1,119 @@
+using EdgeCL.Core.Errors;
+using EdgeCL.Core.Fleet;
+using EdgeCL.Core.Memory;
+using EdgeCL.Core.Rollout;
+using EdgeCL.Onnx.Backbones;
+using EdgeCL.Onnx.Errors;
+using EdgeCL.Storage.Errors;
+using EdgeCL.Storage.Files;
+using EdgeCL.Storage.State;
+
+namespace EdgeCL.Device.Rollout;
+
+/// <summary>
+/// Moves a device's state database to the space its (new) backbone produces: the exemplars are re-embedded by the new
+/// backbone, a map is fitted on them, and every class is re-computed, blended or mapped (<see cref="PrototypeMigration"/>).
+/// </summary>
+/// <remarks>
+/// <para><b>Crash safety.</b> The new state is written whole to <c>state.db.migrating</c> and closed; then the old file is
+/// renamed to <c>state.&lt;old space&gt;.db</c> (kept, so the old space can still be served or the rollout undone) and the new one
+/// to <c>state.db</c>, with the folder synced. A crash before the first rename redoes the migration; one between the renames is
+/// finished on the next start (<c>state.db</c> missing, <c>state.db.migrating</c> present).</para>
+/// <para><b>Fleet.</b> The new state's outbox announces every migrated class in the new space, so the fleet of the new space
+/// hears of them on the next connection; the old space's entries stay where they are until that space is retired.</para>
+/// </remarks>
+public static class StateMigration
+{
+    /// <summary>Suffix of the new state while it is being written.</summary>
+    public const string PendingSuffix = ".migrating";
+
+    /// <summary>What a migration did, for the log.</summary>
+    /// <param name="From">The old space.</param>
+    /// <param name="Archive">Where the old state now is.</param>
+    /// <param name="Result">The migration.</param>
+    public sealed record Outcome(Core.Vectors.EmbeddingSpace From, string Archive, MigrationResult Result);
+
+    /// <summary>Migrates <paramref name="statePath"/> to <paramref name="backbone"/>'s space when it holds another one.</summary>
+    /// <param name="statePath">The state database.</param>
+    /// <param name="backbone">The backbone the device now runs.</param>
+    /// <param name="deviceId">The device.</param>
+    /// <param name="announce">Turns a migrated class into its signed announcement for the outbox, or null for none.</param>
+    /// <returns>What was done, or null when the state is already in that space (or there is none).</returns>
+    /// <exception cref="RolloutException">The state cannot be migrated (classes with no exemplars and too few exemplars for a map, …); nothing was changed.</exception>
+    /// <exception cref="StateStoreException">A state file cannot be read or written; nothing was changed, or the pending file is left to be redone.</exception>
+    /// <exception cref="InputFormatException">A kept input cannot be read by the new backbone.</exception>
+    public static Outcome? MigrateIfNeeded(string statePath, IEmbeddingBackbone backbone, string deviceId, Func<FleetEntry, byte[]>? announce)
+    {
+        ArgumentNullException.ThrowIfNull(backbone);
+        string pending = statePath + PendingSuffix;
+        string folder = Path.GetDirectoryName(Path.GetFullPath(statePath))!;
+        if (!File.Exists(statePath) && File.Exists(pending))
+        {
+            // Interrupted between the two renames: the old state is archived and the new one complete.
+            File.Move(pending, statePath);
+            AtomicFile.SyncDirectory(folder);
+        }
+        Core.Vectors.EmbeddingSpace? stored;
+        try
+        {
+            stored = StateStore.ReadSpace(statePath);
+        }
+        catch (StateStoreException)
+        {
+            // Cannot tell (a full disk has no room for the WAL index a reader needs; a damaged file): the normal open says what is wrong.
+            return null;
+        }
+        if (stored is null || stored == backbone.Space)
+            return null;
+
+        PrototypeMemory memory;
+        ExemplarStore exemplars;
+        using (StateStore old = StateStore.Open(statePath, stored, deviceId))
+        {
+            memory = old.LoadMemory();
+            // Everything kept is used, also if the budget was lowered since: a rollout is the moment exemplars exist for.
+            exemplars = old.LoadExemplars(new ExemplarStoreOptions { BudgetBytes = ExemplarStoreOptions.MaxBudgetBytes });
+        }
+        float[] rows = PrototypeMigration.Reembed(exemplars, backbone.Space, (exemplar, embedding) => ExemplarInput.Embed(backbone, exemplar.Input, embedding, folder));
+        var mapOptions = SpaceMapOptions.Default;
+        SpaceMap? map = exemplars.Count >= mapOptions.MinimumPairs ? PrototypeMigration.FitMap(exemplars, rows, backbone.Space, [], [], mapOptions) : null;
+        MigrationResult result;
+        try
+        {
+            result = PrototypeMigration.Migrate(memory, exemplars, rows, backbone.Space, map, MigrationMode.Blend);
+        }
+        catch (RolloutException ex) when (map is null)
+        {
+            throw new RolloutException(
+                $"{ErrorText.OneLine(ex)} (only {exemplars.Count} exemplars kept; a map needs {mapOptions.MinimumPairs})");
+        }
+
+        DeleteDatabase(pending);
+        try
+        {
+            using StateStore fresh = StateStore.Open(pending, backbone.Space, deviceId);
+            IEnumerable<byte[]>? payloads = announce is null ? null : FleetEntryFactory.All(deviceId, result.Memory).Select(announce).ToArray();
+            fresh.Commit(result.Memory, changedLabels: null, payloads);
+            fresh.ReplaceExemplars(result.Exemplars);
+        }
+        catch
+        {
+            DeleteDatabase(pending); // e.g. a full disk: give the space back; the old state is untouched
+            throw;
+        }
+        string archive = Path.Combine(folder, $"{Path.GetFileNameWithoutExtension(statePath)}.{stored.Id[..Math.Min(12, stored.Id.Length)]}.db");
+        DeleteDatabase(archive);
+        File.Move(statePath, archive);
+        if (File.Exists(statePath + "-wal"))
+            File.Move(statePath + "-wal", archive + "-wal"); // never left after a clean close; moved with its file if it is
+        File.Move(pending, statePath);
+        AtomicFile.SyncDirectory(folder);
+        return new Outcome(stored, archive, result);
+    }
+
+    private static void DeleteDatabase(string path)
+    {
+        foreach (string suffix in new[] { "", "-wal", "-shm", "-journal" })
+            File.Delete(path + suffix);
+    }
+}

@@ -1,0 +1,108 @@
+using EdgeCL.Device.Agent;
+using EdgeCL.Device.Config;
+using EdgeCL.Device.Rollout;
+using EdgeCL.Device.Sources;
+using EdgeCL.Device.Tests.Agent;
+using EdgeCL.Storage.State;
+
+namespace EdgeCL.Device.Tests.Rollout;
+
+/// <summary>
+/// An agent started with another backbone than its state was made with moves the state to the new space (docs/rollout.md)
+/// instead of refusing it. The "new" backbone is the digits model with other input normalisation: another space of the same size.
+/// </summary>
+public sealed class AgentMigrationTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("edgecl-migration-").FullName;
+    private readonly Random _random = new(5);
+
+    public void Dispose()
+    {
+        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
+    }
+
+    private string Variant()
+    {
+        string folder = Path.Combine(_dir, "digits-variant");
+        Directory.CreateDirectory(folder);
+        File.Copy(Path.Combine(AgentTestData.Models, "digits", "digits-cnn.onnx"), Path.Combine(folder, "digits-cnn.onnx"));
+        string manifest = File.ReadAllText(Path.Combine(AgentTestData.Models, "digits", "backbone.json"))
+            .Replace("\"name\": \"digits\"", "\"name\": \"digits-variant\"", StringComparison.Ordinal)
+            .Replace("0.1307", "0.25", StringComparison.Ordinal);
+        File.WriteAllText(Path.Combine(folder, "backbone.json"), manifest);
+        return Path.Combine(folder, "backbone.json");
+    }
+
+    /// <summary>A jittered copy of a bundled digit image (a 15-byte PGM header, then 28 × 28 pixels).</summary>
+    private string Digit(string digit, int index)
+    {
+        byte[] bytes = File.ReadAllBytes(Path.Combine(AgentTestData.Models, "digits", "samples", $"{digit}_0000.pgm"));
+        for (int i = bytes.Length - 28 * 28; i < bytes.Length; i++)
+            bytes[i] = (byte)Math.Clamp(bytes[i] + _random.Next(-30, 31), 0, 255);
+        string path = Path.Combine(_dir, $"{digit}_{index}.pgm");
+        File.WriteAllBytes(path, bytes);
+        return path;
+    }
+
+    private async Task TeachAsync(DeviceConfig config, int perDigit, int givenSamples)
+    {
+        await using RunningAgent a = await RunningAgent.StartAsync(config, _dir);
+        int count = 0;
+        for (int i = 0; i < perDigit; i++)
+            foreach (string digit in new[] { "7", "9" })
+            {
+                string path = Digit(digit, i);
+                a.Source.Add(new InputSample { Source = "queue", Origin = Path.GetFileName(path), FilePath = path, Label = digit == "7" ? "seven" : "nine" });
+                count++;
+            }
+        for (int i = 0; i < givenSamples; i++, count++)
+            a.Source.Add(AgentTestData.Sample(0, _random), label: "heard-from-the-fleet"); // no raw input: this class can only be mapped
+        Assert.All(a.WaitForResults(count), r => Assert.Equal(AgentOutcome.Learned, r.Outcome));
+    }
+
+    [Fact]
+    public async Task A_new_backbone_migrates_the_state_and_keeps_the_old_one()
+    {
+        string state = Path.Combine(_dir, "state");
+        DeviceConfig config = AgentTestData.Config("dev-m", state);
+        config.Learner.ExemplarBudgetMb = 1;
+        await TeachAsync(config, perDigit: 5, givenSamples: 3);
+
+        config.Backbone = Variant();
+        await using (RunningAgent moved = await RunningAgent.StartAsync(config, _dir))
+        {
+            Assert.Contains("rollout: state moved from space", moved.LogText);
+            Assert.Contains("3 classes: 2 from exemplars, 0 blended, 1 mapped", moved.LogText);
+            Assert.Equal(3, moved.Agent.Device.OwnClassCount);
+            Assert.Equal(10, moved.Agent.ExemplarCount);
+            Assert.Equal(3, moved.Agent.Device.PendingOutboxRows); // the migrated classes, announced in the new space
+            string path = Digit("7", 99);
+            moved.Source.Add(new InputSample { Source = "queue", Origin = "query", FilePath = path });
+            Assert.Equal("seven", moved.WaitForResults(1).Single().Label);
+        }
+        Assert.Single(Directory.GetFiles(state, "state.*.db"));
+        Assert.False(File.Exists(Path.Combine(state, "state.db" + StateMigration.PendingSuffix)));
+
+        // A second start in the same space changes nothing.
+        await using (RunningAgent again = await RunningAgent.StartAsync(config, _dir))
+            Assert.DoesNotContain("rollout:", again.LogText);
+    }
+
+    [Fact]
+    public async Task A_state_that_cannot_be_migrated_is_refused_with_one_line_and_left_as_it_was()
+    {
+        string state = Path.Combine(_dir, "state");
+        DeviceConfig config = AgentTestData.Config("dev-n", state);
+        config.Learner.ExemplarBudgetMb = 1;
+        await TeachAsync(config, perDigit: 2, givenSamples: 2); // 4 exemplars: too few for a map, and one class has none
+        var before = StateStore.ReadSpace(Path.Combine(state, "state.db"));
+
+        config.Backbone = Variant();
+        var error = await Assert.ThrowsAsync<AgentStartException>(() => RunningAgent.StartAsync(config, _dir));
+        Assert.Contains("cannot be moved to backbone 'digits-variant'", error.Message);
+        Assert.Contains("Class 'heard-from-the-fleet' has no exemplars", error.Message);
+        Assert.DoesNotContain("\n", error.Message);
+        Assert.Equal(before, StateStore.ReadSpace(Path.Combine(state, "state.db")));
+        Assert.Empty(Directory.GetFiles(state, "state.*.db"));
+    }
+}
