@@ -131,12 +131,13 @@ internal sealed class AggregateFile
             return false;
         switch (kind)
         {
-            case AggregateRecord when FleetAggregateCodec.TryDecode(payload, out FleetAggregate? a, out _) && Verified(keys, a.AggregatorId, payload):
-                Target.MergeAggregate(a);
+            // Records of another space (a migrated state's old aggregates) or another device are dropped, not kept.
+            case AggregateRecord when FleetAggregateCodec.TryDecode(payload, out FleetAggregate? a, out _) && Verified(keys, a.AggregatorId, payload)
+                && Target.MergeAggregate(a) is FleetMergeOutcome.Applied or FleetMergeOutcome.Duplicate:
                 Record(new FleetAggregateChangedEventArgs(a, null, payload));
                 return true;
-            case ReceiptRecord when AggregateReceiptCodec.TryDecode(payload, out AggregateReceipt? r, out _) && r.DeviceId == sync.DeviceId && Verified(keys, r.AggregatorId, payload):
-                Target.MergeReceipt(r);
+            case ReceiptRecord when AggregateReceiptCodec.TryDecode(payload, out AggregateReceipt? r, out _) && r.DeviceId == sync.DeviceId && Verified(keys, r.AggregatorId, payload)
+                && Target.MergeReceipt(r) is FleetMergeOutcome.Applied or FleetMergeOutcome.Duplicate:
                 Record(new FleetAggregateChangedEventArgs(null, r, payload));
                 return true;
             default:
