@@ -9,6 +9,9 @@ namespace EdgeCL.Fuzz;
 internal static class FuzzKeys
 {
     public const string DeviceId = "pi-01";
+
+    /// <summary>The device whose view the fleet-aggregate target fills (receipts are addressed to it).</summary>
+    public const string ViewerId = "pi-00";
     public const string OperatorId = "ops";
     public const string Fleet = "fuzz";
     public const string SpaceId = "5eed";

@@ -58,6 +58,7 @@ namespace EdgeCL.Fuzz
         private static readonly Dictionary<string, Func<IFuzzTarget>> Targets = new()
         {
             ["fleet-entry"] = () => new FleetEntryTarget(),
+            ["fleet-aggregate"] = () => new FleetAggregateTarget(),
             ["command"] = () => new CommandTarget(),
             ["state-file"] = () => new StateFileTarget(),
             ["state-store"] = () => new StateStoreTarget(),

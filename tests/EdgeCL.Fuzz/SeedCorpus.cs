@@ -1,5 +1,6 @@
 using System.Text;
 using EdgeCL.Core.Fleet;
+using EdgeCL.Core.Fleet.Aggregation;
 using EdgeCL.Core.Learning;
 using EdgeCL.Core.Memory;
 using EdgeCL.Core.Serialization;
@@ -23,6 +24,7 @@ internal static class SeedCorpus
     {
         var space = new EmbeddingSpace(FuzzKeys.SpaceId, FuzzKeys.Dimension);
         FleetEntries(Folder(root, "fleet-entry"));
+        FleetAggregates(Folder(root, "fleet-aggregate"), space);
         Commands(Folder(root, "command"));
         StateFiles(Folder(root, "state-file"), space);
         StateStores(Folder(root, "state-store"), space);
@@ -70,6 +72,23 @@ internal static class SeedCorpus
         byte[] tampered = FleetEntryCodec.Encode(Entry("up", 2, 5), FleetVectorType.Float32, signer);
         tampered[^70] ^= 0x40;
         Save(folder, "tampered.bin", tampered);
+    }
+
+    private static void FleetAggregates(string folder, EmbeddingSpace space)
+    {
+        using EntrySigner aggregator = FuzzKeys.Device();
+        var state = new FleetState(space);
+        state.Merge(new FleetEntry { SpaceId = space.Id, DeviceId = FuzzKeys.ViewerId, Label = "yes", Version = 2, Count = 3, Mean = Vector(2) });
+        state.Merge(new FleetEntry { SpaceId = space.Id, DeviceId = "pi-02", Label = "yes", Version = 5, Count = 4, Mean = Vector(5) });
+        state.Merge(new FleetEntry { SpaceId = space.Id, DeviceId = "pi-02", Label = "no", Version = 1, Count = 0, Mean = [] });
+        FleetAggregate yes = FleetAggregation.Build(state, "yes", aggregator.DeviceId)!;
+        Save(folder, "aggregate.bin", FleetAggregateCodec.Encode(yes, aggregator), alsoTruncated: true);
+        Save(folder, "tombstone.bin", FleetAggregateCodec.Encode(FleetAggregation.Build(state, "no", aggregator.DeviceId)!, aggregator));
+        Save(folder, "receipt.bin", AggregateReceiptCodec.Encode(new AggregateReceipt
+        {
+            SpaceId = space.Id, AggregatorId = aggregator.DeviceId, DeviceId = FuzzKeys.ViewerId,
+            Lines = [new AggregateReceiptLine("yes", yes.VersionSum, yes.DigestPrefix, 2)],
+        }, aggregator), alsoTruncated: true);
     }
 
     private static void Commands(string folder)
