@@ -38,8 +38,7 @@ public static class FleetEntryCodec
     /// <summary>Smallest possible payload: header, one-digit space id, one-character device id and label, three one-byte varints, signature.</summary>
     public const int MinPayloadBytes = 4 + 1 + 1 + 1 + 1 + 1 + 1 + 1 + 1 + 1 + SignatureLength;
 
-    private const byte Magic0 = (byte)'E';
-    private const byte Magic1 = (byte)'F';
+    private static ReadOnlySpan<byte> Magic => "EF"u8;
 
     /// <summary>Encodes and signs an entry.</summary>
     /// <param name="entry">A valid entry of <paramref name="signer"/>'s device.</param>
@@ -73,10 +72,7 @@ public static class FleetEntryCodec
         byte[] payload = new byte[length];
         Span<byte> w = payload;
         int p = 0;
-        w[p++] = Magic0;
-        w[p++] = Magic1;
-        w[p++] = FormatVersion;
-        w[p++] = (byte)vectorType;
+        p += FleetWire.WriteHeader(w, Magic, FormatVersion, (byte)vectorType);
         p += FleetWire.WriteSpaceId(w[p..], entry.SpaceId);
         p += FleetWire.WriteId(w[p..], entry.DeviceId);
         p += FleetWire.WriteLabel(w[p..], label);
@@ -147,14 +143,9 @@ public static class FleetEntryCodec
     private static FleetDecodeError Decode(ReadOnlySpan<byte> payload, out FleetEntry? entry)
     {
         entry = null;
-        if (payload.Length > FleetLimits.MaxPayloadBytes)
-            return FleetDecodeError.TooLarge;
-        if (payload.Length < 4)
-            return FleetDecodeError.Truncated;
-        if (payload[0] != Magic0 || payload[1] != Magic1)
-            return FleetDecodeError.BadMagic;
-        if (payload[2] != FormatVersion)
-            return FleetDecodeError.UnsupportedFormatVersion;
+        FleetDecodeError e = FleetWire.CheckHeader(payload, Magic, FormatVersion, FleetLimits.MaxPayloadBytes);
+        if (e != FleetDecodeError.None)
+            return e;
         var type = (FleetVectorType)payload[3];
         if (type is not (FleetVectorType.None or FleetVectorType.Float32 or FleetVectorType.Float16))
             return FleetDecodeError.UnknownVectorType;
@@ -164,13 +155,7 @@ public static class FleetEntryCodec
         ReadOnlySpan<byte> body = payload[..^SignatureLength];
         int p = 4;
 
-        FleetDecodeError e = FleetWire.TryReadSpaceId(body, ref p, out string spaceId);
-        if (e != FleetDecodeError.None)
-            return e;
-        e = FleetWire.TryReadId(body, ref p, out string deviceId);
-        if (e != FleetDecodeError.None)
-            return e;
-        e = FleetWire.TryReadLabel(body, ref p, out string label);
+        e = FleetWire.TryReadSlot(body, ref p, out string spaceId, out string deviceId, out string label);
         if (e != FleetDecodeError.None)
             return e;
 

@@ -12,6 +12,39 @@ internal static class FleetWire
 {
     private const string HexDigits = "0123456789abcdef";
 
+    /// <summary>The 4-byte header every signed payload starts with: two magic bytes, the format version, one kind byte.</summary>
+    public static int WriteHeader(Span<byte> w, ReadOnlySpan<byte> magic, byte version, byte kind)
+    {
+        magic.CopyTo(w);
+        w[2] = version;
+        w[3] = kind;
+        return 4;
+    }
+
+    /// <summary>Checks the size limit, the magic and the format version; the caller checks the kind byte (payload[3]).</summary>
+    public static FleetDecodeError CheckHeader(ReadOnlySpan<byte> payload, ReadOnlySpan<byte> magic, byte version, int maxBytes)
+    {
+        if (payload.Length > maxBytes)
+            return FleetDecodeError.TooLarge;
+        if (payload.Length < 4)
+            return FleetDecodeError.Truncated;
+        if (payload[0] != magic[0] || payload[1] != magic[1])
+            return FleetDecodeError.BadMagic;
+        return payload[2] != version ? FleetDecodeError.UnsupportedFormatVersion : FleetDecodeError.None;
+    }
+
+    /// <summary>Reads the (space id, writer id, label) triple that names an entry's or an aggregate's slot.</summary>
+    public static FleetDecodeError TryReadSlot(ReadOnlySpan<byte> body, ref int p, out string spaceId, out string writerId, out string label)
+    {
+        writerId = label = "";
+        FleetDecodeError e = TryReadSpaceId(body, ref p, out spaceId);
+        if (e == FleetDecodeError.None)
+            e = TryReadId(body, ref p, out writerId);
+        if (e == FleetDecodeError.None)
+            e = TryReadLabel(body, ref p, out label);
+        return e;
+    }
+
     public static bool TryByte(ReadOnlySpan<byte> data, ref int p, out byte value)
     {
         if (p >= data.Length)

@@ -129,7 +129,7 @@ public sealed class FleetAggregator : IAsyncDisposable
             {
                 if (!_client.IsConnected)
                     continue;
-                long connects = _client.Statistics.Connects;
+                long connects = _client.ConnectCount;
                 if (connects != _connectsSeen)
                 {
                     // A new session: the broker may have lost its retained messages, so everything goes out again.

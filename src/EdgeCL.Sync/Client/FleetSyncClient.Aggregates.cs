@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using EdgeCL.Core.Fleet;
 using EdgeCL.Core.Fleet.Aggregation;
 using EdgeCL.Sync.Payloads;
@@ -14,20 +15,14 @@ public sealed partial class FleetSyncClient
 {
     private void HandleAggregate(FleetTopic topic, Inbound item)
     {
-        if (item.Length == 0 || _state is not IFleetAggregateTarget target)
+        if (!TryTake(topic, item, out IFleetAggregateTarget? target, out byte[]? payload))
             return;
-        Interlocked.Increment(ref _received);
-        if (item.Payload is null)
+        if (!FleetAggregateCodec.TryDecode(payload, out FleetAggregate? aggregate, out FleetDecodeError error))
         {
-            Drop(topic.Device, item.Topic, SyncDropReason.Oversized, $"{item.Length} bytes > {_options.MaxPayloadBytes}");
+            DropUndecodable(topic, item, error, "an aggregate");
             return;
         }
-        if (!FleetAggregateCodec.TryDecode(item.Payload, out FleetAggregate? aggregate, out FleetDecodeError error))
-        {
-            Drop(topic.Device, item.Topic, error == FleetDecodeError.TooLarge ? SyncDropReason.Oversized : SyncDropReason.Malformed, $"not an aggregate ({error})");
-            return;
-        }
-        if (!VerifiedByAggregator(topic, item, aggregate.AggregatorId, item.Payload))
+        if (!VerifiedByAggregator(topic, item, aggregate.AggregatorId, payload))
             return;
         if (aggregate.Label != topic.Label || aggregate.SpaceId != topic.SpaceId)
         {
@@ -42,20 +37,14 @@ public sealed partial class FleetSyncClient
 
     private void HandleReceipt(FleetTopic topic, Inbound item)
     {
-        if (item.Length == 0 || _state is not IFleetAggregateTarget target)
+        if (!TryTake(topic, item, out IFleetAggregateTarget? target, out byte[]? payload))
             return;
-        Interlocked.Increment(ref _received);
-        if (item.Payload is null)
+        if (!AggregateReceiptCodec.TryDecode(payload, out AggregateReceipt? receipt, out FleetDecodeError error))
         {
-            Drop(topic.Device, item.Topic, SyncDropReason.Oversized, $"{item.Length} bytes > {_options.MaxPayloadBytes}");
+            DropUndecodable(topic, item, error, "a receipt");
             return;
         }
-        if (!AggregateReceiptCodec.TryDecode(item.Payload, out AggregateReceipt? receipt, out FleetDecodeError error))
-        {
-            Drop(topic.Device, item.Topic, error == FleetDecodeError.TooLarge ? SyncDropReason.Oversized : SyncDropReason.Malformed, $"not a receipt ({error})");
-            return;
-        }
-        if (!VerifiedByAggregator(topic, item, receipt.AggregatorId, item.Payload))
+        if (!VerifiedByAggregator(topic, item, receipt.AggregatorId, payload))
             return;
         if (receipt.DeviceId != _options.DeviceId || topic.Recipient != _options.DeviceId || receipt.SpaceId != topic.SpaceId)
         {
@@ -67,6 +56,22 @@ public sealed partial class FleetSyncClient
             outcome = target.MergeReceipt(receipt);
         AfterAggregateMerge(topic, item, outcome, null, receipt);
     }
+
+    // What both message kinds check first: a cleared topic is ignored, an oversized payload (not copied) is a drop.
+    private bool TryTake(FleetTopic topic, Inbound item, [NotNullWhen(true)] out IFleetAggregateTarget? target, [NotNullWhen(true)] out byte[]? payload)
+    {
+        target = _state as IFleetAggregateTarget;
+        payload = item.Payload;
+        if (item.Length == 0 || target is null)
+            return false;
+        Interlocked.Increment(ref _received);
+        if (payload is null)
+            Drop(topic.Device, item.Topic, SyncDropReason.Oversized, $"{item.Length} bytes > {_options.MaxPayloadBytes}");
+        return payload is not null;
+    }
+
+    private void DropUndecodable(FleetTopic topic, Inbound item, FleetDecodeError error, string what) =>
+        Drop(topic.Device, item.Topic, error == FleetDecodeError.TooLarge ? SyncDropReason.Oversized : SyncDropReason.Malformed, $"not {what} ({error})");
 
     // The signer named in the payload must be the aggregator of the topic and hold a key in the aggregators' trust store.
     private bool VerifiedByAggregator(FleetTopic topic, Inbound item, string aggregatorId, byte[] payload)
@@ -112,6 +117,9 @@ public sealed partial class FleetSyncClient
                 return;
         }
     }
+
+    /// <summary>Successful connects so far, read without building a <see cref="Statistics"/> snapshot.</summary>
+    internal long ConnectCount => Interlocked.Read(ref _connects);
 
     /// <summary>Messages received but not yet verified and merged: how far the consumer is behind the broker.</summary>
     internal int PendingReceive => _inbox.Reader.Count;

@@ -9,27 +9,8 @@ namespace EdgeCL.Sync.Tests.Integration;
 
 /// <summary>The aggregation role on every broker: devices that receive only aggregates hold exactly what devices merging
 /// every entry hold, whichever aggregator (or restarted aggregator) they heard it from.</summary>
-public abstract class AggregationContractTests : IAsyncLifetime
+public abstract class AggregationContractTests : BrokerTestBase
 {
-    private readonly List<IAsyncDisposable> _owned = [];
-
-    protected IBrokerHarness Broker { get; private set; } = null!;
-
-    protected abstract IBrokerHarness CreateBroker();
-
-    public async Task InitializeAsync()
-    {
-        Broker = CreateBroker();
-        await Broker.StartAsync();
-    }
-
-    public async Task DisposeAsync()
-    {
-        for (int i = _owned.Count - 1; i >= 0; i--)
-            await _owned[i].DisposeAsync();
-        await Broker.DisposeAsync();
-    }
-
     [Fact]
     public async Task Aggregates_FromTwoAggregatorsAndARestartedOne_MatchTheDirectMergeBitForBit()
     {
@@ -53,12 +34,12 @@ public abstract class AggregationContractTests : IAsyncLifetime
 
         // One aggregator crashes; the fleet goes on learning; a fresh instance of it rebuilds from the retained entries.
         await agg1.AbortAsync();
-        _owned.Remove(agg1);
+
         await direct[1].LearnAsync("shared", 4, Vector(40));
         await teaching.LearnAsync("mine", 1, Vector(41));
         await ConvergeAsync(direct, teaching, listening);
         await agg2.AbortAsync();
-        _owned.Remove(agg2);
+
         FleetAggregator restarted = await AggregatorAsync("agg1");
         await direct[0].LearnAsync("late", 2, Vector(50));
         await ConvergeAsync(direct, teaching, listening);
@@ -131,24 +112,21 @@ public abstract class AggregationContractTests : IAsyncLifetime
 
     private async Task<TestDevice> Direct(string id)
     {
-        var device = new TestDevice(Broker, id, AggregationExpect.Space);
-        _owned.Add(device);
+        TestDevice device = Own(new TestDevice(Broker, id, AggregationExpect.Space));
         await device.StartAsync();
         return device;
     }
 
     private async Task<AggregateDevice> ViaAggregates(string id)
     {
-        var device = new AggregateDevice(Broker, id, AggregationExpect.Space, "agg1", "agg2");
-        _owned.Add(device);
+        AggregateDevice device = Own(new AggregateDevice(Broker, id, AggregationExpect.Space, "agg1", "agg2"));
         await device.StartAsync();
         return device;
     }
 
     private async Task<FleetAggregator> AggregatorAsync(string id)
     {
-        FleetAggregator aggregator = AggregateDevice.Aggregator(Broker, id);
-        _owned.Add(aggregator);
+        FleetAggregator aggregator = Own(AggregateDevice.Aggregator(Broker, id));
         await aggregator.StartAsync();
         await aggregator.Client.WaitUntilConnectedAsync().WaitAsync(TimeSpan.FromSeconds(10));
         return aggregator;

@@ -25,8 +25,7 @@ public static class AggregateReceiptCodec
     /// <summary>Largest receipt payload accepted.</summary>
     public const int MaxPayloadBytes = 4 * 1024 * 1024;
 
-    private const byte Magic0 = (byte)'E';
-    private const byte Magic1 = (byte)'R';
+    private static ReadOnlySpan<byte> Magic => "ER"u8;
 
     /// <summary>Encodes and signs a receipt with its aggregator's key.</summary>
     /// <exception cref="ArgumentException">The receipt is inconsistent or the signer is another aggregator's.</exception>
@@ -53,10 +52,7 @@ public static class AggregateReceiptCodec
         byte[] payload = new byte[length];
         Span<byte> w = payload;
         int p = 0;
-        w[p++] = Magic0;
-        w[p++] = Magic1;
-        w[p++] = FormatVersion;
-        w[p++] = 0;
+        p += FleetWire.WriteHeader(w, Magic, FormatVersion, 0);
         p += FleetWire.WriteSpaceId(w[p..], receipt.SpaceId);
         p += FleetWire.WriteId(w[p..], receipt.AggregatorId);
         p += FleetWire.WriteId(w[p..], receipt.DeviceId);
@@ -84,19 +80,16 @@ public static class AggregateReceiptCodec
     private static FleetDecodeError Decode(ReadOnlySpan<byte> payload, out AggregateReceipt? receipt)
     {
         receipt = null;
-        if (payload.Length > MaxPayloadBytes)
-            return FleetDecodeError.TooLarge;
-        if (payload.Length < 4 + FleetEntryCodec.SignatureLength)
-            return FleetDecodeError.Truncated;
-        if (payload[0] != Magic0 || payload[1] != Magic1)
-            return FleetDecodeError.BadMagic;
-        if (payload[2] != FormatVersion)
-            return FleetDecodeError.UnsupportedFormatVersion;
+        FleetDecodeError e = FleetWire.CheckHeader(payload, Magic, FormatVersion, MaxPayloadBytes);
+        if (e != FleetDecodeError.None)
+            return e;
         if (payload[3] != 0)
             return FleetDecodeError.UnknownVectorType;
+        if (payload.Length < 4 + FleetEntryCodec.SignatureLength)
+            return FleetDecodeError.Truncated;
         ReadOnlySpan<byte> body = payload[..^FleetEntryCodec.SignatureLength];
         int p = 4;
-        FleetDecodeError e = FleetWire.TryReadSpaceId(body, ref p, out string spaceId);
+        e = FleetWire.TryReadSpaceId(body, ref p, out string spaceId);
         if (e != FleetDecodeError.None)
             return e;
         e = FleetWire.TryReadId(body, ref p, out string aggregatorId);

@@ -23,8 +23,7 @@ public static class FleetAggregateCodec
     /// <summary>The format version this build writes and reads.</summary>
     public const byte FormatVersion = 1;
 
-    private const byte Magic0 = (byte)'E';
-    private const byte Magic1 = (byte)'A';
+    private static ReadOnlySpan<byte> Magic => "EA"u8;
 
     /// <summary>Encodes and signs an aggregate with its aggregator's key.</summary>
     /// <exception cref="ArgumentException">The aggregate is inconsistent or the signer is another aggregator's.</exception>
@@ -45,10 +44,7 @@ public static class FleetAggregateCodec
         byte[] payload = new byte[length];
         Span<byte> w = payload;
         int p = 0;
-        w[p++] = Magic0;
-        w[p++] = Magic1;
-        w[p++] = FormatVersion;
-        w[p++] = (byte)(aggregate.IsTombstone ? FleetVectorType.None : FleetVectorType.Float32);
+        p += FleetWire.WriteHeader(w, Magic, FormatVersion, (byte)(aggregate.IsTombstone ? FleetVectorType.None : FleetVectorType.Float32));
         p += FleetWire.WriteSpaceId(w[p..], aggregate.SpaceId);
         p += FleetWire.WriteId(w[p..], aggregate.AggregatorId);
         p += FleetWire.WriteLabel(w[p..], label);
@@ -101,26 +97,17 @@ public static class FleetAggregateCodec
     private static FleetDecodeError Decode(ReadOnlySpan<byte> payload, out FleetAggregate? aggregate)
     {
         aggregate = null;
-        if (payload.Length > FleetLimits.MaxPayloadBytes)
-            return FleetDecodeError.TooLarge;
-        if (payload.Length < 4 + FleetEntryCodec.SignatureLength)
-            return FleetDecodeError.Truncated;
-        if (payload[0] != Magic0 || payload[1] != Magic1)
-            return FleetDecodeError.BadMagic;
-        if (payload[2] != FormatVersion)
-            return FleetDecodeError.UnsupportedFormatVersion;
+        FleetDecodeError e = FleetWire.CheckHeader(payload, Magic, FormatVersion, FleetLimits.MaxPayloadBytes);
+        if (e != FleetDecodeError.None)
+            return e;
         var type = (FleetVectorType)payload[3];
         if (type is not (FleetVectorType.None or FleetVectorType.Float32))
             return FleetDecodeError.UnknownVectorType;
+        if (payload.Length < 4 + FleetEntryCodec.SignatureLength)
+            return FleetDecodeError.Truncated;
         ReadOnlySpan<byte> body = payload[..^FleetEntryCodec.SignatureLength];
         int p = 4;
-        FleetDecodeError e = FleetWire.TryReadSpaceId(body, ref p, out string spaceId);
-        if (e != FleetDecodeError.None)
-            return e;
-        e = FleetWire.TryReadId(body, ref p, out string aggregatorId);
-        if (e != FleetDecodeError.None)
-            return e;
-        e = FleetWire.TryReadLabel(body, ref p, out string label);
+        e = FleetWire.TryReadSlot(body, ref p, out string spaceId, out string aggregatorId, out string label);
         if (e != FleetDecodeError.None)
             return e;
         e = FleetWire.TryVarint(body, ref p, out ulong versionSum);
