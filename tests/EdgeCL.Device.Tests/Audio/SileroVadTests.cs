@@ -1,6 +1,7 @@
 using EdgeCL.Device.Audio;
 using EdgeCL.Onnx.Errors;
 using EdgeCL.Onnx.Sessions;
+using EdgeCL.Tests.Shared;
 using Xunit.Abstractions;
 
 namespace EdgeCL.Device.Tests.Audio;
@@ -74,12 +75,11 @@ public sealed class SileroVadTests(ITestOutputHelper output)
     {
         using SileroVad vad = Open();
         float[] chunk = SpeechData.Noise(vad.ChunkSamples, 2000, 3);
-        for (int i = 0; i < 3; i++)
-            vad.Process(chunk);
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 20; i++)
-            vad.Process(chunk);
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(0, SteadyAllocation.Bytes(() =>
+        {
+            for (int i = 0; i < 20; i++)
+                vad.Process(chunk);
+        }));
     }
 
     [Fact]

@@ -1,6 +1,7 @@
-using EdgeCL.Onnx.Audio;
 using EdgeCL.Device.Audio;
+using EdgeCL.Onnx.Audio;
 using EdgeCL.Onnx.Backbones;
+using EdgeCL.Tests.Shared;
 using Xunit.Abstractions;
 
 namespace EdgeCL.Device.Tests.Audio;
@@ -136,13 +137,14 @@ public sealed class StreamingSpeechEmbedderTests(SpeechBackboneFixture fixture, 
         var embedding = new float[embedder.Dimension];
         for (int i = 0; i < 12; i++)
             embedder.Push(hop);
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 20; i++)
+        Assert.Equal(0, SteadyAllocation.Bytes(() =>
         {
-            embedder.Push(hop);
-            embedder.TryEmbed(embedder.SamplesPushed - 20000, embedding);
-        }
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+            for (int i = 0; i < 20; i++)
+            {
+                embedder.Push(hop);
+                embedder.TryEmbed(embedder.SamplesPushed - 20000, embedding);
+            }
+        }));
     }
 
     [Fact]
