@@ -157,7 +157,8 @@ else
 fi
 
 # 3. the device agent: validate a config, run it, teach it a file through a watched folder (embedded broker,
-#    simulated GPIO: source-generated JSON, SQLite, MQTTnet and System.Device.Gpio all under AOT), stop it with SIGTERM.
+#    simulated GPIO with the SSD1306 display and WS2812B pixel: source-generated JSON, SQLite, MQTTnet, System.Device.Gpio
+#    and Iot.Device.Bindings all under AOT), stop it with SIGTERM.
 #    With the digits model it also has two camera sources that cannot work here: a missing /dev/video63 and /dev/null
 #    (the V4L2 capture's open and ioctl stubs under AOT): each must say so in one line while the agent learns.
 if [ ! -f "$MODEL" ] || ! has run; then
@@ -175,7 +176,8 @@ else
 { "device_id": "smoke", "backbone": "$MODEL", "state_dir": "state",
   "sync": { "broker": "embedded", "embedded_port": $((20000 + $$ % 20000)) },
   "sources": [ { "type": "image-folder", "path": "inbox", "labels_from_folders": true, "poll_ms": 50 }$CAMERAS ],
-  "gpio": { "driver": "simulated", "teach_button": { "pin": 17 }, "leds": { "learning": 22 } },
+  "gpio": { "driver": "simulated", "teach_button": { "pin": 17 }, "leds": { "learning": 22 },
+            "display": { "type": "ssd1306" }, "status_pixel": { "type": "ws2812b" } },
   "status": { "interval_seconds": 0.5 } }
 JSON
   run "agent --check" run --config "$AGENT_DIR/device.json" --check
@@ -194,6 +196,9 @@ JSON
   sed 's/^/       | /' "$AGENT_DIR/agent.log" | head -n 20
   grep -q "learned label=smoke" "$AGENT_DIR/agent.log" || die "agent: the taught file was not learned"
   [ "$rc" = 0 ] || die "agent: exit status $rc after SIGTERM (expected 0)"
+  # Iot.Device.Bindings' SSD1306 and WS2812B drivers under AOT (on the simulated buses).
+  grep -q "status display: SSD1306 128x64 on I2C bus 1 at 0x3C" "$AGENT_DIR/agent.log" || die "agent: the status display did not open"
+  grep -q "status pixel: ws2812b x1 on SPI 0.0" "$AGENT_DIR/agent.log" || die "agent: the status pixel did not open"
   if [ -n "$CAMERAS" ]; then
     grep -q "no camera at /dev/video63: the device node does not exist" "$AGENT_DIR/agent.log" || die "agent: no 'no camera at /dev/video63' line"
     grep -q "camera:/dev/null: the camera is not available" "$AGENT_DIR/agent.log" || die "agent: no line for the /dev/null camera"

@@ -125,6 +125,7 @@ public sealed partial class DeviceAgent
             _lastError = ex.Message.Split('\n')[0];
         }
         Observe(result);
+        _panel?.ShowResult(result);
         SampleHandled?.Invoke(this, result);
     }
 

@@ -156,7 +156,7 @@ public sealed partial class DeviceAgent
             {
                 try
                 {
-                    panel = openPanel(config.Gpio, loggers);
+                    panel = openPanel(config.Gpio, config.DeviceId ?? "", loggers);
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {

@@ -7,8 +7,9 @@ namespace EdgeCL.Device.Agent;
 /// <summary>Creates the source for one <see cref="SourceSettings"/>; <paramref name="backbone"/> tells which files and frames it takes.</summary>
 public delegate IInputSource SourceFactory(SourceSettings settings, SourceContext context, EdgeCL.Onnx.Backbones.IEmbeddingBackbone backbone);
 
-/// <summary>Opens the teach button and lights for a config (null settings = none); throws with one line when the hardware cannot be used.</summary>
-public delegate IAgentPanel? PanelFactory(GpioSettings? settings, ILoggerFactory loggerFactory);
+/// <summary>Opens the teach button, lights and status display for a config (null settings = none; <paramref name="deviceId"/>
+/// heads the display); throws with one line when the hardware cannot be used.</summary>
+public delegate IAgentPanel? PanelFactory(GpioSettings? settings, string deviceId, ILoggerFactory loggerFactory);
 
 /// <summary>What <see cref="DeviceAgent.StartAsync"/> needs.</summary>
 public sealed class DeviceAgentOptions

@@ -11,4 +11,10 @@ public interface IAgentPanel : IDisposable
 
     /// <summary>Sets the status lights; called from the agent loop whenever one may have changed.</summary>
     void Show(bool learning, bool adapting, bool synced, bool error);
+
+    /// <summary>A sample's result, for a panel that can show it (a status display); called from the agent loop after every
+    /// sample, so it must return at once and allocate nothing.</summary>
+    void ShowResult(AgentResult result)
+    {
+    }
 }

@@ -236,6 +236,53 @@ public sealed class GpioSettings
 
     /// <summary>Status LED pins; each optional.</summary>
     public LedSettings? Leds { get; set; }
+
+    /// <summary>A small status display (SSD1306 OLED on I2C); absent = none.</summary>
+    public DisplaySettings? Display { get; set; }
+
+    /// <summary>An addressable RGB LED (WS2812B on SPI) showing the status as one colour; absent = none.</summary>
+    public PixelSettings? StatusPixel { get; set; }
+}
+
+/// <summary>An SSD1306 status display on I2C (device/pins.md: the wiring).</summary>
+public sealed class DisplaySettings
+{
+    /// <summary>The controller; only <c>ssd1306</c>.</summary>
+    public string Type { get; set; } = "ssd1306";
+
+    /// <summary>N of /dev/i2c-N (a Pi's header pins 3 and 5 are bus 1).</summary>
+    public int I2cBus { get; set; } = 1;
+
+    /// <summary>7-bit I2C address: 60 (0x3C) on most modules, 61 (0x3D) with the address jumper.</summary>
+    public int Address { get; set; } = 0x3C;
+
+    /// <summary>Pixels across: 128 (or 96, 64).</summary>
+    public int Width { get; set; } = 128;
+
+    /// <summary>Pixels down: 64 or 32 (or 16).</summary>
+    public int Height { get; set; } = 64;
+
+    /// <summary>At most one frame per this many ms (a frame is ~25 ms of a 400 kHz bus).</summary>
+    public int RefreshMs { get; set; } = 250;
+}
+
+/// <summary>Addressable RGB LEDs (WS2812B, "NeoPixel") on SPI MOSI, all showing the status colour.</summary>
+public sealed class PixelSettings
+{
+    /// <summary>The LED type; only <c>ws2812b</c>.</summary>
+    public string Type { get; set; } = "ws2812b";
+
+    /// <summary>B of /dev/spidevB.C (a Pi's MOSI, header pin 19, is bus 0).</summary>
+    public int SpiBus { get; set; }
+
+    /// <summary>C of /dev/spidevB.C (unused by the LEDs, but it names the device).</summary>
+    public int ChipSelect { get; set; }
+
+    /// <summary>LEDs in the chain, 1..64.</summary>
+    public int Count { get; set; } = 1;
+
+    /// <summary>0..1 of full brightness (full is blinding on a desk and draws 60 mA per LED).</summary>
+    public float Brightness { get; set; } = 0.2f;
 }
 
 /// <summary>A push button.</summary>

@@ -207,6 +207,8 @@ public static partial class DeviceConfigLoader
             nameof(GpioSettings) => DeviceConfigJsonContext.Default.GpioSettings,
             nameof(ButtonSettings) => DeviceConfigJsonContext.Default.ButtonSettings,
             nameof(LedSettings) => DeviceConfigJsonContext.Default.LedSettings,
+            nameof(DisplaySettings) => DeviceConfigJsonContext.Default.DisplaySettings,
+            nameof(PixelSettings) => DeviceConfigJsonContext.Default.PixelSettings,
             nameof(StatusSettings) => DeviceConfigJsonContext.Default.StatusSettings,
             nameof(WebSettings) => DeviceConfigJsonContext.Default.WebSettings,
             nameof(WebUserSettings) => DeviceConfigJsonContext.Default.WebUserSettings,

@@ -144,6 +144,7 @@ public sealed partial class DeviceGpio : IDisposable
                     Pin(p, LedKey(led));
             }
         }
+        ValidateParts(settings, problems);
         return problems;
     }
 
@@ -338,7 +339,7 @@ public sealed partial class DeviceGpio : IDisposable
         return parts.Count == 0 ? "none" : string.Join(' ', parts) + (leds.ActiveLow ? " (active low)" : "");
     }
 
-    private static string OneLine(string message) => message.ReplaceLineEndings(" ").Trim();
+    internal static string OneLine(string message) => message.ReplaceLineEndings(" ").Trim();
 
     private static void TryIgnore(Action action)
     {

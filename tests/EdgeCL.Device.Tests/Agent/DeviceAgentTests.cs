@@ -119,7 +119,7 @@ public sealed class DeviceAgentTests : IDisposable
         var panel = new FakePanel();
         DeviceConfig config = AgentTestData.Config("dev-e", Path.Combine(_dir, "state"), gpio: new GpioSettings { Driver = "simulated" });
         config.Teach.Label = "wave";
-        await using RunningAgent a = await RunningAgent.StartAsync(config, _dir, (_, _) => panel);
+        await using RunningAgent a = await RunningAgent.StartAsync(config, _dir, (_, _, _) => panel);
         panel.Hold();
         await WaitUntil(() => panel.Learning, "the learning light");
         a.Source.Add(AgentTestData.Sample(2, random));
@@ -136,7 +136,7 @@ public sealed class DeviceAgentTests : IDisposable
         var panel = new FakePanel();
         DeviceConfig config = AgentTestData.Config("dev-f", Path.Combine(_dir, "state"), gpio: new GpioSettings { Driver = "simulated" }, method: "ncm-centred");
         config.Teach.Label = "wave";
-        await using RunningAgent a = await RunningAgent.StartAsync(config, _dir, (_, _) => panel);
+        await using RunningAgent a = await RunningAgent.StartAsync(config, _dir, (_, _, _) => panel);
         // Nothing recognised yet: a long press has nothing to retract and teaches nothing.
         panel.LongHold();
         for (int k = 0; k < 4; k++)
