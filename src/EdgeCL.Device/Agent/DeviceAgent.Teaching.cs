@@ -68,7 +68,7 @@ public sealed partial class DeviceAgent
                 FalseAlarm("command");
                 break;
             case FleetCommandKind.NewBackbone:
-                AgentLog.CommandIgnored(_logger, "new_backbone", "switching backbones at run time is not supported yet; install the model, edit backbone in the config and restart the service (docs/rollout.md)");
+                OnNewBackbone(command);
                 break;
         }
     }
