@@ -94,11 +94,24 @@ public sealed class FleetRolloutCliTests : IDisposable
         Assert.Single(Directory.GetFiles(Path.Combine(_world.Root, "d1-state"), "state.*.db"));
         Assert.False(File.Exists(Path.Combine(_world.Root, "d2-state", "backbone.override")));
         Assert.False(d2.Process.HasExited);
+        Assert.DoesNotContain("ignored a command", d2.Output, StringComparison.Ordinal); // the cleared retained command is no malformed one
 
-        // Again: d1 already runs it and is not sent anything.
-        var again = CliHarness.Run(["fleet", "rollout", "--backbone", "tiny2", "--devices", "d1", "--timeout", "10", .. common]);
+        string oldSpace = table[1].Split(' ', StringSplitOptions.RemoveEmptyEntries)[1];
+        var retained = await broker.GetRetainedMessagesAsync();
+        Assert.Contains(retained, m => m.Topic.StartsWith($"edgecl/v1/f/{oldSpace}", StringComparison.Ordinal) && m.Topic.Contains("/proto/d1/", StringComparison.Ordinal)); // both spaces meanwhile
+
+        // tiny2 installed on d2 too: again, with --retire. d1 already runs it and is sent nothing; d2 moves; then no device
+        // runs the old space any more, and its retained topics are cleared.
+        foreach (string file in Directory.GetFiles(Path.Combine(_world.Models, "tiny2")))
+            File.Copy(file, Path.Combine(Directory.CreateDirectory(Path.Combine(otherModels, "tiny2")).FullName, Path.GetFileName(file)));
+        var again = CliHarness.Run(["fleet", "rollout", "--backbone", "tiny2", "--devices", "d1,d2", "--timeout", "60", "--retire", .. common]);
         Assert.True(again.Code == ExitCodes.Success, again.Out + again.Err);
         Assert.Contains("d1: already runs it", again.Out, StringComparison.Ordinal);
+        Assert.Contains("d2: moved: space ", again.Out, StringComparison.Ordinal);
+        Assert.Matches($@"space {oldSpace} retired: [1-9][0-9]* retained topic\(s\) cleared", again.Out);
+        retained = await broker.GetRetainedMessagesAsync();
+        Assert.DoesNotContain(retained, m => m.Topic.StartsWith($"edgecl/v1/f/{oldSpace}", StringComparison.Ordinal));
+        Assert.Contains(retained, m => m.Topic.Contains("/proto/d1/left", StringComparison.Ordinal)); // in the new space
 
         Assert.Equal(0, d1.Stop());
         Assert.Equal(0, d2.Stop());

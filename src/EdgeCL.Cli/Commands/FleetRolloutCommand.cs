@@ -52,10 +52,7 @@ internal static class FleetRolloutCommand
             await using var watcher = new FleetWatcher(endpoint, view, $"edgecl-rollout-{Environment.ProcessId}");
             watcher.Changed += () => activity.Release();
             await watcher.StartAsync(token).ConfigureAwait(false);
-            // MQTT has no end-of-retained marker: read until the broker has been quiet for a while.
-            while (await activity.WaitAsync(TimeSpan.FromMilliseconds(500), token).ConfigureAwait(false))
-            {
-            }
+            await QuietAsync(activity, token).ConfigureAwait(false);
             FleetSnapshot before = view.Snapshot();
             string[] targets = listed ?? [.. before.Devices.Where(d => d.Online is not null).Select(d => d.Device)];
             if (targets.Length == 0)
@@ -115,6 +112,16 @@ internal static class FleetRolloutCommand
         return command;
     }
 
+    /// <summary>MQTT has no end-of-retained marker: reads until the broker has been quiet for 500 ms, or 3 s at most (live
+    /// statuses keep coming every status interval).</summary>
+    private static async Task QuietAsync(SemaphoreSlim activity, CancellationToken token)
+    {
+        long end = Environment.TickCount64 + 3000;
+        while (Environment.TickCount64 < end && await activity.WaitAsync(TimeSpan.FromMilliseconds(500), token).ConfigureAwait(false))
+        {
+        }
+    }
+
     private static void Say(DeviceRollout row, string what) => Console.WriteLine($"  {row.Device}: {what}");
 
     private static string Short(string? space) => space is null ? "-" : space[..Math.Min(12, space.Length)];
@@ -148,9 +155,7 @@ internal static class FleetRolloutCommand
             deadline.CancelAfter(TimeSpan.FromSeconds(10));
             await OperatorLogin.ConnectAsync(client, endpoint, $"edgecl-retire-{Environment.ProcessId}", deadline.Token, token).ConfigureAwait(false);
             await client.SubscribeAsync($"{FleetTopics.Root}/{fleet}/{space}/#", MqttQualityOfServiceLevel.AtLeastOnce, deadline.Token).ConfigureAwait(false);
-            while (await activity.WaitAsync(TimeSpan.FromMilliseconds(500), token).ConfigureAwait(false))
-            {
-            }
+            await QuietAsync(activity, token).ConfigureAwait(false);
             string[] clear;
             lock (topics)
                 clear = [.. topics.Order(StringComparer.Ordinal)];

@@ -42,7 +42,7 @@ public sealed partial class DeviceAgent
     private void OnCommand(object? sender, FleetCommandEventArgs e)
     {
         FleetCommand command = e.Command;
-        AgentLog.Command(_logger, command.Kind.ToString(), command.Label, command.Id);
+        AgentLog.Command(_logger, command.Kind.ToString(), command.Label, command.Nonce ?? command.Id);
         switch (command.Kind)
         {
             case FleetCommandKind.Teach when command.Label is { } label:
