@@ -68,7 +68,8 @@ public sealed class FleetRolloutCliTests : IDisposable
         foreach (string image in Directory.GetFiles(Path.Combine(_world.Data, "left")))
             File.Copy(image, Path.Combine(inbox, Path.GetFileName(image)));
         string home = Directory.CreateDirectory(Path.Combine(_world.Root, "home")).FullName;
-        using AgentProcess d1 = AgentProcess.Start(home, ["run", "--config", Device("d1", _world.Models, broker.Port, Path.GetDirectoryName(inbox))]);
+        string d1Config = Device("d1", _world.Models, broker.Port, Path.GetDirectoryName(inbox));
+        using AgentProcess d1 = AgentProcess.Start(home, ["run", "--config", d1Config]);
         using AgentProcess d2 = AgentProcess.Start(home, ["run", "--config", Device("d2", otherModels, broker.Port)]);
         d1.WaitFor("learned label=left count=6");
         d2.WaitFor("started device=d2");
@@ -92,6 +93,16 @@ public sealed class FleetRolloutCliTests : IDisposable
         d1.WaitFor("started device=d1 fleet=f backbone=tiny2");
         Assert.Equal("tiny2", File.ReadAllText(Path.Combine(_world.Root, "d1-state", "backbone.override")).Trim());
         Assert.Single(Directory.GetFiles(Path.Combine(_world.Root, "d1-state"), "state.*.db"));
+        // The restarted agent answers `edgecl status` (its heartbeat socket came back) and says where its backbone comes from.
+        DateTime until = DateTime.UtcNow.AddSeconds(20);
+        (int Code, string Out, string Err) status;
+        do
+            status = CliHarness.Run("status", "--config", d1Config);
+        while (!status.Out.Contains("model       tiny2", StringComparison.Ordinal) && DateTime.UtcNow < until);
+        Assert.Contains("(chosen by a new_backbone command in state_dir/backbone.override; the config says tiny)", status.Out, StringComparison.Ordinal);
+        var check = CliHarness.Run("run", "--config", d1Config, "--check");
+        Assert.True(check.Code == ExitCodes.Success, check.Err);
+        Assert.Contains("backbone tiny, overridden by backbone.override: tiny2", check.Out, StringComparison.Ordinal);
         Assert.False(File.Exists(Path.Combine(_world.Root, "d2-state", "backbone.override")));
         Assert.False(d2.Process.HasExited);
         Assert.DoesNotContain("ignored a command", d2.Output, StringComparison.Ordinal); // the cleared retained command is no malformed one
