@@ -116,16 +116,19 @@ public static class StateMigration
             return null;
         (PrototypeMemory memory, ExemplarStore exemplars) = Load(statePath, space, deviceId);
         var options = SpaceMapOptions.Default;
-        bool mapped = exemplars.Count >= options.MinimumPairs && Math.Max(space.Dimension, target.Dimension) <= SpaceMapOptions.MaxDimension;
-        if (mapped || memory.ClassCount == 0)
-            return null;
+        int largest = Math.Max(space.Dimension, target.Dimension);
+        if (memory.ClassCount == 0 || exemplars.Count >= options.MinimumPairs && largest <= SpaceMapOptions.MaxDimension)
+            return null; // a map is fitted, and every class moves
+        string noMap = largest > SpaceMapOptions.MaxDimension
+            ? $"no map is fitted on the device above {SpaceMapOptions.MaxDimension}-d (this move is {space.Dimension}-d → {target.Dimension}-d)"
+            : $"{exemplars.Count} exemplars are too few to fit a map (a map needs {options.MinimumPairs}); keep exemplars (learner.exemplar_budget_mb) or teach more first";
         if (memory.Options.Centring == CentringMode.Supplied)
-            return $"the prototypes use a supplied centre, which only a map can carry, and {exemplars.Count} exemplars are too few to fit one (a map needs {options.MinimumPairs})";
+            return $"the prototypes use a supplied centre, which only a map can carry, and {noMap}";
         for (int c = 0; c < memory.ClassCount; c++)
         {
             string label = memory.SummaryAt(c).Label;
             if (exemplars.ExemplarsOf(label).Count == 0)
-                return $"class '{label}' has no exemplars and {exemplars.Count} exemplars are too few to fit a map (a map needs {options.MinimumPairs}); keep exemplars (learner.exemplar_budget_mb) or teach more first";
+                return $"class '{label}' has no exemplars and {noMap}";
         }
         return null;
     }

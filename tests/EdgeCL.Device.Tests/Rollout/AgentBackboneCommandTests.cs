@@ -133,6 +133,20 @@ public sealed class AgentBackboneCommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_state_that_could_not_move_is_refused_before_anything_is_written()
+    {
+        await RolloutTestData.TeachAsync(_config, _dir, _random, perDigit: 2, givenSamples: 2); // 4 exemplars: no map, and one class has none
+        await using RunningAgent a = await RunningAgent.StartAsync(_config, _dir);
+        await WaitUntil(() => a.Agent.Device.Client.IsConnected, "the agent to connect");
+        string id = await SendAsync("digits-variant");
+        await WaitUntil(() => a.Agent.Health().Refused?.ContainsKey(id) == true, "the refusal");
+        Assert.Equal("the state cannot move to backbone 'digits-variant': class 'heard-from-the-fleet' has no exemplars and 4 exemplars are too few to fit a map "
+            + "(a map needs 8); keep exemplars (learner.exemplar_budget_mb) or teach more first", a.Agent.Health().Refused![id]);
+        Assert.False(File.Exists(BackboneOverride.PathIn(State)));
+        Assert.False(a.Running.IsCompleted);
+    }
+
+    [Fact]
     public async Task The_command_restarts_the_agent_on_the_new_backbone_with_its_classes_moved_and_announced_and_the_same_command_goes_back()
     {
         await TeachAsync();
