@@ -146,6 +146,13 @@ public sealed class SyncSettings
     /// <c>edgecl fleet aggregate</c>; traffic and signature checks grow with classes, not devices; docs/fleet-aggregation.md).
     /// </summary>
     public string Receive { get; set; } = "entries";
+
+    /// <summary>
+    /// The most examples one device's entry may weigh in the fleet's mean of a class; 0 (the default) = no cap, each device
+    /// weighs its count. A cap bounds what one compromised device with a valid key can do by claiming a huge count
+    /// (docs/fleet-aggregation.md, "A compromised device"); every device and aggregator of the fleet must use the same.
+    /// </summary>
+    public long MaxExamplesPerDevice { get; set; }
 }
 
 /// <summary>One input source. <see cref="Type"/> decides which other keys apply.</summary>

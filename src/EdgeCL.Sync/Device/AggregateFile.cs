@@ -56,7 +56,7 @@ internal sealed class AggregateFile
     /// <param name="problem">Why some or all of the file was ignored, or null.</param>
     public static AggregateFile Load(string statePath, FleetSyncOptions sync, out string? problem)
     {
-        var file = new AggregateFile(FleetDevice.AggregatesPath(statePath), new AggregateStateTarget(new AggregateView(sync.Space, sync.DeviceId)));
+        var file = new AggregateFile(FleetDevice.AggregatesPath(statePath), new AggregateStateTarget(new AggregateView(sync.Space, sync.DeviceId, sync.MergePolicy)));
         problem = null;
         byte[] bytes;
         try
