@@ -25,16 +25,17 @@ internal static class FleetAggregateCommand
         var trust = new Option<string>("--trust") { Description = "Folder of device public keys (<device-id>.pem): only entries that verify are aggregated.", Required = true };
         var once = new Option<bool>("--once") { Description = "Publish what the broker holds, then exit (default: run until Ctrl-C)." };
         var cap = CapOption();
+        var maxNorm = MaxNormOption();
         var login = new OperatorConnection.Options();
         var command = new Command("aggregate", "Merge every device's entries of one space and publish signed per-class aggregates and per-device receipts (devices with fleet.receive = aggregates read those instead of every entry).")
-            { broker, fleet, space, dim, key, trust, once, cap, login.User, login.Password, login.Ca, login.Cert, login.Key };
+            { broker, fleet, space, dim, key, trust, once, cap, maxNorm, login.User, login.Password, login.Ca, login.Cert, login.Key };
         command.SetAction((parse, ct) => CommandRunner.RunAsync(async token =>
         {
             string fleetName = parse.GetValue(fleet)!;
             TopicSegment.EnsureIdentifier(fleetName, "--fleet");
             var embeddingSpace = new EmbeddingSpace(parse.GetValue(space)!, parse.GetValue(dim));
             embeddingSpace.Validate();
-            FleetMergePolicy policy = Policy(parse.GetValue(cap));
+            FleetMergePolicy policy = Policy(parse.GetValue(cap), parse.GetValue(maxNorm));
             using EntrySigner signer = FleetCommandCliCommand.ReadKey(parse.GetValue(key)!, "--aggregator-key", "edgecl fleet aggregator-key NAME");
             using TrustStore devices = TrustFolder.Load(parse.GetValue(trust)!);
             FleetBrokerOptions endpoint = login.Endpoint(parse, parse.GetValue(broker)!);
@@ -147,7 +148,7 @@ internal static class FleetAggregateCommand
                     AggregateAudit verdict = FleetAggregation.Audit(a, contributions);
                     if (verdict.Verdict is AggregateAuditVerdict.Mismatch or AggregateAuditVerdict.Ahead)
                         wrong++;
-                    Console.WriteLine($"  {a.Label,-24} {a.AggregatorId,-16} v{a.VersionSum,-6} n={a.Count,-6} {(a.Policy.IsCapped ? $"cap={a.Policy.MaxExamplesPerDevice} " : "")}{verdict.Verdict.ToString().ToLowerInvariant(),-8} {verdict.Detail}");
+                    Console.WriteLine($"  {a.Label,-24} {a.AggregatorId,-16} v{a.VersionSum,-6} n={a.Count,-6} {(a.Policy.IsCountWeighted ? "" : $"[{a.Policy}] ")}{verdict.Verdict.ToString().ToLowerInvariant(),-8} {verdict.Detail}");
                 }
                 foreach (string r in refused)
                     Console.WriteLine($"  refused {r}");
@@ -187,11 +188,18 @@ internal static class FleetAggregateCommand
         DefaultValueFactory = _ => 0,
     };
 
-    /// <summary>The policy of a --cap value; one line when out of range.</summary>
-    internal static FleetMergePolicy Policy(long cap)
+    /// <summary>--max-norm B: the fleet's mean norm bound (sync.max_mean_norm of its devices).</summary>
+    internal static Option<float> MaxNormOption() => new("--max-norm")
     {
-        var policy = new FleetMergePolicy { MaxExamplesPerDevice = cap };
-        return policy.Check() is { } problem ? throw new ArgumentException($"--cap: {problem}.") : policy;
+        Description = "Shrink each device's class mean to at most this L2 norm (the devices' sync.max_mean_norm; 0 = no bound).",
+        DefaultValueFactory = _ => 0,
+    };
+
+    /// <summary>The policy of --cap and --max-norm; one line when out of range.</summary>
+    internal static FleetMergePolicy Policy(long cap, float maxNorm)
+    {
+        var policy = new FleetMergePolicy { MaxExamplesPerDevice = cap, MaxMeanNorm = maxNorm };
+        return policy.Check() is { } problem ? throw new ArgumentException($"--cap/--max-norm: {problem}.") : policy;
     }
 
     private static Option<string> SpaceOption() => new("--space") { Description = "Embedding-space id (hex; 'edgecl fleet status' lists each entry's space).", Required = true };

@@ -153,6 +153,8 @@ internal sealed partial class FleetSimulation
                     aggregators.Sum(a => a.AggregatesPublished), aggregators.Sum(a => a.ReceiptsPublished)),
                 VerifyMicroseconds = TimeVerification(signers[0], entries[0].FirstOrDefault(), vectorType),
                 Cap = Cap,
+                MaxNorm = MaxNorm,
+                Policy = Policy.ToString(),
                 Compromised = Compromised,
                 HijackedClasses = CountHijacked(label => Array.ConvertAll(expectedByLabel[label].Bits, BitConverter.UInt32BitsToSingle), central, centralCount),
             };

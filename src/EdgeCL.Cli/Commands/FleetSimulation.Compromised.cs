@@ -16,12 +16,14 @@ internal sealed partial class FleetSimulation
     /// <summary>The last K devices are compromised: wrong-label prototypes with <see cref="ClaimedCount"/> examples.</summary>
     public int Compromised { get; init; }
 
-    private FleetMergePolicy Policy => new() { MaxExamplesPerDevice = Cap };
+    /// <summary>Mean norm bound of every device and aggregator (sync.max_mean_norm); 0 = none.</summary>
+    public float MaxNorm { get; init; }
+
+    private FleetMergePolicy Policy => new() { MaxExamplesPerDevice = Cap, MaxMeanNorm = MaxNorm };
 
     private void CheckAttack()
     {
-        if (Policy.Check() is { } problem)
-            throw new ArgumentException($"--cap: {problem}.");
+        FleetAggregateCommand.Policy(Cap, MaxNorm);
         if (Compromised < 0 || Compromised >= Devices)
             throw new ArgumentException($"--compromised {Compromised} must be 0..{Devices - 1} (at least one device must be honest).");
         if (Compromised > 0 && !Overlap)

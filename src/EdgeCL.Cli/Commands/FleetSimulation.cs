@@ -157,6 +157,8 @@ internal sealed partial class FleetSimulation
                 PerDevice = PerDeviceCost(clients),
                 VerifyMicroseconds = TimeVerification(signers[0], entries[0].FirstOrDefault(), Fp16 ? FleetVectorType.Float16 : FleetVectorType.Float32),
                 Cap = Cap,
+                MaxNorm = MaxNorm,
+                Policy = Policy.ToString(),
                 Compromised = Compromised,
                 HijackedClasses = CountHijacked(label => reference.TryGetPrototype(label, mean, out _, out _) ? mean : null, central, centralCount),
             };

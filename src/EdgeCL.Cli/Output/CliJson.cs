@@ -71,6 +71,12 @@ internal sealed record SimulateResult(string Broker, int Devices, int Classes, i
     /// <summary>The per-device weight cap every device and aggregator merged with (0: count weighting).</summary>
     public long Cap { get; init; }
 
+    /// <summary>The mean norm bound every device and aggregator merged with (0: none).</summary>
+    public float MaxNorm { get; init; }
+
+    /// <summary>The merge policy in words.</summary>
+    public string Policy { get; init; } = "count-weighted";
+
     /// <summary>Devices that published wrong-label prototypes with a huge count.</summary>
     public int Compromised { get; init; }
 

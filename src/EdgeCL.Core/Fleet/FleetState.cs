@@ -12,8 +12,9 @@ namespace EdgeCL.Core.Fleet;
 /// <para><b>Merge.</b> Each (device, label) slot keeps the maximum under <see cref="FleetEntryOrder"/>, so merging is
 /// commutative, associative and idempotent: duplicates, reordering and replays from the broker cannot change the
 /// result. Entries of another space or that break a rule never touch the state.</para>
-/// <para><b>Read.</b> The fleet prototype of a label is Σ_d n_d·μ_d / Σ_d n_d over the live entries, accumulated
-/// in double in ordinal device-id order, so every replica computes bit-identical prototypes. A device's tombstone
+/// <para><b>Read.</b> The fleet prototype of a label is Σ_d w_d·s_d·μ_d / Σ_d w_d over the live entries, accumulated
+/// in double in ordinal device-id order, so every replica computes bit-identical prototypes; w_d is the count n_d
+/// (min(n_d, cap) under a capped <see cref="Policy"/>) and s_d is 1 (or shrinks μ_d to the policy's norm bound). A device's tombstone
 /// removes only that device's contribution; a fleet-wide forget is a command to every device.</para>
 /// <para>Entries handed out by this type are the stored instances: treat them (and their <c>Mean</c> arrays) as read-only.
 /// Entries passed in are copied.</para>
@@ -156,12 +157,13 @@ public sealed class FleetState
                 continue;
             long w = policy.Weight(entry.Count);
             count = SaturatingAdd(count, w);
-            // Counts are ≤ 2^53, so the weight is exact; Σ w·μ in double keeps the merge exact to float precision.
-            double n = w;
-            weight += n;
+            // Counts are ≤ 2^53, so the weight is exact; Σ w·s·μ in double keeps the merge exact to float precision
+            // (f = w when the policy bounds no norm, so count weighting sums exactly what it always did).
+            weight += w;
             float[] m = entry.Mean;
+            double f = policy.Multiplier(entry.Count, m);
             for (int j = 0; j < sum.Length; j++)
-                sum[j] += n * m[j];
+                sum[j] += f * m[j];
         }
         if (count == 0)
             return false;

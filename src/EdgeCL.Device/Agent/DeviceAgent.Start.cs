@@ -119,8 +119,8 @@ public sealed partial class DeviceAgent
                     Receive = config.Sync?.Receive == "aggregates" ? FleetReceiveMode.Aggregates : FleetReceiveMode.Entries,
                     AggregatorKeys = config.Sync?.Receive == "aggregates" ? LoadKeys(TrustFolder.LoadAggregators, Resolve(config.Sync.TrustDir!)) : null,
                     CommandNoncePath = Path.Combine(stateDir, "command-nonces"),
-                    // A per-device weight cap bounds a compromised device (docs/fleet-aggregation.md); 0 = count weighting.
-                    MergePolicy = new FleetMergePolicy { MaxExamplesPerDevice = config.Sync?.MaxExamplesPerDevice ?? 0 },
+                    // A per-device weight cap and mean norm bound limit a compromised device (docs/fleet-aggregation.md); 0 = off.
+                    MergePolicy = new FleetMergePolicy { MaxExamplesPerDevice = config.Sync?.MaxExamplesPerDevice ?? 0, MaxMeanNorm = config.Sync?.MaxMeanNorm ?? 0 },
                 },
             };
             MigrateState(deviceOptions.StatePath, backbone, deviceId, codec, logger);

@@ -113,7 +113,7 @@ public sealed partial class FleetSyncClient
                 return;
             case FleetMergeOutcome.PolicyMismatch:
                 Drop(topic.Device, item.Topic, SyncDropReason.PolicyMismatch,
-                    $"built under merge policy '{aggregate?.Policy}', this device uses '{_options.MergePolicy}'; give every device and aggregator the same sync.max_examples_per_device");
+                    $"built under merge policy '{aggregate?.Policy}', this device uses '{_options.MergePolicy}'; give every device and aggregator the same sync.max_examples_per_device and sync.max_mean_norm");
                 return;
             default:
                 Drop(topic.Device, item.Topic, outcome == FleetMergeOutcome.WrongSpace ? SyncDropReason.WrongSpace : SyncDropReason.Malformed,

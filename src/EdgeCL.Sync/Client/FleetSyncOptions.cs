@@ -72,8 +72,9 @@ public sealed record FleetSyncOptions
     public Core.Fleet.TrustStore? AggregatorKeys { get; init; }
 
     /// <summary>
-    /// How the fleet's class means weigh each device (<c>sync.max_examples_per_device</c>): by count (the default), or capped
-    /// per device so that one compromised device claiming a huge count cannot dominate a class. Every device and
+    /// How the fleet's class means weigh each device (<c>sync.max_examples_per_device</c>, <c>sync.max_mean_norm</c>): by
+    /// count (the default), or capped per device and norm-bounded so that one compromised device claiming a huge count or
+    /// an inflated vector cannot dominate a class. Every device and
     /// aggregator of a fleet must use the same; aggregates built under another are dropped as
     /// <see cref="Payloads.SyncDropReason.PolicyMismatch"/>.
     /// </summary>

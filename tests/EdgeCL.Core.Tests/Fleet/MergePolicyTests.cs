@@ -9,7 +9,8 @@ namespace EdgeCL.Core.Tests.Fleet;
 public class MergePolicyTests
 {
     private static readonly EntrySigner Agg1 = EntrySigner.Create("agg1");
-    private static readonly Gen<FleetMergePolicy> Caps = Gen.Int[1, 3].Select(cap => FleetMergePolicy.Capped(cap));
+    // Caps 0..3 and norm bounds 0, 0.3, 0.6 over FleetGen's counts 1..3 and means of norm up to 1.3: every bound binds somewhere.
+    private static readonly Gen<FleetMergePolicy> Policies = Gen.Select(Gen.Int[0, 3], Gen.Int[0, 2]).Select((cap, norm) => FleetMergePolicy.Capped(cap, norm * 0.3f));
 
     [Fact]
     public void Cap_WeighsEachDeviceAtMostTheCap_SoAHugeClaimCannotDominate()
@@ -28,6 +29,18 @@ public class MergePolicyTests
     }
 
     [Fact]
+    public void NormBound_ShrinksAnInflatedMean_AndLeavesShorterOnesAlone()
+    {
+        FleetEntry honest = Live("d0", "c", 1, 2, 0.6f, 0, 0), inflated = Live("d1", "c", 1, 2, 0, 1000, 0);
+        float[] mean = new float[3];
+        Assert.True(Capped(FleetMergePolicy.Capped(0, 1f), [honest, inflated]).TryGetPrototype("c", mean, out long count, out _));
+        Assert.Equal(4, count); // the bound changes vectors, not weights
+        Assert.Equal([0.3f, 0.5f, 0f], mean);
+        Assert.True(Capped(FleetMergePolicy.Capped(0, 1f), [honest]).TryGetPrototype("c", mean, out _, out _));
+        Assert.Equal([0.6f, 0f, 0f], mean);
+    }
+
+    [Fact]
     public void CapAboveEveryCount_IsTheCountWeightedMeanBitForBit()
     {
         Entries.Sample(entries =>
@@ -41,11 +54,11 @@ public class MergePolicyTests
     [Fact]
     public void Capped_ReadIsIndependentOfArrivalOrderAndDuplicates()
     {
-        Gen.Select(Entries, Caps, Gen.Int).Sample((entries, policy, seed) =>
+        Gen.Select(Entries, Policies, Gen.Int).Sample((entries, policy, seed) =>
         {
             var random = new Random(seed);
-            FleetState a = Capped(policy.MaxExamplesPerDevice, entries);
-            FleetState b = Capped(policy.MaxExamplesPerDevice, [.. entries.Concat(entries).OrderBy(_ => random.Next())]);
+            FleetState a = Capped(policy, entries);
+            FleetState b = Capped(policy, [.. entries.Concat(entries).OrderBy(_ => random.Next())]);
             b.Merge(a); // idempotent: merging what it already holds changes nothing
             foreach (string label in a.Labels)
                 Assert.Equal(Read(a, label), Read(b, label));
@@ -55,9 +68,9 @@ public class MergePolicyTests
     [Fact]
     public void CappedAggregate_EqualsTheCappedDirectMergeBitForBit_AndRoundTripsItsPolicy()
     {
-        Gen.Select(Entries, Caps).Sample((entries, policy) =>
+        Gen.Select(Entries, Policies).Sample((entries, policy) =>
         {
-            FleetState direct = Capped(policy.MaxExamplesPerDevice, entries);
+            FleetState direct = Capped(policy, entries);
             var view = new AggregateView(Space, "d0", policy);
             foreach (FleetEntry e in direct.Entries.Where(e => e.DeviceId == "d0"))
                 view.MergeOwn(e);
@@ -87,15 +100,15 @@ public class MergePolicyTests
     [Fact]
     public void CappedView_OwnChangeNotYetAggregated_IsCombinedUnderTheCap()
     {
-        FleetMergePolicy policy = FleetMergePolicy.Capped(3);
-        FleetState fleet = Capped(3, [Live("d0", "c", 1, 2, 1, 0, 0), Live("d1", "c", 1, 600, 0, 1, 0)]);
+        FleetMergePolicy policy = FleetMergePolicy.Capped(3, 0.8f);
+        FleetState fleet = Capped(policy, [Live("d0", "c", 1, 2, 1, 0, 0), Live("d1", "c", 1, 600, 0, 1, 0)]);
         var view = new AggregateView(Space, "d0", policy);
         view.MergeOwn(fleet.EntriesOf("c")[0]);
         FleetAggregate a = FleetAggregation.Build(fleet, "c", "agg1")!;
         view.Merge(a);
         view.MergeReceipt(new AggregateReceipt { SpaceId = Space.Id, AggregatorId = "agg1", DeviceId = "d0", Lines = [new("c", a.VersionSum, a.DigestPrefix, 1)] });
 
-        FleetEntry newer = Live("d0", "c", 2, 50, 0, 0, 1); // weighs 3, not 50
+        FleetEntry newer = Live("d0", "c", 2, 50, 0, 0, 2); // weighs 3, not 50; shrunk to norm 0.8
         view.MergeOwn(newer);
         fleet.Merge(newer);
         float[] expected = new float[3], seen = new float[3];
@@ -136,11 +149,25 @@ public class MergePolicyTests
         // The policy sits after the label: 4 header + 9 space id (16 hex digits) + 5 "agg1" + 2 "c".
         const int At = 4 + 9 + 5 + 2;
         Assert.Equal((1, 4), (capped[At], capped[At + 1]));
-        Assert.Equal(FleetDecodeError.BadPolicy, Decode(capped, At, 2));     // unknown policy kind
+        Assert.Equal(FleetDecodeError.BadPolicy, Decode(capped, At, 4));     // an unknown policy flag
+        Assert.Equal(FleetDecodeError.BadPolicy, Decode(capped, At, 0));     // no policy in a format-2 aggregate
         Assert.Equal(FleetDecodeError.BadPolicy, Decode(capped, At + 1, 0)); // cap 0 is not a capped aggregate
         Assert.Equal(FleetDecodeError.BadPolicy, Decode(capped, At + 1, 1)); // count 6 > 2 contributors x cap 1
         Assert.True(FleetAggregateCodec.TryDecode(capped, out FleetAggregate? decoded, out _));
         Assert.Equal((4L, 6L), (decoded.Policy.MaxExamplesPerDevice, decoded.Count)); // weights min(2, 4) + min(9, 4)
+
+        // A norm bound travels as a float after the cap; a bound of 0, NaN or below 0 does not decode.
+        byte[] bounded = FleetAggregateCodec.Encode(FleetAggregation.Build(Capped(FleetMergePolicy.Capped(4, 1.5f), entries), "c", "agg1")!, Agg1);
+        Assert.Equal((3, capped.Length + 4), (bounded[At], bounded.Length));
+        Assert.True(FleetAggregateCodec.TryDecode(bounded, out decoded, out _));
+        Assert.Equal(FleetMergePolicy.Capped(4, 1.5f), decoded.Policy);
+        foreach (float bad in new[] { 0f, -1f, float.NaN, float.PositiveInfinity })
+        {
+            byte[] changed = (byte[])bounded.Clone();
+            System.Buffers.Binary.BinaryPrimitives.WriteSingleLittleEndian(changed.AsSpan(At + 2), bad);
+            Assert.False(FleetAggregateCodec.TryDecode(changed, out _, out FleetDecodeError error));
+            Assert.Equal(FleetDecodeError.BadPolicy, error);
+        }
     }
 
     [Fact]
@@ -150,6 +177,8 @@ public class MergePolicyTests
         Assert.Throws<ArgumentOutOfRangeException>(() => FleetMergePolicy.Capped(FleetLimits.MaxCount + 1));
         var ex = Assert.Throws<ArgumentException>(() => new FleetState(Space, new FleetMergePolicy { MaxExamplesPerDevice = -5 }));
         Assert.DoesNotContain('\n', ex.Message);
+        Assert.Throws<ArgumentException>(() => new AggregateView(Space, "d0", new FleetMergePolicy { MaxMeanNorm = float.NaN }));
+        Assert.Equal("cap 7, norm <= 2.5", FleetMergePolicy.Capped(7, 2.5f).ToString());
         Assert.Equal("count-weighted", FleetMergePolicy.CountWeighted.ToString());
         Assert.Equal("cap 7", FleetMergePolicy.Capped(7).ToString());
     }
@@ -162,9 +191,11 @@ public class MergePolicyTests
         return error;
     }
 
-    private static FleetState Capped(long cap, IEnumerable<FleetEntry> entries)
+    private static FleetState Capped(long cap, IEnumerable<FleetEntry> entries) => Capped(FleetMergePolicy.Capped(cap), entries);
+
+    private static FleetState Capped(FleetMergePolicy policy, IEnumerable<FleetEntry> entries)
     {
-        var state = new FleetState(Space, FleetMergePolicy.Capped(cap));
+        var state = new FleetState(Space, policy);
         foreach (FleetEntry e in entries)
             state.Merge(e);
         return state;

@@ -90,7 +90,7 @@ public sealed class DeviceConfigLoaderTests : IDisposable
     }
 
     [Fact]
-    public void A_per_device_weight_cap_out_of_range_is_one_line()
+    public void A_merge_policy_out_of_range_is_one_line()
     {
         string Config(string cap) => Valid.Replace("\"sources\"", $"\"sync\": {{ \"broker\": \"embedded\", \"max_examples_per_device\": {cap} }},\n  \"sources\"");
         foreach (string bad in new[] { "-1", "9007199254740993" })
@@ -101,6 +101,11 @@ public sealed class DeviceConfigLoaderTests : IDisposable
         }
         Assert.Equal(50, DeviceConfigLoader.Load(Write(Config("50"))).Config.Sync!.MaxExamplesPerDevice);
         Assert.Equal(0, DeviceConfigLoader.Load(Write(Valid)).Config.Sync?.MaxExamplesPerDevice ?? 0);
+
+        string Norm(string bound) => Valid.Replace("\"sources\"", $"\"sync\": {{ \"broker\": \"embedded\", \"max_mean_norm\": {bound} }},\n  \"sources\"");
+        var negative = Assert.Throws<DeviceConfigException>(() => DeviceConfigLoader.Load(Write(Norm("-1.5"))));
+        Assert.Contains("sync.max_mean_norm -1.5 is not a finite number >= 0", Assert.Single(negative.Errors));
+        Assert.Equal(150f, DeviceConfigLoader.Load(Write(Norm("150"))).Config.Sync!.MaxMeanNorm);
     }
 
     [Fact]

@@ -192,6 +192,13 @@ public sealed class AggregateView
             if (own.IsTombstone)
                 return false;
             own.Mean.CopyTo(mean);
+            if (Policy.IsNormBounded)
+            {
+                // As FleetState reads a class only this device holds: w·s·μ / w.
+                double f = Policy.Multiplier(own.Count, own.Mean);
+                for (int j = 0; j < mean.Length; j++)
+                    mean[j] = (float)(f * own.Mean[j] / count);
+            }
             return true;
         }
         source = AggregateViewSource.Unconfirmed;
@@ -280,10 +287,13 @@ public sealed class AggregateView
         return true;
     }
 
-    // (W·μ − w_old·μ_old + w_new·μ_new) / (W − w_old + w_new), in double; w = the policy's weight of a count.
+    // (W·μ − f_old·μ_old + f_new·μ_new) / (W − w_old + w_new), in double; w = the policy's weight of a count, f = w
+    // times the factor that bounds the mean's norm (f = w without a bound).
     private bool Combine(FleetAggregate a, FleetEntry? included, FleetEntry own, Span<float> mean, out long count, out long version)
     {
         long removed = Policy.Weight(included?.Count ?? 0), added = Policy.Weight(own.Count);
+        double takeOut = included is { IsTombstone: false } ? Policy.Multiplier(included.Count, included.Mean) : 0;
+        double putIn = own.IsTombstone ? 0 : Policy.Multiplier(own.Count, own.Mean);
         count = a.Count - removed + added;
         version = a.VersionSum - (included?.Version ?? 0) + own.Version;
         if (count <= 0)
@@ -297,9 +307,9 @@ public sealed class AggregateView
             if (!a.IsTombstone)
                 sum += (double)a.Count * a.Mean[j];
             if (included is { IsTombstone: false })
-                sum -= (double)removed * included.Mean[j];
+                sum -= takeOut * included.Mean[j];
             if (!own.IsTombstone)
-                sum += (double)added * own.Mean[j];
+                sum += putIn * own.Mean[j];
             mean[j] = (float)(sum / count);
         }
         return true;

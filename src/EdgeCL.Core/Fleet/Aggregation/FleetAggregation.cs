@@ -83,6 +83,8 @@ public static class FleetAggregation
             c = MemoryMarshal.Cast<float, uint>(a.Mean.AsSpan()).SequenceCompareTo(MemoryMarshal.Cast<float, uint>(b.Mean.AsSpan()));
         if (c == 0)
             c = a.Policy.MaxExamplesPerDevice.CompareTo(b.Policy.MaxExamplesPerDevice);
+        if (c == 0)
+            c = BitConverter.SingleToUInt32Bits(a.Policy.MaxMeanNorm).CompareTo(BitConverter.SingleToUInt32Bits(b.Policy.MaxMeanNorm));
         return c;
     }
 
