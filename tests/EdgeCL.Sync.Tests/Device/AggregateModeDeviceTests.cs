@@ -97,6 +97,17 @@ public sealed class AggregateModeDeviceTests
         Assert.Equal(expected, Describe(viaAggregates.FleetPrototypes()));
         Assert.Contains(viaAggregates.Client.DroppedTopics, t => t.Reason == SyncDropReason.PolicyMismatch && t.Topic.Contains("/agg/agg1/", StringComparison.Ordinal)
             && t.Detail.Contains("sync.max_examples_per_device", StringComparison.Ordinal));
+
+        // Reopened offline without the cap: the saved capped aggregates no longer apply, so it answers from its own classes.
+        await DeviceHarness.WaitForAsync(() => File.Exists(FleetDevice.AggregatesPath(harness.StatePath("d0"))), [viaAggregates]);
+        var ownOnly = new FleetState(AggregationExpect.Space);
+        foreach (FleetEntry e in await viaAggregates.OwnEntriesAsync())
+            ownOnly.Merge(e);
+        await viaAggregates.DisposeAsync();
+        await broker.KillAsync();
+        FleetDevice reopened = harness.Open("d0", adjust: o => o with { Receive = FleetReceiveMode.Aggregates, AggregatorKeys = trusted });
+        await reopened.LoadOwnEntriesAsync();
+        Assert.Equal(Describe(ownOnly.ToPrototypeMemory()), Describe(reopened.FleetPrototypes()));
     }
 
     private static string Describe(PrototypeMemory memory) =>
