@@ -204,7 +204,7 @@ public sealed partial class DeviceAgent
             if (sync is not null)
                 await device.StartAsync(cancellationToken).ConfigureAwait(false);
             AgentLog.Started(logger, deviceId, config.Fleet, backbone.Name, backbone.Space.Id, backbone.ActiveProvider.ToString(), config.Learner.Method,
-                head.ClassCount, sources.Count);
+                head.ClassCount, sources.Count, deviceOptions.Sync.MergePolicy.ToString());
             return agent;
         }
         catch
