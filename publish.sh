@@ -199,6 +199,9 @@ publish_one() {
   # Linux-only output: drop ONNX Runtime's Windows DLLs and managed .pdb files and XML docs; keep the
   # split native debug symbols (.dbg) in a separate folder.
   find "$stage" -type f \( -iname '*.dll' -o -iname '*.pdb' -o -iname '*.lib' -o -iname '*.xml' \) -delete
+  # Iot.Device.Bindings depends on System.IO.Ports, whose native shim is copied though no serial port code survives
+  # trimming (edgecl uses only the binding's SSD1306 and WS2812B drivers).
+  rm -f "$stage/libSystem.IO.Ports.Native.so"
   rm -rf "$symbols"; mkdir -p "$symbols"
   find "$stage" -type f -name '*.dbg' -exec mv -t "$symbols" {} +
 

@@ -261,6 +261,24 @@ public sealed class FleetCliTests : IDisposable
         Assert.True(doc.RootElement.GetProperty("max_difference_to_centralised_mean").GetDouble() < 1e-4);
     }
 
+    [Fact]
+    public void Simulate_ACompromisedDevice_TakesOverCountWeighting_NotACappedFleet()
+    {
+        string[] fleet = ["fleet", "simulate", "--devices", "4", "--classes", "6", "--dim", "16", "--samples", "5", "--overlap", "--compromised", "1", "--timeout", "60", "--json"];
+        foreach ((string[] policy, int hijacked) in new[] { (Array.Empty<string>(), 6), (["--cap", "5"], 0) })
+        {
+            var run = CliHarness.Run([.. fleet, .. policy]);
+            Assert.True(run.Code == ExitCodes.Success, run.Err);
+            using JsonDocument doc = JsonDocument.Parse(run.Out);
+            Assert.True(doc.RootElement.GetProperty("identical").GetBoolean());
+            Assert.Equal(hijacked, doc.RootElement.GetProperty("hijacked_classes").GetInt32());
+        }
+        var alone = CliHarness.Run("fleet", "simulate", "--devices", "4", "--compromised", "1");
+        Assert.Equal(ExitCodes.Usage, alone.Code);
+        Assert.Single(alone.Err.Trim().Split('\n'));
+        Assert.Contains("--compromised needs --overlap", alone.Err);
+    }
+
     private static FleetEntry Entry(string device, string label, long version) =>
         new() { SpaceId = Space.Id, DeviceId = device, Label = label, Version = version, Count = version, Mean = [1, 2, 3, version] };
 }

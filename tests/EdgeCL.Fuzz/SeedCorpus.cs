@@ -84,6 +84,9 @@ internal static class SeedCorpus
         FleetAggregate yes = FleetAggregation.Build(state, "yes", aggregator.DeviceId)!;
         Save(folder, "aggregate.bin", FleetAggregateCodec.Encode(yes, aggregator), alsoTruncated: true);
         Save(folder, "tombstone.bin", FleetAggregateCodec.Encode(FleetAggregation.Build(state, "no", aggregator.DeviceId)!, aggregator));
+        var capped = new FleetState(space, FleetAggregateTarget.CappedPolicy);
+        capped.Merge(state);
+        Save(folder, "aggregate-capped.bin", FleetAggregateCodec.Encode(FleetAggregation.Build(capped, "yes", aggregator.DeviceId)!, aggregator), alsoTruncated: true);
         Save(folder, "receipt.bin", AggregateReceiptCodec.Encode(new AggregateReceipt
         {
             SpaceId = space.Id, AggregatorId = aggregator.DeviceId, DeviceId = FuzzKeys.ViewerId,

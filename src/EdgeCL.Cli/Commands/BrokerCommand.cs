@@ -18,7 +18,8 @@ internal static class BrokerCommand
         var tlsCert = new Option<string?>("--tls-cert") { Description = "PEM server certificate (ops/mosquitto/make-certs.sh broker.crt): listen with TLS only." };
         var tlsKey = new Option<string?>("--tls-key") { Description = "PEM key of --tls-cert (broker.key)." };
         var clientCa = new Option<string?>("--client-ca") { Description = "PEM fleet CA: clients may log in with a certificate of this CA, CN = user name (needs --tls-cert)." };
-        var command = new Command("broker", "Run the embedded MQTT broker for a device or a small site (Ctrl-C stops it).") { port, bind, users, data, tlsCert, tlsKey, clientCa, Passwd() };
+        var openForTesting = new Option<bool>("--open-for-testing") { Description = "Protocol conformance tests only (ops/mqtt/paho-interop.sh): anonymous logins, no fleet ACL, loopback only." };
+        var command = new Command("broker", "Run the embedded MQTT broker for a device or a small site (Ctrl-C stops it).") { port, bind, users, data, tlsCert, tlsKey, clientCa, openForTesting, Passwd() };
         command.SetAction((parse, ct) => CommandRunner.RunAsync(async token =>
         {
             // Captured once: the broker's lines go where this command's output goes for its whole life.
@@ -44,12 +45,15 @@ internal static class BrokerCommand
             {
                 Port = parse.GetValue(port), BindAddress = address, Users = accounts, DataDirectory = parse.GetValue(data),
                 TlsCertificatePath = parse.GetValue(tlsCert), TlsKeyPath = parse.GetValue(tlsKey), ClientCaPath = parse.GetValue(clientCa),
+                OpenForTesting = parse.GetValue(openForTesting),
             };
             await using var broker = new EmbeddedBroker(options, new WriterLogger<EmbeddedBroker>(stderr, "broker"));
-            if (accounts.Count == 0 && !certificates)
+            if (options.OpenForTesting)
+                stderr.WriteLine("edgecl: warning: open test mode: anyone on this machine may publish and subscribe to anything; for conformance tests only.");
+            else if (accounts.Count == 0 && !certificates)
                 stderr.WriteLine("edgecl: warning: no users (--users) and no --client-ca: every login will be refused.");
             await broker.StartAsync(token).ConfigureAwait(false);
-            string security = options.IsTls ? $"TLS{(certificates ? ", client certificates" : "")}" : "plain TCP";
+            string security = options.OpenForTesting ? "plain TCP, OPEN TEST MODE" : options.IsTls ? $"TLS{(certificates ? ", client certificates" : "")}" : "plain TCP";
             stdout.WriteLine($"edgecl broker listening on {address}:{broker.Port} ({security}, {accounts.Count} user(s){(options.DataDirectory is { } d ? $", retained entries in {Path.GetFullPath(d)}" : "")}); Ctrl-C stops it.");
             try
             {

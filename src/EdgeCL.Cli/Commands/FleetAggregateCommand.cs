@@ -24,21 +24,24 @@ internal static class FleetAggregateCommand
         var key = new Option<string>("--aggregator-key") { Description = "The aggregator's private key (edgecl fleet aggregator-key NAME); its file name is the aggregator id.", Required = true };
         var trust = new Option<string>("--trust") { Description = "Folder of device public keys (<device-id>.pem): only entries that verify are aggregated.", Required = true };
         var once = new Option<bool>("--once") { Description = "Publish what the broker holds, then exit (default: run until Ctrl-C)." };
+        var cap = CapOption();
+        var maxNorm = MaxNormOption();
         var login = new OperatorConnection.Options();
         var command = new Command("aggregate", "Merge every device's entries of one space and publish signed per-class aggregates and per-device receipts (devices with fleet.receive = aggregates read those instead of every entry).")
-            { broker, fleet, space, dim, key, trust, once, login.User, login.Password, login.Ca, login.Cert, login.Key };
+            { broker, fleet, space, dim, key, trust, once, cap, maxNorm, login.User, login.Password, login.Ca, login.Cert, login.Key };
         command.SetAction((parse, ct) => CommandRunner.RunAsync(async token =>
         {
             string fleetName = parse.GetValue(fleet)!;
             TopicSegment.EnsureIdentifier(fleetName, "--fleet");
             var embeddingSpace = new EmbeddingSpace(parse.GetValue(space)!, parse.GetValue(dim));
             embeddingSpace.Validate();
+            FleetMergePolicy policy = Policy(parse.GetValue(cap), parse.GetValue(maxNorm));
             using EntrySigner signer = FleetCommandCliCommand.ReadKey(parse.GetValue(key)!, "--aggregator-key", "edgecl fleet aggregator-key NAME");
             using TrustStore devices = TrustFolder.Load(parse.GetValue(trust)!);
             FleetBrokerOptions endpoint = login.Endpoint(parse, parse.GetValue(broker)!);
             await using var aggregator = new FleetAggregator(new FleetAggregatorOptions
             {
-                Sync = new FleetSyncOptions { Fleet = fleetName, DeviceId = signer.DeviceId, Space = embeddingSpace, Broker = endpoint },
+                Sync = new FleetSyncOptions { Fleet = fleetName, DeviceId = signer.DeviceId, Space = embeddingSpace, Broker = endpoint, MergePolicy = policy },
             }, signer, devices);
             await aggregator.StartAsync(token).ConfigureAwait(false);
             using (var connect = CancellationTokenSource.CreateLinkedTokenSource(token))
@@ -53,7 +56,7 @@ internal static class FleetAggregateCommand
                     return CommandRunner.Fail($"aggregator {signer.DeviceId} could not connect to {endpoint.Host}:{endpoint.Port} within 15 s; check --broker and the login (user = the aggregator id).", ExitCodes.Failure);
                 }
             }
-            Console.WriteLine($"aggregator {signer.DeviceId}: fleet {fleetName}, space {embeddingSpace.Id} ({embeddingSpace.Dimension}-d), {devices.Count} trusted device key(s), connected to {endpoint.Host}:{endpoint.Port}");
+            Console.WriteLine($"aggregator {signer.DeviceId}: fleet {fleetName}, space {embeddingSpace.Id} ({embeddingSpace.Dimension}-d), merge {policy}, {devices.Count} trusted device key(s), connected to {endpoint.Host}:{endpoint.Port}");
             if (parse.GetValue(once))
             {
                 // MQTT has no end-of-retained marker: wait until entries stop arriving, then until everything went out.
@@ -145,7 +148,7 @@ internal static class FleetAggregateCommand
                     AggregateAudit verdict = FleetAggregation.Audit(a, contributions);
                     if (verdict.Verdict is AggregateAuditVerdict.Mismatch or AggregateAuditVerdict.Ahead)
                         wrong++;
-                    Console.WriteLine($"  {a.Label,-24} {a.AggregatorId,-16} v{a.VersionSum,-6} n={a.Count,-6} {verdict.Verdict.ToString().ToLowerInvariant(),-8} {verdict.Detail}");
+                    Console.WriteLine($"  {a.Label,-24} {a.AggregatorId,-16} v{a.VersionSum,-6} n={a.Count,-6} {(a.Policy.IsCountWeighted ? "" : $"[{a.Policy}] ")}{verdict.Verdict.ToString().ToLowerInvariant(),-8} {verdict.Detail}");
                 }
                 foreach (string r in refused)
                     Console.WriteLine($"  refused {r}");
@@ -176,6 +179,27 @@ internal static class FleetAggregateCommand
             refused.Add($"{topicName}: {(status == SignatureStatus.UnknownDevice ? "aggregator not in trust_dir/aggregators" : "bad signature")}");
         else
             aggregates.Add(aggregate);
+    }
+
+    /// <summary>--cap N: the fleet's per-device weight cap (sync.max_examples_per_device of its devices).</summary>
+    internal static Option<long> CapOption() => new("--cap")
+    {
+        Description = "Weigh each device at most N examples per class (the devices' sync.max_examples_per_device; 0 = by count). Devices refuse aggregates built under another cap.",
+        DefaultValueFactory = _ => 0,
+    };
+
+    /// <summary>--max-norm B: the fleet's mean norm bound (sync.max_mean_norm of its devices).</summary>
+    internal static Option<float> MaxNormOption() => new("--max-norm")
+    {
+        Description = "Shrink each device's class mean to at most this L2 norm (the devices' sync.max_mean_norm; 0 = no bound).",
+        DefaultValueFactory = _ => 0,
+    };
+
+    /// <summary>The policy of --cap and --max-norm; one line when out of range.</summary>
+    internal static FleetMergePolicy Policy(long cap, float maxNorm)
+    {
+        var policy = new FleetMergePolicy { MaxExamplesPerDevice = cap, MaxMeanNorm = maxNorm };
+        return policy.Check() is { } problem ? throw new ArgumentException($"--cap/--max-norm: {problem}.") : policy;
     }
 
     private static Option<string> SpaceOption() => new("--space") { Description = "Embedding-space id (hex; 'edgecl fleet status' lists each entry's space).", Required = true };

@@ -11,13 +11,13 @@ using MQTTnet.Protocol;
 
 namespace EdgeCL.Cli.Commands;
 
-/// <summary><c>edgecl fleet simulate|status|command|serve|aggregate|audit</c>: fleet sync over MQTT.</summary>
+/// <summary><c>edgecl fleet simulate|status|command|rollout|serve|aggregate|audit</c>: fleet sync over MQTT.</summary>
 internal static class FleetCliCommand
 {
     public static Command Create() => new("fleet", "Fleet sync over MQTT: simulate a fleet, list what a broker holds, send signed commands, serve the fleet page.")
         {
             Simulate(), Status(), FleetCommandCliCommand.Send(), FleetCommandCliCommand.OperatorKey(), FleetRolloutCommand.Create(), FleetServeCommand.Create(),
-            FleetAggregateCommand.Aggregate(), FleetAggregateCommand.Audit(), FleetCommandCliCommand.AggregatorKey(),
+            FleetAggregateCommand.Aggregate(), FleetAggregateCommand.Audit(), FleetCommandCliCommand.AggregatorKey(), FleetCapMeasureCommand.Create(),
         };
 
     private static Command Simulate()
@@ -33,9 +33,16 @@ internal static class FleetCliCommand
         var seed = new Option<int>("--seed") { Description = "Seed of the synthetic data.", DefaultValueFactory = _ => 1 };
         var timeout = new Option<double>("--timeout") { Description = "Seconds to wait for convergence.", DefaultValueFactory = _ => 120 };
         var aggregators = new Option<int>("--aggregators") { Description = "Run N aggregators; devices then receive per-class aggregates and their receipts instead of every entry (0: every entry).", DefaultValueFactory = _ => 0 };
+        var cap = FleetAggregateCommand.CapOption();
+        var maxNorm = FleetAggregateCommand.MaxNormOption();
+        var compromised = new Option<int>("--compromised")
+        {
+            Description = $"The last K devices are compromised: for every class they publish another class's mean claiming {FleetSimulation.ClaimedCount:N0} examples (needs --overlap).",
+            DefaultValueFactory = _ => 0,
+        };
         var json = CommonOptions.Json();
         var command = new Command("simulate", "Run N in-process devices that learn synthetic classes and sync through a broker; report convergence time, bytes per entry and the error against centralised means.")
-            { devices, classes, dim, samples, broker, password, fp16, overlap, seed, timeout, aggregators, json };
+            { devices, classes, dim, samples, broker, password, fp16, overlap, seed, timeout, aggregators, cap, maxNorm, compromised, json };
         command.SetAction((parse, ct) => CommandRunner.RunAsync(async token =>
         {
             bool quiet = parse.GetValue(json);
@@ -48,6 +55,7 @@ internal static class FleetCliCommand
                 Overlap = parse.GetValue(overlap), Fp16 = parse.GetValue(fp16), Broker = target, Password = parse.GetValue(password), Seed = parse.GetValue(seed),
                 Timeout = TimeSpan.FromSeconds(parse.GetValue(timeout)), Say = line => { if (!quiet) Console.WriteLine(line); },
                 Aggregators = parse.GetValue(aggregators) >= 0 ? parse.GetValue(aggregators) : throw new ArgumentException($"--aggregators {parse.GetValue(aggregators)} must be >= 0."),
+                Cap = parse.GetValue(cap), MaxNorm = parse.GetValue(maxNorm), Compromised = parse.GetValue(compromised),
             };
             SimulateResult r;
             try
@@ -66,7 +74,9 @@ internal static class FleetCliCommand
             Console.WriteLine($"identical state on all {r.Devices} devices: {(r.Identical ? "yes" : "NO")} ({r.Entries} entries, {r.Deliveries} deliveries, {r.Drops} drops)");
             Console.WriteLine($"time to identical state after the last update: {r.SecondsToIdenticalAfterLastUpdate:F3} s (publishing took {r.PublishSeconds:F3} s; {r.SecondsToIdenticalFromFirstUpdate:F3} s from the first update)");
             Console.WriteLine($"bytes per entry: {r.BytesPerEntry:F1} = {r.BytesPerEntryOverDx2:F3} × D×2 ({r.VectorType})");
-            Console.WriteLine($"max |merged − centralised mean|: {r.MaxDifferenceToCentralisedMean:G3}");
+            Console.WriteLine($"max |merged − centralised mean|: {r.MaxDifferenceToCentralisedMean:G3}{(r.Compromised > 0 ? " (honest devices' samples only)" : "")}");
+            if (r.Cap > 0 || r.MaxNorm > 0 || r.Compromised > 0)
+                Console.WriteLine($"merge {r.Policy}, {r.Compromised} compromised device(s): {r.HijackedClasses} of {r.Classes} classes nearer another class's centralised mean than their own");
             if (r.PerDevice is { } cost)
                 Console.WriteLine($"per device received (median): {cost.MessagesMedian:0} messages, {cost.BytesMedian / 1024:0.0} KiB, {cost.VerificationsMedian:0} signature checks (~{cost.VerificationsMedian * r.VerifyMicroseconds / 1000:0.#} ms at {r.VerifyMicroseconds:0} µs each); largest {cost.MessagesMax} messages, {cost.BytesMax / 1024.0:0.0} KiB");
             if (r.AggregatorCost is { } agg)

@@ -44,6 +44,7 @@ internal sealed partial class FleetSimulation
                     Sync = SimulatedSync(new FleetSyncOptions
                     {
                         Fleet = fleet, DeviceId = aggregatorIds[a], Space = space, Broker = Login(endpoint, embedded, aggregatorIds[a]), ReceiveQueueCapacity = 65536,
+                        MergePolicy = Policy,
                     }),
                     Quiet = TimeSpan.FromMilliseconds(50),
                     MaxDelay = TimeSpan.FromMilliseconds(500),
@@ -58,19 +59,19 @@ internal sealed partial class FleetSimulation
                 own.Add(ids[i], signers[i].ExportPublicKeyPem());
                 for (int a = 0; a < Aggregators; a++)
                     trustedAggregators.Add(aggregatorIds[a], aggregatorPems[a]);
-                targets[i] = new AggregateStateTarget(new AggregateView(space, ids[i]));
+                targets[i] = new AggregateStateTarget(new AggregateView(space, ids[i], Policy));
                 clients[i] = new FleetSyncClient(SimulatedSync(new FleetSyncOptions
                 {
                     Fleet = fleet, DeviceId = ids[i], Space = space, Broker = Login(endpoint, embedded, ids[i]),
-                    Receive = FleetReceiveMode.Aggregates, AggregatorKeys = trustedAggregators, TrackDeviceStatus = false, ReceiveQueueCapacity = 1024,
+                    Receive = FleetReceiveMode.Aggregates, AggregatorKeys = trustedAggregators, TrackDeviceStatus = false, ReceiveQueueCapacity = 1024, MergePolicy = Policy,
                 }), new SignedEntryCodec(signers[i], own, vectorType), targets[i]);
             }
 
             (PrototypeMemory[] memories, double[][] central, long[] centralCount) = Generate(space);
-            FleetEntry[][] entries = [.. Enumerable.Range(0, Devices).Select(i => FleetEntryFactory.All(ids[i], memories[i]).ToArray())];
+            FleetEntry[][] entries = [.. Enumerable.Range(0, Devices).Select(i => EntriesOf(i, ids[i], memories[i], central))];
             int expectedEntries = entries.Sum(e => e.Length);
             // What every device must end with: the exact merge of every entry as it travels (fp16 rounding included).
-            var expected = new FleetState(space);
+            var expected = new FleetState(space, Policy);
             foreach (FleetEntry e in entries.SelectMany(x => x))
                 expected.Merge(Fp16 && !e.IsTombstone ? e with { Mean = Array.ConvertAll(e.Mean, x => (float)(Half)x) } : e);
             var expectedByLabel = new Dictionary<string, (long Version, uint[] Bits)>(StringComparer.Ordinal);
@@ -151,6 +152,11 @@ internal sealed partial class FleetSimulation
                 AggregatorCost = new SimulateAggregators(aggregators.Sum(a => a.Client.Statistics.Received), aggregators.Sum(a => a.Client.Statistics.Verified),
                     aggregators.Sum(a => a.AggregatesPublished), aggregators.Sum(a => a.ReceiptsPublished)),
                 VerifyMicroseconds = TimeVerification(signers[0], entries[0].FirstOrDefault(), vectorType),
+                Cap = Cap,
+                MaxNorm = MaxNorm,
+                Policy = Policy.ToString(),
+                Compromised = Compromised,
+                HijackedClasses = CountHijacked(label => Array.ConvertAll(expectedByLabel[label].Bits, BitConverter.UInt32BitsToSingle), central, centralCount),
             };
         }
         finally

@@ -18,7 +18,9 @@ namespace EdgeCL.Cli.Commands;
 /// <remarks>
 /// Class c has a centre drawn from N(0, 1) per dimension; each sample is centre + N(0, 0.5²). Disjoint: class c is learned by
 /// device c mod N. Overlap: every device learns every class from its own samples. Every device has its own ECDSA key and a
-/// trust store with all keys, so each received entry is verified, as on real devices.
+/// trust store with all keys, so each received entry is verified, as on real devices. With --compromised K the last K
+/// devices publish wrong-label prototypes with a huge count (FleetSimulation.Compromised.cs); the centralised means are
+/// then the honest devices'.
 /// </remarks>
 internal sealed partial class FleetSimulation
 {
@@ -41,6 +43,7 @@ internal sealed partial class FleetSimulation
     {
         if (Devices < 1 || Classes < 1 || Dimension < 1 || SamplesPerClass < 1)
             throw new ArgumentException($"--devices, --classes, --dim and --samples must be >= 1 (got {Devices}, {Classes}, {Dimension}, {SamplesPerClass}).");
+        CheckAttack();
         // Many MQTT clients in one process starve the thread pool's slow ramp-up (measured: 100 devices converge in ~3 s
         // with default minimums, ~0.1 s with these); a real device runs one client and is unaffected. Capped, so that
         // 10,000 simulated devices do not ask for 20,000 threads.
@@ -65,7 +68,7 @@ internal sealed partial class FleetSimulation
                 trustStores[i] = new TrustStore();
                 for (int j = 0; j < Devices; j++)
                     trustStores[i].Add(ids[j], publicKeys[j]);
-                targets[i] = new FleetStateTarget(new FleetState(space));
+                targets[i] = new FleetStateTarget(new FleetState(space, Policy));
                 var codec = new SignedEntryCodec(signers[i], trustStores[i], Fp16 ? FleetVectorType.Float16 : FleetVectorType.Float32);
                 clients[i] = new FleetSyncClient(new FleetSyncOptions
                 {
@@ -79,7 +82,8 @@ internal sealed partial class FleetSimulation
             }
 
             (PrototypeMemory[] memories, double[][] central, long[] centralCount) = Generate(space);
-            int expectedEntries = memories.Sum(m => m.ClassCount);
+            FleetEntry[][] entries = [.. Enumerable.Range(0, Devices).Select(i => EntriesOf(i, ids[i], memories[i], central))];
+            int expectedEntries = entries.Sum(e => e.Length);
 
             var clock = Stopwatch.StartNew();
             foreach (FleetSyncClient client in clients)
@@ -112,7 +116,7 @@ internal sealed partial class FleetSimulation
 
             long publishStart = clock.ElapsedTicks;
             for (int i = 0; i < Devices; i++)
-                foreach (FleetEntry entry in FleetEntryFactory.All(ids[i], memories[i]))
+                foreach (FleetEntry entry in entries[i])
                     await clients[i].PublishAsync(entry, cancellationToken).ConfigureAwait(false);
             long lastUpdate = clock.ElapsedTicks;
             try
@@ -151,7 +155,12 @@ internal sealed partial class FleetSimulation
                 identical, bytesPerEntry, bytesPerEntry / (Dimension * 2.0), maxDifference, (long)expectedEntries * Devices, drops)
             {
                 PerDevice = PerDeviceCost(clients),
-                VerifyMicroseconds = TimeVerification(signers[0], FleetEntryFactory.All(ids[0], memories[0]).FirstOrDefault(), Fp16 ? FleetVectorType.Float16 : FleetVectorType.Float32),
+                VerifyMicroseconds = TimeVerification(signers[0], entries[0].FirstOrDefault(), Fp16 ? FleetVectorType.Float16 : FleetVectorType.Float32),
+                Cap = Cap,
+                MaxNorm = MaxNorm,
+                Policy = Policy.ToString(),
+                Compromised = Compromised,
+                HijackedClasses = CountHijacked(label => reference.TryGetPrototype(label, mean, out _, out _) ? mean : null, central, centralCount),
             };
         }
         finally
@@ -201,7 +210,7 @@ internal sealed partial class FleetSimulation
             stats.Max(s => s.Received), stats.Max(s => s.ReceivedBytes));
     }
 
-    /// <summary>Synthetic data: each device's learned classes and the centralised means (double precision over every sample of every device).</summary>
+    /// <summary>Synthetic data: each device's learned classes and the centralised means (double precision over every sample of every honest device).</summary>
     private (PrototypeMemory[] Memories, double[][] Central, long[] CentralCount) Generate(EmbeddingSpace space)
     {
         var random = new Random(Seed);
@@ -222,6 +231,8 @@ internal sealed partial class FleetSimulation
                 {
                     float[] x = Gaussian(random, Dimension, 0.5, centres[c]);
                     memories[i].Add(Label(c), x);
+                    if (IsCompromised(i))
+                        continue;
                     for (int k = 0; k < Dimension; k++)
                         central[c][k] += x[k];
                     centralCount[c]++;

@@ -67,6 +67,21 @@ internal sealed record SimulateResult(string Broker, int Devices, int Classes, i
 
     /// <summary>Median µs of one ECDSA P-256 verification, timed in the same run (to turn verifications into CPU).</summary>
     public double VerifyMicroseconds { get; init; }
+
+    /// <summary>The per-device weight cap every device and aggregator merged with (0: count weighting).</summary>
+    public long Cap { get; init; }
+
+    /// <summary>The mean norm bound every device and aggregator merged with (0: none).</summary>
+    public float MaxNorm { get; init; }
+
+    /// <summary>The merge policy in words.</summary>
+    public string Policy { get; init; } = "count-weighted";
+
+    /// <summary>Devices that published wrong-label prototypes with a huge count.</summary>
+    public int Compromised { get; init; }
+
+    /// <summary>Classes whose merged prototype lies nearer another class's honest centralised mean than its own.</summary>
+    public int HijackedClasses { get; init; }
 }
 
 /// <summary>Per-device receive cost of <c>edgecl fleet simulate</c>: medians over devices, and the largest.</summary>

@@ -50,4 +50,7 @@ public enum FleetDecodeError
 
     /// <summary>Bytes remain between the vector and the signature.</summary>
     TrailingBytes,
+
+    /// <summary>An aggregate's merge policy is unknown, out of range, or the count does not fit it.</summary>
+    BadPolicy,
 }

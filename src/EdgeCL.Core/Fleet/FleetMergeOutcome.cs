@@ -32,4 +32,7 @@ public enum FleetMergeOutcome
 
     /// <summary>The payload's signature does not verify with the device's public key; it never touches the state.</summary>
     BadSignature,
+
+    /// <summary>An aggregate built under another merge policy than the receiver's (<see cref="FleetMergePolicy"/>); it never touches the view.</summary>
+    PolicyMismatch,
 }

@@ -12,8 +12,9 @@ namespace EdgeCL.Core.Fleet;
 /// <para><b>Merge.</b> Each (device, label) slot keeps the maximum under <see cref="FleetEntryOrder"/>, so merging is
 /// commutative, associative and idempotent: duplicates, reordering and replays from the broker cannot change the
 /// result. Entries of another space or that break a rule never touch the state.</para>
-/// <para><b>Read.</b> The fleet prototype of a label is Σ_d n_d·μ_d / Σ_d n_d over the live entries, accumulated
-/// in double in ordinal device-id order, so every replica computes bit-identical prototypes. A device's tombstone
+/// <para><b>Read.</b> The fleet prototype of a label is Σ_d w_d·s_d·μ_d / Σ_d w_d over the live entries, accumulated
+/// in double in ordinal device-id order, so every replica computes bit-identical prototypes; w_d is the count n_d
+/// (min(n_d, cap) under a capped <see cref="Policy"/>) and s_d is 1 (or shrinks μ_d to the policy's norm bound). A device's tombstone
 /// removes only that device's contribution; a fleet-wide forget is a command to every device.</para>
 /// <para>Entries handed out by this type are the stored instances: treat them (and their <c>Mean</c> arrays) as read-only.
 /// Entries passed in are copied.</para>
@@ -25,16 +26,24 @@ public sealed class FleetState
     private readonly SortedDictionary<string, SortedList<string, FleetEntry>> _byLabel = new(StringComparer.Ordinal);
 
     /// <summary>Creates an empty state for one embedding space.</summary>
-    /// <exception cref="ArgumentException">The space is invalid.</exception>
-    public FleetState(EmbeddingSpace space)
+    /// <param name="space">The embedding space every entry must belong to.</param>
+    /// <param name="policy">How reads weigh each device's entry (the default: by its count).</param>
+    /// <exception cref="ArgumentException">The space or the policy is invalid.</exception>
+    public FleetState(EmbeddingSpace space, FleetMergePolicy policy = default)
     {
         ArgumentNullException.ThrowIfNull(space);
         space.Validate();
+        if (policy.Check() is { } problem)
+            throw new ArgumentException($"Merge policy: {problem}.", nameof(policy));
         Space = space;
+        Policy = policy;
     }
 
     /// <summary>The embedding space every entry must belong to.</summary>
     public EmbeddingSpace Space { get; }
+
+    /// <summary>How <see cref="TryGetPrototype"/> weighs each device's entry; merging ignores it (entries are kept as sent).</summary>
+    public FleetMergePolicy Policy { get; }
 
     /// <summary>Number of (device, label) slots held, live and tombstone.</summary>
     public int EntryCount { get; private set; }
@@ -123,10 +132,15 @@ public sealed class FleetState
     /// <summary>Computes the fleet prototype of <paramref name="label"/> into <paramref name="mean"/>.</summary>
     /// <param name="label">The class label.</param>
     /// <param name="mean">Destination of length <see cref="EmbeddingSpace.Dimension"/>.</param>
-    /// <param name="count">Σ_d n_d over the live entries (saturating at <see cref="long.MaxValue"/>).</param>
+    /// <param name="count">Σ_d w_d over the live entries: the counts, capped per device under a capped <see cref="Policy"/> (saturating at <see cref="long.MaxValue"/>).</param>
     /// <param name="version">The fleet version of the class: Σ of every entry's version, live and tombstone (see <see cref="ToPrototypeMemory"/>).</param>
     /// <returns>False when no device holds a live entry for the label (then <paramref name="mean"/> is untouched).</returns>
-    public bool TryGetPrototype(string label, Span<float> mean, out long count, out long version)
+    public bool TryGetPrototype(string label, Span<float> mean, out long count, out long version) =>
+        TryGetPrototype(label, Policy, mean, out count, out version);
+
+    /// <summary><see cref="TryGetPrototype(string, Span{float}, out long, out long)"/> under another policy (an auditor
+    /// checking an aggregate built with the policy it records).</summary>
+    internal bool TryGetPrototype(string label, FleetMergePolicy policy, Span<float> mean, out long count, out long version)
     {
         if (mean.Length != Space.Dimension)
             throw new ArgumentException($"The destination has {mean.Length} values but the space has {Space.Dimension}.", nameof(mean));
@@ -141,13 +155,15 @@ public sealed class FleetState
             version = SaturatingAdd(version, entry.Version);
             if (entry.IsTombstone)
                 continue;
-            count = SaturatingAdd(count, entry.Count);
-            // Counts are ≤ 2^53, so the weight is exact; Σ n·μ in double keeps the merge exact to float precision.
-            double n = entry.Count;
-            weight += n;
+            long w = policy.Weight(entry.Count);
+            count = SaturatingAdd(count, w);
+            // Counts are ≤ 2^53, so the weight is exact; Σ w·s·μ in double keeps the merge exact to float precision
+            // (f = w when the policy bounds no norm, so count weighting sums exactly what it always did).
+            weight += w;
             float[] m = entry.Mean;
+            double f = policy.Multiplier(entry.Count, m);
             for (int j = 0; j < sum.Length; j++)
-                sum[j] += n * m[j];
+                sum[j] += f * m[j];
         }
         if (count == 0)
             return false;
@@ -158,7 +174,7 @@ public sealed class FleetState
 
     /// <summary>Builds a <see cref="PrototypeMemory"/> holding the fleet prototype of every label.</summary>
     /// <remarks>
-    /// <para>Each class gets count Σ_d n_d and version Σ_d v_d over all of the label's entries (live and tombstone).
+    /// <para>Each class gets count Σ_d w_d (the weights of <see cref="Policy"/>) and version Σ_d v_d over all of the label's entries (live and tombstone).
     /// The sum, unlike the maximum, grows whenever any device's entry is replaced, so a changed fleet class always
     /// has a higher version than before; labels whose entries are all tombstones become tombstones with that version.</para>
     /// <para>Classes are restored in ordinal label order, so equal states give identical memories.</para>

@@ -5,8 +5,8 @@ namespace EdgeCL.Device.Agent;
 /// <summary>The agent's log lines (source-generated: no boxing, AOT-safe). Field names are key=value so they grep well in journald.</summary>
 internal static partial class AgentLog
 {
-    [LoggerMessage(Level = LogLevel.Information, Message = "started device={Device} fleet={Fleet} backbone={Backbone} space={Space} provider={Provider} learner={Learner} classes={Classes} sources={Sources}")]
-    public static partial void Started(ILogger logger, string device, string fleet, string backbone, string space, string provider, string learner, int classes, int sources);
+    [LoggerMessage(Level = LogLevel.Information, Message = "started device={Device} fleet={Fleet} backbone={Backbone} space={Space} provider={Provider} learner={Learner} classes={Classes} sources={Sources} merge={Merge}")]
+    public static partial void Started(ILogger logger, string device, string fleet, string backbone, string space, string provider, string learner, int classes, int sources, string merge);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "recognised label={Label} score={Score:F3} margin={Margin:F3} confidence={Confidence:F3} latency_ms={LatencyMs:F1} source={Source} origin={Origin}")]
     public static partial void Recognised(ILogger logger, string label, float score, float margin, float confidence, double latencyMs, string source, string origin);

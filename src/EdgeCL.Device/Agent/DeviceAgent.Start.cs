@@ -123,6 +123,8 @@ public sealed partial class DeviceAgent
                     Receive = config.Sync?.Receive == "aggregates" ? FleetReceiveMode.Aggregates : FleetReceiveMode.Entries,
                     AggregatorKeys = config.Sync?.Receive == "aggregates" ? LoadKeys(TrustFolder.LoadAggregators, Resolve(config.Sync.TrustDir!)) : null,
                     CommandNoncePath = Path.Combine(stateDir, "command-nonces"),
+                    // A per-device weight cap and mean norm bound limit a compromised device (docs/fleet-aggregation.md); 0 = off.
+                    MergePolicy = new FleetMergePolicy { MaxExamplesPerDevice = config.Sync?.MaxExamplesPerDevice ?? 0, MaxMeanNorm = config.Sync?.MaxMeanNorm ?? 0 },
                 },
             };
             MigrateState(deviceOptions.StatePath, backbone, deviceId, codec, logger);
@@ -211,7 +213,7 @@ public sealed partial class DeviceAgent
             if (sync is not null)
                 await device.StartAsync(cancellationToken).ConfigureAwait(false);
             AgentLog.Started(logger, deviceId, config.Fleet, backbone.Name, backbone.Space.Id, backbone.ActiveProvider.ToString(), config.Learner.Method,
-                head.ClassCount, sources.Count);
+                head.ClassCount, sources.Count, deviceOptions.Sync.MergePolicy.ToString());
             return agent;
         }
         catch

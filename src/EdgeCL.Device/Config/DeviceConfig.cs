@@ -146,6 +146,21 @@ public sealed class SyncSettings
     /// <c>edgecl fleet aggregate</c>; traffic and signature checks grow with classes, not devices; docs/fleet-aggregation.md).
     /// </summary>
     public string Receive { get; set; } = "entries";
+
+    /// <summary>
+    /// The most examples one device's entry may weigh in the fleet's mean of a class; 0 (the default) = no cap, each device
+    /// weighs its count. A cap bounds what one compromised device with a valid key can do by claiming a huge count
+    /// (docs/fleet-aggregation.md, "A compromised device"); every device and aggregator of the fleet must use the same.
+    /// </summary>
+    public long MaxExamplesPerDevice { get; set; }
+
+    /// <summary>
+    /// The longest (L2 norm) a device's class mean may be in the fleet's mean before it is scaled down to this length; 0 (the
+    /// default) = no bound. With <see cref="MaxExamplesPerDevice"/> it bounds a compromised device that inflates its vector
+    /// instead of its count; set it a little above the backbone's usual embedding norm (<c>edgecl fleet measure-cap</c>
+    /// prints it). Every device and aggregator of the fleet must use the same.
+    /// </summary>
+    public float MaxMeanNorm { get; set; }
 }
 
 /// <summary>One input source. <see cref="Type"/> decides which other keys apply.</summary>

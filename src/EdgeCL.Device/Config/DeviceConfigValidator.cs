@@ -158,6 +158,10 @@ public static class DeviceConfigValidator
         else if (sync.Receive == "aggregates" && (sync.TrustDir is not { } dir || !Directory.Exists(Path.Combine(resolve(dir), "aggregators"))
             || !Directory.EnumerateFiles(Path.Combine(resolve(dir), "aggregators"), "*.pem").Any()))
             errors.Add("sync.receive is \"aggregates\" but trust_dir/aggregators/ holds no <aggregator-id>.pem; copy each aggregator's public key there (edgecl fleet aggregator-key NAME writes NAME.pem).");
+        if (new FleetMergePolicy { MaxExamplesPerDevice = sync.MaxExamplesPerDevice }.Check() is not null)
+            errors.Add($"sync.max_examples_per_device {sync.MaxExamplesPerDevice} is out of range 0..{FleetLimits.MaxCount}; use 0 for no cap, or the most examples one device may weigh in a class (e.g. 50).");
+        if (new FleetMergePolicy { MaxMeanNorm = sync.MaxMeanNorm }.Check() is not null)
+            errors.Add($"sync.max_mean_norm {sync.MaxMeanNorm.ToString(CultureInfo.InvariantCulture)} is not a finite number >= 0; use 0 for no bound, or a little above the backbone's usual embedding norm (edgecl fleet measure-cap prints it).");
         if (sync.SigningKey is { } key2 && !File.Exists(resolve(key2)))
             errors.Add($"sync.signing_key '{key2}' does not exist; remove the key to let the agent create one in state_dir, or fix the path.");
     }

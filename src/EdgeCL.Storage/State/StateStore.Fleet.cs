@@ -101,10 +101,12 @@ public sealed partial class StateStore
 
     /// <summary>Rebuilds the fleet state: every stored fleet entry, plus (by default) this device's own entries derived from its stored classes and tombstones.</summary>
     /// <remarks>Local classes whose labels the fleet cannot carry (over <see cref="FleetLimits.MaxLabelBytes"/> UTF-8 bytes) are left out.</remarks>
+    /// <param name="includeOwnEntries">Also this device's own entries.</param>
+    /// <param name="policy">How the returned state's reads weigh each device (<see cref="FleetState.Policy"/>).</param>
     /// <exception cref="StateStoreException">A row is damaged, or SQLite fails.</exception>
-    public FleetState LoadFleetState(bool includeOwnEntries = true)
+    public FleetState LoadFleetState(bool includeOwnEntries = true, FleetMergePolicy policy = default)
     {
-        var state = new FleetState(Space);
+        var state = new FleetState(Space, policy);
         foreach (StoredFleetEntry stored in LoadFleetEntries())
             state.Merge(stored.Entry);
         if (!includeOwnEntries)

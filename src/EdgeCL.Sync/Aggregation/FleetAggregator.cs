@@ -66,7 +66,7 @@ public sealed class FleetAggregator : IAsyncDisposable
         _signer = signer;
         _time = timeProvider ?? TimeProvider.System;
         _logger = loggerFactory?.CreateLogger<FleetAggregator>() ?? (ILogger)NullLogger<FleetAggregator>.Instance;
-        _state = new FleetStateTarget(new FleetState(options.Sync.Space));
+        _state = new FleetStateTarget(new FleetState(options.Sync.Space, options.Sync.MergePolicy));
         _client = new FleetSyncClient(options.Sync with { TrackDeviceStatus = false }, new SignedEntryCodec(signer, deviceKeys), _state,
             logger: loggerFactory?.CreateLogger<FleetSyncClient>(), timeProvider: timeProvider);
         _client.StateChanged += (_, e) => MarkDirty(e.Entry.Label);
@@ -90,7 +90,7 @@ public sealed class FleetAggregator : IAsyncDisposable
     /// <summary>A copy of the merged entries.</summary>
     public FleetState Snapshot()
     {
-        var copy = new FleetState(_options.Sync.Space);
+        var copy = new FleetState(_options.Sync.Space, _options.Sync.MergePolicy);
         lock (_state.SyncRoot)
             copy.Merge(_state.State);
         return copy;

@@ -32,6 +32,8 @@ public sealed partial class EmbeddedBroker
 
     private Task ValidateConnectionAsync(ValidatingConnectionEventArgs e)
     {
+        if (_options.OpenForTesting)
+            return AcceptAnonymous(e); // the conformance suites test the protocol, not the fleet
         string? reason;
         var code = MqttConnectReasonCode.BadUserNameOrPassword;
         // A certificate that passed ValidateClientCertificate identifies the client: CN = user name, no password needed.
@@ -98,6 +100,21 @@ public sealed partial class EmbeddedBroker
             e.AssignedClientIdentifier = assigned;
             Log.ClientIdAssigned(_logger, user.Name, assigned);
         }
+        return Task.CompletedTask;
+    }
+
+    /// <summary>The open test mode: anyone, any client id; an empty id with a clean session gets a unique one (MQTT 5 tells
+    /// the client in CONNACK), as the specifications allow; with a session to resume it is refused (MQTT-3.1.3-8).</summary>
+    private Task AcceptAnonymous(ValidatingConnectionEventArgs e)
+    {
+        if (!string.IsNullOrEmpty(e.ClientId))
+            return Task.CompletedTask;
+        if (e.CleanSession != true)
+        {
+            e.ReasonCode = MqttConnectReasonCode.ClientIdentifierNotValid;
+            return Task.CompletedTask;
+        }
+        e.AssignedClientIdentifier = $"anonymous-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6))}";
         return Task.CompletedTask;
     }
 

@@ -36,6 +36,12 @@ public sealed record EmbeddedBrokerOptions
     /// </summary>
     public string? ClientCaPath { get; init; }
 
+    /// <summary>
+    /// Conformance testing only (Eclipse Paho's interoperability suites, ops/mqtt/paho-interop.sh): anonymous logins, any
+    /// client id, no fleet ACL and no content rules, so the protocol alone is tested. Loopback only; never on a fleet.
+    /// </summary>
+    public bool OpenForTesting { get; init; }
+
     /// <summary>Whether the broker listens with TLS.</summary>
     public bool IsTls => TlsCertificatePath is not null;
 
@@ -54,6 +60,10 @@ public sealed record EmbeddedBrokerOptions
             if (!names.Add(user.Name))
                 throw new ArgumentException($"Broker user '{user.Name}' is listed twice; each user appears once.");
         }
+        if (OpenForTesting && !IPAddress.IsLoopback(BindAddress))
+            throw new ArgumentException($"The open test mode accepts anyone and checks nothing, so it listens on loopback only, not {BindAddress}.");
+        if (OpenForTesting && (Users.Count > 0 || TlsCertificatePath is not null))
+            throw new ArgumentException("The open test mode has no users and no TLS; run it without them.");
         if (MaxPayloadBytes < 1024)
             throw new ArgumentException($"MaxPayloadBytes {MaxPayloadBytes} is below 1024.");
         if (PersistDelay < TimeSpan.Zero)

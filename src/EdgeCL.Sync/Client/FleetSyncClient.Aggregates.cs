@@ -111,6 +111,10 @@ public sealed partial class FleetSyncClient
                 // restarted aggregator published while catching up: normal traffic.
                 Interlocked.Increment(ref _redelivered);
                 return;
+            case FleetMergeOutcome.PolicyMismatch:
+                Drop(topic.Device, item.Topic, SyncDropReason.PolicyMismatch,
+                    $"built under merge policy '{aggregate?.Policy}', this device uses '{_options.MergePolicy}'; give every device and aggregator the same sync.max_examples_per_device and sync.max_mean_norm");
+                return;
             default:
                 Drop(topic.Device, item.Topic, outcome == FleetMergeOutcome.WrongSpace ? SyncDropReason.WrongSpace : SyncDropReason.Malformed,
                     $"the aggregate view rejected it ({outcome})");

@@ -71,6 +71,15 @@ public sealed record FleetSyncOptions
     /// <summary>Public keys of the aggregators whose aggregates and receipts this device accepts (<c>trust_dir/aggregators/&lt;id&gt;.pem</c>; not owned).</summary>
     public Core.Fleet.TrustStore? AggregatorKeys { get; init; }
 
+    /// <summary>
+    /// How the fleet's class means weigh each device (<c>sync.max_examples_per_device</c>, <c>sync.max_mean_norm</c>): by
+    /// count (the default), or capped per device and norm-bounded so that one compromised device claiming a huge count or
+    /// an inflated vector cannot dominate a class. Every device and
+    /// aggregator of a fleet must use the same; aggregates built under another are dropped as
+    /// <see cref="Payloads.SyncDropReason.PolicyMismatch"/>.
+    /// </summary>
+    public Core.Fleet.FleetMergePolicy MergePolicy { get; init; }
+
     /// <summary>Checks every setting.</summary>
     /// <exception cref="ArgumentException">A setting is out of range.</exception>
     public void Validate()
@@ -99,6 +108,8 @@ public sealed record FleetSyncOptions
             throw new ArgumentException($"MaxPayloadBytes {MaxPayloadBytes} is too small; an entry needs at least 64 bytes.");
         if (Receive == FleetReceiveMode.Aggregates && (AggregatorKeys is null || AggregatorKeys.Count == 0))
             throw new ArgumentException($"Device '{DeviceId}' receives aggregates but trusts no aggregator; put each aggregator's public key in trust_dir/aggregators/<id>.pem.");
+        if (MergePolicy.Check() is { } policy)
+            throw new ArgumentException($"MergePolicy: {policy}.");
         if (ReceiveQueueCapacity < 1 || PublishConcurrency < 1)
             throw new ArgumentException($"ReceiveQueueCapacity ({ReceiveQueueCapacity}) and PublishConcurrency ({PublishConcurrency}) must be >= 1.");
     }

@@ -56,7 +56,7 @@ internal sealed class AggregateFile
     /// <param name="problem">Why some or all of the file was ignored, or null.</param>
     public static AggregateFile Load(string statePath, FleetSyncOptions sync, out string? problem)
     {
-        var file = new AggregateFile(FleetDevice.AggregatesPath(statePath), new AggregateStateTarget(new AggregateView(sync.Space, sync.DeviceId)));
+        var file = new AggregateFile(FleetDevice.AggregatesPath(statePath), new AggregateStateTarget(new AggregateView(sync.Space, sync.DeviceId, sync.MergePolicy)));
         problem = null;
         byte[] bytes;
         try
@@ -75,7 +75,7 @@ internal sealed class AggregateFile
             problem = "not an aggregates file";
             return file;
         }
-        int at = Magic.Length, rejected = 0;
+        int at = Magic.Length, rejected = 0, otherPolicy = 0;
         while (at + 5 <= bytes.Length)
         {
             byte kind = bytes[at];
@@ -87,11 +87,18 @@ internal sealed class AggregateFile
             }
             byte[] payload = bytes.AsSpan(at + 5, length).ToArray();
             at += 5 + length;
-            if (!file.TryMerge(kind, payload, sync))
+            if (file.TryMerge(kind, payload, sync))
+                continue;
+            // The merge policy was changed since the file was written: those aggregates no longer apply (the aggregators of the new policy republish).
+            if (kind == AggregateRecord && FleetAggregateCodec.TryDecode(payload, out FleetAggregate? stale, out _) && stale.Policy != sync.MergePolicy)
+                otherPolicy++;
+            else
                 rejected++;
         }
         if (rejected > 0)
             problem = $"{rejected} record(s) did not verify";
+        if (otherPolicy > 0)
+            problem = (problem is null ? "" : problem + "; ") + $"{otherPolicy} aggregate(s) were built under another merge policy than this device's ({sync.MergePolicy})";
         return file;
     }
 

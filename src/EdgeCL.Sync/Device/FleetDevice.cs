@@ -111,7 +111,9 @@ public sealed partial class FleetDevice : IAsyncDisposable
             PrototypeMemory memory = store.LoadMemory(options.Memory);
             bool viaAggregates = options.Sync.Receive == FleetReceiveMode.Aggregates;
             // In aggregate mode other devices' entries are not received, so none are loaded either: the aggregates file is.
-            var fleet = new FleetStateTarget(viaAggregates ? new FleetState(options.Sync.Space) : store.LoadFleetState(includeOwnEntries: false));
+            var fleet = new FleetStateTarget(viaAggregates
+                ? new FleetState(options.Sync.Space, options.Sync.MergePolicy)
+                : store.LoadFleetState(includeOwnEntries: false, options.Sync.MergePolicy));
             AggregateFile? aggregates = null;
             if (viaAggregates)
             {
@@ -204,7 +206,7 @@ public sealed partial class FleetDevice : IAsyncDisposable
     /// device's own entries, since other devices' entries are not received (see <see cref="FleetPrototypes"/>).</summary>
     public FleetState FleetSnapshot()
     {
-        var copy = new FleetState(_fleet.State.Space);
+        var copy = new FleetState(_fleet.State.Space, _fleet.State.Policy);
         if (_aggregates is not null)
         {
             lock (_aggregates.SyncRoot)

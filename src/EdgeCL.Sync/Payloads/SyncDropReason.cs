@@ -20,4 +20,7 @@ public enum SyncDropReason
 
     /// <summary>The topic or payload does not parse (bad magic, truncated, NaN, wrong length, unknown command).</summary>
     Malformed,
+
+    /// <summary>An aggregate built under another merge policy (per-device cap) than this device's <see cref="Client.FleetSyncOptions.MergePolicy"/>.</summary>
+    PolicyMismatch,
 }

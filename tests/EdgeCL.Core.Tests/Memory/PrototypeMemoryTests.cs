@@ -2,6 +2,7 @@ using EdgeCL.Core.Errors;
 using EdgeCL.Core.Memory;
 using EdgeCL.Core.Serialization;
 using EdgeCL.Core.Vectors;
+using EdgeCL.Tests.Shared;
 
 namespace EdgeCL.Core.Tests.Memory;
 
@@ -176,14 +177,15 @@ public class PrototypeMemoryTests
         memory.Predict(q);
         memory.Add("c1", q);
         memory.PredictTopK(q, top);
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 1000; i++)
+        Assert.Equal(0, SteadyAllocation.Bytes(() =>
         {
-            memory.Add("c5", q);
-            memory.Predict(q);
-            memory.PredictTopK(q, top);
-        }
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+            for (int i = 0; i < 1000; i++)
+            {
+                memory.Add("c5", q);
+                memory.Predict(q);
+                memory.PredictTopK(q, top);
+            }
+        }));
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using EdgeCL.Device.Agent;
+using EdgeCL.Tests.Shared;
 
 namespace EdgeCL.Device.Tests.Agent;
 
@@ -25,10 +26,10 @@ public sealed class RecognitionSummaryTests
     public void Adding_a_sample_allocates_nothing()
     {
         var summary = new RecognitionSummary(intervalSeconds: 3600);
-        summary.Recognition(true, 1);
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 100_000; i++)
-            summary.Recognition(i % 3 != 0, i * 0.01);
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(0, SteadyAllocation.Bytes(() =>
+        {
+            for (int i = 0; i < 100_000; i++)
+                summary.Recognition(i % 3 != 0, i * 0.01);
+        }));
     }
 }

@@ -90,6 +90,25 @@ public sealed class DeviceConfigLoaderTests : IDisposable
     }
 
     [Fact]
+    public void A_merge_policy_out_of_range_is_one_line()
+    {
+        string Config(string cap) => Valid.Replace("\"sources\"", $"\"sync\": {{ \"broker\": \"embedded\", \"max_examples_per_device\": {cap} }},\n  \"sources\"");
+        foreach (string bad in new[] { "-1", "9007199254740993" })
+        {
+            var ex = Assert.Throws<DeviceConfigException>(() => DeviceConfigLoader.Load(Write(Config(bad))));
+            Assert.Contains($"sync.max_examples_per_device {bad} is out of range 0..", Assert.Single(ex.Errors));
+            Assert.DoesNotContain('\n', ex.Errors[0]);
+        }
+        Assert.Equal(50, DeviceConfigLoader.Load(Write(Config("50"))).Config.Sync!.MaxExamplesPerDevice);
+        Assert.Equal(0, DeviceConfigLoader.Load(Write(Valid)).Config.Sync?.MaxExamplesPerDevice ?? 0);
+
+        string Norm(string bound) => Valid.Replace("\"sources\"", $"\"sync\": {{ \"broker\": \"embedded\", \"max_mean_norm\": {bound} }},\n  \"sources\"");
+        var negative = Assert.Throws<DeviceConfigException>(() => DeviceConfigLoader.Load(Write(Norm("-1.5"))));
+        Assert.Contains("sync.max_mean_norm -1.5 is not a finite number >= 0", Assert.Single(negative.Errors));
+        Assert.Equal(150f, DeviceConfigLoader.Load(Write(Norm("150"))).Config.Sync!.MaxMeanNorm);
+    }
+
+    [Fact]
     public void An_empty_trust_dir_is_a_config_error()
     {
         Directory.CreateDirectory(Path.Combine(_dir, "trust"));

@@ -1,11 +1,12 @@
-using EdgeCL.Core.Security;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
+using EdgeCL.Core.Security;
 using EdgeCL.Device.Agent;
 using EdgeCL.Device.Config;
+using EdgeCL.Tests.Shared;
 using EdgeCL.Web.Page;
 using EdgeCL.Web.Security;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -123,11 +124,11 @@ public sealed class PageSecurityTests : IDisposable
     {
         await using PageHarness h = await PageHarness.StartAsync(_dir);
         var result = new AgentResult(AgentOutcome.Recognised, "queue", "x", "class0", null, 1.5);
-        h.Page.OnSampleHandled(null, result);
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 10_000; i++)
-            h.Page.OnSampleHandled(null, result);
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(0, SteadyAllocation.Bytes(() =>
+        {
+            for (int i = 0; i < 10_000; i++)
+                h.Page.OnSampleHandled(null, result);
+        }));
     }
 
     private static void Basic(PageHarness h, string user, string password) =>

@@ -12,22 +12,26 @@ namespace EdgeCL.Fuzz.Targets;
 /// <remarks>
 /// As in <see cref="FleetEntryTarget"/>, an input that decodes is offered a second time re-signed with the trusted key, so
 /// mutations reach the merge. A rejected or stale message must leave the view's answers unchanged, and every answer must
-/// be finite.
+/// be finite. Two views take every message: a count-weighted one and one under <see cref="CappedPolicy"/>, so aggregates
+/// of either policy reach a merge and the other view's refusal.
 /// </remarks>
 internal sealed class FleetAggregateTarget : IFuzzTarget
 {
+    /// <summary>The second view's merge policy (and the capped seed's).</summary>
+    public static readonly FleetMergePolicy CappedPolicy = FleetMergePolicy.Capped(3, 2f);
+
     private const int ResetAfterOffers = 16;
     private readonly EmbeddingSpace _space = new(FuzzKeys.SpaceId, FuzzKeys.Dimension);
     private readonly EntrySigner _aggregator = FuzzKeys.Device();
     private readonly TrustStore _trust;
     private readonly float[] _mean = new float[FuzzKeys.Dimension];
-    private AggregateView _view;
+    private AggregateView[] _views;
     private int _offers;
 
     public FleetAggregateTarget()
     {
         _trust = FuzzKeys.Trusting(_aggregator);
-        _view = new AggregateView(_space, FuzzKeys.ViewerId);
+        _views = NewViews();
     }
 
     public string Name => "fleet-aggregate";
@@ -45,25 +49,33 @@ internal sealed class FleetAggregateTarget : IFuzzTarget
         }
         if (++_offers > ResetAfterOffers)
         {
-            _view = new AggregateView(_space, FuzzKeys.ViewerId);
+            _views = NewViews();
             _offers = 0;
         }
     }
 
+    private AggregateView[] NewViews() => [new AggregateView(_space, FuzzKeys.ViewerId), new AggregateView(_space, FuzzKeys.ViewerId, CappedPolicy)];
+
     private void Offer(byte[] payload)
     {
-        string before = Answers();
+        foreach (AggregateView view in _views)
+            Offer(view, payload);
+    }
+
+    private void Offer(AggregateView view, byte[] payload)
+    {
+        string before = Answers(view);
         FleetMergeOutcome outcome = FleetMergeOutcome.Malformed;
         if (FleetAggregateCodec.TryDecode(payload, out FleetAggregate? aggregate, out _))
         {
             if (Verified(aggregate.AggregatorId, payload))
-                outcome = _view.Merge(aggregate);
+                outcome = view.Merge(aggregate);
         }
         else if (AggregateReceiptCodec.TryDecode(payload, out AggregateReceipt? receipt, out _) && Verified(receipt.AggregatorId, payload))
         {
-            outcome = _view.MergeReceipt(receipt);
+            outcome = view.MergeReceipt(receipt);
         }
-        string after = Answers();
+        string after = Answers(view);
         if (outcome != FleetMergeOutcome.Applied && after != before)
             throw new StateChangedException($"An aggregate message the view answered {outcome} changed its classes.");
     }
@@ -72,12 +84,12 @@ internal sealed class FleetAggregateTarget : IFuzzTarget
         _trust.Verify(aggregator, FleetEntryCodec.SignedBytes(payload), FleetEntryCodec.Signature(payload)) == SignatureStatus.Valid;
 
     /// <summary>Every class as the view answers it; a non-finite answer is a finding.</summary>
-    private string Answers()
+    private string Answers(AggregateView view)
     {
         var text = new System.Text.StringBuilder();
-        foreach (string label in _view.Labels)
+        foreach (string label in view.Labels)
         {
-            bool live = _view.TryGetPrototype(label, _mean, out long count, out long version, out AggregateViewSource source);
+            bool live = view.TryGetPrototype(label, _mean, out long count, out long version, out AggregateViewSource source);
             text.Append(label).Append(live).Append(count).Append(version).Append(source);
             if (!live)
                 continue;

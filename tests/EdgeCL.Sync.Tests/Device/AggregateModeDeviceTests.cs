@@ -2,6 +2,7 @@ using EdgeCL.Core.Fleet;
 using EdgeCL.Core.Memory;
 using EdgeCL.Sync.Client;
 using EdgeCL.Sync.Device;
+using EdgeCL.Sync.Payloads;
 using EdgeCL.Sync.Tests.Brokers;
 using EdgeCL.Sync.Tests.Integration;
 
@@ -56,6 +57,57 @@ public sealed class AggregateModeDeviceTests
         await tampered.LoadOwnEntriesAsync();
         Assert.NotEqual(expected, Describe(tampered.FleetPrototypes()));
         Assert.True(tampered.FleetPrototypes().IndexOf("door") >= 0, "its own class must survive");
+    }
+
+    [Fact]
+    public async Task CappedDevices_BoundAHugeClaim_TakeOnlyAggregatesOfTheirCap_AndCountTheOthers()
+    {
+        await using var broker = new EmbeddedBrokerHarness();
+        await broker.StartAsync();
+        await using var harness = new DeviceHarness(broker, AggregationExpect.Space);
+        FleetMergePolicy policy = FleetMergePolicy.Capped(2);
+        var trusted = new TrustStore();
+        foreach (string id in new[] { "agg1", "agg2" })
+            trusted.Add(id, TestKeys.Signer(id).ExportPublicKeyPem());
+
+        // d1 is compromised: a valid key, and a claim of a million examples for its vector.
+        await using var liar = new TestDevice(broker, "d1", AggregationExpect.Space);
+        await liar.StartAsync();
+        await using var countWeighted = AggregateDevice.Aggregator(broker, "agg1");
+        await using var capped = AggregateDevice.Aggregator(broker, "agg2", policy);
+        await countWeighted.StartAsync();
+        await capped.StartAsync();
+        FleetDevice viaAggregates = await harness.StartAsync("d0", adjust: o => o with { Receive = FleetReceiveMode.Aggregates, AggregatorKeys = trusted, MergePolicy = policy });
+        FleetDevice viaEntries = await harness.StartAsync("d2", adjust: o => o with { MergePolicy = policy });
+        await viaAggregates.LearnAsync("door", Vector(1));
+        await viaAggregates.LearnAsync("door", Vector(2));
+        await viaAggregates.LearnAsync("bell", Vector(5));
+        await liar.LearnAsync("door", 1_000_000, Vector(3));
+
+        var direct = new FleetState(AggregationExpect.Space, policy);
+        foreach (FleetEntry e in liar.Latest.Values.Concat(await viaAggregates.OwnEntriesAsync()))
+            direct.Merge(e);
+        string expected = Describe(direct.ToPrototypeMemory());
+        Assert.Contains("door n=4 ", expected); // min(2, 2) + min(10^6, 2)
+        foreach (FleetDevice device in new[] { viaAggregates, viaEntries })
+            await DeviceHarness.WaitForAsync(() => Describe(device.FleetPrototypes()) == expected, [viaAggregates, viaEntries],
+                () => $"{device.DeviceId}: expected\n{expected}\nheld\n{Describe(device.FleetPrototypes())}");
+        // agg1's count-weighted aggregates were refused and counted, never mixed in.
+        await DeviceHarness.WaitForAsync(() => viaAggregates.Client.Statistics.DropCount(SyncDropReason.PolicyMismatch) > 0, [viaAggregates]);
+        Assert.Equal(expected, Describe(viaAggregates.FleetPrototypes()));
+        Assert.Contains(viaAggregates.Client.DroppedTopics, t => t.Reason == SyncDropReason.PolicyMismatch && t.Topic.Contains("/agg/agg1/", StringComparison.Ordinal)
+            && t.Detail.Contains("sync.max_examples_per_device", StringComparison.Ordinal));
+
+        // Reopened offline without the cap: the saved capped aggregates no longer apply, so it answers from its own classes.
+        await DeviceHarness.WaitForAsync(() => File.Exists(FleetDevice.AggregatesPath(harness.StatePath("d0"))), [viaAggregates]);
+        var ownOnly = new FleetState(AggregationExpect.Space);
+        foreach (FleetEntry e in await viaAggregates.OwnEntriesAsync())
+            ownOnly.Merge(e);
+        await viaAggregates.DisposeAsync();
+        await broker.KillAsync();
+        FleetDevice reopened = harness.Open("d0", adjust: o => o with { Receive = FleetReceiveMode.Aggregates, AggregatorKeys = trusted });
+        await reopened.LoadOwnEntriesAsync();
+        Assert.Equal(Describe(ownOnly.ToPrototypeMemory()), Describe(reopened.FleetPrototypes()));
     }
 
     private static string Describe(PrototypeMemory memory) =>

@@ -66,7 +66,7 @@ public sealed class AggregateDevice : IAsyncDisposable
     public ValueTask DisposeAsync() => Client.DisposeAsync();
 
     /// <summary>An aggregator that signs with the test key of <paramref name="id"/> and trusts every test device.</summary>
-    public static FleetAggregator Aggregator(IBrokerHarness broker, string id) => new(new FleetAggregatorOptions
+    public static FleetAggregator Aggregator(IBrokerHarness broker, string id, FleetMergePolicy policy = default) => new(new FleetAggregatorOptions
     {
         Sync = new FleetSyncOptions
         {
@@ -76,6 +76,7 @@ public sealed class AggregateDevice : IAsyncDisposable
             Broker = broker.ForDevice(id),
             MinReconnectDelay = TimeSpan.FromMilliseconds(50),
             MaxReconnectDelay = TimeSpan.FromMilliseconds(500),
+            MergePolicy = policy,
         },
         Quiet = TimeSpan.FromMilliseconds(20),
         MaxDelay = TimeSpan.FromMilliseconds(200),

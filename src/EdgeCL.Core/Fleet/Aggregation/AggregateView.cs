@@ -29,14 +29,24 @@ public sealed class AggregateView
     private readonly Dictionary<string, (FleetAggregate Aggregate, long Included)> _settled = new(StringComparer.Ordinal);
 
     /// <summary>Creates an empty view for one device in one space.</summary>
-    public AggregateView(EmbeddingSpace space, string deviceId)
+    /// <param name="space">The embedding space.</param>
+    /// <param name="deviceId">The device whose view this is.</param>
+    /// <param name="policy">The fleet's merge policy: aggregates built under another are refused, and the device's own
+    /// changes are combined with an aggregate under it.</param>
+    public AggregateView(EmbeddingSpace space, string deviceId, FleetMergePolicy policy = default)
     {
         ArgumentNullException.ThrowIfNull(space);
         space.Validate();
         FleetLimits.EnsureValidDeviceId(deviceId);
+        if (policy.Check() is { } problem)
+            throw new ArgumentException($"Merge policy: {problem}.", nameof(policy));
         Space = space;
         DeviceId = deviceId;
+        Policy = policy;
     }
+
+    /// <summary>The merge policy aggregates must have been built with.</summary>
+    public FleetMergePolicy Policy { get; }
 
     /// <summary>The embedding space.</summary>
     public EmbeddingSpace Space { get; }
@@ -58,6 +68,10 @@ public sealed class AggregateView
             return FleetMergeOutcome.WrongSpace;
         if (FleetAggregateCodec.Check(aggregate) is not null || (!aggregate.IsTombstone && aggregate.Mean.Length != Space.Dimension))
             return FleetMergeOutcome.Invalid;
+        // Mixing policies would answer with a mean this device's peers in entries mode never compute (and cannot be corrected
+        // by an own change, whose weight depends on the policy): refused, and the client counts and logs it once.
+        if (aggregate.Policy != Policy)
+            return FleetMergeOutcome.PolicyMismatch;
         if (!_aggregates.TryGetValue(aggregate.Label, out Dictionary<string, FleetAggregate>? byAggregator))
             _aggregates.Add(aggregate.Label, byAggregator = new Dictionary<string, FleetAggregate>(StringComparer.Ordinal));
         if (byAggregator.TryGetValue(aggregate.AggregatorId, out FleetAggregate? held))
@@ -134,7 +148,7 @@ public sealed class AggregateView
     /// <summary>The fleet prototype of a class as this device sees it.</summary>
     /// <param name="label">The class.</param>
     /// <param name="mean">Destination of length <see cref="EmbeddingSpace.Dimension"/>.</param>
-    /// <param name="count">Σ n over the live contributions.</param>
+    /// <param name="count">Σ of the live contributions' weights (counts, capped per device under a capped <see cref="Policy"/>).</param>
     /// <param name="version">The fleet version of the class (Σ of contributions' versions).</param>
     /// <param name="source">How the value was obtained.</param>
     /// <returns>False when the class has no live contribution (a tombstone, or unknown: see <paramref name="source"/>).</returns>
@@ -174,10 +188,17 @@ public sealed class AggregateView
         {
             source = AggregateViewSource.OwnOnly;
             version = own.Version;
-            count = own.Count;
+            count = Policy.Weight(own.Count);
             if (own.IsTombstone)
                 return false;
             own.Mean.CopyTo(mean);
+            if (Policy.IsNormBounded)
+            {
+                // As FleetState reads a class only this device holds: w·s·μ / w.
+                double f = Policy.Multiplier(own.Count, own.Mean);
+                for (int j = 0; j < mean.Length; j++)
+                    mean[j] = (float)(f * own.Mean[j] / count);
+            }
             return true;
         }
         source = AggregateViewSource.Unconfirmed;
@@ -266,11 +287,14 @@ public sealed class AggregateView
         return true;
     }
 
-    // (N·μ − n_old·μ_old + n_new·μ_new) / (N − n_old + n_new), in double.
-    private static bool Combine(FleetAggregate a, FleetEntry? included, FleetEntry own, Span<float> mean, out long count, out long version)
+    // (W·μ − f_old·μ_old + f_new·μ_new) / (W − w_old + w_new), in double; w = the policy's weight of a count, f = w
+    // times the factor that bounds the mean's norm (f = w without a bound).
+    private bool Combine(FleetAggregate a, FleetEntry? included, FleetEntry own, Span<float> mean, out long count, out long version)
     {
-        long removed = included?.Count ?? 0;
-        count = a.Count - removed + own.Count;
+        long removed = Policy.Weight(included?.Count ?? 0), added = Policy.Weight(own.Count);
+        double takeOut = included is { IsTombstone: false } ? Policy.Multiplier(included.Count, included.Mean) : 0;
+        double putIn = own.IsTombstone ? 0 : Policy.Multiplier(own.Count, own.Mean);
+        count = a.Count - removed + added;
         version = a.VersionSum - (included?.Version ?? 0) + own.Version;
         if (count <= 0)
         {
@@ -283,9 +307,9 @@ public sealed class AggregateView
             if (!a.IsTombstone)
                 sum += (double)a.Count * a.Mean[j];
             if (included is { IsTombstone: false })
-                sum -= (double)included.Count * included.Mean[j];
+                sum -= takeOut * included.Mean[j];
             if (!own.IsTombstone)
-                sum += (double)own.Count * own.Mean[j];
+                sum += putIn * own.Mean[j];
             mean[j] = (float)(sum / count);
         }
         return true;

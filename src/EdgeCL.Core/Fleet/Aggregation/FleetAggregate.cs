@@ -31,8 +31,11 @@ public sealed record FleetAggregate
     /// <summary>How many (device) entries contributed, live and tombstone.</summary>
     public required int Contributors { get; init; }
 
-    /// <summary>Σ of the live entries' counts; 0 when every contribution is a tombstone.</summary>
+    /// <summary>Σ of the live entries' weights (their counts, each capped under a capped <see cref="Policy"/>); 0 when every contribution is a tombstone.</summary>
     public required long Count { get; init; }
+
+    /// <summary>The merge policy it was built with: a device holding another policy refuses it (docs/fleet-aggregation.md).</summary>
+    public FleetMergePolicy Policy { get; init; }
 
     /// <summary>SHA-256 of the contribution set (<see cref="FleetAggregation.DigestLength"/> bytes).</summary>
     public required byte[] Digest { get; init; }

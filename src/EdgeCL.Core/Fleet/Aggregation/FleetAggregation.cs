@@ -16,12 +16,18 @@ public static class FleetAggregation
     public static FleetAggregate? Build(FleetState state, string label, string aggregatorId)
     {
         ArgumentNullException.ThrowIfNull(state);
+        return Build(state, label, aggregatorId, state.Policy);
+    }
+
+    // Under a given policy: what an auditor recomputes for an aggregate that records it.
+    private static FleetAggregate? Build(FleetState state, string label, string aggregatorId, FleetMergePolicy policy)
+    {
         FleetLimits.EnsureValidDeviceId(aggregatorId, nameof(aggregatorId));
         IReadOnlyList<FleetEntry> entries = state.EntriesOf(label);
         if (entries.Count == 0)
             return null;
         float[] mean = new float[state.Space.Dimension];
-        bool live = state.TryGetPrototype(label, mean, out long count, out long versionSum);
+        bool live = state.TryGetPrototype(label, policy, mean, out long count, out long versionSum);
         return new FleetAggregate
         {
             SpaceId = state.Space.Id,
@@ -32,6 +38,7 @@ public static class FleetAggregation
             Count = live ? count : 0,
             Digest = Digest(entries),
             Mean = live ? mean : [],
+            Policy = policy,
         };
     }
 
@@ -57,7 +64,7 @@ public static class FleetAggregation
 
     /// <summary>
     /// The total order devices keep the maximum of, per class: higher version sum, then higher count, more contributors,
-    /// then digest and mean bits. Zero means identical content, whoever signed it.
+    /// then digest, mean bits and policy. Zero means identical content, whoever signed it.
     /// </summary>
     public static int Compare(FleetAggregate a, FleetAggregate b)
     {
@@ -74,6 +81,10 @@ public static class FleetAggregation
             c = a.Mean.Length.CompareTo(b.Mean.Length);
         if (c == 0)
             c = MemoryMarshal.Cast<float, uint>(a.Mean.AsSpan()).SequenceCompareTo(MemoryMarshal.Cast<float, uint>(b.Mean.AsSpan()));
+        if (c == 0)
+            c = a.Policy.MaxExamplesPerDevice.CompareTo(b.Policy.MaxExamplesPerDevice);
+        if (c == 0)
+            c = BitConverter.SingleToUInt32Bits(a.Policy.MaxMeanNorm).CompareTo(BitConverter.SingleToUInt32Bits(b.Policy.MaxMeanNorm));
         return c;
     }
 
@@ -84,7 +95,8 @@ public static class FleetAggregation
         ArgumentNullException.ThrowIfNull(contributions);
         if (aggregate.SpaceId != contributions.Space.Id)
             return new AggregateAudit(AggregateAuditVerdict.Mismatch, $"the aggregate is of space {aggregate.SpaceId}, the entries of {contributions.Space.Id}");
-        FleetAggregate? held = Build(contributions, aggregate.Label, aggregate.AggregatorId);
+        // Recomputed under the policy the aggregate records: what it claims to be; whether a device accepts that policy is the device's check.
+        FleetAggregate? held = Build(contributions, aggregate.Label, aggregate.AggregatorId, aggregate.Policy);
         long heldSum = held?.VersionSum ?? 0;
         if (held is null || heldSum < aggregate.VersionSum)
             return new AggregateAudit(AggregateAuditVerdict.Ahead,
