@@ -11,12 +11,12 @@ using MQTTnet.Protocol;
 
 namespace EdgeCL.Cli.Commands;
 
-/// <summary><c>edgecl fleet simulate|status|command|serve|aggregate|audit</c>: fleet sync over MQTT.</summary>
+/// <summary><c>edgecl fleet simulate|status|command|rollout|serve|aggregate|audit</c>: fleet sync over MQTT.</summary>
 internal static class FleetCliCommand
 {
     public static Command Create() => new("fleet", "Fleet sync over MQTT: simulate a fleet, list what a broker holds, send signed commands, serve the fleet page.")
         {
-            Simulate(), Status(), FleetCommandCliCommand.Send(), FleetCommandCliCommand.OperatorKey(), FleetServeCommand.Create(),
+            Simulate(), Status(), FleetCommandCliCommand.Send(), FleetCommandCliCommand.OperatorKey(), FleetRolloutCommand.Create(), FleetServeCommand.Create(),
             FleetAggregateCommand.Aggregate(), FleetAggregateCommand.Audit(), FleetCommandCliCommand.AggregatorKey(), FleetCapMeasureCommand.Create(),
         };
 

@@ -2,6 +2,7 @@ using System.CommandLine;
 using EdgeCL.Device.Agent;
 using EdgeCL.Device.Config;
 using EdgeCL.Device.Gpio;
+using EdgeCL.Device.Rollout;
 using EdgeCL.Device.Sources;
 using EdgeCL.Onnx.Backbones;
 using EdgeCL.Storage.Files;
@@ -40,58 +41,81 @@ internal static class RunCommand
             }
             if (parse.GetValue(check))
             {
-                Console.Out.WriteLine($"{path}: ok (device {loaded.DeviceId}, backbone {loaded.Backbone}, learner {loaded.Learner.Method}, {loaded.Sources.Count} source(s){(loaded.Sync is null ? ", offline" : $", broker {loaded.Sync.Broker}")}{(loaded.Gpio is null ? "" : $", GPIO {loaded.Gpio.Driver}")}, page {loaded.Web?.Listen ?? "off"}).");
+                string? overridden = OverrideNote(loaded, directory);
+                Console.Out.WriteLine($"{path}: ok (device {loaded.DeviceId}, backbone {loaded.Backbone}{overridden}, learner {loaded.Learner.Method}, {loaded.Sources.Count} source(s){(loaded.Sync is null ? ", offline" : $", broker {loaded.Sync.Broker}")}{(loaded.Gpio is null ? "" : $", GPIO {loaded.Gpio.Driver}")}, page {loaded.Web?.Listen ?? "off"}).");
                 return ExitCodes.Success;
             }
             TextWriter stdout = Console.Out;
             using var loggers = new LineLoggerFactory(stdout, parse.GetValue(verbose) ? LogLevel.Debug : LogLevel.Information);
             // The token fires on SIGTERM (systemd) and SIGINT alike (Program): finish the sample in hand, checkpoint, say goodbye.
             CancellationToken stop = token;
-            DeviceAgent agent;
-            try
+            // A new_backbone command stops the agent to start it again on the backbone it chose (state_dir/backbone.override):
+            // that start moves the state to the new space. Under systemd a crash in between is just the next start.
+            while (true)
             {
-                agent = await DeviceAgent.StartAsync(new DeviceAgentOptions
-                {
-                    Config = loaded,
-                    ConfigDirectory = directory,
-                    LoggerFactory = loggers,
-                    Sources = SourceCatalog.Create,
-                    Panel = GpioPanel.Open,
-                }, stop).ConfigureAwait(false);
-            }
-            catch (AgentStartException ex)
-            {
-                return CommandRunner.Fail(ex.Message, ex.Failure switch
-                {
-                    AgentStartFailure.Config => ExitCodes.Usage,
-                    AgentStartFailure.Model => ExitCodes.ModelError,
-                    _ => ExitCodes.StateError,
-                });
-            }
-            await using (agent.ConfigureAwait(false))
-            {
-                DevicePage? page;
+                DeviceAgent agent;
                 try
                 {
-                    page = loaded.Web is { } settings ? DevicePage.Start(agent, settings, p => Path.GetFullPath(p, directory), loggers.CreateLogger("edgecl.web")) : null;
+                    agent = await DeviceAgent.StartAsync(new DeviceAgentOptions
+                    {
+                        Config = loaded,
+                        ConfigDirectory = directory,
+                        LoggerFactory = loggers,
+                        Sources = SourceCatalog.Create,
+                        Panel = GpioPanel.Open,
+                    }, stop).ConfigureAwait(false);
                 }
-                catch (InvalidOperationException ex)
+                catch (AgentStartException ex)
                 {
-                    return CommandRunner.Fail(ex.Message, ExitCodes.StateError);
+                    return CommandRunner.Fail(ex.Message, ex.Failure switch
+                    {
+                        AgentStartFailure.Config => ExitCodes.Usage,
+                        AgentStartFailure.Model => ExitCodes.ModelError,
+                        _ => ExitCodes.StateError,
+                    });
                 }
-                try
+                await using (agent.ConfigureAwait(false))
                 {
-                    await agent.RunAsync(stop).ConfigureAwait(false);
+                    DevicePage? page;
+                    try
+                    {
+                        page = loaded.Web is { } settings ? DevicePage.Start(agent, settings, p => Path.GetFullPath(p, directory), loggers.CreateLogger("edgecl.web")) : null;
+                    }
+                    catch (InvalidOperationException ex)
+                    {
+                        return CommandRunner.Fail(ex.Message, ExitCodes.StateError);
+                    }
+                    try
+                    {
+                        await agent.RunAsync(stop).ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        if (page is not null)
+                            await page.DisposeAsync().ConfigureAwait(false);
+                    }
                 }
-                finally
-                {
-                    if (page is not null)
-                        await page.DisposeAsync().ConfigureAwait(false);
-                }
+                if (agent.RestartBackbone is null || stop.IsCancellationRequested)
+                    break;
             }
             return ExitCodes.Success;
         }, ct));
         return command;
+    }
+
+    /// <summary>", overridden by state_dir/backbone.override: NAME" when a new_backbone command chose another backbone.</summary>
+    private static string? OverrideNote(DeviceConfig config, string directory)
+    {
+        if (config.StateDir is not { } stateDir)
+            return null;
+        try
+        {
+            return BackboneOverride.Read(Path.GetFullPath(stateDir, directory)) is { } name ? $", overridden by {BackboneOverride.FileName}: {name}" : null;
+        }
+        catch (IOException ex)
+        {
+            return $", {ex.Message.Split('\n')[0]}";
+        }
     }
 
     /// <summary>What <c>--check</c> (and every start) verifies beyond the JSON: the device page's address, the backbone's
@@ -104,6 +128,39 @@ internal static class RunCommand
         /// <summary>How many of the lines returned by <see cref="Run"/> are about the model files.</summary>
         public int ModelErrors { get; private set; }
 
+        private static string? OverrideName(string stateDir)
+        {
+            try
+            {
+                return BackboneOverride.Read(stateDir);
+            }
+            catch (IOException)
+            {
+                return null; // said by OverrideNote, and by the start
+            }
+        }
+
+        /// <summary>Null when the backbone's files are present and match their checksums; else one line.</summary>
+        private static string? VerifyBackbone(string reference, string? models)
+        {
+            try
+            {
+                if (!reference.EndsWith(".onnx", StringComparison.Ordinal))
+                {
+                    string manifestPath = BackboneCatalog.ResolveManifestPath(reference, models);
+                    // Present is not enough: a truncated download or another version stops the start, so hash every file.
+                    BackboneCatalog.VerifyFiles(BackboneCatalog.LoadManifest(manifestPath), Path.GetDirectoryName(manifestPath)!);
+                }
+                else if (!File.Exists(reference))
+                    return $"'{reference}' does not exist.";
+                return null;
+            }
+            catch (Exception ex) when (ex is ArgumentException or IOException or EdgeCL.Onnx.Errors.ModelLoadException)
+            {
+                return ex.Message.Split('\n')[0];
+            }
+        }
+
         public IEnumerable<string> Run(DeviceConfig config, string directory)
         {
             var errors = new List<string>();
@@ -112,25 +169,15 @@ internal static class RunCommand
             errors.AddRange(WebListen.Validate(config.Web, p => Path.GetFullPath(p, directory)));
             int beforeModel = errors.Count;
             bool modelsMissing = config.ModelsRoot is { } root && !Directory.Exists(Path.GetFullPath(root, directory));
+            string? models = config.ModelsRoot is null ? null : Path.GetFullPath(config.ModelsRoot, directory);
             if (config.Backbone is { } backbone && !modelsMissing)
             {
-                string? models = config.ModelsRoot is null ? null : Path.GetFullPath(config.ModelsRoot, directory);
-                string reference = DeviceConfigValidator.BackboneReference(backbone, directory);
-                try
-                {
-                    if (!reference.EndsWith(".onnx", StringComparison.Ordinal))
-                    {
-                        string manifestPath = BackboneCatalog.ResolveManifestPath(reference, models);
-                        // Present is not enough: a truncated download or another version stops the start, so hash every file.
-                        BackboneCatalog.VerifyFiles(BackboneCatalog.LoadManifest(manifestPath), Path.GetDirectoryName(manifestPath)!);
-                    }
-                    else if (!File.Exists(reference))
-                        errors.Add($"backbone '{backbone}' does not exist.");
-                }
-                catch (Exception ex) when (ex is ArgumentException or IOException or EdgeCL.Onnx.Errors.ModelLoadException)
-                {
-                    errors.Add($"backbone: {ex.Message.Split('\n')[0]}");
-                }
+                if (VerifyBackbone(DeviceConfigValidator.BackboneReference(backbone, directory), models) is { } problem)
+                    errors.Add($"backbone: {problem}");
+                // A new_backbone command's choice is what the next start opens: it must verify as well.
+                string? overridden = config.StateDir is { } dir ? OverrideName(Path.GetFullPath(dir, directory)) : null;
+                if (overridden is not null && VerifyBackbone(overridden, models) is { } overrideProblem)
+                    errors.Add($"backbone (from {BackboneOverride.FileName} in state_dir; delete it to run the config's): {overrideProblem}");
                 ModelErrors = errors.Count - beforeModel;
             }
             if (config.StateDir is { } stateDir && FolderCheck.WhyNotWritable(Path.GetFullPath(stateDir, directory)) is { } why)

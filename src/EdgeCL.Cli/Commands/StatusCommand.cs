@@ -90,7 +90,8 @@ internal static class StatusCommand
         DeviceHealth h = status.Health ?? new DeviceHealth();
         TextWriter o = Console.Out;
         o.WriteLine($"device      {status.DeviceId} ({state}, pid {status.ProcessId}, {(age == 0 ? "live" : $"status {age:0.#} s old")}, up {h.UptimeSeconds} s)");
-        o.WriteLine($"model       {h.Model} on {h.Provider}, {h.Dimension}-d, learner {h.Learner}");
+        o.WriteLine($"model       {h.Model} on {h.Provider}, {h.Dimension}-d, learner {h.Learner}"
+            + (h.ConfigModel is { } configured ? $" (chosen by a new_backbone command in state_dir/backbone.override; the config says {configured})" : ""));
         o.WriteLine($"classes     {h.OwnClasses} own, {h.FleetClasses} in the fleet view{(h.Teaching is { } t ? $"; teaching '{t}'" : "")}");
         o.WriteLine($"adaptation  {h.Adaptation} ({h.AdaptationResets} resets)");
         o.WriteLine($"samples     {h.Recognised} recognised, {h.Learned} learned, sources {h.Sources}");
@@ -100,6 +101,8 @@ internal static class StatusCommand
         if (h.Dropped is { Count: > 0 } dropped)
             o.WriteLine($"dropped     {string.Join(", ", dropped.Select(kv => $"{kv.Key} {kv.Value}"))}");
         o.WriteLine($"memory      {h.RssBytes / (1024.0 * 1024):0.0} MiB resident");
+        foreach ((string id, string reason) in h.Refused ?? new Dictionary<string, string>())
+            o.WriteLine($"refused     command {id}: {reason}");
         if (h.LastError is { } error)
             o.WriteLine($"last error  {error}");
     }

@@ -14,6 +14,15 @@ internal static partial class AgentLog
     [LoggerMessage(Level = LogLevel.Warning, Message = "exemplar of '{Label}' not kept: {Reason}")]
     public static partial void ExemplarNotKept(ILogger logger, string label, string reason);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "rollout: new_backbone id={Id}: switching from backbone {From} to {To}; the agent restarts and moves its state")]
+    public static partial void BackboneSwitching(ILogger logger, string from, string to, string id);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "command {Command} id={Id} refused: {Reason}")]
+    public static partial void CommandRefused(ILogger logger, string command, string id, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "rollout: backbone {Backbone} from '{Path}' (a new_backbone command) overrides the config's {ConfigBackbone}")]
+    public static partial void BackboneOverridden(ILogger logger, string backbone, string path, string configBackbone);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "rollout: state moved from space {From} to {To} ({Classes}); the old state is kept as '{Archive}'")]
     public static partial void StateMigrated(ILogger logger, string from, string to, string classes, string archive);
 }

@@ -24,6 +24,8 @@ public sealed partial class DeviceAgent
         {
             Version = s_version,
             Model = _backbone.Name,
+            ConfigModel = _backboneChoice.Overridden ? _backboneChoice.ConfigName : null,
+            Refused = Refusals(),
             Provider = _backbone.ActiveProvider.ToString(),
             Dimension = _backbone.Space.Dimension,
             Learner = _config.Learner.Method,

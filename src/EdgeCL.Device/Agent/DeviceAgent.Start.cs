@@ -5,6 +5,7 @@ using EdgeCL.Core.Fleet;
 using EdgeCL.Core.Learning;
 using EdgeCL.Core.Vectors;
 using EdgeCL.Device.Config;
+using EdgeCL.Device.Rollout;
 using EdgeCL.Device.Sources;
 using EdgeCL.Onnx.Backbones;
 using EdgeCL.Onnx.Errors;
@@ -45,8 +46,10 @@ public sealed partial class DeviceAgent
 
         var sessionOptions = new SessionOptionsSpec { Providers = SessionOptionsSpec.ParseChain(config.Providers), IntraOpThreads = config.Threads };
         string? modelsRoot = config.ModelsRoot is null ? null : Resolve(config.ModelsRoot);
-        string backboneName = config.Backbone!;
-        string backboneRef = DeviceConfigValidator.BackboneReference(backboneName, options.ConfigDirectory);
+        // A new_backbone command's choice (state_dir/backbone.override) takes precedence over the config's.
+        string? overridden = ReadBackboneOverride(stateDir);
+        string backboneName = overridden ?? config.Backbone!;
+        string backboneRef = overridden ?? DeviceConfigValidator.BackboneReference(backboneName, options.ConfigDirectory);
         IEmbeddingBackbone OpenBackbone() => BackboneCatalog.Open(backboneRef, sessionOptions, loggers.CreateLogger("edgecl.backbone"), modelsRoot);
         IEmbeddingBackbone backbone;
         string? backboneDirectory;
@@ -57,7 +60,8 @@ public sealed partial class DeviceAgent
         }
         catch (Exception ex) when (ex is ModelLoadException or ArgumentException or IOException or InputFormatException or EmbeddingException or InvalidOperationException or Microsoft.ML.OnnxRuntime.OnnxRuntimeException)
         {
-            throw new AgentStartException($"backbone '{backboneName}' cannot be opened: {ex.Message.Split('\n')[0]}", AgentStartFailure.Model);
+            string why = overridden is null ? "" : $" (chosen by a new_backbone command in '{BackboneOverride.PathIn(stateDir)}'; reinstall it, or delete that file to run the config's backbone '{config.Backbone}')";
+            throw new AgentStartException($"backbone '{backboneName}' cannot be opened: {ex.Message.Split('\n')[0]}{why}", AgentStartFailure.Model);
         }
 
         var disposables = new List<IAsyncDisposable>();
@@ -188,7 +192,12 @@ public sealed partial class DeviceAgent
                 }
             }
 
-            var agent = new DeviceAgent(config, stateDir, logger, backbone, device, broker, head, panel, sources, sync is not null, codec);
+            var agent = new DeviceAgent(config, stateDir, logger, backbone, device, broker, head, panel, sources, sync is not null, codec)
+            {
+                _backboneChoice = new BackboneChoice(backboneName, config.Backbone!, overridden is not null, modelsRoot, sessionOptions),
+            };
+            if (overridden is not null)
+                AgentLog.BackboneOverridden(logger, backboneName, BackboneOverride.PathIn(stateDir), config.Backbone!);
             if (startedFull)
                 agent.PauseLearningForSpace(null);
             else

@@ -42,7 +42,7 @@ public sealed partial class DeviceAgent
     private void OnCommand(object? sender, FleetCommandEventArgs e)
     {
         FleetCommand command = e.Command;
-        AgentLog.Command(_logger, command.Kind.ToString(), command.Label, command.Id);
+        AgentLog.Command(_logger, command.Kind.ToString(), command.Label, command.Nonce ?? command.Id);
         switch (command.Kind)
         {
             case FleetCommandKind.Teach when command.Label is { } label:
@@ -68,7 +68,7 @@ public sealed partial class DeviceAgent
                 FalseAlarm("command");
                 break;
             case FleetCommandKind.NewBackbone:
-                AgentLog.CommandIgnored(_logger, "new_backbone", "switching backbones at run time is not supported yet; install the model, edit backbone in the config and restart the service (docs/rollout.md)");
+                OnNewBackbone(command);
                 break;
         }
     }

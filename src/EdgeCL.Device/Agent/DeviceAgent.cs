@@ -112,7 +112,8 @@ public sealed partial class DeviceAgent : IAsyncDisposable
         HealthSocket? heartbeat = HealthSocket.TryListen(_stateDir, HealthNowAsync, _logger);
         try
         {
-            while (!stop.IsCancellationRequested)
+            // A new_backbone command ends the loop too (RestartBackbone): the host starts the agent again on that backbone.
+            while (!stop.IsCancellationRequested && _restartBackbone is null)
             {
                 InputSample sample;
                 try
@@ -132,7 +133,7 @@ public sealed partial class DeviceAgent : IAsyncDisposable
         }
         finally
         {
-            AgentLog.Stopping(_logger, stop.IsCancellationRequested ? "stop requested" : "loop ended");
+            AgentLog.Stopping(_logger, stop.IsCancellationRequested ? "stop requested" : _restartBackbone is { } next ? $"restarting on backbone {next}" : "loop ended");
             await sourcesStop.CancelAsync().ConfigureAwait(false);
             try
             {

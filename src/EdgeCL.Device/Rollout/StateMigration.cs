@@ -66,14 +66,7 @@ public static class StateMigration
         if (stored is null || stored == backbone.Space)
             return null;
 
-        PrototypeMemory memory;
-        ExemplarStore exemplars;
-        using (StateStore old = StateStore.Open(statePath, stored, deviceId))
-        {
-            memory = old.LoadMemory();
-            // Everything kept is used, also if the budget was lowered since: a rollout is the moment exemplars exist for.
-            exemplars = old.LoadExemplars(new ExemplarStoreOptions { BudgetBytes = ExemplarStoreOptions.MaxBudgetBytes });
-        }
+        (PrototypeMemory memory, ExemplarStore exemplars) = Load(statePath, stored, deviceId);
         float[] rows = PrototypeMigration.Reembed(exemplars, backbone.Space, (exemplar, embedding) => ExemplarInput.Embed(backbone, exemplar.Input, embedding, folder));
         var mapOptions = SpaceMapOptions.Default;
         SpaceMap? map = exemplars.Count >= mapOptions.MinimumPairs ? PrototypeMigration.FitMap(exemplars, rows, backbone.Space, [], [], mapOptions) : null;
@@ -109,6 +102,42 @@ public static class StateMigration
         File.Move(pending, statePath);
         AtomicFile.SyncDirectory(folder);
         return new Outcome(stored, archive, result);
+    }
+
+    /// <summary>Why the state in <paramref name="statePath"/> (of <paramref name="space"/>) could not be moved to another space by
+    /// <see cref="MigrateIfNeeded"/>, or null when it can: what a running device checks before it accepts a new backbone, so
+    /// that the restart into it cannot fail on the state. Reads only; no re-embedding.</summary>
+    /// <exception cref="StateStoreException">The state cannot be read.</exception>
+    /// <exception cref="RolloutException">The exemplars cannot be loaded.</exception>
+    public static string? WhyNotMovable(string statePath, Core.Vectors.EmbeddingSpace space, string deviceId, Core.Vectors.EmbeddingSpace target)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        if (!File.Exists(statePath))
+            return null;
+        (PrototypeMemory memory, ExemplarStore exemplars) = Load(statePath, space, deviceId);
+        var options = SpaceMapOptions.Default;
+        int largest = Math.Max(space.Dimension, target.Dimension);
+        if (memory.ClassCount == 0 || exemplars.Count >= options.MinimumPairs && largest <= SpaceMapOptions.MaxDimension)
+            return null; // a map is fitted, and every class moves
+        string noMap = largest > SpaceMapOptions.MaxDimension
+            ? $"no map is fitted on the device above {SpaceMapOptions.MaxDimension}-d (this move is {space.Dimension}-d → {target.Dimension}-d)"
+            : $"{exemplars.Count} exemplars are too few to fit a map (a map needs {options.MinimumPairs}); keep exemplars (learner.exemplar_budget_mb) or teach more first";
+        if (memory.Options.Centring == CentringMode.Supplied)
+            return $"the prototypes use a supplied centre, which only a map can carry, and {noMap}";
+        for (int c = 0; c < memory.ClassCount; c++)
+        {
+            string label = memory.SummaryAt(c).Label;
+            if (exemplars.ExemplarsOf(label).Count == 0)
+                return $"class '{label}' has no exemplars and {noMap}";
+        }
+        return null;
+    }
+
+    // Everything kept is used, also if the budget was lowered since: a rollout is the moment exemplars exist for.
+    private static (PrototypeMemory Memory, ExemplarStore Exemplars) Load(string statePath, Core.Vectors.EmbeddingSpace space, string deviceId)
+    {
+        using StateStore old = StateStore.Open(statePath, space, deviceId);
+        return (old.LoadMemory(), old.LoadExemplars(new ExemplarStoreOptions { BudgetBytes = ExemplarStoreOptions.MaxBudgetBytes }));
     }
 
     private static void DeleteDatabase(string path)

@@ -21,7 +21,8 @@ public sealed partial class FleetSyncClient
 
     private void HandleCommand(FleetTopic topic, Inbound item)
     {
-        if (topic.Device != _options.DeviceId || item.Payload is null)
+        // Empty: an operator cleared a retained command it saw acknowledged (the broker forwards the deletion); nothing to do.
+        if (topic.Device != _options.DeviceId || item.Payload is null or { Length: 0 })
             return;
         if (!_commands.TryAccept(item.Payload, out FleetCommand? command, out CommandRejectReason reason, out string detail))
         {

@@ -144,6 +144,7 @@ public sealed class CommandVerifier
             detail = $"its nonce cannot be remembered ({saveProblem}), so it is not acted on; free space in the state folder and resend";
             return false;
         }
+        command = command with { Nonce = nonce };
         detail = string.Empty;
         return true;
     }

@@ -28,6 +28,9 @@ namespace EdgeCL.Sync.Commands;
 /// <param name="Id">Operator's correlation id, if any.</param>
 public sealed record FleetCommand(FleetCommandKind Kind, string Device, string? Label = null, string? Backbone = null, string? SpaceId = null, string? Id = null)
 {
+    /// <summary>The nonce of the signed command this came in (its id on the wire, what the device acknowledges); null before verification.</summary>
+    public string? Nonce { get; init; }
+
     /// <summary>Longest command payload accepted.</summary>
     public const int MaxPayloadBytes = 4096;
 

@@ -10,6 +10,14 @@ public sealed record DeviceHealth
     /// <summary>Backbone name, e.g. <c>speech</c>.</summary>
     public string? Model { get; init; }
 
+    /// <summary>Set only while a <c>new_backbone</c> command's choice (<c>state_dir/backbone.override</c>) overrides the config:
+    /// the config's backbone.</summary>
+    public string? ConfigModel { get; init; }
+
+    /// <summary>Commands this device verified but refused since it started, id (nonce) → one-line reason, the latest few:
+    /// the negative acknowledgement (the id is also in <see cref="DeviceStatus.Acked"/>, which only says it was handled).</summary>
+    public IReadOnlyDictionary<string, string>? Refused { get; init; }
+
     /// <summary>The execution provider the backbone runs on.</summary>
     public string? Provider { get; init; }
 

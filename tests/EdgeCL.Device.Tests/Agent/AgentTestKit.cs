@@ -53,6 +53,9 @@ internal sealed class RunningAgent : IAsyncDisposable
 
     public DeviceAgent Agent { get; }
 
+    /// <summary>The agent's run loop (it ends by itself when a new_backbone command asks for a restart).</summary>
+    public Task Running => _run;
+
     public QueueSource Source { get; }
 
     public StringWriter Log { get; }
@@ -158,6 +161,18 @@ internal static class AgentTestData
             keys[id] = key;
         }
         return (keys, trust);
+    }
+
+    /// <summary>Polls <paramref name="condition"/> every 50 ms; throws naming <paramref name="what"/> after <paramref name="seconds"/>.</summary>
+    public static async Task WaitUntil(Func<bool> condition, string what, double seconds = 20)
+    {
+        DateTime deadline = DateTime.UtcNow.AddSeconds(seconds);
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"Timed out waiting for {what}.");
+            await Task.Delay(50);
+        }
     }
 
     public static int FreePort()

@@ -280,16 +280,7 @@ public sealed class DeviceAgentTests : IDisposable
         }
     }
 
-    private static async Task WaitUntil(Func<bool> condition, string what, double seconds = 20)
-    {
-        DateTime deadline = DateTime.UtcNow.AddSeconds(seconds);
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-                throw new TimeoutException($"Timed out waiting for {what}.");
-            await Task.Delay(50);
-        }
-    }
+    private static Task WaitUntil(Func<bool> condition, string what, double seconds = 20) => AgentTestData.WaitUntil(condition, what, seconds);
 
     private sealed class FakePanel : IAgentPanel
     {

@@ -33,32 +33,9 @@ public sealed class AgentMigrationTests : IDisposable
         return Path.Combine(folder, "backbone.json");
     }
 
-    /// <summary>A jittered copy of a bundled digit image (a 15-byte PGM header, then 28 × 28 pixels).</summary>
-    private string Digit(string digit, int index)
-    {
-        byte[] bytes = File.ReadAllBytes(Path.Combine(AgentTestData.Models, "digits", "samples", $"{digit}_0000.pgm"));
-        for (int i = bytes.Length - 28 * 28; i < bytes.Length; i++)
-            bytes[i] = (byte)Math.Clamp(bytes[i] + _random.Next(-30, 31), 0, 255);
-        string path = Path.Combine(_dir, $"{digit}_{index}.pgm");
-        File.WriteAllBytes(path, bytes);
-        return path;
-    }
+    private string Digit(string digit, int index) => RolloutTestData.Digit(_dir, _random, digit, index);
 
-    private async Task TeachAsync(DeviceConfig config, int perDigit, int givenSamples)
-    {
-        await using RunningAgent a = await RunningAgent.StartAsync(config, _dir);
-        int count = 0;
-        for (int i = 0; i < perDigit; i++)
-            foreach (string digit in new[] { "7", "9" })
-            {
-                string path = Digit(digit, i);
-                a.Source.Add(new InputSample { Source = "queue", Origin = Path.GetFileName(path), FilePath = path, Label = digit == "7" ? "seven" : "nine" });
-                count++;
-            }
-        for (int i = 0; i < givenSamples; i++, count++)
-            a.Source.Add(AgentTestData.Sample(0, _random), label: "heard-from-the-fleet"); // no raw input: this class can only be mapped
-        Assert.All(a.WaitForResults(count), r => Assert.Equal(AgentOutcome.Learned, r.Outcome));
-    }
+    private Task TeachAsync(DeviceConfig config, int perDigit, int givenSamples) => RolloutTestData.TeachAsync(config, _dir, _random, perDigit, givenSamples);
 
     [Fact]
     public async Task A_new_backbone_migrates_the_state_and_keeps_the_old_one()

@@ -41,7 +41,8 @@ public sealed class CommandVerifierTests : IDisposable
     {
         byte[] payload = Forget(_ops);
         Assert.True(_verifier.TryAccept(payload, out FleetCommand? command, out _, out _));
-        Assert.Equal(new FleetCommand(FleetCommandKind.ForgetClass, "d0", Label: "cat"), command);
+        Assert.Equal(new FleetCommand(FleetCommandKind.ForgetClass, "d0", Label: "cat"), command with { Nonce = null });
+        Assert.Matches("^[0-9a-f]{32}$", command.Nonce);
         Assert.Equal(CommandRejectReason.Replayed, Rejected(payload));
         Assert.True(_verifier.TryAccept(Forget(_ops), out _, out _, out _)); // a new nonce is a new command
     }
