@@ -37,7 +37,7 @@ public sealed class GpioPanelAgentTests : IDisposable
         IReadOnlyList<AgentResult> results = a.WaitForResults(7);
         Assert.Equal(AgentOutcome.Recognised, results[^1].Outcome);
 
-        for (int i = 0; i < 200 && panel.Display!.Simulator!.ReadRow(1) != "class1"; i++)
+        for (int i = 0; i < 1000 && panel.Display!.Simulator!.ReadRow(1) != "class1"; i++)
             await Task.Delay(10);
         // Row 0 is the device id, drawn inverted (light background).
         Assert.Equal((byte)~EdgeCL.Device.Gpio.Display.Font5x7.Glyph('d')[0], panel.Display!.Simulator!.Ram()[0]);

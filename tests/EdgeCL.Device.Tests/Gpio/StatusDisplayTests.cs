@@ -79,8 +79,7 @@ public sealed class StatusDisplayTests
         var state = new PanelState(false, false, true, false, null, null, float.NaN);
         display.Show(state);
         WaitFor(() => display.Simulator!.ReadRow(6) == "synced", display.Simulator!);
-        Thread.Sleep(150);
-        int frames = display.FramesSent;
+        int frames = Settled(() => display.FramesSent); // the frame just shown is counted once the worker is done with it
         for (int i = 0; i < 50; i++)
             display.Show(state);
         Thread.Sleep(150);
@@ -115,9 +114,22 @@ public sealed class StatusDisplayTests
         Assert.DoesNotContain('\n', ex.Message);
     }
 
+    private static int Settled(Func<int> read)
+    {
+        int last = read();
+        for (int quiet = 0; quiet < 3;)
+        {
+            Thread.Sleep(100);
+            int now = read();
+            quiet = now == last ? quiet + 1 : 0;
+            last = now;
+        }
+        return last;
+    }
+
     private static void WaitFor(Func<bool> condition, SimulatedSsd1306 chip)
     {
-        for (int i = 0; i < 200 && !condition(); i++)
+        for (int i = 0; i < 1000 && !condition(); i++)
             Thread.Sleep(10);
         Assert.True(condition(), $"the panel shows: {string.Join(" | ", Enumerable.Range(0, chip.Height / 8).Select(chip.ReadRow))}");
     }
