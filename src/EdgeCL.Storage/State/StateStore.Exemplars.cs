@@ -21,6 +21,8 @@ public sealed partial class StateStore
     {
         ThrowIfDisposed();
         var store = new ExemplarStore(Space, options);
+        if (!_hasExemplarsTable)
+            return store; // a state from before exemplars were kept
         try
         {
             using SqliteCommand command = Command("SELECT sequence, label, input, embedding FROM exemplars ORDER BY sequence");
@@ -53,12 +55,15 @@ public sealed partial class StateStore
         try
         {
             using SqliteTransaction transaction = _connection.BeginTransaction();
+            if (!_hasExemplarsTable)
+                Execute(transaction, Schema.CreateExemplars);
             using (SqliteCommand delete = Command("DELETE FROM exemplars WHERE sequence = $s", transaction))
                 foreach (long sequence in change.Evicted)
                     Run(delete, ("$s", sequence));
             if (change.Stored is { } exemplar)
                 InsertExemplar(transaction, exemplar);
             transaction.Commit();
+            _hasExemplarsTable = true;
         }
         catch (SqliteException ex)
         {
@@ -77,10 +82,13 @@ public sealed partial class StateStore
         try
         {
             using SqliteTransaction transaction = _connection.BeginTransaction();
+            if (!_hasExemplarsTable)
+                Execute(transaction, Schema.CreateExemplars);
             Execute(transaction, "DELETE FROM exemplars");
             foreach (Exemplar exemplar in store.All())
                 InsertExemplar(transaction, exemplar);
             transaction.Commit();
+            _hasExemplarsTable = true;
         }
         catch (SqliteException ex)
         {

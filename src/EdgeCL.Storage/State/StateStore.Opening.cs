@@ -42,6 +42,7 @@ public sealed partial class StateStore
         {
             CreateSchema();
             Execute(null, Schema.CreateExemplars);
+            _hasExamplesTable = _hasExemplarsTable = true;
             return;
         }
         long schema = MetaInt("schema_version");
@@ -59,10 +60,10 @@ public sealed partial class StateStore
         if (device != DeviceId)
             throw new StateStoreException(StateStoreFailure.WrongDevice,
                 $"State database '{Path}' belongs to device '{device}', not '{DeviceId}'; use device id '{device}' or another database file.");
-        // Tables added after version 1, created only now that the file is known to be this device's state of this space:
-        // a refused file is never written to (the state-store fuzz target checks it).
-        Execute(null, Schema.CreateExamples);
-        Execute(null, Schema.CreateExemplars);
+        // Tables added after version 1 are created by the first write that needs them, not here: loading may still refuse
+        // the file (a damaged row), and a refused file is never written to (the state-store fuzz target checks it).
+        _hasExamplesTable = Scalar("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'examples'") is not null;
+        _hasExemplarsTable = Scalar("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'exemplars'") is not null;
     }
 
     /// <summary>

@@ -28,6 +28,10 @@ public sealed partial class StateStore : IDisposable
     private readonly StateStoreOptions _options;
     private bool _disposed;
 
+    // Tables added after schema version 1 exist in older files only once something is written to them: creating them at
+    // open would write to a file that a later check (a damaged row) may still refuse, and a refused file stays unchanged.
+    private bool _hasExamplesTable, _hasExemplarsTable;
+
     static StateStore()
     {
         // Bind the bundled native SQLite here, statically, rather than through Microsoft.Data.Sqlite's reflection-based
@@ -210,6 +214,8 @@ public sealed partial class StateStore : IDisposable
             WriteClasses(transaction, memory, labels);
             if (example is { } ex)
             {
+                if (!_hasExamplesTable)
+                    Execute(transaction, Schema.CreateExamples);
                 Execute(transaction, "INSERT INTO examples (id, label, created) VALUES ($i, $l, $c) ON CONFLICT (id) DO NOTHING",
                     ("$i", ex.Id), ("$l", ex.Label), ("$c", _options.TimeProvider.GetUtcNow().ToUnixTimeMilliseconds()));
                 Execute(transaction, $"DELETE FROM examples WHERE rowid <= (SELECT max(rowid) FROM examples) - {Schema.ExamplesKept}");
@@ -218,6 +224,7 @@ public sealed partial class StateStore : IDisposable
                 Execute(transaction, "INSERT INTO meta (key, value) VALUES ('centre', $v) ON CONFLICT (key) DO UPDATE SET value = excluded.value", ("$v", FloatBlob.ToBytes(memory.Centre)));
             long[] sequences = InsertOutbox(transaction, payloads);
             transaction.Commit();
+            _hasExamplesTable |= example is not null;
             return sequences;
         }
         catch (SqliteException ex)
@@ -232,6 +239,8 @@ public sealed partial class StateStore : IDisposable
     {
         ThrowIfDisposed();
         ArgumentNullException.ThrowIfNull(id);
+        if (!_hasExamplesTable)
+            return false;
         try
         {
             using SqliteCommand query = Command("SELECT 1 FROM examples WHERE id = $i", null);
