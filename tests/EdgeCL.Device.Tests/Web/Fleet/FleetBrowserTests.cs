@@ -38,7 +38,8 @@ public sealed class FleetBrowserTests(ITestOutputHelper output) : IDisposable
         await browser.WaitUntilAsync("document.querySelector(\"#devices tr[data-device='agent-b']\").cells[1].textContent === 'offline'");
         await browser.EvaluateAsync("document.querySelector(\"#devices tr[data-device='agent-b'] button\").click(); true");
         await browser.WaitUntilAsync("document.querySelector('#commands tbody td.state')?.textContent === 'pending'");
-        Assert.Contains("pending until agent-b acknowledges it", (await browser.EvaluateAsync("document.getElementById('message').textContent"))!.GetValue<string>(), StringComparison.Ordinal);
+        // The live stream can show the pending row before the click's own answer fills the message line: wait for both.
+        await browser.WaitUntilAsync("document.getElementById('message').textContent.includes('pending until agent-b acknowledges it')");
 
         await h.StartBAsync();
         TimeSpan took = await browser.WaitUntilAsync("document.querySelector('#commands tbody td.state')?.textContent === 'done'", 20);
