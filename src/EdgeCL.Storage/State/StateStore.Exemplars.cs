@@ -54,7 +54,7 @@ public sealed partial class StateStore
             throw new ArgumentException($"Exemplar {stored.Sequence} has {stored.Embedding.Length} values or NaN; this state is {Space}.", nameof(change));
         try
         {
-            using SqliteTransaction transaction = _connection.BeginTransaction();
+            using SqliteTransaction transaction = BeginWrite();
             if (!_hasExemplarsTable)
                 Execute(transaction, Schema.CreateExemplars);
             using (SqliteCommand delete = Command("DELETE FROM exemplars WHERE sequence = $s", transaction))
@@ -81,7 +81,7 @@ public sealed partial class StateStore
         Space.EnsureSame(store.Space, "The exemplar store");
         try
         {
-            using SqliteTransaction transaction = _connection.BeginTransaction();
+            using SqliteTransaction transaction = BeginWrite();
             if (!_hasExemplarsTable)
                 Execute(transaction, Schema.CreateExemplars);
             Execute(transaction, "DELETE FROM exemplars");

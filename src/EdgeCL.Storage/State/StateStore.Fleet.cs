@@ -32,7 +32,7 @@ public sealed partial class StateStore
             EnsureStorable(item);
         try
         {
-            using SqliteTransaction transaction = _connection.BeginTransaction();
+            using SqliteTransaction transaction = BeginWrite();
             using SqliteCommand select = Command("SELECT version, count, mean FROM fleet_entries WHERE device = $d AND label = $l", transaction);
             SqliteParameter sd = select.Parameters.Add("$d", SqliteType.Text);
             SqliteParameter sl = select.Parameters.Add("$l", SqliteType.Text);

@@ -26,10 +26,11 @@ public sealed partial class StateStore
         if (tables > 0 && applicationId != Schema.ApplicationId)
             throw new StateStoreException(StateStoreFailure.NotStateDatabase,
                 $"'{Path}' is an SQLite database but not an EdgeCL state database; pass another path or move the file aside.");
-        string mode = (string)Scalar("PRAGMA journal_mode = WAL")!;
-        if (!string.Equals(mode, "wal", StringComparison.OrdinalIgnoreCase))
-            throw new StateStoreException(StateStoreFailure.CannotOpen,
-                $"State database '{Path}' cannot use write-ahead logging (journal mode stays '{mode}'); put it on a local file system.");
+        // A file EdgeCL wrote is in WAL mode already. Another one (a restored sqlite3 .backup, a damaged header) is switched
+        // at its first write, not here: the switch rewrites the header, and loading may still refuse the file.
+        _walPending = !string.Equals((string)Scalar("PRAGMA journal_mode")!, "wal", StringComparison.OrdinalIgnoreCase);
+        if (tables == 0)
+            SwitchToWal();
         // FULL: every commit flushes the WAL, so an acknowledged change survives power loss (NORMAL would not).
         Execute(null, "PRAGMA synchronous = FULL");
         if (_options.VerifyOnOpen)
@@ -111,9 +112,26 @@ public sealed partial class StateStore
                 $"{what} is truncated ({file.Length} bytes, expected {(countValid ? pages * pageSize : file.Length / pageSize * pageSize + pageSize)}); {Fix}.");
     }
 
+    /// <summary>Begins a write transaction, first switching the file to WAL if it was not (see <see cref="Initialise"/>).</summary>
+    private SqliteTransaction BeginWrite()
+    {
+        if (_walPending)
+            SwitchToWal();
+        return _connection.BeginTransaction();
+    }
+
+    private void SwitchToWal()
+    {
+        string mode = (string)Scalar("PRAGMA journal_mode = WAL")!;
+        if (!string.Equals(mode, "wal", StringComparison.OrdinalIgnoreCase))
+            throw new StateStoreException(StateStoreFailure.CannotOpen,
+                $"State database '{Path}' cannot use write-ahead logging (journal mode stays '{mode}'); put it on a local file system.");
+        _walPending = false;
+    }
+
     private void CreateSchema()
     {
-        using SqliteTransaction transaction = _connection.BeginTransaction();
+        using SqliteTransaction transaction = BeginWrite();
         Execute(transaction, $"PRAGMA application_id = {Schema.ApplicationId}; PRAGMA user_version = {Schema.Version};");
         Execute(transaction, Schema.Create);
         Execute(transaction,

@@ -28,7 +28,7 @@ public sealed partial class StateStore
         }
         try
         {
-            using SqliteTransaction transaction = _connection.BeginTransaction();
+            using SqliteTransaction transaction = BeginWrite();
             long[] sequences = InsertOutbox(transaction, batch);
             transaction.Commit();
             return sequences;
@@ -95,7 +95,7 @@ public sealed partial class StateStore
         ArgumentNullException.ThrowIfNull(sequences);
         try
         {
-            using SqliteTransaction transaction = _connection.BeginTransaction();
+            using SqliteTransaction transaction = BeginWrite();
             using SqliteCommand delete = Command("DELETE FROM outbox WHERE seq = $s", transaction);
             SqliteParameter s = delete.Parameters.Add("$s", SqliteType.Integer);
             int removed = 0;

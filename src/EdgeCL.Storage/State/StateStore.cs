@@ -31,6 +31,7 @@ public sealed partial class StateStore : IDisposable
     // Tables added after schema version 1 exist in older files only once something is written to them: creating them at
     // open would write to a file that a later check (a damaged row) may still refuse, and a refused file stays unchanged.
     private bool _hasExamplesTable, _hasExemplarsTable;
+    private bool _walPending;
 
     static StateStore()
     {
@@ -201,7 +202,7 @@ public sealed partial class StateStore : IDisposable
         }
         try
         {
-            using SqliteTransaction transaction = _connection.BeginTransaction();
+            using SqliteTransaction transaction = BeginWrite();
             if (labels is null)
             {
                 Execute(transaction, "DELETE FROM prototypes; DELETE FROM tombstones;");
