@@ -195,8 +195,8 @@ public sealed class StatusDisplay : IDisposable
 
     private int Put(int at, string text)
     {
-        int count = Math.Min(text.Length, _line.Length - at);
-        text.AsSpan(0, Math.Max(0, count)).CopyTo(_line.AsSpan(at));
-        return at + Math.Max(0, count);
+        int count = Math.Clamp(_line.Length - at, 0, text.Length);
+        text.AsSpan(0, count).CopyTo(_line.AsSpan(at));
+        return at + count;
     }
 }
