@@ -6,6 +6,7 @@ the stream into utterances, as on a device; each recognised/unknown line is mapp
 its stream time. The clean condition only: shifts are the offline evaluation's job (`edgecl eval --unknown`).
 
     /usr/bin/python3 ops/eval/agent_openset.py SET [--binary CMD] [--method ncm-test-centred] [--threshold 0.4] [--seed 1]
+        [--backbone speech-ordered] [--gap 0.8] [--no-gate | --min-pause MS] [--dump answers.jsonl]
 
 SET is a folder with support/<word>/*.wav (all taught), test/<word>/*.wav and unknown/<group>/*.wav (files over 3 s
 are continuous talk), e.g. `ops/data/make-independent.sh OUT 2`. Needs sox. The stream is fed as fast as the agent
@@ -39,6 +40,10 @@ def main():
     ap.add_argument("--threshold", type=float)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--gap", type=float, default=0.8, help="seconds of microphone floor between items")
+    ap.add_argument("--no-gate", action="store_true",
+                    help="answer words run into talk too (recognition.min_pause_before_ms and max_word_ms 0): the figures before the isolated-word gate")
+    ap.add_argument("--min-pause", type=int, help="recognition.min_pause_before_ms (default 400)")
+    ap.add_argument("--dump", help="write every answer as JSON Lines (item kind, group, file, label, score, speech span)")
     args = ap.parse_args()
     if not shutil.which("sox"):
         sys.exit("sox is missing: apt-get install sox (ops/setup.sh installs it)")
@@ -63,8 +68,15 @@ def main():
             {"type": "pcm", "path": str(fifo)},
         ],
     }
+    recognition = {}
     if args.threshold is not None:
-        config["recognition"] = {"threshold": args.threshold}
+        recognition["threshold"] = args.threshold
+    if args.no_gate:
+        recognition.update(min_pause_before_ms=0, max_word_ms=0)
+    if args.min_pause is not None:
+        recognition["min_pause_before_ms"] = args.min_pause
+    if recognition:
+        config["recognition"] = recognition
     (work / "device.json").write_text(json.dumps(config))
     help_text = subprocess.run(binary + ["run", "--help"], capture_output=True, text=True).stdout
     verbose = ["--verbose"] if "--verbose" in help_text else []  # per-recognition lines are debug where a summary exists
@@ -72,7 +84,8 @@ def main():
     agent = subprocess.Popen(binary + ["run", "--config", str(work / "device.json")] + verbose,
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     lines, learned, answers = [], [], []
-    pattern = re.compile(r"^.*?(recognised label=(?P<label>\S+)|unknown score=\S+ best=(?P<best>\S+)).*origin=utterance \d+ at (?P<a>[0-9.]+)-(?P<b>[0-9.]+) s")
+    pattern = re.compile(r"^.*?(recognised label=(?P<label>\S+) score=(?P<score>\S+)|unknown score=(?P<uscore>\S+) best=(?P<best>\S+))"
+                         r".*origin=utterance \d+ at (?P<a>[0-9.]+)-(?P<b>[0-9.]+) s")
     last_line = [time.monotonic()]
 
     def reader():
@@ -83,7 +96,11 @@ def main():
                 learned.append(line)
             m = pattern.match(line)
             if m:
-                answers.append((m.group("label"), (float(m.group("a")) + float(m.group("b"))) / 2))
+                a, b = float(m.group("a")), float(m.group("b"))
+                answers.append((m.group("label"), (a + b) / 2, dict(
+                    label=m.group("label"), best=m.group("best") or m.group("label"),
+                    score=float(m.group("score") or m.group("uscore")), start=a, end=b,
+                    reason=(re.search(r" reason=(\S+)", line) or [None, None])[1])))
 
     threading.Thread(target=reader, daemon=True).start()
     fd = os.open(fifo, os.O_WRONLY)  # blocks until the agent opens it
@@ -127,10 +144,17 @@ def main():
     starts = [s[0] for s in spans]
     per_item = collections.defaultdict(list)
     import bisect
-    for label, middle in answers:
+    dump = open(args.dump, "w") if args.dump else None
+    for label, middle, record in answers:
         i = bisect.bisect_right(starts, middle) - 1
         if i >= 0:
             per_item[i].append(label)
+            if dump:
+                s = spans[i]
+                dump.write(json.dumps(dict(record, kind=s[2], group=s[3], file=str(s[4]), item=i,
+                                           item_start=s[0], item_end=s[1])) + "\n")
+    if dump:
+        dump.close()
     known = [(i, s) for i, s in enumerate(spans) if s[2] == "known"]
     correct = sum(1 for i, s in known if s[3] in per_item[i])
     wrong = sum(1 for i, s in known if s[3] not in per_item[i] and any(l is not None for l in per_item[i]))

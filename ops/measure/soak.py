@@ -3,7 +3,7 @@
 accuracy along the way (issue #12: RSS flat within 5 % after warm-up, no thread or file growth, accuracy never more
 than 2 points below static).
 
-    /usr/bin/python3 ops/measure/soak.py [--samples 1000000] [--binary CMD] [--out artifacts/soak]
+    /usr/bin/python3 ops/measure/soak.py [--samples 1000000] [--paired] [--binary CMD] [--out artifacts/soak]
 
 The agent runs as shipped for a camera (the `digits` backbone, the default learner `ncm-test-centred` with adaptation
 on, a raw-frames FIFO source, a watched teach folder, the embedded broker with sync on, the device page on loopback).
@@ -11,7 +11,9 @@ It is taught 10 shots per digit (5-9 are classes the backbone never saw), then h
 MNIST digits (~9,900 images, drawn again and again) in label-correlated runs of 1-30 frames, with the condition
 changing unannounced every 100,000 frames between clean and dim + noisy (pixels x 0.6 + Gaussian noise, sigma 25).
 A static agent (adaptation off) first hears 20,000 frames of such a stream (10,000 in each condition): its accuracy
-per condition is the baseline. Writes OUT/soak.csv (one row per 10,000 answers) and OUT/soak.svg, prints a summary.
+per condition is the baseline. With --paired the static agent hears the very same stream (every frame, same order and
+conditions), and each window is compared with the static agent's accuracy on the same frames: a window's own mix of
+digits and runs no longer counts against adaptation. Writes OUT/soak.csv (one row per 10,000 answers) and OUT/soak.svg, prints a summary.
 """
 import argparse, json, os, pathlib, re, shutil, socket, subprocess, sys, tempfile, threading, time
 import numpy as np
@@ -175,6 +177,8 @@ def main():
     ap.add_argument("--binary", default=f"dotnet {ROOT}/src/EdgeCL.Cli/bin/Release/net10.0/edgecl.dll")
     ap.add_argument("--out", default=str(ROOT / "artifacts" / "soak"))
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--paired", action="store_true",
+                    help="the static agent hears the same --samples frames; compare window by window on the same frames")
     args = ap.parse_args()
     binary = args.binary.split()
     if not (DATA / "0").is_dir():
@@ -186,7 +190,10 @@ def main():
     try:
         pools = {label: np.stack([read_pgm(p) for p in paths[SHOTS:]]) for label, paths in files.items()}
 
-        static_answers, truth, conditions, _ = run_agent(binary, work, False, args.static_samples, args.static_samples // 2, files, pools, args.seed)
+        if args.paired:
+            static_answers, truth, conditions, _ = run_agent(binary, work, False, args.samples, PERIOD, files, pools, args.seed)
+        else:
+            static_answers, truth, conditions, _ = run_agent(binary, work, False, args.static_samples, args.static_samples // 2, files, pools, args.seed)
         n = len(truth)
         static = [accuracy(static_answers, truth, 0, n, conditions, c) for c in (0, 1)]
         print(f"static (adaptation off), {n:,} frames: clean {static[0]:.1f} %, dim+noise {static[1]:.1f} % "
@@ -200,23 +207,27 @@ def main():
             hi = min(lo + WINDOW, len(truth))
             # The process sample taken nearest to the moment this window's last answer arrived.
             at = min(samples, key=lambda s: abs(s[1] - hi)) if samples else (0, 0, 0, 0, 0)
-            rows.append((hi, at[0], at[2], at[3], at[4], accuracy(answers, truth, lo, hi), conditions[lo]))
+            paired = accuracy(static_answers, truth, lo, hi) if args.paired else static[conditions[lo]]
+            rows.append((hi, at[0], at[2], at[3], at[4], accuracy(answers, truth, lo, hi), conditions[lo], paired))
         with open(out / "soak.csv", "w") as f:
-            f.write("samples,seconds,rss_mib,threads,open_files,accuracy_pct,condition\n")
+            f.write("samples,seconds,rss_mib,threads,open_files,accuracy_pct,condition,static_pct\n")
             for r in rows:
-                f.write(f"{r[0]},{r[1]:.1f},{r[2]:.1f},{r[3]},{r[4]},{r[5]:.2f},{r[6]}\n")
+                f.write(f"{r[0]},{r[1]:.1f},{r[2]:.1f},{r[3]},{r[4]},{r[5]:.2f},{r[6]},{r[7]:.2f}\n")
         svg(out / "soak.svg", [(r[0], 0, r[2], r[3], r[4], r[5]) for r in rows], static)
 
         warm = [r for r in rows if r[0] > 0.1 * len(truth)] or rows
         rss = [r[2] for r in warm]
         median = float(np.median(rss))
         threads, fds = [r[3] for r in warm], [r[4] for r in warm]
-        worst = min(r[5] - static[r[6]] for r in rows)
+        worst = min(r[5] - r[7] for r in rows)
+        deltas = sorted(r[5] - r[7] for r in rows)
         print(f"adaptive agent: {len(answers):,} of {len(truth):,} frames answered in {seconds:.0f} s ({len(answers) / seconds:.0f}/s)")
         print(f"RSS after warm-up (last 90 %): median {median:.1f} MiB, min {min(rss):.1f} ({100 * (min(rss) / median - 1):+.1f} %), "
               f"max {max(rss):.1f} ({100 * (max(rss) / median - 1):+.1f} %)")
         print(f"threads {min(threads)}..{max(threads)}, open files {min(fds)}..{max(fds)} after warm-up")
-        print(f"accuracy per {WINDOW:,} frames: min {min(r[5] for r in rows):.1f} %, worst against static of its condition {worst:+.1f} points")
+        against = "static on the same frames" if args.paired else "static of its condition"
+        print(f"accuracy per {WINDOW:,} frames: min {min(r[5] for r in rows):.1f} %, worst against {against} {worst:+.1f} points, "
+              f"median {deltas[len(deltas) // 2]:+.1f}, windows below -1: {sum(d < -1 for d in deltas)} of {len(deltas)}")
         print(f"wrote {out / 'soak.csv'} and {out / 'soak.svg'}")
     finally:
         shutil.rmtree(work, ignore_errors=True)

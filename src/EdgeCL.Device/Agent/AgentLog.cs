@@ -14,6 +14,9 @@ internal static partial class AgentLog
     [LoggerMessage(Level = LogLevel.Debug, Message = "unknown score={Score:F3} best={Label} confidence={Confidence:F3} source={Source} origin={Origin}")]
     public static partial void Unknown(ILogger logger, string label, float score, float confidence, string source, string origin);
 
+    [LoggerMessage(Level = LogLevel.Debug, Message = "unknown score={Score:F3} best={Label} confidence={Confidence:F3} reason={Reason} source={Source} origin={Origin}")]
+    public static partial void NotAWord(ILogger logger, string label, float score, float confidence, string reason, string source, string origin);
+
     // One line per interval instead of one per recognition (#18: ~170 B a sample filled journald on an SD card).
     [LoggerMessage(Level = LogLevel.Information, Message = "summary last_s={Seconds:F0} recognised={Accepted} unknown={Unknown} accept_rate={AcceptRate:F2} learned={Learned} rejected={Rejected} latency_ms p50<={P50:G3} p95<={P95:G3} p99<={P99:G3}")]
     public static partial void Summary(ILogger logger, double seconds, long accepted, long unknown, double acceptRate, long learned, long rejected, double p50, double p95, double p99);

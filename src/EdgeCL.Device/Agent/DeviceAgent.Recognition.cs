@@ -67,6 +67,16 @@ public sealed partial class DeviceAgent
             Complete(sample, new AgentResult(AgentOutcome.Rejected, sample.Source, sample.Origin, null, null, LatencyMs(sample), "no classes yet"), handled: true);
             return;
         }
+        if (IsolatedWordGate.Reject(sample.Speech, _config.Recognition) is { } notAWord)
+        {
+            // Part of talk, not a keyword: answered unknown, and the learner only looks (Predict adapts nothing).
+            Prediction nearest = _head.Learner.Predict(embedding);
+            Interlocked.Increment(ref _recognised);
+            CountRejected(notAWord);
+            AgentLog.NotAWord(_logger, nearest.Label ?? "-", nearest.Score, nearest.Confidence, notAWord, sample.Source, sample.Origin);
+            Complete(sample, new AgentResult(AgentOutcome.Unknown, sample.Source, sample.Origin, null, nearest, LatencyMs(sample), notAWord), handled: true);
+            return;
+        }
         // The learner takes the open-set verdict and never adapts to a rejected sample.
         Prediction prediction = _config.Learner.Adapt ? _head.Learner.Observe(embedding) : _head.Learner.Predict(embedding);
         double latency = LatencyMs(sample);

@@ -9,7 +9,11 @@ namespace EdgeCL.Device.Audio;
 /// <param name="End">One past the last sample of the last chunk above the threshold, or the cut point.</param>
 /// <param name="DecidedAt">Samples pushed when the segmenter decided the utterance was over (End plus the hangover, or End at a cut).</param>
 /// <param name="WasCut">The utterance reached the maximum length and was cut while speech went on.</param>
-public readonly record struct Utterance(int Index, long Start, long SpeechStart, long End, long DecidedAt, bool WasCut)
+/// <param name="FollowsCut">The utterance continues one that was cut: it is the rest of a longer stretch of speech.</param>
+/// <param name="QuietBefore">Samples without speech before <paramref name="SpeechStart"/> (any speech chunk counts, also a
+/// burst too short to keep); <see cref="long.MaxValue"/> when no speech was heard before it in this stream.</param>
+public readonly record struct Utterance(int Index, long Start, long SpeechStart, long End, long DecidedAt, bool WasCut,
+    bool FollowsCut = false, long QuietBefore = long.MaxValue)
 {
     /// <summary>Centre of the speech (pre-roll excluded): where a 1.5 s embedding clip is centred.</summary>
     public long SpeechCentre => (SpeechStart + End) / 2;
@@ -42,6 +46,9 @@ public sealed class UtteranceSegmenter
     private long _lastSpeechEnd;  // one past the last speech chunk of the current utterance
     private bool _continuation;   // the current utterance continues a cut one (no pre-roll)
     private bool _continuationPending; // a cut fell on a chunk boundary: a speech chunk right after it continues
+    private long _quietBefore;    // samples without speech before the current utterance's speech (MaxValue: none heard)
+    private long _anySpeechEnd = NoSpeechYet; // one past the last speech chunk of any kind, kept or dropped
+    private const long NoSpeechYet = long.MinValue;
     private int _index;
 
     /// <summary>Creates a segmenter for a stream at <paramref name="sampleRate"/>.</summary>
@@ -106,6 +113,8 @@ public sealed class UtteranceSegmenter
             _continuationPending = false;
             return false;
         }
+        if (speech)
+            _anySpeechEnd = chunkEnd;
 
         if (speech)
         {
@@ -184,6 +193,7 @@ public sealed class UtteranceSegmenter
         _inSpeech = false;
         _continuation = false;
         _continuationPending = false;
+        _anySpeechEnd = NoSpeechYet;
     }
 
     private void Open(long speechStart, long chunkEnd, bool continuation)
@@ -192,6 +202,8 @@ public sealed class UtteranceSegmenter
         _speechStart = speechStart;
         _lastSpeechEnd = chunkEnd;
         _continuation = continuation;
+        _quietBefore = continuation ? 0 : _anySpeechEnd == NoSpeechYet ? long.MaxValue : speechStart - _anySpeechEnd;
+        _anySpeechEnd = chunkEnd;
     }
 
     private bool TryClose(long end, long decidedAt, bool wasCut, out Utterance utterance)
@@ -203,7 +215,7 @@ public sealed class UtteranceSegmenter
         if (end - _speechStart < _minSpeech)
             return false;
         long start = continuation ? _speechStart : Math.Max(0, _speechStart - _preRoll);
-        utterance = new Utterance(++_index, start, _speechStart, end, decidedAt, wasCut);
+        utterance = new Utterance(++_index, start, _speechStart, end, decidedAt, wasCut, continuation, _quietBefore);
         return true;
     }
 

@@ -85,6 +85,15 @@ public sealed class RecognitionSettings
     /// <summary>Open set: a sample whose cosine to the winning class (CL2N) is below this is "unknown", as is one the
     /// background class wins; -1..1, default 0.40 (README, "Open-set recognition").</summary>
     public float Threshold { get; set; } = Core.Learning.OpenSet.OpenSetOptions.DefaultThreshold;
+
+    /// <summary>Live audio: a keyword is said on its own, so an utterance that follows other speech by less than this
+    /// pause is "unknown" without asking the learner (talk runs words together with pauses of about 0.25 s); 0 = off.
+    /// README, "Isolated words".</summary>
+    public int MinPauseBeforeMs { get; set; } = 400;
+
+    /// <summary>Live audio: speech longer than this, or a piece of speech cut at <c>vad.max_utterance_ms</c> and the rest
+    /// after the cut, is not a keyword and is "unknown" without asking the learner; 0 = off.</summary>
+    public int MaxWordMs { get; set; } = 1500;
 }
 
 /// <summary>Teaching: which class a button hold teaches, and how many examples it takes.</summary>

@@ -53,6 +53,8 @@ public static class DeviceConfigValidator
         ValidateLearner(config.Learner, errors);
         Check(config.Recognition.MinConfidence is >= 0 and <= 1, $"recognition.min_confidence {Fmt(config.Recognition.MinConfidence)} is out of range 0..1.");
         Check(config.Recognition.Threshold is >= -1 and <= 1, $"recognition.threshold {Fmt(config.Recognition.Threshold)} is out of range -1..1 (a cosine; default 0.4, lower accepts more).");
+        Check(config.Recognition.MinPauseBeforeMs is >= 0 and <= 10_000, $"recognition.min_pause_before_ms {config.Recognition.MinPauseBeforeMs} is out of range 0..10000 (default 400; 0 answers words run into other speech too).");
+        Check(config.Recognition.MaxWordMs is 0 or (>= 160 and <= 30_000), $"recognition.max_word_ms {config.Recognition.MaxWordMs} is out of range 160..30000, or 0 for off (default 1500).");
         if (config.Teach.Label is { } reservedTeach && Core.Learning.OpenSet.ReservedLabels.Problem(reservedTeach) is { } reservedProblem && reservedTeach != Core.Learning.OpenSet.ReservedLabels.Background)
             errors.Add($"teach.label: {reservedProblem}");
         Check(config.Teach.Shots is >= 1 and <= 10_000, $"teach.shots {config.Teach.Shots} is out of range 1..10000.");

@@ -27,6 +27,10 @@ public sealed class InputSample
     /// <summary>An embedding already computed by the source (streaming audio), in the backbone's space.</summary>
     public float[]? Embedding { get; init; }
 
+    /// <summary>A live audio utterance's timing (how long its speech lasted, the pause before it, whether it is part of
+    /// a longer stretch of speech); null for files, frames and corrections.</summary>
+    public SpeechTiming? Speech { get; init; }
+
     /// <summary>When set, the sample is a labelled example of this class; otherwise it is recognised (and may adapt the head).</summary>
     public string? Label { get; init; }
 

@@ -49,6 +49,11 @@ public sealed partial class PcmStreamSource
         return u.Start + SpeechPlacement.ActiveCentre(_utterance.AsSpan(0, length));
     }
 
+    private static SpeechTiming Timing(in Utterance u) => new(
+        (u.End - u.SpeechStart) * 1000.0 / SampleRate,
+        u.QuietBefore == long.MaxValue ? double.PositiveInfinity : u.QuietBefore * 1000.0 / SampleRate,
+        u.WasCut || u.FollowsCut);
+
     private bool Drain(ChannelWriter<InputSample> output, CancellationToken ct)
     {
         while (_pending.Count > 0)
@@ -73,6 +78,7 @@ public sealed partial class PcmStreamSource
                 Origin = origin,
                 Embedding = embedding,
                 Label = _settings.Label,
+                Speech = Timing(u),
                 CompletedTimestamp = decided,
             };
             Utterances++;

@@ -52,7 +52,7 @@ function renderState(s) {
 
 function addSample(e) {
   const row = document.createElement("tr");
-  const answer = e.outcome === "recognised" ? e.label : e.outcome === "learned" ? `learned ${e.label}` : e.outcome === "unknown" ? `unknown (best ${e.best ?? "-"})` : `rejected: ${e.reason ?? ""}`;
+  const answer = e.outcome === "recognised" ? e.label : e.outcome === "learned" ? `learned ${e.label}` : e.outcome === "unknown" ? `unknown (best ${e.best ?? "-"}${e.reason ? ", " + e.reason : ""})` : `rejected: ${e.reason ?? ""}`;
   row.append(text("td", new Date(e.t).toLocaleTimeString()), text("td", e.source), text("td", answer, e.outcome),
     text("td", e.score === undefined ? "-" : `${e.score.toFixed(3)} / ${e.threshold}`), text("td", `${e.latency_ms} ms`));
   row.className = "sample";

@@ -95,10 +95,42 @@ public sealed class UtteranceSegmenterTests
         Assert.Equal(3, pieces.Count);
         long max = 24000;
         Assert.Equal(new Utterance(1, 0, 2 * Chunk, 2 * Chunk + max, 21 * Chunk, true), pieces[0]); // cut inside chunk 20
-        Assert.Equal(new Utterance(2, 2 * Chunk + max, 2 * Chunk + max, 2 * Chunk + 2 * max, 40 * Chunk, true), pieces[1]);
+        Assert.Equal(new Utterance(2, 2 * Chunk + max, 2 * Chunk + max, 2 * Chunk + 2 * max, 40 * Chunk, true, FollowsCut: true, QuietBefore: 0), pieces[1]);
         Assert.Equal(pieces[1].End, pieces[2].Start);
         Assert.Equal(pieces[2].Start, pieces[2].SpeechStart); // a continuation has no pre-roll
-        Assert.Equal((42L * Chunk, 45L * Chunk, false), (pieces[2].End, pieces[2].DecidedAt, pieces[2].WasCut));
+        Assert.Equal((42L * Chunk, 45L * Chunk, false, true), (pieces[2].End, pieces[2].DecidedAt, pieces[2].WasCut, pieces[2].FollowsCut));
+    }
+
+    [Fact]
+    public void PauseBeforeIsTheSilenceSinceTheLastSpeechOfAnyKind()
+    {
+        // A word, 5 chunks of silence, a click too short to keep, 3 chunks of silence, a word, 9 chunks of silence, a word.
+        List<Utterance> found = Segment("SSS_____S___SSS_________SSS____");
+        Assert.Equal(3, found.Count);
+        Assert.Equal(long.MaxValue, found[0].QuietBefore); // nothing was said before it in this stream
+        Assert.Equal(3L * Chunk, found[1].QuietBefore);    // the click counts as speech: 3 chunks, not 9
+        Assert.Equal(9L * Chunk, found[2].QuietBefore);
+        Assert.All(found, u => Assert.False(u.WasCut || u.FollowsCut));
+    }
+
+    [Fact]
+    public void PauseBeforeStartsAfreshAfterReset()
+    {
+        var s = new UtteranceSegmenter(Defaults);
+        Assert.Single(Segment("SSS______", reuse: s));
+        List<Utterance> next = Segment("__SSS______", reuse: s); // Segment resets: a new recording
+        Assert.Equal(long.MaxValue, Assert.Single(next).QuietBefore);
+    }
+
+    [Fact]
+    public void SpeechAfterACutPieceEndsIsANewUtteranceWithItsPause()
+    {
+        List<Utterance> pieces = Segment(new string('S', 21) + "_____SS___");
+        Assert.Equal(3, pieces.Count);
+        Assert.True(pieces[0].WasCut);
+        Assert.True(pieces[1].FollowsCut); // the 180 ms after the cut at 1,500 ms
+        Assert.False(pieces[2].FollowsCut);
+        Assert.Equal(5L * Chunk, pieces[2].QuietBefore);
     }
 
     [Fact]

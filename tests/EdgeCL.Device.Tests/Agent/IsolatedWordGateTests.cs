@@ -1,0 +1,69 @@
+using EdgeCL.Device.Agent;
+using EdgeCL.Device.Config;
+using EdgeCL.Device.Sources;
+
+namespace EdgeCL.Device.Tests.Agent;
+
+/// <summary>Live audio utterances that are part of talk (no pause before them, or speech running past the VAD's cut) are
+/// answered unknown without the learner adapting to them; isolated words, files and corrections are not touched.</summary>
+public sealed class IsolatedWordGateTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("edgecl-isolated-").FullName;
+
+    public void Dispose()
+    {
+        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
+    }
+
+    [Theory]
+    [InlineData(600, double.PositiveInfinity, false, null)]
+    [InlineData(600, 400, false, null)]              // exactly the pause asked for
+    [InlineData(600, 399, false, "no-pause")]
+    [InlineData(600, 250, false, "no-pause")]         // talk: words about a quarter of a second apart
+    [InlineData(1500, double.PositiveInfinity, false, null)]
+    [InlineData(1501, double.PositiveInfinity, false, "long-speech")]
+    [InlineData(1500, double.PositiveInfinity, true, "long-speech")] // cut at vad.max_utterance_ms
+    [InlineData(300, 0, true, "long-speech")]         // the rest after a cut
+    public void Rules(double speechMs, double pauseMs, bool partOfLonger, string? expected) =>
+        Assert.Equal(expected, IsolatedWordGate.Reject(new SpeechTiming(speechMs, pauseMs, partOfLonger), new RecognitionSettings()));
+
+    [Fact]
+    public void ZeroTurnsEachRuleOff()
+    {
+        var off = new RecognitionSettings { MinPauseBeforeMs = 0, MaxWordMs = 0 };
+        Assert.Null(IsolatedWordGate.Reject(new SpeechTiming(9000, 0, true), off));
+        Assert.Null(IsolatedWordGate.Reject(null, new RecognitionSettings())); // a file or a frame
+    }
+
+    [Fact]
+    public async Task TalkIsAnsweredUnknownAndNeverAdaptedTo()
+    {
+        var random = new Random(7);
+        await using RunningAgent a = await RunningAgent.StartAsync(AgentTestData.Config("gate", "state"), _dir);
+        for (int c = 0; c < 3; c++)
+            for (int i = 0; i < 2; i++)
+                a.Source.Add(AgentTestData.Sample(c, random), label: $"class{c}");
+        a.WaitForResults(6);
+
+        // Talk: close to a taught class, but run into other speech. Twelve of them would warm the test centre up (10).
+        for (int i = 0; i < 12; i++)
+            a.Source.Add(Utterance(AgentTestData.Sample(i % 3, random), i % 2 == 0 ? new SpeechTiming(500, 240, false) : new SpeechTiming(1500, 0, true)));
+        IReadOnlyList<AgentResult> talk = a.WaitForResults(18).Skip(6).ToList();
+        Assert.All(talk, r => Assert.Equal(AgentOutcome.Unknown, r.Outcome));
+        Assert.Equal(["no-pause", "long-speech"], talk.Take(2).Select(r => r.Reason));
+        Assert.All(talk, r => Assert.NotNull(r.Prediction?.Label)); // the nearest class is still shown
+        Assert.Equal("warming-up", a.Agent.Health().Adaptation);
+        Assert.Equal(6, a.Agent.Health().Rejected!["no-pause"]);
+        Assert.Equal(6, a.Agent.Health().Rejected!["long-speech"]);
+
+        // The same material said on its own is recognised, and the learner adapts.
+        for (int i = 0; i < 12; i++)
+            a.Source.Add(Utterance(AgentTestData.Sample(i % 3, random), new SpeechTiming(500, 800, false)));
+        IReadOnlyList<AgentResult> words = a.WaitForResults(30).Skip(18).ToList();
+        Assert.All(words, (r, i) => Assert.Equal((AgentOutcome.Recognised, $"class{i % 3}"), (r.Outcome, r.Label)));
+        Assert.Equal("adapting", a.Agent.Health().Adaptation);
+
+        InputSample Utterance(float[] embedding, SpeechTiming timing) =>
+            new() { Source = "queue", Origin = "utterance", Embedding = embedding, Speech = timing };
+    }
+}
