@@ -119,7 +119,7 @@ internal static class FleetCliCommand
                     Console.WriteLine($"      {c.Label,-24} v{c.Version,-5} n={c.Count,-6} {(c.Tombstone ? "(forgotten)" : $"{c.Dimension}-d")} space {c.Space} ({c.PayloadBytes} B, signature {c.Signature})");
             }
             foreach (FleetCommandView c in result.Commands)
-                Console.WriteLine($"  command {c.Id} to {c.Device}: {c.Command}{(c.Label is null ? "" : $" '{c.Label}'")} by {c.Operator}, {c.State}{(c.Retained ? " (retained)" : "")}");
+                Console.WriteLine($"  command {c.Id} to {c.Device}: {c.Command}{(c.Label is null ? "" : $" '{c.Label}'")} by {c.Operator}, {c.State}{(c.Why is null ? "" : $": {c.Why}")}{(c.Retained ? " (retained)" : "")}");
             foreach (FleetDroppedTopicInfo d in result.Dropped)
                 Console.WriteLine($"  dropped {d.Topic}: {d.Reason} ({d.Why})");
             return ExitCodes.Success;

@@ -57,13 +57,16 @@ public sealed record FleetContribution(string Device, long Count, long Version);
 /// <param name="Command">Wire name, e.g. <c>forget_class</c>.</param>
 /// <param name="Label">Its label argument, if any.</param>
 /// <param name="Operator">Who signed it.</param>
-/// <param name="State"><c>pending</c> (not acknowledged yet), <c>done</c> (the device acknowledged it), <c>expired</c> (not
-/// acknowledged before its expiry) or <c>withdrawn</c> (its retained copy was cleared before an acknowledgement).</param>
+/// <param name="State"><c>pending</c> (not acknowledged yet), <c>done</c> (the device acknowledged it), <c>refused</c> (the
+/// device verified it and said why it would not act: its health lists the id), <c>expired</c> (not acknowledged before its
+/// expiry) or <c>withdrawn</c> (its retained copy was cleared before an acknowledgement).</param>
 /// <param name="SentMs">Unix ms when this view first saw it.</param>
 /// <param name="ExpiresMs">Unix ms of its expiry.</param>
 /// <param name="AckedMs">Unix ms when this view saw the acknowledgement.</param>
 /// <param name="Retained">Whether the broker still holds it.</param>
-public sealed record FleetCommandView(string Id, string Device, string Command, string? Label, string Operator, string State, long SentMs, long ExpiresMs, long? AckedMs, bool Retained);
+/// <param name="Why">For <c>refused</c>: the device's one-line reason.</param>
+public sealed record FleetCommandView(string Id, string Device, string Command, string? Label, string Operator, string State, long SentMs, long ExpiresMs, long? AckedMs, bool Retained,
+    string? Why = null);
 
 /// <summary>A retained message a view did not show: its topic, the reason and what was wrong.</summary>
 /// <param name="Topic">The topic.</param>

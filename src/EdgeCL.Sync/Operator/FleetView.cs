@@ -100,14 +100,19 @@ public sealed class FleetView(string fleet, TrustStore? trust = null, TimeProvid
                     g.Max(x => x.Entry.ChangedMs))).ToList();
             var commands = _commands.Values.OrderByDescending(c => c.SentMs).ThenBy(c => c.Signed.Id, StringComparer.Ordinal).Select(c => new FleetCommandView(
                 c.Signed.Id, c.Signed.Command.Device, FleetCommand.WireName(c.Signed.Command.Kind), c.Signed.Command.Label, c.Signed.Operator,
-                State(c, now), c.SentMs, c.Signed.ExpiresMs, c.AckedMs, c.Retained)).ToList();
+                State(c, now), c.SentMs, c.Signed.ExpiresMs, c.AckedMs, c.Retained, Refusal(c))).ToList();
             return new FleetSnapshot(Fleet, trust is not null, devices, classes, commands, new SortedDictionary<string, long>(_drops, StringComparer.Ordinal),
                 [.. _dropped.Values.OrderBy(d => d.Topic, StringComparer.Ordinal)]);
         }
     }
 
-    private static string State(CommandRecord c, long now) =>
-        c.AckedMs is not null ? "done" : c.Withdrawn ? "withdrawn" : c.Signed.ExpiresMs < now ? "expired" : "pending";
+    private string State(CommandRecord c, long now) =>
+        Refusal(c) is not null ? "refused" : c.AckedMs is not null ? "done" : c.Withdrawn ? "withdrawn" : c.Signed.ExpiresMs < now ? "expired" : "pending";
+
+    // A device that verified a command but would not act on it (a new_backbone it cannot load) lists it in its health.
+    private string? Refusal(CommandRecord c) =>
+        _devices.TryGetValue(c.Signed.Command.Device, out DeviceRecord? device) && device.Health?.Refused is { } refused
+            && refused.TryGetValue(c.Signed.Id, out string? why) ? why : null;
 
     private bool ApplyStatus(FleetTopic topic, ReadOnlySpan<byte> payload, bool retained, long now)
     {

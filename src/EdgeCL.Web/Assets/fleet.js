@@ -67,7 +67,7 @@ function render(s) {
     const row = document.createElement("tr");
     row.dataset.id = c.id;
     row.append(text("td", new Date(c.sent_ms).toLocaleTimeString()), text("td", c.device), text("td", c.command + (c.label ? ` '${c.label}'` : "")),
-      text("td", c.state, `state ${c.state}`), text("td", c.id.slice(0, 8)));
+      text("td", c.why ? `${c.state}: ${c.why}` : c.state, `state ${c.state}`), text("td", c.id.slice(0, 8)));
     return row;
   }));
   const select = $("command-device"), chosen = select.value;

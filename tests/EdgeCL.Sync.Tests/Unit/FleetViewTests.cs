@@ -42,6 +42,29 @@ public sealed class FleetViewTests
     }
 
     [Fact]
+    public void A_command_the_device_refused_shows_as_refused_with_its_reason()
+    {
+        var view = new FleetView("fleet1", time: _time);
+        SignedCommand sent = Command("d0", FleetCommandKind.Rebirth), other = Command("d0");
+        view.Sent(sent, retained: true);
+        view.Sent(other, retained: true);
+        byte[] status = new DeviceStatus
+        {
+            Online = true, Space = "a1a1", Session = 1, TimeMs = 1, UpdatedMs = 2, Acked = [sent.Id, other.Id],
+            Health = new DeviceHealth { Refused = new Dictionary<string, string> { [sent.Id] = "backbone 'nope' is not under models_root" } },
+        }.ToPayload();
+        view.Apply(FleetTopics.Status("fleet1", "d0"), status, retained: false);
+        var commands = view.Snapshot().Commands.ToDictionary(c => c.Id);
+        Assert.Equal(("refused", "backbone 'nope' is not under models_root"), (commands[sent.Id].State, commands[sent.Id].Why));
+        Assert.Equal(("done", null), (commands[other.Id].State, commands[other.Id].Why));
+        // Another device listing the id does not make this device's command refused.
+        var view2 = new FleetView("fleet1", time: _time);
+        view2.Sent(sent, retained: true);
+        view2.Apply(FleetTopics.Status("fleet1", "d1"), status, retained: false);
+        Assert.Equal("pending", view2.Snapshot().Commands.Single().State);
+    }
+
+    [Fact]
     public void A_retained_command_found_on_the_broker_is_read_and_one_acknowledged_before_the_view_started_is_done()
     {
         var view = new FleetView("fleet1", time: _time);
