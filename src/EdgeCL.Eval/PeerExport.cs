@@ -21,7 +21,7 @@ namespace EdgeCL.Eval;
 /// (<c>ops/eval/tent_peer.py</c>) adapts on exactly the same images: <c>stream.images.npy</c> (float32 pixel values
 /// 0–255, [steps, channels·height·width]), <c>stream.labels.txt</c>, <c>stream.domains.txt</c> and
 /// <c>stream.labelled.txt</c> (1 for a labelled step), one line per step in stream order. Every backbone also gets
-/// <c>stream.npy</c>: the embedding of every step of draw 0 in stream order, with the same three text files.
+/// <c>stream.embeddings.npy</c>: the embedding of every step of draw 0 in stream order, with the same three text files.
 /// </remarks>
 public static class PeerExport
 {
@@ -93,7 +93,7 @@ public static class PeerExport
             StreamSample s = stream.Samples[stream.Steps[i].Sample];
             plan.Cache.Get(s.Item, s.Domain).CopyTo(rows.AsSpan(i * d, d));
         }
-        WriteNpy(Path.Combine(directory, "stream.npy"), rows, steps, d);
+        WriteNpy(Path.Combine(directory, "stream.embeddings.npy"), rows, steps, d);
         WriteStreamLabels(stream, directory);
     }
 
