@@ -20,7 +20,8 @@ namespace EdgeCL.Eval;
 /// whole stream of draw 0 as the backbone sees it (after decoding and corruption, before preprocessing), so a peer
 /// (<c>ops/eval/tent_peer.py</c>) adapts on exactly the same images: <c>stream.images.npy</c> (float32 pixel values
 /// 0–255, [steps, channels·height·width]), <c>stream.labels.txt</c>, <c>stream.domains.txt</c> and
-/// <c>stream.labelled.txt</c> (1 for a labelled step), one line per step in stream order.
+/// <c>stream.labelled.txt</c> (1 for a labelled step), one line per step in stream order. Every backbone also gets
+/// <c>stream.embeddings.npy</c>: the embedding of every step of draw 0 in stream order, with the same three text files.
 /// </remarks>
 public static class PeerExport
 {
@@ -59,6 +60,7 @@ public static class PeerExport
         WriteLines(Path.Combine(directory, "test.domains.txt"), testSamples.Select(s => stream.Domains[stream.Samples[s].Domain]));
         WriteLines(Path.Combine(directory, "test.files.txt"), testSamples.Select(s => plan.Items[stream.Samples[s].Item].Key));
 
+        WriteEmbeddingStream(plan, stream, directory);
         if (plan.Embedder is ImageSampleEmbedder images)
             WriteImageStream(plan, stream, images, directory);
 
@@ -78,6 +80,28 @@ public static class PeerExport
         }
         var manifest = new ExportManifest(plan.Cache.Space.Id, d, supportSamples.Count, testSamples.Count, exported);
         File.WriteAllText(Path.Combine(directory, "export.json"), JsonSerializer.Serialize(manifest, EvalJsonContext.Default.ExportManifest));
+    }
+
+    // The whole stream of draw 0 in the order the learners see it, as embeddings: an adaptation method can be
+    // replayed offline on exactly the online protocol's samples (issue 11's correlated-order analysis).
+    private static void WriteEmbeddingStream(EvalPlan plan, EvaluationStream stream, string directory)
+    {
+        int d = plan.Cache.Space.Dimension, steps = stream.Steps.Count;
+        var rows = new float[(long)steps * d <= int.MaxValue ? steps * d : throw new InvalidOperationException($"The stream ({steps} steps) is too large to export; use --max-per-class.")];
+        for (int i = 0; i < steps; i++)
+        {
+            StreamSample s = stream.Samples[stream.Steps[i].Sample];
+            plan.Cache.Get(s.Item, s.Domain).CopyTo(rows.AsSpan(i * d, d));
+        }
+        WriteNpy(Path.Combine(directory, "stream.embeddings.npy"), rows, steps, d);
+        WriteStreamLabels(stream, directory);
+    }
+
+    private static void WriteStreamLabels(EvaluationStream stream, string directory)
+    {
+        WriteLines(Path.Combine(directory, "stream.labels.txt"), stream.Steps.Select(t => stream.Samples[t.Sample].Label));
+        WriteLines(Path.Combine(directory, "stream.domains.txt"), stream.Steps.Select(t => stream.Domains[stream.Samples[t.Sample].Domain]));
+        WriteLines(Path.Combine(directory, "stream.labelled.txt"), stream.Steps.Select(t => t.Labelled ? "1" : "0"));
     }
 
     private static void WriteImageStream(EvalPlan plan, EvaluationStream stream, ImageSampleEmbedder images, string directory)
@@ -100,9 +124,6 @@ public static class PeerExport
                 pixels[i * size + j] = image.Pixels[j];
         }
         WriteNpy(Path.Combine(directory, "stream.images.npy"), pixels ?? [], steps, size);
-        WriteLines(Path.Combine(directory, "stream.labels.txt"), stream.Steps.Select(t => stream.Samples[t.Sample].Label));
-        WriteLines(Path.Combine(directory, "stream.domains.txt"), stream.Steps.Select(t => stream.Domains[stream.Samples[t.Sample].Domain]));
-        WriteLines(Path.Combine(directory, "stream.labelled.txt"), stream.Steps.Select(t => t.Labelled ? "1" : "0"));
     }
 
     internal static void WriteNpy(string path, float[] data, int rows, int dimension)

@@ -55,7 +55,8 @@ public abstract class FeatureAdaptationLearner : IStreamLearner, IAdaptationChec
         Space = space;
         Options = options;
         Health = new HealthMonitor(GuardOptions.From(options, name, guardDefaults));
-        Centring = new FeatureCentring(space, options, testCentre?.CreateCentre(space.Dimension), testCentre?.Align ?? false, testCentre?.Balance ?? 0);
+        Centring = new FeatureCentring(space, options, testCentre?.CreateCentre(space.Dimension), testCentre?.Align ?? false, testCentre?.Balance ?? 0,
+            testCentre?.BalanceHead == 1, testCentre?.DetectCorrelation ?? 0);
         Query = new float[space.Dimension];
     }
 

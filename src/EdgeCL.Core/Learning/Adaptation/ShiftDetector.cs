@@ -60,7 +60,11 @@ public sealed class ShiftDetector
 
     /// <summary>Folds one value of the statistic; returns true on an alarm (the detector then restarts itself).</summary>
     /// <remarks>A non-finite value is ignored.</remarks>
-    public bool Update(double value)
+    public bool Update(double value) => Update(value, 1);
+
+    /// <summary>Folds one value with the threshold scaled by <paramref name="thresholdScale"/> for this sample (values below 1 count as 1); returns true on an alarm.</summary>
+    /// <remarks>The caller raises the threshold while a known nuisance (label-correlated order) moves the statistic.</remarks>
+    public bool Update(double value, double thresholdScale)
     {
         if (!double.IsFinite(value))
             return false;
@@ -79,7 +83,8 @@ public sealed class ShiftDetector
         double z = (value - _mean) / sigma;
         _up = Math.Max(0, _up + z - Drift);
         _down = Math.Max(0, _down - z - Drift);
-        if (_up > Threshold || _down > Threshold)
+        double threshold = Threshold * (thresholdScale > 1 ? thresholdScale : 1);
+        if (_up > threshold || _down > threshold)
         {
             Alarms++;
             Restart();

@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace EdgeCL.Core.Learning.Adaptation;
 
-/// <summary>Settings of test-stream centring, read from <c>&lt;method&gt;.warmup|decay|clip|align|balance|detect|detect-threshold|detect-drift|detect-baseline</c>.</summary>
+/// <summary>Settings of test-stream centring, read from <c>&lt;method&gt;.warmup|decay|clip|align|balance|balance-head|detect|detect-threshold|detect-drift|detect-baseline|detect-correlation</c>.</summary>
 public sealed record TestCentringOptions
 {
     /// <summary>Test samples before the running mean replaces the labelled mean. Default 10 (feasibility.md §4).</summary>
@@ -20,6 +20,16 @@ public sealed record TestCentringOptions
     /// <summary>Class-balanced test statistics, the centre following x − α(m_ŷ − labelled mean): 0 = off (α = 0),
     /// 1 = always (α = 1), 2 = α from the stream's measured label autocorrelation (<see cref="LabelAutocorrelation"/>). Default 2.</summary>
     public int Balance { get; init; } = 2;
+
+    /// <summary>Whose prediction ŷ names the class swapped out of a balanced sample: 0 = the static head's (default),
+    /// 1 = the adapted head's (before issue 11's correlated-order work). The adapted head's pseudo-labels feed back:
+    /// a run of class A read as B moves the centre by m_A − m_B, which makes the next A read as B again.</summary>
+    public int BalanceHead { get; init; }
+
+    /// <summary>c in the detector threshold h·(1 + c·ρ), ρ the measured label autocorrelation (0..1): in
+    /// label-correlated order a change of class run moves the sample distances too, and a raised threshold keeps
+    /// those from reading as shifts. 0 = a fixed threshold (before). Default 1.</summary>
+    public double DetectCorrelation { get; init; } = 1;
 
     /// <summary>Drop and re-warm the running mean when a Page-Hinkley test on sample distances fires (issue 11). Default true.</summary>
     public bool Detect { get; init; } = true;
@@ -46,10 +56,12 @@ public sealed record TestCentringOptions
             Clip = (float)options.GetDouble(method + ".clip", d.Clip, 0, 1000),
             Align = options.GetInt(method + ".align", d.Align ? 1 : 0, 0, 1) == 1,
             Balance = options.GetInt(method + ".balance", d.Balance, 0, 2),
+            BalanceHead = options.GetInt(method + ".balance-head", d.BalanceHead, 0, 1),
             Detect = options.GetInt(method + ".detect", d.Detect ? 1 : 0, 0, 1) == 1,
             DetectThreshold = options.GetDouble(method + ".detect-threshold", d.DetectThreshold, 0.5, 1000),
             DetectDrift = options.GetDouble(method + ".detect-drift", d.DetectDrift, 0, 10),
             DetectBaseline = options.GetInt(method + ".detect-baseline", d.DetectBaseline, 2, 100_000),
+            DetectCorrelation = options.GetDouble(method + ".detect-correlation", d.DetectCorrelation, 0, 100),
         };
     }
 
@@ -68,9 +80,11 @@ public sealed record TestCentringOptions
         parameters[method + ".clip"] = string.Create(c, $"Huber clip of an outlier's pull, in mean distances; 0 = off (default {d.Clip})");
         parameters[method + ".align"] = "1 = centre prototypes by the test mean too; 0 = by the labelled mean (default 0)";
         parameters[method + ".balance"] = string.Create(c, $"class-balanced running mean, x − α·(labelled mean of the predicted class − labelled mean), so runs of one class do not drag it: 0 = off, 1 = always, 2 = α from the measured label autocorrelation of the predictions (default {d.Balance})");
+        parameters[method + ".balance-head"] = string.Create(c, $"whose prediction names the class a balanced sample swaps out: 0 = the static head's (no feedback from the adapted head's own mistakes), 1 = the adapted head's (default {d.BalanceHead})");
         parameters[method + ".detect"] = string.Create(c, $"1 = drop and re-warm the running test mean when a Page-Hinkley test on sample distances detects a shift; 0 = never (default {(d.Detect ? 1 : 0)})");
         parameters[method + ".detect-threshold"] = string.Create(c, $"shift detector threshold h, standard deviations, 0.5-1000 (default {d.DetectThreshold})");
         parameters[method + ".detect-drift"] = string.Create(c, $"shift detector slack k per sample, standard deviations, 0-10 (default {d.DetectDrift})");
         parameters[method + ".detect-baseline"] = string.Create(c, $"samples the shift detector learns the distance statistics from after each start, 2-100000 (default {d.DetectBaseline})");
+        parameters[method + ".detect-correlation"] = string.Create(c, $"c in the shift detector threshold h·(1 + c·measured label autocorrelation), so class runs do not read as shifts; 0 = fixed, 0-100 (default {d.DetectCorrelation})");
     }
 }

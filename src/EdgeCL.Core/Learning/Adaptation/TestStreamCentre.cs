@@ -74,14 +74,18 @@ public sealed class TestStreamCentre
 
     /// <summary>Folds one validated embedding into the estimate.</summary>
     /// <exception cref="Errors.EmbeddingException">Wrong length or a NaN/Inf value (the estimate is unchanged).</exception>
-    public void Update(ReadOnlySpan<float> embedding)
+    public void Update(ReadOnlySpan<float> embedding) => Update(embedding, 1);
+
+    /// <summary>Folds one validated embedding into the estimate, the detector's threshold scaled by <paramref name="thresholdScale"/> (≥ 1) for this sample.</summary>
+    /// <exception cref="Errors.EmbeddingException">Wrong length or a NaN/Inf value (the estimate is unchanged).</exception>
+    public void Update(ReadOnlySpan<float> embedding, double thresholdScale)
     {
         VectorKernels.EnsureValidEmbedding(embedding, _mean.Length);
         long n = Count + 1;
         Span<float> delta = _delta;
         TensorPrimitives.Subtract(embedding, _mean, delta);
         float distance = TensorPrimitives.Norm(delta);
-        if (Detector is not null && Count >= WarmUp && Detector.Update(distance))
+        if (Detector is not null && Count >= WarmUp && Detector.Update(distance, thresholdScale))
         {
             // A new regime: forget the old estimate and start its exact mean with this sample.
             Array.Clear(_mean);

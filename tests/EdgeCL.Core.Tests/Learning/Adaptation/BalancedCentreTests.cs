@@ -7,37 +7,11 @@ namespace EdgeCL.Core.Tests.Learning.Adaptation;
 /// <summary>The class-balanced test centre (issue 11): label-correlated order must not drag the running mean onto one class.</summary>
 public class BalancedCentreTests
 {
-    private const int Dimension = 16;
-    private const int Classes = 6;
-    private static readonly EmbeddingSpace Space = new("ba1a", Dimension);
+    private static readonly EmbeddingSpace Space = new("ba1a", SyntheticShiftStream.Dimension);
 
-    private static double[] Online(int seed, int run, params string[] balance)
-    {
-        var rng = new Random(seed);
-        float[][] means = Enumerable.Range(0, Classes).Select(_ => TestVectors.Random(rng, Dimension)).ToArray();
-        float[] common = TestVectors.Random(rng, Dimension, 0.5f, 3f), shift = TestVectors.Random(rng, Dimension, 1.5f);
-        float[] Sample(int c, bool shifted, float noise) =>
-            Enumerable.Range(0, Dimension).Select(j => common[j] + means[c][j] + (shifted ? shift[j] : 0f) + noise * (float)(rng.NextDouble() * 2 - 1)).ToArray();
-        var support = Enumerable.Range(0, Classes * 5).Select(i => Sample(i / 5, false, 0.3f)).ToArray();
-        var learners = new List<IStreamLearner> { LearnerRegistry.CreateDefault().Create("ncm-centred", Space) };
-        foreach (string b in balance)
-            learners.Add(LearnerRegistry.CreateDefault().Create(TestCentredNcmLearner.MethodName, Space,
-                new LearnerOptions { Parameters = new Dictionary<string, string> { ["ncm-test-centred.balance"] = b } }));
-        foreach (IStreamLearner l in learners)
-            for (int i = 0; i < support.Length; i++)
-                l.Learn("c" + (i / 5), support[i]);
-        var correct = new int[learners.Count];
-        const int Steps = 1200;
-        for (int i = 0; i < Steps; i++)
-        {
-            int c = run == 1 ? rng.Next(Classes) : (i / run * 5 + seed) % Classes;
-            float[] x = Sample(c, shifted: true, 0.9f);
-            for (int l = 0; l < learners.Count; l++)
-                if (learners[l].Observe(x).Label == "c" + c)
-                    correct[l]++;
-        }
-        return correct.Select(n => n / (double)Steps).ToArray();
-    }
+    private static double[] Online(int seed, int run, params string[] balance) =>
+        SyntheticShiftStream.Online(Space, seed, run, 1.5f, 0.9f, 1f,
+            balance.Select(b => new Dictionary<string, string> { ["ncm-test-centred.balance"] = b }).ToArray());
 
     [Fact]
     public void Observe_RunsOfOneClass_BalancedCentreKeepsTheGainPlainCentreLosesIt()
