@@ -196,7 +196,8 @@ def main():
             static_answers, truth, conditions, _ = run_agent(binary, work, False, args.static_samples, args.static_samples // 2, files, pools, args.seed)
         n = len(truth)
         static = [accuracy(static_answers, truth, 0, n, conditions, c) for c in (0, 1)]
-        print(f"static (adaptation off), {n:,} frames: clean {static[0]:.1f} %, dim+noise {static[1]:.1f} % "
+        shown = [f"{v:.1f} %" if c in conditions else "none" for c, v in zip((0, 1), static)]
+        print(f"static (adaptation off), {n:,} frames: clean {shown[0]}, dim+noise {shown[1]} "
               f"(answered {len(static_answers):,})", flush=True)
 
         started = time.monotonic()
