@@ -6,7 +6,7 @@ the stream into utterances, as on a device; each recognised/unknown line is mapp
 its stream time. The clean condition only: shifts are the offline evaluation's job (`edgecl eval --unknown`).
 
     /usr/bin/python3 ops/eval/agent_openset.py SET [--binary CMD] [--method ncm-test-centred] [--threshold 0.4] [--seed 1]
-        [--backbone speech-ordered] [--gap 0.8] [--no-gate | --min-pause MS] [--dump answers.jsonl]
+        [--backbone speech-ordered] [--gap 0.8] [--no-gate | --min-pause MS] [--babble DIR [--babble-db 10]] [--dump answers.jsonl]
 
 SET is a folder with support/<word>/*.wav (all taught), test/<word>/*.wav and unknown/<group>/*.wav (files over 3 s
 are continuous talk), e.g. `ops/data/make-independent.sh OUT 2`. Needs sox. The stream is fed as fast as the agent
@@ -31,6 +31,32 @@ def quiet(seconds, rng):
     return b"".join(rng.randint(-3, 3).to_bytes(2, "little", signed=True) for _ in range(int(seconds * RATE)))
 
 
+def active_rms(x):
+    """RMS of the samples above 2 % of the peak: the level of the speech, not of the silence around it."""
+    import numpy as np
+    a = np.abs(x)
+    return float(np.sqrt(np.mean(x[a > 0.02 * a.max()].astype(np.float64) ** 2)))
+
+
+def babble_writer(args, data, words):
+    """A write function that adds the talk of --babble, looped, at --babble-db below the taught test clips."""
+    import numpy as np
+    talk = np.concatenate([np.frombuffer(pcm(p), np.int16) for p in sorted(pathlib.Path(args.babble).glob("*.wav"))])
+    clips = np.concatenate([np.frombuffer(pcm(p), np.int16) for w in words for p in sorted((data / "test" / w).glob("*.wav"))])
+    gain = active_rms(clips) / active_rms(talk) * 10 ** (-args.babble_db / 20)
+    talk = talk.astype(np.float32) * gain
+    at = [0]
+    print(f"babble: {len(talk) / RATE / 60:.1f} min of talk from {args.babble}, {args.babble_db:g} dB below the taught words", flush=True)
+
+    def write(fd, chunk):
+        x = np.frombuffer(chunk, np.int16).astype(np.float32)
+        idx = (np.arange(len(x)) + at[0]) % len(talk)
+        at[0] += len(x)
+        os.write(fd, np.clip(x + talk[idx], -32768, 32767).astype(np.int16).tobytes())
+
+    return write
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("set")
@@ -43,6 +69,10 @@ def main():
     ap.add_argument("--no-gate", action="store_true",
                     help="answer words run into talk too (recognition.min_pause_before_ms and max_word_ms 0): the figures before the isolated-word gate")
     ap.add_argument("--min-pause", type=int, help="recognition.min_pause_before_ms (default 400)")
+    ap.add_argument("--babble", help="a folder of long talk recordings (e.g. another set's unknown/speech) mixed under the "
+                    "whole stream after teaching, as a television or other people talking in the room")
+    ap.add_argument("--babble-db", type=float, default=10.0,
+                    help="how far the babble's active-speech level sits below the taught test clips' (dB; default 10)")
     ap.add_argument("--dump", help="write every answer as JSON Lines (item kind, group, file, label, score, speech span)")
     args = ap.parse_args()
     if not shutil.which("sox"):
@@ -121,18 +151,19 @@ def main():
         items += [("unknown", group, p) for p in sorted((data / "unknown" / group).glob("*.wav"))]
     random.Random(args.seed).shuffle(items)
     spans = []
+    write = os.write if not args.babble else babble_writer(args, data, words)
     lead = quiet(1.0, rng)
-    os.write(fd, lead)
+    write(fd, lead)
     position += len(lead) // 2
     for kind, label, path in items:
         audio = pcm(path)
         spans.append((position / RATE, (position + len(audio) // 2) / RATE, kind, label, path))
-        os.write(fd, audio)
+        write(fd, audio)
         position += len(audio) // 2
         gap = quiet(args.gap, rng)
-        os.write(fd, gap)
+        write(fd, gap)
         position += len(gap) // 2
-    os.write(fd, quiet(3.0, rng))
+    write(fd, quiet(3.0, rng))
     while time.monotonic() - last_line[0] < 10:
         time.sleep(1)
     os.close(fd)

@@ -48,6 +48,28 @@ public sealed partial class DeviceAgent
         FalseAlarm("button");
     }
 
+    // Speech that never pauses (a television, other people talking close by) makes every utterance "long speech", and the
+    // isolated-word rule then answers all of it unknown, keywords said over it included (README, "Isolated words").
+    private double _continuousSpeechMs;
+    private long _lastContinuousSpeechWarning;
+
+    private void NoteContinuousSpeech(string? notAWord, SpeechTiming timing)
+    {
+        if (notAWord != "long-speech")
+        {
+            _continuousSpeechMs = 0;
+            return;
+        }
+        _continuousSpeechMs += timing.SpeechMs;
+        if (_continuousSpeechMs < ContinuousSpeechWarningMs
+            || (_lastContinuousSpeechWarning != 0 && Stopwatch.GetElapsedTime(_lastContinuousSpeechWarning) < TimeSpan.FromMinutes(10)))
+            return;
+        _lastContinuousSpeechWarning = Stopwatch.GetTimestamp();
+        AgentLog.ContinuousSpeech(_logger, _continuousSpeechMs / 1000);
+    }
+
+    private const double ContinuousSpeechWarningMs = 60_000;
+
     private void Recognise(InputSample sample, ReadOnlySpan<float> embedding)
     {
         if (_headDirty)
@@ -67,7 +89,10 @@ public sealed partial class DeviceAgent
             Complete(sample, new AgentResult(AgentOutcome.Rejected, sample.Source, sample.Origin, null, null, LatencyMs(sample), "no classes yet"), handled: true);
             return;
         }
-        if (IsolatedWordGate.Reject(sample.Speech, _config.Recognition) is { } notAWord)
+        string? notAWord = IsolatedWordGate.Reject(sample.Speech, _config.Recognition);
+        if (sample.Speech is { } timing)
+            NoteContinuousSpeech(notAWord, timing);
+        if (notAWord is not null)
         {
             // Part of talk, not a keyword: answered unknown, and the learner only looks (Predict adapts nothing).
             Prediction nearest = _head.Learner.Predict(embedding);

@@ -66,4 +66,25 @@ public sealed class IsolatedWordGateTests : IDisposable
         InputSample Utterance(float[] embedding, SpeechTiming timing) =>
             new() { Source = "queue", Origin = "utterance", Embedding = embedding, Speech = timing };
     }
+
+    [Fact]
+    public async Task A_minute_of_unbroken_speech_is_reported_once()
+    {
+        var random = new Random(8);
+        await using RunningAgent a = await RunningAgent.StartAsync(AgentTestData.Config("gate", "state"), _dir);
+        a.Source.Add(AgentTestData.Sample(0, random), label: "class0");
+        a.WaitForResults(1);
+        // 39 pieces of 1.5 s (58.5 s), an isolated word (the count starts again), then 41 pieces (61.5 s), then 41 more.
+        for (int i = 0; i < 39; i++)
+            a.Source.Add(Piece());
+        a.Source.Add(new InputSample { Source = "queue", Origin = "word", Embedding = AgentTestData.Sample(0, random), Speech = new SpeechTiming(500, 900, false) });
+        a.WaitForResults(41);
+        Assert.DoesNotContain("continuous speech for", a.LogText);
+        for (int i = 0; i < 82; i++)
+            a.Source.Add(Piece());
+        a.WaitForResults(123);
+        Assert.Single(a.LogText.Split('\n'), line => line.Contains("continuous speech for 60 s", StringComparison.Ordinal));
+
+        InputSample Piece() => new() { Source = "queue", Origin = "piece", Embedding = AgentTestData.Sample(0, random), Speech = new SpeechTiming(1500, 0, true) };
+    }
 }
