@@ -69,6 +69,7 @@ def main():
     ap.add_argument("--no-gate", action="store_true",
                     help="answer words run into talk too (recognition.min_pause_before_ms and max_word_ms 0): the figures before the isolated-word gate")
     ap.add_argument("--min-pause", type=int, help="recognition.min_pause_before_ms (default 400)")
+    ap.add_argument("--foreground-db", type=float, help="vad.foreground_db of the pcm source (default 15)")
     ap.add_argument("--babble", help="a folder of long talk recordings (e.g. another set's unknown/speech) mixed under the "
                     "whole stream after teaching, as a television or other people talking in the room")
     ap.add_argument("--babble-db", type=float, default=10.0,
@@ -95,7 +96,7 @@ def main():
         "learner": {"method": args.method},
         "sources": [
             {"type": "folder", "path": str(teach), "labels_from_folders": True, "poll_ms": 100},
-            {"type": "pcm", "path": str(fifo)},
+            {"type": "pcm", "path": str(fifo)} | ({"vad": {"foreground_db": args.foreground_db}} if args.foreground_db is not None else {}),
         ],
     }
     recognition = {}

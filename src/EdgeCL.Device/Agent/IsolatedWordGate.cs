@@ -8,9 +8,10 @@ namespace EdgeCL.Device.Agent;
 /// follow each other with pauses of about a quarter of a second, and its phrases run past the VAD's maximum utterance.
 /// An utterance that breaks either rule is answered "unknown" before the learner sees it (so nothing adapts to it).
 /// </summary>
-/// <remarks>Measured through the real agent and its VAD (README, "Isolated words"): on independent set 1 (tuning),
-/// continuous talk went from 577 accepted utterances per hour to 2, and no taught word said after a pause was lost.
-/// Applies to live audio only; files and frames carry no <see cref="SpeechTiming"/>.</remarks>
+/// <remarks>Speech and pauses are the foreground's: speech more than <c>vad.foreground_db</c> (15 dB) below an utterance's
+/// loudest part, such as a television behind the speaker, is background (<see cref="Audio.ChunkLevels"/>), so a keyword said
+/// over it is still an isolated word. Measured through the real agent and its VAD in README, "Isolated words". Applies to
+/// live audio only; files and frames carry no <see cref="SpeechTiming"/>.</remarks>
 internal static class IsolatedWordGate
 {
     /// <summary>Why <paramref name="timing"/> is not an isolated word (a counter name), or null when it is one or is not live audio.</summary>

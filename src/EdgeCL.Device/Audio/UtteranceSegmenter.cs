@@ -10,10 +10,14 @@ namespace EdgeCL.Device.Audio;
 /// <param name="DecidedAt">Samples pushed when the segmenter decided the utterance was over (End plus the hangover, or End at a cut).</param>
 /// <param name="WasCut">The utterance reached the maximum length and was cut while speech went on.</param>
 /// <param name="FollowsCut">The utterance continues one that was cut: it is the rest of a longer stretch of speech.</param>
-/// <param name="QuietBefore">Samples without speech before <paramref name="SpeechStart"/> (any speech chunk counts, also a
-/// burst too short to keep); <see cref="long.MaxValue"/> when no speech was heard before it in this stream.</param>
+/// <param name="QuietBefore">Samples before the foreground speech without foreground-loud speech (<see cref="VadSettings.ForegroundDb"/>;
+/// a burst too short to keep counts too); <see cref="long.MaxValue"/> when none was heard before it in this stream.</param>
+/// <param name="ForegroundStart">First sample of the foreground speech: the speech within <see cref="VadSettings.ForegroundDb"/>
+/// of the utterance's loudest chunk (quieter speech, a television behind the speaker, is background).</param>
+/// <param name="ForegroundEnd">One past the foreground speech.</param>
+/// <param name="ForegroundCut">The foreground speech runs into a cut: it goes on past <see cref="VadSettings.MaxUtteranceMs"/>.</param>
 public readonly record struct Utterance(int Index, long Start, long SpeechStart, long End, long DecidedAt, bool WasCut,
-    bool FollowsCut = false, long QuietBefore = long.MaxValue)
+    bool FollowsCut = false, long QuietBefore = long.MaxValue, long ForegroundStart = 0, long ForegroundEnd = 0, bool ForegroundCut = false)
 {
     /// <summary>Centre of the speech (pre-roll excluded): where a 1.5 s embedding clip is centred.</summary>
     public long SpeechCentre => (SpeechStart + End) / 2;
@@ -46,9 +50,7 @@ public sealed class UtteranceSegmenter
     private long _lastSpeechEnd;  // one past the last speech chunk of the current utterance
     private bool _continuation;   // the current utterance continues a cut one (no pre-roll)
     private bool _continuationPending; // a cut fell on a chunk boundary: a speech chunk right after it continues
-    private long _quietBefore;    // samples without speech before the current utterance's speech (MaxValue: none heard)
-    private long _anySpeechEnd = NoSpeechYet; // one past the last speech chunk of any kind, kept or dropped
-    private const long NoSpeechYet = long.MinValue;
+    private readonly ChunkLevels _levels; // loudness and verdict of recent chunks: foreground speech and the quiet before it
     private int _index;
 
     /// <summary>Creates a segmenter for a stream at <paramref name="sampleRate"/>.</summary>
@@ -66,12 +68,15 @@ public sealed class UtteranceSegmenter
             throw new ArgumentException(
                 $"vad durations must be 0..60000 ms and max_utterance_ms > 0 (got min_speech_ms {settings.MinSpeechMs}, min_silence_ms {settings.MinSilenceMs}, max_utterance_ms {settings.MaxUtteranceMs}, pre_roll_ms {settings.PreRollMs}).",
                 nameof(settings));
+        if (!(settings.ForegroundDb is >= 0f and <= 60f))
+            throw new ArgumentException($"vad.foreground_db is {settings.ForegroundDb}; use 0..60 dB (default 15).", nameof(settings));
         _threshold = settings.Threshold;
         SampleRate = sampleRate;
         _minSpeech = Samples(settings.MinSpeechMs);
         _minSilence = Samples(settings.MinSilenceMs);
         _maxUtterance = Samples(settings.MaxUtteranceMs);
         _preRoll = Samples(settings.PreRollMs);
+        _levels = new ChunkLevels(settings.ForegroundDb);
         // Room for the longest utterance's samples at the moment it is decided, plus one chunk of slack.
         _ring = new float[checked((int)(_preRoll + _maxUtterance + _minSilence + sampleRate))];
 
@@ -103,6 +108,7 @@ public sealed class UtteranceSegmenter
         Remember(chunk);
         long chunkEnd = _pushed;
         bool speech = speechProbability > _threshold;
+        _levels.Add(chunkStart, chunk, speech);
         utterance = default;
 
         if (!_inSpeech)
@@ -113,8 +119,6 @@ public sealed class UtteranceSegmenter
             _continuationPending = false;
             return false;
         }
-        if (speech)
-            _anySpeechEnd = chunkEnd;
 
         if (speech)
         {
@@ -193,7 +197,7 @@ public sealed class UtteranceSegmenter
         _inSpeech = false;
         _continuation = false;
         _continuationPending = false;
-        _anySpeechEnd = NoSpeechYet;
+        _levels.Reset();
     }
 
     private void Open(long speechStart, long chunkEnd, bool continuation)
@@ -202,8 +206,6 @@ public sealed class UtteranceSegmenter
         _speechStart = speechStart;
         _lastSpeechEnd = chunkEnd;
         _continuation = continuation;
-        _quietBefore = continuation ? 0 : _anySpeechEnd == NoSpeechYet ? long.MaxValue : speechStart - _anySpeechEnd;
-        _anySpeechEnd = chunkEnd;
     }
 
     private bool TryClose(long end, long decidedAt, bool wasCut, out Utterance utterance)
@@ -215,7 +217,11 @@ public sealed class UtteranceSegmenter
         if (end - _speechStart < _minSpeech)
             return false;
         long start = continuation ? _speechStart : Math.Max(0, _speechStart - _preRoll);
-        utterance = new Utterance(++_index, start, _speechStart, end, decidedAt, wasCut, continuation, _quietBefore);
+        _levels.Foreground(_speechStart, end, out long foregroundStart, out long foregroundEnd, out long quiet);
+        bool foregroundCut = (wasCut && foregroundEnd >= end) || (continuation && foregroundStart <= _speechStart);
+        if (continuation && foregroundStart <= _speechStart)
+            quiet = 0;
+        utterance = new Utterance(++_index, start, _speechStart, end, decidedAt, wasCut, continuation, quiet, foregroundStart, foregroundEnd, foregroundCut);
         return true;
     }
 

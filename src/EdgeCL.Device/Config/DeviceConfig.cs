@@ -233,6 +233,11 @@ public sealed class VadSettings
     /// <summary>Longer speech is cut here.</summary>
     public int MaxUtteranceMs { get; set; } = 1500;
 
+    /// <summary>Speech more than this many dB below an utterance's loudest 80 ms is background for the isolated-word rule
+    /// (<c>recognition.min_pause_before_ms</c>, <c>max_word_ms</c>): a television or people talking further away do not
+    /// make a keyword said over them "part of longer speech"; 0 = every speech chunk counts.</summary>
+    public float ForegroundDb { get; set; } = 15f;
+
     /// <summary>Audio kept before the detected start.</summary>
     public int PreRollMs { get; set; } = 160;
 

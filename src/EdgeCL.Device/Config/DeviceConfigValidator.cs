@@ -223,6 +223,7 @@ public static class DeviceConfigValidator
         if (vad.MinSilenceMs is < 80 or > 10_000) errors.Add($"{at}.min_silence_ms {vad.MinSilenceMs} is out of range 80..10000.");
         if (vad.MaxUtteranceMs is < 240 or > 30_000) errors.Add($"{at}.max_utterance_ms {vad.MaxUtteranceMs} is out of range 240..30000.");
         if (vad.PreRollMs is < 0 or > 2_000) errors.Add($"{at}.pre_roll_ms {vad.PreRollMs} is out of range 0..2000.");
+        if (!(vad.ForegroundDb is >= 0 and <= 60)) errors.Add($"{at}.foreground_db {vad.ForegroundDb} is out of range 0..60 (default 15; 0 counts all speech).");
         if (vad.MinSpeechMs > vad.MaxUtteranceMs) errors.Add($"{at}: min_speech_ms {vad.MinSpeechMs} exceeds max_utterance_ms {vad.MaxUtteranceMs}.");
     }
 

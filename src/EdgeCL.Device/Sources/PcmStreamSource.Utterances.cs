@@ -49,10 +49,11 @@ public sealed partial class PcmStreamSource
         return u.Start + SpeechPlacement.ActiveCentre(_utterance.AsSpan(0, length));
     }
 
+    // The foreground speech's timing: speech well below the utterance's loudest part (a television) is background.
     private static SpeechTiming Timing(in Utterance u) => new(
-        (u.End - u.SpeechStart) * 1000.0 / SampleRate,
+        (u.ForegroundEnd - u.ForegroundStart) * 1000.0 / SampleRate,
         u.QuietBefore == long.MaxValue ? double.PositiveInfinity : u.QuietBefore * 1000.0 / SampleRate,
-        u.WasCut || u.FollowsCut);
+        u.ForegroundCut);
 
     private bool Drain(ChannelWriter<InputSample> output, CancellationToken ct)
     {

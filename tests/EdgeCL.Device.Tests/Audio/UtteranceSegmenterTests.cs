@@ -47,7 +47,7 @@ public sealed class UtteranceSegmenterTests
             }
         // Speech in chunks 4..8; the third silent chunk (11) completes 240 ms of silence.
         Assert.Equal([11], decidedOn);
-        Assert.Equal(new Utterance(1, 2 * Chunk, 4 * Chunk, 9 * Chunk, 12 * Chunk, false), found);
+        Assert.Equal(new Utterance(1, 2 * Chunk, 4 * Chunk, 9 * Chunk, 12 * Chunk, false, ForegroundStart: 4 * Chunk, ForegroundEnd: 9 * Chunk), found);
         Assert.Equal((4 * Chunk + 9 * Chunk) / 2, found.SpeechCentre);
         Assert.False(s.InSpeech);
         Assert.False(s.Flush(out _));
@@ -94,8 +94,10 @@ public sealed class UtteranceSegmenterTests
         List<Utterance> pieces = Segment("__" + new string('S', 40) + "_____");
         Assert.Equal(3, pieces.Count);
         long max = 24000;
-        Assert.Equal(new Utterance(1, 0, 2 * Chunk, 2 * Chunk + max, 21 * Chunk, true), pieces[0]); // cut inside chunk 20
-        Assert.Equal(new Utterance(2, 2 * Chunk + max, 2 * Chunk + max, 2 * Chunk + 2 * max, 40 * Chunk, true, FollowsCut: true, QuietBefore: 0), pieces[1]);
+        Assert.Equal(new Utterance(1, 0, 2 * Chunk, 2 * Chunk + max, 21 * Chunk, true,
+            ForegroundStart: 2 * Chunk, ForegroundEnd: 2 * Chunk + max, ForegroundCut: true), pieces[0]); // cut inside chunk 20
+        Assert.Equal(new Utterance(2, 2 * Chunk + max, 2 * Chunk + max, 2 * Chunk + 2 * max, 40 * Chunk, true, FollowsCut: true, QuietBefore: 0,
+            ForegroundStart: 2 * Chunk + max, ForegroundEnd: 2 * Chunk + 2 * max, ForegroundCut: true), pieces[1]);
         Assert.Equal(pieces[1].End, pieces[2].Start);
         Assert.Equal(pieces[2].Start, pieces[2].SpeechStart); // a continuation has no pre-roll
         Assert.Equal((42L * Chunk, 45L * Chunk, false, true), (pieces[2].End, pieces[2].DecidedAt, pieces[2].WasCut, pieces[2].FollowsCut));
@@ -111,6 +113,32 @@ public sealed class UtteranceSegmenterTests
         Assert.Equal(3L * Chunk, found[1].QuietBefore);    // the click counts as speech: 3 chunks, not 9
         Assert.Equal(9L * Chunk, found[2].QuietBefore);
         Assert.All(found, u => Assert.False(u.WasCut || u.FollowsCut));
+    }
+
+    [Fact]
+    public void SpeechWellBelowTheLoudestIsBackground()
+    {
+        // Background talk (amplitude 100) never stops; a word at amplitude 1000 (20 dB louder) is said over it for 4 chunks.
+        var s = new UtteranceSegmenter(Defaults);
+        var found = new List<Utterance>();
+        var quiet = Enumerable.Repeat(100f, Chunk).ToArray();
+        var loud = Enumerable.Repeat(1000f, Chunk).ToArray();
+        string pattern = "bbbbbbbbbbbbLLLLbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+        foreach (char c in pattern)
+            if (s.Push(c == 'L' ? loud : quiet, 0.9f, out Utterance u))
+                found.Add(u);
+        // The VAD hears speech throughout, so the piece holding the word was cut; its foreground is the word alone.
+        Utterance piece = found.Single(u => u.SpeechStart <= 12 * Chunk && u.End >= 16 * Chunk);
+        Assert.True(piece.WasCut);
+        Assert.Equal((12L * Chunk, 16L * Chunk, false), (piece.ForegroundStart, piece.ForegroundEnd, piece.ForegroundCut));
+        Assert.Equal(long.MaxValue, piece.QuietBefore); // nothing as loud as the word since the stream started
+        // With foreground_db 0 every speech chunk counts: the same piece is part of longer speech.
+        var all = new UtteranceSegmenter(new VadSettings { ForegroundDb = 0 });
+        Utterance? plain = null;
+        foreach (char c in pattern)
+            if (all.Push(c == 'L' ? loud : quiet, 0.9f, out Utterance u) && u.SpeechStart <= 12 * Chunk && u.End >= 16 * Chunk)
+                plain = u;
+        Assert.True(plain!.Value.ForegroundCut);
     }
 
     [Fact]
@@ -156,7 +184,7 @@ public sealed class UtteranceSegmenterTests
         foreach (char c in "__SSS")
             s.Push(chunk, c == 'S' ? 0.9f : 0.1f, out _);
         Assert.True(s.Flush(out Utterance u));
-        Assert.Equal(new Utterance(1, 0, 2 * Chunk, 5 * Chunk, 5 * Chunk, false), u);
+        Assert.Equal(new Utterance(1, 0, 2 * Chunk, 5 * Chunk, 5 * Chunk, false, ForegroundStart: 2 * Chunk, ForegroundEnd: 5 * Chunk), u);
         Assert.False(s.Flush(out _));
         Assert.Empty(Segment("__S"));
     }
