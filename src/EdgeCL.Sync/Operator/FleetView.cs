@@ -98,16 +98,21 @@ public sealed class FleetView(string fleet, TrustStore? trust = null, TimeProvid
                     [.. g.Where(x => x.Entry.Tombstone).Select(x => x.Device).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)],
                     [.. g.Select(x => x.Entry.Space).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)],
                     g.Max(x => x.Entry.ChangedMs))).ToList();
-            var commands = _commands.Values.OrderByDescending(c => c.SentMs).ThenBy(c => c.Signed.Id, StringComparer.Ordinal).Select(c => new FleetCommandView(
-                c.Signed.Id, c.Signed.Command.Device, FleetCommand.WireName(c.Signed.Command.Kind), c.Signed.Command.Label, c.Signed.Operator,
-                State(c, now), c.SentMs, c.Signed.ExpiresMs, c.AckedMs, c.Retained, Refusal(c))).ToList();
+            var commands = _commands.Values.OrderByDescending(c => c.SentMs).ThenBy(c => c.Signed.Id, StringComparer.Ordinal).Select(c => View(c, now)).ToList();
             return new FleetSnapshot(Fleet, trust is not null, devices, classes, commands, new SortedDictionary<string, long>(_drops, StringComparer.Ordinal),
                 [.. _dropped.Values.OrderBy(d => d.Topic, StringComparer.Ordinal)]);
         }
     }
 
-    private string State(CommandRecord c, long now) =>
-        Refusal(c) is not null ? "refused" : c.AckedMs is not null ? "done" : c.Withdrawn ? "withdrawn" : c.Signed.ExpiresMs < now ? "expired" : "pending";
+    private FleetCommandView View(CommandRecord c, long now)
+    {
+        string? refusal = Refusal(c);
+        return new FleetCommandView(c.Signed.Id, c.Signed.Command.Device, FleetCommand.WireName(c.Signed.Command.Kind), c.Signed.Command.Label,
+            c.Signed.Operator, State(c, now, refusal), c.SentMs, c.Signed.ExpiresMs, c.AckedMs, c.Retained, refusal);
+    }
+
+    private static string State(CommandRecord c, long now, string? refusal) =>
+        refusal is not null ? "refused" : c.AckedMs is not null ? "done" : c.Withdrawn ? "withdrawn" : c.Signed.ExpiresMs < now ? "expired" : "pending";
 
     // A device that verified a command but would not act on it (a new_backbone it cannot load) lists it in its health.
     private string? Refusal(CommandRecord c) =>
@@ -188,7 +193,7 @@ public sealed class FleetView(string fleet, TrustStore? trust = null, TimeProvid
         }
         if (_commands.Count >= MaxCommands)
         {
-            CommandRecord oldest = _commands.Values.OrderBy(c => State(c, now) == "pending" ? 1 : 0).ThenBy(c => c.SentMs).First();
+            CommandRecord oldest = _commands.Values.OrderBy(c => State(c, now, Refusal(c)) == "pending" ? 1 : 0).ThenBy(c => c.SentMs).First();
             _commands.Remove(oldest.Signed.Id);
         }
         var record = new CommandRecord(command, topic, now) { Retained = retained };
