@@ -115,7 +115,9 @@ def main():
     agent = subprocess.Popen(binary + ["run", "--config", str(work / "device.json")] + verbose,
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     lines, learned, answers = [], [], []
-    pattern = re.compile(r"^.*?(recognised label=(?P<label>\S+) score=(?P<score>\S+)|unknown score=(?P<uscore>\S+) best=(?P<best>\S+))"
+    # A talk utterance the agent's source did not embed (the isolated-word rule) has a reason and no score.
+    pattern = re.compile(r"^.*?(recognised label=(?P<label>\S+) score=(?P<score>\S+)|unknown score=(?P<uscore>\S+) best=(?P<best>\S+)"
+                         r"|unknown reason=(?P<gated>\S+) \(not embedded\))"
                          r".*origin=utterance \d+ at (?P<a>[0-9.]+)-(?P<b>[0-9.]+) s")
     last_line = [time.monotonic()]
 
@@ -130,7 +132,7 @@ def main():
                 a, b = float(m.group("a")), float(m.group("b"))
                 answers.append((m.group("label"), (a + b) / 2, dict(
                     label=m.group("label"), best=m.group("best") or m.group("label"),
-                    score=float(m.group("score") or m.group("uscore")), start=a, end=b,
+                    score=None if m.group("gated") else float(m.group("score") or m.group("uscore")), start=a, end=b,
                     reason=(re.search(r" reason=(\S+)", line) or [None, None])[1])))
 
     threading.Thread(target=reader, daemon=True).start()

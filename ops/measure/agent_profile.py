@@ -5,12 +5,15 @@ folder, listening to 16 kHz PCM on a FIFO (what `arecord | edgecl run` gives it)
 Measures, for the binary given (the AOT one by default):
   * idle: RSS and CPU while the microphone streams near-silence in real time (VAD runs on every 80 ms chunk);
   * busy: RSS and CPU while keywords of the dev test set are spoken back to back in real time;
+  * talk: RSS and CPU while continuous talk plays in real time (--talk-seconds, from the first talk file of
+    --talk-dir; 0 skips it), and how the agent answered its utterances (the isolated-word rule's reasons);
   * latency: wall time from the end of a keyword's speech (last sample above 2 % of the clip's peak, written to the
     FIFO at real-time pace) to the agent's 'recognised' line on stdout; and the accuracy of those predictions.
 
 Standard library only.  Usage:
   ops/measure/agent_profile.py [--binary artifacts/publish/linux-x64/edgecl] [--words 12] [--seconds-idle 20] [--rounds 2]
                                [--early on|off]  (the pcm source's vad.early_embed; default: the binary's default)
+                               [--talk-seconds 30] [--talk-dir ~/.cache/edgecl/data/independent2/unknown/speech]
 """
 import argparse, array, json, os, pathlib, random, re, statistics, subprocess, sys, tempfile, threading, time, wave
 
@@ -80,6 +83,8 @@ def main():
     ap.add_argument("--seconds-idle", type=float, default=20)
     ap.add_argument("--rounds", type=int, default=2, help="test clips per word spoken in the busy phase")
     ap.add_argument("--early", choices=["on", "off"], help="set the pcm source's vad.early_embed (default: leave it unset)")
+    ap.add_argument("--talk-seconds", type=float, default=30, help="seconds of continuous talk in the talk phase (0: none)")
+    ap.add_argument("--talk-dir", default=str(DATA.parent / "independent2/unknown/speech"), help="folder of talk WAVs (16 kHz mono)")
     args = ap.parse_args()
     binary = pathlib.Path(args.binary)
     if not binary.exists():
@@ -149,13 +154,40 @@ def main():
         rss_busy.append(proc_stats(agent.pid)[1])
     c1, _, hwm = proc_stats(agent.pid); w1 = time.monotonic()
     busy_cpu = 100 * (c1 - c0) / (w1 - w0)
+    busy_seconds = w1 - w0
     feeder.silence(1.5)
+
+    talk = None
+    talk_files = sorted(pathlib.Path(args.talk_dir).glob("*.wav")) if args.talk_seconds > 0 else []
+    if args.talk_seconds > 0 and not talk_files:
+        sys.exit(f"no talk WAVs in {args.talk_dir}; pass --talk-dir or --talk-seconds 0")
+    if talk_files:
+        samples = read_wav(talk_files[0])[: int(args.talk_seconds * RATE)]
+        first_line = len(lines)
+        c0, _, _ = proc_stats(agent.pid); w0 = time.monotonic()
+        rss_talk = []
+        for i in range(0, len(samples), RATE):
+            feeder.write(samples[i:i + RATE])
+            rss_talk.append(proc_stats(agent.pid)[1])
+        c1, _, _ = proc_stats(agent.pid); w1 = time.monotonic()
+        feeder.silence(1.5)
+        answered = lines[first_line:]
+        reasons = {}
+        for line in answered:
+            if "recognised label=" in line:
+                reasons["accepted"] = reasons.get("accepted", 0) + 1
+            elif re.search(r"\bunknown (score|reason)=", line):
+                m = re.search(r"reason=(\S+)", line)
+                key = m.group(1) if m else "unknown"
+                reasons[key] = reasons.get(key, 0) + 1
+        talk = (statistics.median(rss_talk), 100 * (c1 - c0) / (w1 - w0), w1 - w0, reasons, talk_files[0].name)
 
     latencies, correct, missed = [], 0, 0
     for i, (end_time, word, before) in enumerate(ends):
         after = [r for r in recognised[before:] if r[0] >= end_time]
         limit = ends[i + 1][0] if i + 1 < len(ends) else float("inf")
-        hits = [r for r in after if r[0] < limit + 0.5]
+        # Only until the next word's speech has ended: a word answered unknown must not take the next word's line.
+        hits = [r for r in after if r[0] < limit]
         if not hits:
             missed += 1
             continue
@@ -166,7 +198,11 @@ def main():
     mib = lambda b: b / 1048576
     print(f"binary              {binary}" + (f" (early_embed {args.early})" if args.early else ""))
     print(f"idle  (silence)     RSS median {mib(statistics.median(rss_idle)):.1f} MiB, CPU {idle_cpu:.1f} % of one core over {args.seconds_idle:.0f} s")
-    print(f"busy  (keywords)    RSS median {mib(statistics.median(rss_busy)):.1f} MiB, CPU {busy_cpu:.1f} % of one core over {w1 - w0:.0f} s; peak RSS {mib(hwm):.1f} MiB")
+    print(f"busy  (keywords)    RSS median {mib(statistics.median(rss_busy)):.1f} MiB, CPU {busy_cpu:.1f} % of one core over {busy_seconds:.0f} s; peak RSS {mib(hwm):.1f} MiB")
+    if talk:
+        rss, cpu, seconds, reasons, name = talk
+        answers = ", ".join(f"{k} {v}" for k, v in sorted(reasons.items()))
+        print(f"talk  ({name})  RSS median {mib(rss):.1f} MiB, CPU {cpu:.1f} % of one core over {seconds:.0f} s; answers: {answers or 'none'}")
     if latencies:
         q = statistics.quantiles(latencies, n=20) if len(latencies) > 1 else latencies
         print(f"latency speech end -> prediction: median {statistics.median(latencies):.0f} ms, p95 {q[-1]:.0f} ms, min {min(latencies):.0f}, max {max(latencies):.0f} ({len(latencies)} words)")

@@ -17,6 +17,9 @@ internal static partial class AgentLog
     [LoggerMessage(Level = LogLevel.Debug, Message = "unknown score={Score:F3} best={Label} confidence={Confidence:F3} reason={Reason} source={Source} origin={Origin}")]
     public static partial void NotAWord(ILogger logger, string label, float score, float confidence, string reason, string source, string origin);
 
+    [LoggerMessage(Level = LogLevel.Debug, Message = "unknown reason={Reason} (not embedded) source={Source} origin={Origin}")]
+    public static partial void NotAWordUnembedded(ILogger logger, string reason, string source, string origin);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "continuous speech for {Seconds:F0} s (a television, people talking close by?): the isolated-word rule answers all of it unknown, keywords said over it too; if the talk is background less than vad.foreground_db below the speaker, lower vad.foreground_db, or set recognition.max_word_ms and min_pause_before_ms to 0")]
     public static partial void ContinuousSpeech(ILogger logger, double seconds);
 

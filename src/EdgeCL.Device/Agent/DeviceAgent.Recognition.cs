@@ -70,6 +70,11 @@ public sealed partial class DeviceAgent
 
     private const double ContinuousSpeechWarningMs = 60_000;
 
+    /// <summary>The isolated-word rule as a live audio source asks it, on its own thread, before it embeds an utterance:
+    /// never while a teach session is open, since what is said then is taught.</summary>
+    internal string? NotAWordBeforeEmbedding(SpeechTiming timing) =>
+        Volatile.Read(ref _teach) is null ? IsolatedWordGate.Reject(timing, _config.Recognition) : null;
+
     private void Recognise(InputSample sample, ReadOnlySpan<float> embedding)
     {
         if (_headDirty)
@@ -89,16 +94,20 @@ public sealed partial class DeviceAgent
             Complete(sample, new AgentResult(AgentOutcome.Rejected, sample.Source, sample.Origin, null, null, LatencyMs(sample), "no classes yet"), handled: true);
             return;
         }
-        string? notAWord = IsolatedWordGate.Reject(sample.Speech, _config.Recognition);
+        string? notAWord = sample.NotAWord ?? IsolatedWordGate.Reject(sample.Speech, _config.Recognition);
         if (sample.Speech is { } timing)
             NoteContinuousSpeech(notAWord, timing);
         if (notAWord is not null)
         {
-            // Part of talk, not a keyword: answered unknown, and the learner only looks (Predict adapts nothing).
-            Prediction nearest = _head.Learner.Predict(embedding);
+            // Part of talk, not a keyword: answered unknown, and the learner only looks (Predict adapts nothing). The pcm
+            // source does not even embed such an utterance (sample.NotAWord); one it embedded is looked at, for the log.
+            Prediction? nearest = embedding.IsEmpty ? null : _head.Learner.Predict(embedding);
             Interlocked.Increment(ref _recognised);
             CountRejected(notAWord);
-            AgentLog.NotAWord(_logger, nearest.Label ?? "-", nearest.Score, nearest.Confidence, notAWord, sample.Source, sample.Origin);
+            if (nearest is { } n)
+                AgentLog.NotAWord(_logger, n.Label ?? "-", n.Score, n.Confidence, notAWord, sample.Source, sample.Origin);
+            else
+                AgentLog.NotAWordUnembedded(_logger, notAWord, sample.Source, sample.Origin);
             Complete(sample, new AgentResult(AgentOutcome.Unknown, sample.Source, sample.Origin, null, nearest, LatencyMs(sample), notAWord), handled: true);
             return;
         }

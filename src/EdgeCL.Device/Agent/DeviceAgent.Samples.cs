@@ -16,6 +16,12 @@ public sealed partial class DeviceAgent
 {
     private async Task HandleAsync(InputSample sample)
     {
+        if (sample is { NotAWord: not null, Embedding: null })
+        {
+            // Talk the source did not embed (the isolated-word rule, asked before a teach session began): nothing to learn.
+            Recognise(sample, ReadOnlySpan<float>.Empty);
+            return;
+        }
         ReadOnlySpan<float> embedding;
         try
         {

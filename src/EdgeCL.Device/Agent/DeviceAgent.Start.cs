@@ -170,6 +170,7 @@ public sealed partial class DeviceAgent
                 }
             }
 
+            DeviceAgent? agentForSources = null; // sources start only once the agent runs, so they ask the agent itself
             var context = new SourceContext
             {
                 ConfigDirectory = options.ConfigDirectory,
@@ -177,6 +178,7 @@ public sealed partial class DeviceAgent
                 BackboneDirectory = backboneDirectory,
                 SessionOptions = sessionOptions,
                 LoggerFactory = loggers,
+                NotAWord = timing => agentForSources is { } a ? a.NotAWordBeforeEmbedding(timing) : IsolatedWordGate.Reject(timing, config.Recognition),
             };
             var sources = new List<IInputSource>();
             SourceFactory factory = options.Sources ?? throw new AgentStartException("no source factory was given to the agent.");
@@ -196,6 +198,7 @@ public sealed partial class DeviceAgent
             {
                 _backboneChoice = new BackboneChoice(backboneName, config.Backbone!, overridden is not null, modelsRoot, sessionOptions),
             };
+            agentForSources = agent;
             if (overridden is not null)
                 AgentLog.BackboneOverridden(logger, backboneName, BackboneOverride.PathIn(stateDir), config.Backbone!);
             if (startedFull)

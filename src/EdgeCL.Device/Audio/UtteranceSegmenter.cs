@@ -56,11 +56,14 @@ public sealed class UtteranceSegmenter
     /// <summary>Creates a segmenter for a stream at <paramref name="sampleRate"/>.</summary>
     /// <param name="settings">Threshold and durations.</param>
     /// <param name="sampleRate">Samples per second of the pushed chunks.</param>
+    /// <param name="minimumHistorySamples">Samples <see cref="CopyRange"/> must still reach back from the newest one (a clip
+    /// around an utterance that is cut only once the clip's end has been heard); one second of slack is added.</param>
     /// <exception cref="ArgumentException">A setting is out of range (negative duration, threshold outside 0..1, zero maximum).</exception>
-    public UtteranceSegmenter(VadSettings settings, int sampleRate = 16000)
+    public UtteranceSegmenter(VadSettings settings, int sampleRate = 16000, int minimumHistorySamples = 0)
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(sampleRate);
+        ArgumentOutOfRangeException.ThrowIfNegative(minimumHistorySamples);
         if (!(settings.Threshold is >= 0f and < 1f))
             throw new ArgumentException($"vad.threshold is {settings.Threshold}; use a probability in [0, 1) such as 0.5.", nameof(settings));
         if (settings.MinSpeechMs is < 0 or > MaxSettingMs || settings.MinSilenceMs is < 0 or > MaxSettingMs
@@ -78,7 +81,7 @@ public sealed class UtteranceSegmenter
         _preRoll = Samples(settings.PreRollMs);
         _levels = new ChunkLevels(settings.ForegroundDb);
         // Room for the longest utterance's samples at the moment it is decided, plus one chunk of slack.
-        _ring = new float[checked((int)(_preRoll + _maxUtterance + _minSilence + sampleRate))];
+        _ring = new float[checked((int)(Math.Max(_preRoll + _maxUtterance + _minSilence, minimumHistorySamples) + sampleRate))];
 
         long Samples(int ms) => (long)ms * sampleRate / 1000;
     }

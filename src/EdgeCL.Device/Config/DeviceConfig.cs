@@ -241,13 +241,13 @@ public sealed class VadSettings
     /// <summary>Audio kept before the detected start.</summary>
     public int PreRollMs { get; set; } = 160;
 
-    /// <summary>Embed an utterance as soon as the VAD decides it has ended (default), rather than waiting until the stream
-    /// has produced every window of the 1.5 s clip centred on it (up to ~0.55 s more for a short word): the clip is cut
-    /// from the audio heard so far and its missing end is the dithered silence <c>EmbedPcm</c> pads a short clip with.</summary>
+    /// <summary>Embed an utterance as soon as the VAD decides it has ended (default), rather than waiting until the 1.5 s
+    /// clip centred on it has been heard (up to ~0.55 s more for a short word): the clip is cut from the audio heard so far
+    /// and its missing end is the dithered silence <c>EmbedPcm</c> pads a short clip with.</summary>
     /// <remarks>Measured with the AOT binary (<c>ops/measure/agent_profile.py --early on|off</c>, 24 keywords fed in real
-    /// time, median of 3 runs): speech end to prediction 187 ms (p95 466) instead of 484 ms (p95 703), 19/24 correct
-    /// either way; it costs one whole-clip <c>EmbedPcm</c> run (~16 ms) per utterance and ~13 MiB more RSS (the source's
-    /// backbone also runs its whole-clip models). <c>false</c> waits for the streamed windows.</remarks>
+    /// time): speech end to prediction about 250 ms (p95 about 500) instead of 494 ms (p95 642), 19/24 correct either way.
+    /// Both embed the clip with one whole-clip <c>EmbedPcm</c> run per utterance, so they cost the same CPU and memory.
+    /// <c>false</c> waits for the clip's last sample.</remarks>
     public bool EarlyEmbed { get; set; } = true;
 }
 

@@ -4,8 +4,9 @@ namespace EdgeCL.Device.Sources;
 
 /// <summary>One sample from a source: a file, a decoded image, an utterance's PCM, or an embedding a source computed while streaming.</summary>
 /// <remarks>
-/// Exactly one of <see cref="FilePath"/>, <see cref="Image"/>, <see cref="Pcm"/> or <see cref="Embedding"/> is set. The agent
-/// embeds what is not yet embedded with its backbone, then learns (when <see cref="Label"/> is set) or recognises.
+/// Exactly one of <see cref="FilePath"/>, <see cref="Image"/>, <see cref="Pcm"/> or <see cref="Embedding"/> is set, or none
+/// when <see cref="NotAWord"/> says why a live audio source did not embed it. The agent embeds what is not yet embedded
+/// with its backbone, then learns (when <see cref="Label"/> is set) or recognises.
 /// </remarks>
 public sealed class InputSample
 {
@@ -30,6 +31,10 @@ public sealed class InputSample
     /// <summary>A live audio utterance's timing (how long its speech lasted, the pause before it, whether it is part of
     /// a longer stretch of speech); null for files, frames and corrections.</summary>
     public SpeechTiming? Speech { get; init; }
+
+    /// <summary>Set by a live audio source that did not embed the utterance because its timing alone makes it "unknown"
+    /// (<see cref="SourceContext.NotAWord"/>: <c>no-pause</c>, <c>long-speech</c>); the agent answers it so without the learner.</summary>
+    public string? NotAWord { get; init; }
 
     /// <summary>When set, the sample is a labelled example of this class; otherwise it is recognised (and may adapt the head).</summary>
     public string? Label { get; init; }

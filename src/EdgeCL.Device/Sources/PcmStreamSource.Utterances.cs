@@ -6,37 +6,39 @@ using EdgeCL.Onnx.Audio;
 
 namespace EdgeCL.Device.Sources;
 
-/// <summary>From hops to samples: the VAD's utterances, where each one's clip is centred, and their embeddings.</summary>
+/// <summary>From hops to samples: the VAD's utterances, the clip around each one, and its embedding.</summary>
 public sealed partial class PcmStreamSource
 {
+    /// <summary>An utterance the VAD has decided: where its clip is centred, or why it is not embedded.</summary>
+    private readonly record struct Pending(Utterance Utterance, SpeechTiming Timing, long Centre, string? NotAWord, long Decided);
+
     private bool ProcessHop(ChannelWriter<InputSample> output, CancellationToken ct)
     {
-        _embedder.Push(_hop);
         float p = _vad.Process(_hop);
         if (_segmenter.Push(_hop, p, out Utterance u))
-            _pending.Enqueue((u, PlacementCentre(u), Stopwatch.GetTimestamp()));
-        return Drain(output, ct);
+            Decide(u);
+        return Drain(output, ct, sessionEnded: false);
     }
 
-    /// <summary>Ends a stream session: flushes an open utterance, pads with silence until its windows exist, resets.</summary>
+    /// <summary>Ends a stream session: flushes an open utterance, embeds what waits for audio that will not come, resets.</summary>
     private bool FinishSession(ChannelWriter<InputSample> output, CancellationToken ct)
     {
         if (_segmenter.Flush(out Utterance u))
-            _pending.Enqueue((u, PlacementCentre(u), Stopwatch.GetTimestamp()));
-        bool open = true;
-        while (open && _pending.Count > 0)
-        {
-            // Silence (the embedder adds the dither) is what EmbedPcm pads a short clip with; early_embed needs none.
-            while (_clip is null && _embedder.SamplesPushed < _embedder.SamplesNeeded(_pending.Peek().Centre))
-                _embedder.Push(_silence);
-            open = Drain(output, ct);
-        }
+            Decide(u);
+        bool open = Drain(output, ct, sessionEnded: true);
         _sessionOffset += _segmenter.SamplesPushed;
         _pending.Clear();
-        _embedder.Reset();
         _segmenter.Reset();
         _vad.Reset();
         return open;
+    }
+
+    private void Decide(in Utterance u)
+    {
+        SpeechTiming timing = Timing(u);
+        string? notAWord = _notAWord?.Invoke(timing);
+        long centre = notAWord is null ? PlacementCentre(u) : u.SpeechCentre;
+        _pending.Enqueue(new Pending(u, timing, centre, notAWord, Stopwatch.GetTimestamp()));
     }
 
     /// <summary>Where the utterance's 1.5 s clip is centred: as EmbedPcm places a file's sound (the energy centroid of
@@ -55,22 +57,26 @@ public sealed partial class PcmStreamSource
         u.QuietBefore == long.MaxValue ? double.PositiveInfinity : u.QuietBefore * 1000.0 / SampleRate,
         u.ForegroundCut);
 
-    private bool Drain(ChannelWriter<InputSample> output, CancellationToken ct)
+    /// <summary>Writes the decided utterances in order; without early_embed one waits until the part of its clip that reaches
+    /// the embedding was heard (or the session ended: the rest is silence, as EmbedPcm pads a short file).</summary>
+    private bool Drain(ChannelWriter<InputSample> output, CancellationToken ct, bool sessionEnded)
     {
         while (_pending.Count > 0)
         {
-            (Utterance u, long centre, long decided) = _pending.Peek();
-            var embedding = new float[_embedder.Dimension];
-            if (!_embedder.TryEmbed(centre, embedding))
+            Pending next = _pending.Peek();
+            long clipStart = next.Centre - _clip.Length / 2;
+            float[]? embedding = null;
+            if (next.NotAWord is null)
             {
-                if (_clip is null)
+                if (!_earlyEmbed && !sessionEnded && _segmenter.SamplesPushed < clipStart + _backbone.SamplesUsed)
                     return true;
-                // early_embed: the 1.5 s clip centred on the speech from the audio so far; the part not heard yet is
-                // zeros, which EmbedPcm's dither turns into the silence it pads a short clip with.
-                _segmenter.CopyRange(centre - _clip.Length / 2, _clip);
+                // Unheard samples are zeros, which EmbedPcm's dither turns into the silence it pads a short clip with.
+                _segmenter.CopyRange(clipStart, _clip);
+                embedding = new float[_backbone.Space.Dimension];
                 _backbone.EmbedPcm(_clip, embedding);
             }
             _pending.Dequeue();
+            Utterance u = next.Utterance;
             string origin = string.Create(CultureInfo.InvariantCulture,
                 $"utterance {u.Index} at {(_sessionOffset + u.SpeechStart) / (double)SampleRate:0.00}-{(_sessionOffset + u.End) / (double)SampleRate:0.00} s");
             var sample = new InputSample
@@ -78,9 +84,10 @@ public sealed partial class PcmStreamSource
                 Source = Name,
                 Origin = origin,
                 Embedding = embedding,
+                NotAWord = next.NotAWord,
                 Label = _settings.Label,
-                Speech = Timing(u),
-                CompletedTimestamp = decided,
+                Speech = next.Timing,
+                CompletedTimestamp = next.Decided,
             };
             Utterances++;
             try

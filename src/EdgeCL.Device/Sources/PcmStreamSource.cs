@@ -12,17 +12,18 @@ namespace EdgeCL.Device.Sources;
 
 /// <summary>
 /// A live microphone: signed 16-bit little-endian mono 16 kHz PCM from stdin (<c>-</c>), a FIFO or a file, cut into
-/// utterances by Silero VAD and embedded while it streams, so that an utterance's embedding is ready a few hops after
-/// it ends (<c>arecord -f S16_LE -r 16000 -c 1 | edgecl run ...</c>); with <see cref="VadSettings.EarlyEmbed"/> (the default), as soon
-/// as the VAD decides it has ended.
+/// utterances by Silero VAD, each embedded once it is decided (<c>arecord -f S16_LE -r 16000 -c 1 | edgecl run ...</c>).
 /// </summary>
 /// <remarks>
-/// <para>Per 80 ms hop: <see cref="StreamingSpeechEmbedder.Push"/> (one mel run, one window run), one VAD run, and the
-/// <see cref="UtteranceSegmenter"/>. Each utterance becomes one <see cref="InputSample"/> with <see cref="InputSample.Embedding"/>
-/// set (the mean of the 9 windows of a 1.5 s clip centred on it, the space of <see cref="SpeechBackbone.EmbedPcm"/>);
-/// <see cref="InputSample.CompletedTimestamp"/> is when the VAD decided it had ended. With <see cref="VadSettings.EarlyEmbed"/>
-/// the sample is written at that moment: the clip is cut from the segmenter's history, its unheard end left as silence,
-/// and embedded with <see cref="SpeechBackbone.EmbedPcm"/> (one whole-clip run per utterance, into a preallocated buffer).</para>
+/// <para>Per 80 ms hop: one VAD run and the <see cref="UtteranceSegmenter"/>, which keeps the recent samples. The backbone
+/// runs only for an utterance: the 1.5 s clip centred on it is cut from that history and embedded with
+/// <see cref="SpeechBackbone.EmbedPcm"/>, exactly as a file holding those samples would be. With
+/// <see cref="VadSettings.EarlyEmbed"/> (the default) that happens as soon as the VAD decides the utterance has ended, the
+/// clip's unheard end left as silence; without it, once the clip's last sample has been heard. An utterance that
+/// <see cref="SourceContext.NotAWord"/> rejects for its timing (talk, not an isolated word) is not embedded at all: it is
+/// written with <see cref="InputSample.NotAWord"/> set, so a device that hears talk all day runs the backbone only for
+/// candidate words. Each utterance becomes one <see cref="InputSample"/>; <see cref="InputSample.CompletedTimestamp"/> is
+/// when the VAD decided it had ended.</para>
 /// <para>The input is read through <c>poll</c> with a 100 ms timeout on a descriptor opened non-blocking, so that
 /// waiting for a FIFO's writer never blocks cancellation. A FIFO whose writer goes away is reopened when
 /// <see cref="SourceSettings.Reopen"/> is set (the pending utterance is flushed and the state reset); a file or stdin
@@ -40,13 +41,13 @@ public sealed partial class PcmStreamSource : IInputSource
     private readonly ILogger _logger;
     private readonly SpeechBackbone _backbone;
     private readonly SileroVad _vad;
-    private readonly StreamingSpeechEmbedder _embedder;
     private readonly UtteranceSegmenter _segmenter;
+    private readonly Func<SpeechTiming, string?>? _notAWord; // null for a labelled source: what it hears is taught
+    private readonly bool _earlyEmbed;
     private readonly float[] _hop;
-    private readonly float[] _silence;
-    private readonly float[]? _clip;      // [ClipSamples] with early_embed: the clip around an utterance, cut from the history
+    private readonly float[] _clip;       // [ClipSamples]: the clip around an utterance, cut from the history
     private readonly byte[] _bytes;
-    private readonly Queue<(Utterance Utterance, long Centre, long Decided)> _pending = new();
+    private readonly Queue<Pending> _pending = new();
     private readonly float[]? _utterance; // [MaxUtteranceSamples] with "speech" placement: where the sound's centre is found
     private readonly CancellationTokenSource _stop = new();
     private Task? _running;
@@ -69,13 +70,16 @@ public sealed partial class PcmStreamSource : IInputSource
         _path = context.Resolve(settings.Path);
         Name = "pcm:" + _path;
         _logger = context.LoggerFactory.CreateLogger<PcmStreamSource>();
+        _earlyEmbed = settings.Vad.EarlyEmbed;
+        _notAWord = settings.Label is null ? context.NotAWord : null;
 
         string vadPath = settings.Vad.Model is { Length: > 0 } model ? context.Resolve(model)
             : context.BackboneDirectory is { } dir ? Path.Combine(dir, "silero_vad.onnx")
             : throw new SourceException("The pcm source cannot find silero_vad.onnx: the backbone has no folder; set vad.model to its path (models/speech/fetch.sh fetches it).");
+        // The settings first: a typo must not cost loading two models.
         try
         {
-            _segmenter = new UtteranceSegmenter(settings.Vad, SampleRate);
+            _ = new UtteranceSegmenter(settings.Vad, SampleRate);
         }
         catch (ArgumentException ex)
         {
@@ -99,16 +103,11 @@ public sealed partial class PcmStreamSource : IInputSource
             _backbone.Dispose();
             throw new SourceException($"Source {Name}: {ex.Message}", ex);
         }
-        // Window history: the longest utterance and its hangover, plus a 1.5 s clip around its centre, plus slack.
-        int historyHops = Math.Max(64, (settings.Vad.MaxUtteranceMs + settings.Vad.MinSilenceMs + 3000) / 80 + 1);
-        _embedder = new StreamingSpeechEmbedder(_backbone, historyHops);
-        if (_embedder.HopSamples != _vad.ChunkSamples)
-            throw new SourceException($"Source {Name}: the backbone's hop ({_embedder.HopSamples} samples) differs from the VAD chunk ({_vad.ChunkSamples}); the speech manifest's stepFrames must be 8.");
-        _hop = new float[_embedder.HopSamples];
-        _silence = new float[_embedder.HopSamples];
-        _bytes = new byte[_embedder.HopSamples * sizeof(short) * 4];
-        if (settings.Vad.EarlyEmbed)
-            _clip = new float[_backbone.ClipSamples];
+        // The history reaches back over a whole clip (plus one hop) when the clip is cut only after its end was heard.
+        _segmenter = new UtteranceSegmenter(settings.Vad, SampleRate, _backbone.ClipSamples + _vad.ChunkSamples);
+        _hop = new float[_vad.ChunkSamples];
+        _bytes = new byte[_vad.ChunkSamples * sizeof(short) * 4];
+        _clip = new float[_backbone.ClipSamples];
         if (_backbone.PlacesSpeech)
             _utterance = new float[_segmenter.MaxUtteranceSamples];
     }

@@ -18,6 +18,11 @@ public sealed class SourceContext
     /// <summary>ONNX Runtime settings for models a source opens itself (VAD).</summary>
     public required EdgeCL.Onnx.Sessions.SessionOptionsSpec SessionOptions { get; init; }
 
+    /// <summary>Asked by a live audio source for each utterance before it embeds it: the reason (a counter name) when the
+    /// agent would answer it "unknown" for its timing alone (the isolated-word rule), so the source skips the backbone;
+    /// null to embed it. Null (the default) embeds every utterance.</summary>
+    public Func<SpeechTiming, string?>? NotAWord { get; init; }
+
     /// <summary>Diagnostics.</summary>
     public required ILoggerFactory LoggerFactory { get; init; }
 

@@ -36,9 +36,9 @@ namespace EdgeCL.Onnx.Backbones;
 /// over pinned managed arrays, bound once to an <see cref="OrtIoBinding"/> per session, so <see cref="EmbedPcm"/>
 /// allocates no managed memory per clip. <see cref="EmbedFile"/> allocates only the file bytes and the decoded
 /// samples. Not thread-safe (one instance per thread), as <see cref="IEmbeddingBackbone"/> says.</para>
-/// <para>Streaming (live audio): <see cref="RunMelHop"/> runs the mel model on one 80 ms hop with 480 samples of left
-/// context (8 frames on the whole-clip grid) and <see cref="RunWindow"/> runs the embedding model on one 76-frame window;
-/// EdgeCL.Device's StreamingSpeechEmbedder averages the same 9 windows EmbedPcm would.</para>
+/// <para>Live audio uses the same call: EdgeCL.Device's PcmStreamSource cuts the 1.5 s clip around each utterance from
+/// its history and embeds it with <see cref="EmbedPcm"/>, so a streamed word and a file of the same samples land on the
+/// same vector.</para>
 /// </remarks>
 public sealed partial class SpeechBackbone : IEmbeddingBackbone
 {
@@ -68,7 +68,6 @@ public sealed partial class SpeechBackbone : IEmbeddingBackbone
     private readonly OrtValue _clipValue, _melsValue, _windowsValue, _windowEmbeddingsValue;
     private readonly OrtIoBinding _melBinding, _embBinding;
     private readonly RunOptions _runOptions;
-    private StreamBuffers? _stream; // streaming hop buffers, made on first use (see RunMelHop)
     private readonly bool _placeSpeech; // manifest placement "speech": centre the sound, not the file
     private bool _warnedScale;
     private bool _disposed;
@@ -191,6 +190,10 @@ public sealed partial class SpeechBackbone : IEmbeddingBackbone
 
     /// <summary>Windows averaged per clip, W (9 for 1.5 s).</summary>
     public int Windows { get; }
+
+    /// <summary>Samples at the start of a clip that reach its embedding: the last window's last mel frame ends here (22,752
+    /// of 24,000 for 1.5 s). A live source need not wait for the rest before it embeds.</summary>
+    public int SamplesUsed => Math.Min(ClipSamples, ((Windows - 1) * StepFrames + WindowFrames - 1) * MelHopSamples + MelWindowSamples);
 
     /// <summary>The embedding model's input name.</summary>
     public string InputName { get; }
@@ -334,7 +337,6 @@ public sealed partial class SpeechBackbone : IEmbeddingBackbone
 
     private void DisposeNative()
     {
-        _stream?.Dispose();
         _melBinding?.Dispose();
         _embBinding?.Dispose();
         _clipValue?.Dispose();

@@ -35,11 +35,12 @@ internal sealed class RunningAgent : IAsyncDisposable
     private readonly Task _run;
     private readonly List<AgentResult> _results = [];
 
-    private RunningAgent(DeviceAgent agent, QueueSource source, StringWriter log)
+    private RunningAgent(DeviceAgent agent, QueueSource source, StringWriter log, SourceContext? context)
     {
         Agent = agent;
         Source = source;
         Log = log;
+        Context = context;
         agent.SampleHandled += (_, r) =>
         {
             lock (_results)
@@ -58,6 +59,9 @@ internal sealed class RunningAgent : IAsyncDisposable
 
     public QueueSource Source { get; }
 
+    /// <summary>What the agent gave its sources (null with built-in sources).</summary>
+    public SourceContext? Context { get; }
+
     public StringWriter Log { get; }
 
     public string LogText
@@ -73,15 +77,16 @@ internal sealed class RunningAgent : IAsyncDisposable
     {
         var log = new StringWriter();
         var source = new QueueSource();
+        SourceContext? context = null;
         var agent = await DeviceAgent.StartAsync(new DeviceAgentOptions
         {
             Config = config,
             ConfigDirectory = directory,
             LoggerFactory = new LineLoggerFactory(TextWriter.Synchronized(log), LogLevel.Information, journald: false),
-            Sources = builtInSources ? SourceCatalog.Create : (_, _, _) => source,
+            Sources = builtInSources ? SourceCatalog.Create : (_, c, _) => { context = c; return source; },
             Panel = panel,
         });
-        return new RunningAgent(agent, source, log);
+        return new RunningAgent(agent, source, log, context);
     }
 
     /// <summary>Waits until <paramref name="count"/> results have arrived in total; returns them all.</summary>

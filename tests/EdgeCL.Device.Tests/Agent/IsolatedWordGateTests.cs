@@ -68,6 +68,35 @@ public sealed class IsolatedWordGateTests : IDisposable
     }
 
     [Fact]
+    public async Task Talk_a_source_did_not_embed_is_answered_unknown_and_teaching_is_never_skipped()
+    {
+        var random = new Random(9);
+        await using RunningAgent a = await RunningAgent.StartAsync(AgentTestData.Config("gate", "state"), _dir);
+        a.Source.Add(AgentTestData.Sample(0, random), label: "class0");
+        a.WaitForResults(1);
+
+        // What a live audio source asks before it embeds: the same rule as the agent's.
+        Func<SpeechTiming, string?> ask = a.Context!.NotAWord!;
+        Assert.Equal("no-pause", ask(new SpeechTiming(500, 240, false)));
+        Assert.Equal("long-speech", ask(new SpeechTiming(1500, 0, true)));
+        Assert.Null(ask(new SpeechTiming(500, 800, false)));
+
+        // An utterance it did not embed: unknown with its reason, counted, no learner, nothing to show as nearest.
+        a.Source.Add(new InputSample { Source = "queue", Origin = "utterance 2", NotAWord = "long-speech", Speech = new SpeechTiming(1500, 0, true) });
+        AgentResult talk = a.WaitForResults(2)[1];
+        Assert.Equal((AgentOutcome.Unknown, "long-speech", (EdgeCL.Core.Memory.Prediction?)null), (talk.Outcome, talk.Reason, talk.Prediction));
+        Assert.Equal(1, a.Agent.Health().Rejected!["long-speech"]);
+
+        // While a teach session is open everything said is taught, so the source is told to embed it all.
+        a.Agent.Teach("class1");
+        for (int i = 0; i < 200 && a.Agent.TeachingLabel is null; i++)
+            await Task.Delay(10);
+        Assert.Equal("class1", a.Agent.TeachingLabel);
+        Assert.Null(ask(new SpeechTiming(500, 240, false)));
+        Assert.Null(ask(new SpeechTiming(1500, 0, true)));
+    }
+
+    [Fact]
     public async Task A_minute_of_unbroken_speech_is_reported_once()
     {
         var random = new Random(8);

@@ -263,13 +263,14 @@ public sealed partial class PcmStreamSourceTests(SpeechBackboneFixture fixture, 
         Assert.Throws<SourceException>(() => new PcmStreamSource(new SourceSettings { Type = "pcm" }, Context()));
     }
 
-    private SourceContext Context() => new()
+    private SourceContext Context(Func<SpeechTiming, string?>? notAWord = null, string backboneFolder = "speech") => new()
     {
         ConfigDirectory = _dir,
-        OpenBackbone = () => SpeechBackbone.FromManifestFile(SpeechData.ManifestPath),
+        OpenBackbone = () => SpeechData.OpenBackbone(backboneFolder),
         BackboneDirectory = SpeechData.ModelsDirectory,
         SessionOptions = SessionOptionsSpec.Default,
         LoggerFactory = _logs,
+        NotAWord = notAWord,
     };
 
     [GeneratedRegex(@"^utterance (\d+) at (\d+\.\d\d)-(\d+\.\d\d) s$")]

@@ -346,4 +346,27 @@ public sealed class SpeechBackboneTests(SpeechBackboneFixture fixture, ITestOutp
         Assert.NotEqual(Backbone.Space.Id, longer.Space.Id);
         Assert.Equal((197, 16), (longer.MelFrames, longer.Windows)); // 2 s: T = 31488/160 + 1, W = 121/8 + 1
     }
+    [Fact]
+    public void OnlyTheFirstSamplesUsedOfAClipReachItsEmbedding()
+    {
+        // What a live source waits for without early_embed. With the file's own centring (no sound placement that looks
+        // at the whole buffer) the rest of the clip is never read: zeroing it leaves the embedding bit for bit.
+        SpeechModels.Require();
+        BackboneManifest m = BackboneCatalog.LoadManifest(SpeechModels.ManifestPath);
+        using var clipPlaced = new SpeechBackbone(m with { Speech = m.Speech! with { Placement = SpeechPreprocessing.PlacementClip } }, SpeechModels.Directory, SessionOptionsSpec.Default);
+        Assert.Equal(22752, clipPlaced.SamplesUsed); // frame 139 of 147 (8 steps of 8 frames + 76 - 1) ends there
+        var rng = new Random(4);
+        float[] clip = new float[clipPlaced.ClipSamples];
+        for (int i = 0; i < clip.Length; i++)
+            clip[i] = (float)(4000 * Math.Sin(i * 0.07) + rng.Next(-500, 500));
+        float[] whole = new float[96], cut = new float[96], touched = new float[96];
+        clipPlaced.EmbedPcm(clip, whole);
+        float[] tailless = (float[])clip.Clone();
+        Array.Clear(tailless, clipPlaced.SamplesUsed, clip.Length - clipPlaced.SamplesUsed);
+        clipPlaced.EmbedPcm(tailless, cut);
+        Assert.Equal(whole, cut);
+        tailless[clipPlaced.SamplesUsed - 256] += 3000; // the middle of the last frame used does count (its edge is windowed to ~0)
+        clipPlaced.EmbedPcm(tailless, touched);
+        Assert.NotEqual(whole, touched);
+    }
 }
