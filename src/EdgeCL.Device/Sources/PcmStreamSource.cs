@@ -19,7 +19,8 @@ namespace EdgeCL.Device.Sources;
 /// runs only for an utterance: the 1.5 s clip centred on it is cut from that history and embedded with
 /// <see cref="SpeechBackbone.EmbedPcm"/>, exactly as a file holding those samples would be. With
 /// <see cref="VadSettings.EarlyEmbed"/> (the default) that happens as soon as the VAD decides the utterance has ended, the
-/// clip's unheard end left as silence; without it, once the clip's last sample has been heard. An utterance that
+/// clip's unheard end left as silence; without it, once the part of the clip that reaches the embedding has been heard
+/// (<see cref="SpeechBackbone.SamplesUsed"/>). An utterance that
 /// <see cref="SourceContext.NotAWord"/> rejects for its timing (talk, not an isolated word) is not embedded at all: it is
 /// written with <see cref="InputSample.NotAWord"/> set, so a device that hears talk all day runs the backbone only for
 /// candidate words. Each utterance becomes one <see cref="InputSample"/>; <see cref="InputSample.CompletedTimestamp"/> is
