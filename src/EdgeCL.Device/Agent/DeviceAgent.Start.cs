@@ -170,7 +170,7 @@ public sealed partial class DeviceAgent
                 }
             }
 
-            DeviceAgent? agentForSources = null; // sources start only once the agent runs, so they ask the agent itself
+            DeviceAgent? agentForSources = null; // sources start only once the agent runs; before it exists nothing is skipped
             var context = new SourceContext
             {
                 ConfigDirectory = options.ConfigDirectory,
@@ -178,7 +178,7 @@ public sealed partial class DeviceAgent
                 BackboneDirectory = backboneDirectory,
                 SessionOptions = sessionOptions,
                 LoggerFactory = loggers,
-                NotAWord = timing => agentForSources is { } a ? a.NotAWordBeforeEmbedding(timing) : IsolatedWordGate.Reject(timing, config.Recognition),
+                NotAWord = timing => agentForSources?.NotAWordBeforeEmbedding(timing),
             };
             var sources = new List<IInputSource>();
             SourceFactory factory = options.Sources ?? throw new AgentStartException("no source factory was given to the agent.");

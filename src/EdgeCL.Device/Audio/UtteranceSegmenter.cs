@@ -64,15 +64,7 @@ public sealed class UtteranceSegmenter
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(sampleRate);
         ArgumentOutOfRangeException.ThrowIfNegative(minimumHistorySamples);
-        if (!(settings.Threshold is >= 0f and < 1f))
-            throw new ArgumentException($"vad.threshold is {settings.Threshold}; use a probability in [0, 1) such as 0.5.", nameof(settings));
-        if (settings.MinSpeechMs is < 0 or > MaxSettingMs || settings.MinSilenceMs is < 0 or > MaxSettingMs
-            || settings.PreRollMs is < 0 or > MaxSettingMs || settings.MaxUtteranceMs is <= 0 or > MaxSettingMs)
-            throw new ArgumentException(
-                $"vad durations must be 0..60000 ms and max_utterance_ms > 0 (got min_speech_ms {settings.MinSpeechMs}, min_silence_ms {settings.MinSilenceMs}, max_utterance_ms {settings.MaxUtteranceMs}, pre_roll_ms {settings.PreRollMs}).",
-                nameof(settings));
-        if (!(settings.ForegroundDb is >= 0f and <= 60f))
-            throw new ArgumentException($"vad.foreground_db is {settings.ForegroundDb}; use 0..60 dB (default 15).", nameof(settings));
+        Validate(settings);
         _threshold = settings.Threshold;
         SampleRate = sampleRate;
         _minSpeech = Samples(settings.MinSpeechMs);
@@ -84,6 +76,22 @@ public sealed class UtteranceSegmenter
         _ring = new float[checked((int)(Math.Max(_preRoll + _maxUtterance + _minSilence, minimumHistorySamples) + sampleRate))];
 
         long Samples(int ms) => (long)ms * sampleRate / 1000;
+    }
+
+    /// <summary>Checks what a segmenter needs of <paramref name="settings"/> without making one (and its sample history).</summary>
+    /// <exception cref="ArgumentException">A setting is out of range (negative duration, threshold outside 0..1, zero maximum).</exception>
+    public static void Validate(VadSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        if (!(settings.Threshold is >= 0f and < 1f))
+            throw new ArgumentException($"vad.threshold is {settings.Threshold}; use a probability in [0, 1) such as 0.5.", nameof(settings));
+        if (settings.MinSpeechMs is < 0 or > MaxSettingMs || settings.MinSilenceMs is < 0 or > MaxSettingMs
+            || settings.PreRollMs is < 0 or > MaxSettingMs || settings.MaxUtteranceMs is <= 0 or > MaxSettingMs)
+            throw new ArgumentException(
+                $"vad durations must be 0..60000 ms and max_utterance_ms > 0 (got min_speech_ms {settings.MinSpeechMs}, min_silence_ms {settings.MinSilenceMs}, max_utterance_ms {settings.MaxUtteranceMs}, pre_roll_ms {settings.PreRollMs}).",
+                nameof(settings));
+        if (!(settings.ForegroundDb is >= 0f and <= 60f))
+            throw new ArgumentException($"vad.foreground_db is {settings.ForegroundDb}; use 0..60 dB (default 15).", nameof(settings));
     }
 
     /// <summary>Samples per second.</summary>

@@ -80,7 +80,7 @@ public sealed partial class PcmStreamSource : IInputSource
         // The settings first: a typo must not cost loading two models.
         try
         {
-            _ = new UtteranceSegmenter(settings.Vad, SampleRate);
+            UtteranceSegmenter.Validate(settings.Vad);
         }
         catch (ArgumentException ex)
         {
