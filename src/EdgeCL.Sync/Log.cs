@@ -77,4 +77,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 28, Level = LogLevel.Warning, Message = "Device {Device} ignored part of its aggregates file {Path}: {Problem}; the aggregators' retained messages bring it back at the next connect")]
     public static partial void AggregatesIgnored(ILogger logger, string device, string path, string problem);
+
+    [LoggerMessage(EventId = 29, Level = LogLevel.Warning, Message = "Broker, client {Client}: {What}")]
+    public static partial void ClientProtocol(ILogger logger, string client, string what);
 }

@@ -82,24 +82,17 @@ public sealed partial class EmbeddedBroker
         return Task.CompletedTask;
     }
 
-    /// <summary>Lets a client in; an empty client id (mosquitto_pub's default) gets one over MQTT 5: a device its user name, an operator a unique one.</summary>
+    /// <summary>Lets a client in; an empty client id (mosquitto_pub's default) gets one: a device its user name, an operator a unique one.</summary>
     private Task Accept(ValidatingConnectionEventArgs e, BrokerUser user)
     {
-        if (string.IsNullOrEmpty(e.ClientId) && e.ChannelAdapter.PacketFormatterAdapter.ProtocolVersion != MQTTnet.Formatter.MqttProtocolVersion.V500)
-        {
-            // MQTT 3.1.1 has no way to tell a client the id it was given (MQTTnet.Server refuses it after this check).
-            Interlocked.Increment(ref _refusedConnections);
-            Log.ConnectionRefused(_logger, "", user.Name, $"empty client id over MQTT 3.1.1; give one (mosquitto_pub -i {(user.IsOperator ? user.Name + "-1" : user.Name)}) or use MQTT 5 (-V mqttv5), where the broker assigns it");
-            e.ReasonCode = MqttConnectReasonCode.ClientIdentifierNotValid;
-            return Task.CompletedTask;
-        }
         e.SessionItems[UserKey] = user;
+        string? assigned = null;
         if (string.IsNullOrEmpty(e.ClientId))
         {
-            string assigned = user.IsOperator ? $"{user.Name}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6))}" : user.Name;
-            e.AssignedClientIdentifier = assigned;
+            assigned = user.IsOperator ? $"{user.Name}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6))}" : user.Name;
             Log.ClientIdAssigned(_logger, user.Name, assigned);
         }
+        RememberClient(e, assigned);
         return Task.CompletedTask;
     }
 
@@ -107,14 +100,12 @@ public sealed partial class EmbeddedBroker
     /// the client in CONNACK), as the specifications allow; with a session to resume it is refused (MQTT-3.1.3-8).</summary>
     private Task AcceptAnonymous(ValidatingConnectionEventArgs e)
     {
-        if (!string.IsNullOrEmpty(e.ClientId))
-            return Task.CompletedTask;
-        if (e.CleanSession != true)
+        if (string.IsNullOrEmpty(e.ClientId) && e.CleanSession != true)
         {
             e.ReasonCode = MqttConnectReasonCode.ClientIdentifierNotValid;
             return Task.CompletedTask;
         }
-        e.AssignedClientIdentifier = $"anonymous-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6))}";
+        RememberClient(e, string.IsNullOrEmpty(e.ClientId) ? $"anonymous-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6))}" : null);
         return Task.CompletedTask;
     }
 

@@ -213,6 +213,8 @@ public sealed partial class EmbeddedBroker : IAsyncDisposable
         server.ValidatingConnectionAsync += ValidateConnectionAsync;
         server.InterceptingPublishAsync += InterceptPublishAsync;
         server.InterceptingSubscriptionAsync += InterceptSubscriptionAsync;
+        server.InterceptingInboundPacketAsync += InterceptInboundPacketAsync;
+        server.InterceptingOutboundPacketAsync += InterceptOutboundPacketAsync;
         server.LoadingRetainedMessageAsync += e =>
         {
             e.LoadedRetainedMessages = retained;

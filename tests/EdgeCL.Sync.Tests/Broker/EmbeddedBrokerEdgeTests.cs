@@ -63,12 +63,16 @@ public sealed class EmbeddedBrokerEdgeTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task EmptyClientId_OverMqtt311_IsRefusedWithALoggedReason()
+    public async Task EmptyClientId_OverMqtt311_IsAssignedTheDevicesId()
     {
         (IMqttClient device, MqttClientConnectResultCode result) = await ConnectAsync("", "d0", TestUsers.Password("d0"), MqttProtocolVersion.V311);
-        device.Dispose();
-        Assert.Equal(MqttClientConnectResultCode.ClientIdentifierNotValid, result);
-        Assert.Contains(_log.Lines, l => l.Contains("empty client id over MQTT 3.1.1; give one (mosquitto_pub -i d0)", StringComparison.Ordinal));
+        using (device)
+        {
+            Assert.Equal(MqttClientConnectResultCode.Success, result);
+            Assert.Contains(_log.Lines, l => l.Contains("assigned client id d0 to user d0", StringComparison.Ordinal));
+            // The assigned id is the device's: the ACL still lets it write only its own topics.
+            Assert.True((await device.PublishAsync(Status("d0"))).IsSuccess);
+        }
     }
 
     [Fact]

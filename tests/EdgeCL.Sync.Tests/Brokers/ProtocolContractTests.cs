@@ -1,0 +1,159 @@
+using System.Collections.Concurrent;
+using EdgeCL.Sync.Client;
+using MQTTnet;
+using MQTTnet.Formatter;
+using MQTTnet.Protocol;
+
+namespace EdgeCL.Sync.Tests.Brokers;
+
+/// <summary>MQTT protocol rules a client may rely on, run against mosquitto and the embedded broker with the fleet ACL: the
+/// ones Eclipse Paho's conformance suites found MQTTnet.Server leaving out (ops/mqtt/README.md). The suites themselves
+/// are not vendored, so CI runs these instead; ops/mqtt/paho-interop.sh runs the suites where a checkout exists.</summary>
+public abstract class ProtocolContractTests : BrokerTestBase
+{
+    private const string Topic = "edgecl/v1/protocol-test/cmd/d0";
+
+    /// <summary>Whether the broker keeps the Receive Maximum once acknowledgements come back, not only at first.</summary>
+    protected virtual bool KeepsTheWindowAfterAnAcknowledgement => true;
+
+    private async Task<IMqttClient> ConnectAsync(string clientId, Action<MqttClientOptionsBuilder>? configure = null,
+        MqttProtocolVersion version = MqttProtocolVersion.V500, bool cleanSession = true)
+    {
+        FleetBrokerOptions op = Broker.ForOperator();
+        IMqttClient client = new MqttClientFactory().CreateMqttClient();
+        var builder = new MqttClientOptionsBuilder().WithTcpServer(op.Host, op.Port).WithClientId(clientId).WithCredentials(op.UserName, op.Password)
+            .WithProtocolVersion(version).WithCleanSession(cleanSession).WithTimeout(TimeSpan.FromSeconds(5));
+        configure?.Invoke(builder);
+        await client.ConnectAsync(builder.Build());
+        return client;
+    }
+
+    private static MqttApplicationMessage Message(string topic, int payloadBytes, ushort alias = 0) => new MqttApplicationMessageBuilder()
+        .WithTopic(topic).WithPayload(new byte[payloadBytes]).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
+        .WithTopicAlias(alias).Build();
+
+    [Fact]
+    public async Task A_client_is_never_sent_a_publish_larger_than_the_maximum_packet_size_it_asked_for()
+    {
+        using IMqttClient subscriber = await ConnectAsync("op-small", b => b.WithMaximumPacketSize(256));
+        var received = new ConcurrentQueue<long>();
+        subscriber.ApplicationMessageReceivedAsync += e =>
+        {
+            received.Enqueue(e.ApplicationMessage.Payload.Length);
+            return Task.CompletedTask;
+        };
+        await subscriber.SubscribeAsync(Topic, MqttQualityOfServiceLevel.AtLeastOnce);
+        using IMqttClient publisher = await ConnectAsync("op-pub");
+        foreach (int bytes in (int[])[100, 230, 2000, 120])
+            await publisher.PublishAsync(Message(Topic, bytes));
+        // 230 payload bytes plus the fixed header, topic, packet id and properties is over 256: not sent either.
+        await WaitUntilAsync(() => received.Contains(120));
+        await Task.Delay(300); // nothing else is on its way
+        Assert.Equal([100, 120], received.ToArray());
+        Assert.True(subscriber.IsConnected);
+        if (Broker is EmbeddedBrokerHarness embedded)
+            Assert.Equal(2, embedded.Broker.PublishesTooLargeForClient);
+    }
+
+    [Fact]
+    public async Task A_client_never_has_more_unacknowledged_publishes_than_its_receive_maximum_and_gets_them_in_order()
+    {
+        using IMqttClient subscriber = await ConnectAsync("op-window", b => b.WithReceiveMaximum(2));
+        var unacknowledged = new ConcurrentQueue<MqttApplicationMessageReceivedEventArgs>();
+        var order = new ConcurrentQueue<byte>();
+        subscriber.ApplicationMessageReceivedAsync += e =>
+        {
+            e.AutoAcknowledge = false; // acknowledged by the test, one at a time
+            order.Enqueue(e.ApplicationMessage.Payload.FirstSpan[0]);
+            unacknowledged.Enqueue(e);
+            return Task.CompletedTask;
+        };
+        await subscriber.SubscribeAsync(Topic, MqttQualityOfServiceLevel.AtLeastOnce);
+        using IMqttClient publisher = await ConnectAsync("op-burst");
+        for (byte i = 0; i < 6; i++)
+            await publisher.PublishAsync(new MqttApplicationMessageBuilder().WithTopic(Topic).WithPayload([i])
+                .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build());
+        for (int acknowledged = 0; acknowledged < 6; acknowledged++)
+        {
+            int expected = Math.Min(6, acknowledged + 2);
+            await WaitUntilAsync(() => order.Count >= expected);
+            await Task.Delay(150); // time for a publish over the window to arrive, if the broker sent one
+            if (acknowledged == 0 || KeepsTheWindowAfterAnAcknowledgement)
+                Assert.True(expected == order.Count, $"after {acknowledged} acks: {string.Join(",", order)}");
+            Assert.True(unacknowledged.TryDequeue(out MqttApplicationMessageReceivedEventArgs? oldest));
+            await oldest!.AcknowledgeAsync(CancellationToken.None);
+        }
+        Assert.Equal([0, 1, 2, 3, 4, 5], order.ToArray());
+        if (Broker is EmbeddedBrokerHarness embedded)
+            Assert.Equal(4, embedded.Broker.PublishesHeldForReceiveMaximum);
+    }
+
+    [Fact]
+    public async Task An_empty_client_id_over_MQTT_3_1_1_is_given_one_with_a_clean_session_and_refused_without()
+    {
+        using IMqttClient clean = await ConnectAsync("", version: MqttProtocolVersion.V311);
+        Assert.True((await clean.PublishAsync(Message(Topic, 4))).IsSuccess);
+
+        // No id and a session to resume: refused (MQTT-3.1.3-8). MQTTnet's client will not send this CONNECT, so it is written
+        // by hand. mosquitto answers 2 (identifier rejected); MQTTnet.Server's decoder drops the connection without a CONNACK.
+        int code = await RawMqtt311.ConnectReturnCodeAsync(Broker.ForOperator(), clientId: "", cleanSession: false);
+        Assert.True(code is 2 or -1, $"CONNACK {code}");
+    }
+
+    [Fact]
+    public async Task A_topic_alias_set_on_the_connection_names_its_topic_and_one_never_set_closes_the_connection()
+    {
+        using IMqttClient subscriber = await ConnectAsync("op-sub");
+        var topics = new ConcurrentQueue<string>();
+        subscriber.ApplicationMessageReceivedAsync += e =>
+        {
+            topics.Enqueue(e.ApplicationMessage.Topic);
+            return Task.CompletedTask;
+        };
+        await subscriber.SubscribeAsync(Topic, MqttQualityOfServiceLevel.AtLeastOnce);
+
+        using IMqttClient publisher = await ConnectAsync("op-alias");
+        var disconnected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        publisher.DisconnectedAsync += _ =>
+        {
+            disconnected.TrySetResult();
+            return Task.CompletedTask;
+        };
+        await publisher.PublishAsync(Message(Topic, 1, alias: 3));
+        await publisher.PublishAsync(Message("", 2, alias: 3));
+        await WaitUntilAsync(() => topics.Count == 2);
+        Assert.All(topics, t => Assert.Equal(Topic, t));
+
+        // Alias 9 was never set: a protocol error, not a publish to the empty topic.
+        _ = publisher.PublishAsync(Message("", 3, alias: 9));
+        await disconnected.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        await Task.Delay(200);
+        Assert.Equal(2, topics.Count);
+        if (Broker is EmbeddedBrokerHarness embedded)
+            Assert.Equal(1, embedded.Broker.TopicAliasViolations);
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        DateTime deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "timed out waiting for the broker");
+            await Task.Delay(20);
+        }
+    }
+}
+
+public sealed class EmbeddedBrokerProtocolTests : ProtocolContractTests
+{
+    protected override IBrokerHarness CreateBroker() => new EmbeddedBrokerHarness();
+}
+
+public sealed class MosquittoProtocolTests : ProtocolContractTests
+{
+    protected override IBrokerHarness CreateBroker() => new MosquittoHarness();
+
+    // mosquitto 2.0.11 (Debian 12) sends two held messages for one PUBACK, so a client with a window of 2 has 3 in flight
+    // (measured here; reported upstream as eclipse-mosquitto/mosquitto#2301). It keeps the window before the first ack.
+    protected override bool KeepsTheWindowAfterAnAcknowledgement => false;
+}
