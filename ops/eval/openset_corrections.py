@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """How false-alarm corrections compare with simply raising the threshold, on an open-set export.
 
-    edgecl eval -b speech ... --unknown DIR --export EXPORT      (writes taught.npy, stream.npy, stream.tsv)
+    edgecl eval -b speech ... --unknown DIR --talk windows --export EXPORT      (writes taught.npy, stream.npy, stream.tsv)
     /usr/bin/python3 ops/eval/openset_corrections.py EXPORT [N]
 
 Replays the stream through the rule of `ncm-centred` with the open-set gate (CL2N: centre by the mean of the taught,

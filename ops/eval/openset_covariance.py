@@ -8,7 +8,7 @@ DEV_EXPORT: `edgecl eval -b speech --data KW/support --test KW/test --methods nc
 test.npy and labels). `dev` splits the 12 dev words 6 taught / 6 untaught (10 seeded splits, 8 shots), and reports
 accuracy, untaught accepted at 5 % false rejects and AUROC for the plain CL2N cosine and for the cosine after whitening
 by the pooled within-class scatter of the taught shots, shrunk by lam * mean eigenvalue.
-OPENSET_EXPORT: `edgecl eval ... --unknown DIR --export DIR`. `stream` scores every stream row with the winner of the
+OPENSET_EXPORT: `edgecl eval ... --unknown DIR --talk windows --export DIR` (these scripts count talk in windows). `stream` scores every stream row with the winner of the
 plain cosine (classification unchanged) and either gate; thresholds at 5 % clean false rejects (clean rows) and at the
 plain rule's whole-stream false rejects at 0.40 (all rows); talk activations count a run of accepted windows once.
 """

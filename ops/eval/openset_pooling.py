@@ -4,7 +4,7 @@ on the same open-set stream (README, "Open-set recognition", "Keeping the order 
 
     /usr/bin/python3 ops/eval/openset_pooling.py EXPORT [EXPORT ...]
 
-Each EXPORT comes from `edgecl eval -b BACKBONE --data SET/support --test SET/test --unknown SET/unknown --shots 8
+Each EXPORT comes from `edgecl eval -b BACKBONE --data SET/support --test SET/test --unknown SET/unknown --talk windows --shots 8
 --shifts clean,babble:5,brown:5,reverb+white:10,telephone --methods ncm-centred --export DIR` (the stream order is
 seeded, so the exports of two backbones hold the same items in the same order). Static CL2N (centre by the taught
 mean, cosine to the class means), as `ncm-centred`. Prints per export: closed-set accuracy per condition and the mean

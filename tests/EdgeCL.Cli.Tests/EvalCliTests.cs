@@ -25,6 +25,18 @@ public class EvalCliTests
         Assert.True(File.Exists(Path.Combine(output, "report.md")));
     }
 
+    [Fact]
+    public void Eval_Unknown_WithATalkModeThatDoesNotExist_IsOneLineBeforeAnyWork()
+    {
+        using var w = new TinyWorld();
+        string output = Path.Combine(w.Root, "report");
+        var run = CliHarness.Run(w.With(["eval", "-b", "tiny", "--data", w.Data, "--unknown", w.Data, "--talk", "vad", "--out", output]));
+        Assert.Equal(ExitCodes.Usage, run.Code);
+        Assert.Contains("--talk 'vad' is unknown; use device", run.Err);
+        Assert.Single(run.Err.Trim().Split('\n'));
+        Assert.False(Directory.Exists(output));
+    }
+
     [Theory]
     [InlineData(ExitCodes.Usage, "Unknown method 'tent'", "--methods", "ncm,tent")]
     [InlineData(ExitCodes.Usage, "Unknown shift 'sleet'", "--shifts", "clean,sleet")]

@@ -46,6 +46,7 @@ internal static class EvalCommand
         var background = new Option<string?>("--background") { Description = "With --unknown: files taught as the background class ('_background') before the stream." };
         var threshold = new Option<float>("--threshold") { Description = "With --unknown: the open-set threshold (cosine to the winning class, -1..1).", DefaultValueFactory = _ => EdgeCL.Core.Learning.OpenSet.OpenSetOptions.DefaultThreshold };
         var operatingPoints = new Option<string>("--operating-points") { Description = "With --unknown: other thresholds to report, comma-separated.", DefaultValueFactory = _ => "0.3,0.5" };
+        var talk = new Option<string>("--talk") { Description = "With --unknown: how continuous audio is heard: 'device' (the agent's VAD and isolated-word rule, one sample per utterance; default) or 'windows' (clip-length windows every half clip, no VAD: the classifier alone).", DefaultValueFactory = _ => "device" };
         var corrections = new Option<int>("--corrections") { Description = "With --unknown: false accepts corrected (taught as _background:<label>) in a second pass.", DefaultValueFactory = _ => 10 };
         var backbone = CommonOptions.Backbone(required: false);
         var models = CommonOptions.Models();
@@ -56,7 +57,7 @@ internal static class EvalCommand
         var command = new Command("eval", "Evaluate learners on a continual stream (shots, shifts, domains): accuracy matrix, forgetting, min-ACC, online error per domain, latency; JSON, Markdown and plots.")
         {
             data, test, manifest, backbone, protocol, correlation, methods, shifts, severity, sourceDomain, shots, tasks, rounds, holdout, draws, seed, evalEvery, window,
-            parameters, classes, maxPerClass, output, export, noPlots, list, unknown, background, threshold, operatingPoints, corrections, models, providers, threads, batch, json,
+            parameters, classes, maxPerClass, output, export, noPlots, list, unknown, background, threshold, operatingPoints, corrections, talk, models, providers, threads, batch, json,
         };
         command.SetAction((parse, ct) => CommandRunner.RunAsync(token =>
         {
@@ -69,7 +70,7 @@ internal static class EvalCommand
             }
             if (parse.GetValue(unknown) is { } unknownDir)
                 return Task.FromResult(RunOpenSet(parse, learners, unknownDir, data, test, backbone, models, providers, threads, methods, shifts, shots,
-                    seed, parameters, output, export, background, threshold, operatingPoints, corrections, json, token));
+                    seed, parameters, output, export, background, threshold, operatingPoints, corrections, talk, json, token));
             var settings = new EvalSettings
             {
                 Data = parse.GetValue(data),
@@ -139,7 +140,7 @@ internal static class EvalCommand
     private static int RunOpenSet(ParseResult parse, LearnerRegistry learners, string unknownDir, Option<string?> data, Option<string?> test,
         Option<string> backbone, Option<string?> models, Option<string> providers, Option<int> threads, Option<string?> methods, Option<string?> shifts,
         Option<int> shots, Option<long> seed, Option<string[]> parameters, Option<string> output, Option<string?> export, Option<string?> background, Option<float> threshold,
-        Option<string> operatingPoints, Option<int> corrections, Option<bool> json, CancellationToken token)
+        Option<string> operatingPoints, Option<int> corrections, Option<string> talk, Option<bool> json, CancellationToken token)
     {
         var settings = new EdgeCL.Eval.OpenSet.OpenSetSettings
         {
@@ -159,6 +160,12 @@ internal static class EvalCommand
             OperatingPoints = parse.GetValue(operatingPoints)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
                 .Select(t => EdgeCL.Core.Learning.OpenSet.OpenSetOptions.Parse(t).Threshold).ToList(),
             Corrections = parse.GetValue(corrections),
+            Talk = parse.GetValue(talk) switch
+            {
+                "device" => EdgeCL.Eval.OpenSet.TalkFrontEnd.Device,
+                "windows" => EdgeCL.Eval.OpenSet.TalkFrontEnd.Windows,
+                var other => throw new ArgumentException($"--talk '{other}' is unknown; use device (the agent's VAD and isolated-word rule) or windows (sliding windows, no VAD)."),
+            },
             OutputDirectory = parse.GetValue(output)!,
             ExportDirectory = parse.GetValue(export),
         };

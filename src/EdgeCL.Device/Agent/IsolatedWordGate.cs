@@ -12,7 +12,7 @@ namespace EdgeCL.Device.Agent;
 /// loudest part, such as a television behind the speaker, is background (<see cref="Audio.ChunkLevels"/>), so a keyword said
 /// over it is still an isolated word. Measured through the real agent and its VAD in README, "Isolated words". Applies to
 /// live audio only; files and frames carry no <see cref="SpeechTiming"/>.</remarks>
-internal static class IsolatedWordGate
+public static class IsolatedWordGate
 {
     /// <summary>Why <paramref name="timing"/> is not an isolated word (a counter name), or null when it is one or is not live audio.</summary>
     public static string? Reject(SpeechTiming? timing, RecognitionSettings settings)

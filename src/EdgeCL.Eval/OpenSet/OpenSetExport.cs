@@ -7,7 +7,8 @@ namespace EdgeCL.Eval.OpenSet;
 /// <remarks>
 /// Files: <c>taught.npy</c> + <c>taught.labels.txt</c> (the shots, then the background examples labelled
 /// <c>_background</c>); <c>stream.npy</c> + <c>stream.tsv</c> (one line per stream row, in stream order:
-/// condition index, known 1/0, label (or <c>unknown</c>), group, window 1/0, seconds a window stands for, file).
+/// condition index, known 1/0, label (or <c>unknown</c>), group, window 1/0, seconds a window stands for, file, and the
+/// device's reason for not embedding it or <c>-</c>; such a row's vector is zeros).
 /// </remarks>
 internal static class OpenSetExport
 {
@@ -18,10 +19,10 @@ internal static class OpenSetExport
         var labelled = taught.Concat(backgroundRows.Select(r => (Label: ReservedLabels.Background, Row: r))).ToList();
         PeerExport.WriteNpy(Path.Combine(directory, "taught.npy"), Flatten(labelled.Select(t => t.Row), dimension), labelled.Count, dimension);
         PeerExport.WriteLines(Path.Combine(directory, "taught.labels.txt"), labelled.Select(t => t.Label));
-        PeerExport.WriteNpy(Path.Combine(directory, "stream.npy"), Flatten(stream.Select(e => e.Embedding), dimension), stream.Count, dimension);
+        PeerExport.WriteNpy(Path.Combine(directory, "stream.npy"), Flatten(stream.Select(e => e.Embedding ?? new float[dimension]), dimension), stream.Count, dimension);
         PeerExport.WriteLines(Path.Combine(directory, "stream.tsv"), stream.Select(e => string.Join('\t',
             e.Condition.ToString(System.Globalization.CultureInfo.InvariantCulture), e.Known ? "1" : "0", e.Label, e.Group,
-            e.Window ? "1" : "0", e.Seconds.ToString("R", System.Globalization.CultureInfo.InvariantCulture), e.Path)));
+            e.Window ? "1" : "0", e.Seconds.ToString("R", System.Globalization.CultureInfo.InvariantCulture), e.Path, e.NotAWord ?? "-")));
     }
 
     private static float[] Flatten(IEnumerable<float[]> rows, int dimension)

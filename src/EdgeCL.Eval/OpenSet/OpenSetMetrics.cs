@@ -79,14 +79,15 @@ internal static class OpenSetMetrics
             hours > 0 ? Events(stream, windows, Accept) / hours : null);
     }
 
-    // Accepted windows in a row of one file are one false activation (a detector fires once per stretch of sound).
+    // Accepted windows in a row of one file are one false activation (a detector fires once per stretch of sound); each
+    // accepted utterance the device's VAD decided is one, as the agent answers each.
     private static int Events(List<StreamEvent> stream, List<int> windows, Func<int, bool> accepted)
     {
         int events = 0;
         for (int k = 0; k < windows.Count; k++)
         {
             int i = windows[k];
-            bool continues = k > 0 && windows[k - 1] == i - 1 && stream[i - 1].Path == stream[i].Path && accepted(i - 1);
+            bool continues = !stream[i].Utterance && k > 0 && windows[k - 1] == i - 1 && stream[i - 1].Path == stream[i].Path && accepted(i - 1);
             if (accepted(i) && !continues)
                 events++;
         }

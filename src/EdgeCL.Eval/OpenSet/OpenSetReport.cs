@@ -50,6 +50,16 @@ public sealed record OpenSetReport
     /// <summary>Hours of continuous untaught audio per condition.</summary>
     public double ContinuousHours { get; init; }
 
+    /// <summary>How continuous audio was heard: <c>device</c> (the agent's VAD and isolated-word rule) or <c>windows</c>.</summary>
+    public string Talk { get; init; } = "windows";
+
+    /// <summary>With <c>device</c>: the utterances the VAD decided in continuous audio (all conditions), and how many of them
+    /// the isolated-word rule answered unknown before embedding, by reason (<c>no-speech</c>: a file with none).</summary>
+    public int TalkUtterances { get; init; }
+
+    /// <summary>See <see cref="TalkUtterances"/>.</summary>
+    public Dictionary<string, int> TalkNotEmbedded { get; init; } = [];
+
     /// <summary>Per method.</summary>
     public required List<OpenSetMethodResult> Methods { get; init; }
 }

@@ -78,11 +78,14 @@ public static class OpenSetRunner
         var taught = shots.Select(item => (item.Label, Embed(embedder, item, ShiftSpec.Clean, dim))).ToList();
         var backgroundRows = background?.Items.Select(item => Embed(embedder, item, ShiftSpec.Clean, dim)).ToList() ?? [];
         var stream = new List<StreamEvent>();
-        for (int c = 0; c < conditions.Count; c++)
+        using (DeviceListening? listening = backbone is SpeechBackbone && settings.Talk == TalkFrontEnd.Device ? DeviceListening.Open(settings) : null)
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            progress?.Report($"embedding condition {conditions[c]} ({c + 1}/{conditions.Count})");
-            stream.AddRange(ConditionEvents(embedder, backbone, known, unknown, conditions[c], c, settings.Seed, dim));
+            for (int c = 0; c < conditions.Count; c++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                progress?.Report($"embedding condition {conditions[c]} ({c + 1}/{conditions.Count})");
+                stream.AddRange(ConditionEvents(embedder, backbone, listening, known, unknown, conditions[c], c, settings.Seed, dim));
+            }
         }
 
         if (settings.ExportDirectory is { } exportDirectory)
@@ -113,6 +116,10 @@ public static class OpenSetRunner
             UnknownSamples = stream.Count(e => !e.Known),
             UnknownGroups = unknown.Classes.ToList(),
             ContinuousHours = stream.Where(e => e.Window).Sum(e => e.Seconds) / conditions.Count / 3600.0,
+            Talk = settings.Talk == TalkFrontEnd.Device && backbone is SpeechBackbone ? "device" : "windows",
+            TalkUtterances = stream.Count(e => e.Utterance && e.NotAWord != DeviceListening.NoSpeech),
+            TalkNotEmbedded = stream.Where(e => e.NotAWord is not null).GroupBy(e => e.NotAWord!, StringComparer.Ordinal)
+                .ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal),
             Methods = methods,
         };
     }
@@ -133,8 +140,8 @@ public static class OpenSetRunner
 
     // One condition's samples: known clips and unknown clips in a seeded order; each continuous file's windows stay
     // together as one run (a stretch of talk), placed among the clips.
-    private static List<StreamEvent> ConditionEvents(ISampleEmbedder embedder, IEmbeddingBackbone backbone, IReadOnlyList<DatasetItem> known,
-        Dataset unknown, ShiftSpec condition, int conditionIndex, long seed, int dim)
+    private static List<StreamEvent> ConditionEvents(ISampleEmbedder embedder, IEmbeddingBackbone backbone, DeviceListening? listening,
+        IReadOnlyList<DatasetItem> known, Dataset unknown, ShiftSpec condition, int conditionIndex, long seed, int dim)
     {
         var runs = new List<List<StreamEvent>>();
         foreach (DatasetItem item in known)
@@ -143,7 +150,8 @@ public static class OpenSetRunner
         {
             DatasetItem item = unknown.Items[i];
             if (backbone is SpeechBackbone speech && embedder is IBabbleSource babble && Windows(speech, item.Path) is { } pcm)
-                runs.Add(WindowEvents(speech, babble, pcm, item, condition, conditionIndex, seed, dim));
+                runs.Add(listening is null ? WindowEvents(speech, babble, pcm, item, condition, conditionIndex, seed, dim)
+                    : listening.Listen(Shifted(speech, babble, pcm, item, condition, seed), item, conditionIndex));
             else
                 runs.Add([new StreamEvent(conditionIndex, false, ReservedLabels.Unknown, item.Label, item.Path, false, 0, Embed(embedder, item, condition, dim))]);
         }
@@ -157,6 +165,11 @@ public static class OpenSetRunner
         float[] pcm = WavReader.ReadMono(path, speech.SampleRate);
         return pcm.Length > 2 * speech.ClipSamples ? pcm : null;
     }
+
+    // The whole file under the condition, as one long clip (its own seed; the windows below draw theirs per window).
+    private static float[] Shifted(SpeechBackbone speech, IBabbleSource babble, float[] pcm, DatasetItem item, ShiftSpec condition, long seed) =>
+        condition.IsClean ? pcm : AudioShifts.Apply(condition, pcm, new AudioShiftContext(speech.SampleRate, pcm.Length,
+            DeterministicRandom.Derive(seed, "shift:" + condition.DomainName + ":" + item.Key, -1), seed, babble));
 
     private static List<StreamEvent> WindowEvents(SpeechBackbone speech, IBabbleSource babble, float[] pcm, DatasetItem item, ShiftSpec condition,
         int conditionIndex, long seed, int dim)
@@ -198,11 +211,16 @@ public static class OpenSetRunner
         lastCorrection = -1;
         for (int i = 0; i < stream.Count; i++)
         {
-            Prediction p = learner.Observe(stream[i].Embedding);
+            if (stream[i].Embedding is not { } embedding)
+            {
+                outcomes[i] = new Outcome(false, false, float.NaN, false); // the device answered it unknown before any learner
+                continue;
+            }
+            Prediction p = learner.Observe(embedding);
             outcomes[i] = new Outcome(p.Accepted, p.Accepted && p.Label == stream[i].Label, p.GateScore, p.HasClass && ReservedLabels.IsBackground(p.Label));
             if (!stream[i].Known && p.Accepted && made < corrections)
             {
-                learner.Learn(ReservedLabels.BackgroundFor(p.Label), stream[i].Embedding);
+                learner.Learn(ReservedLabels.BackgroundFor(p.Label), embedding);
                 made++;
                 lastCorrection = i;
             }
@@ -211,8 +229,12 @@ public static class OpenSetRunner
     }
 }
 
-/// <summary>One sample of the open-set stream.</summary>
-internal sealed record StreamEvent(int Condition, bool Known, string Label, string Group, string Path, bool Window, double Seconds, float[] Embedding);
+/// <summary>One sample of the open-set stream. <paramref name="Window"/>: a piece of continuous audio, which counts toward
+/// the hours (<paramref name="Seconds"/> each); <paramref name="Utterance"/>: one the device's VAD decided, each accepted one
+/// its own activation (sliding windows accepted in a row are one); <paramref name="NotAWord"/>: the device's reason for not
+/// embedding it (no <paramref name="Embedding"/>, answered unknown, never seen by a learner).</summary>
+internal sealed record StreamEvent(int Condition, bool Known, string Label, string Group, string Path, bool Window, double Seconds, float[]? Embedding,
+    string? NotAWord = null, bool Utterance = false);
 
 /// <summary>What the learner answered for one sample: accepted, accepted as its true class, the open-set score, and
 /// whether the background class won.</summary>

@@ -15,11 +15,15 @@ public sealed record OpenSetSettings
     public string? Test { get; init; }
 
     /// <summary>Untaught material: <c>DIR/&lt;group&gt;/file</c> (e.g. near, other, noise, speech); files longer than two
-    /// clips are continuous audio, cut into clip-length windows every half clip.</summary>
+    /// clips are continuous audio, heard as <see cref="Talk"/> says.</summary>
     public required string Unknown { get; init; }
 
     /// <summary>Optional folder whose files are taught as the background class before the stream.</summary>
     public string? Background { get; init; }
+
+    /// <summary>How continuous audio is heard: through the device's VAD and isolated-word rule (default), or as sliding
+    /// clip-length windows every half clip with no VAD (the classifier alone).</summary>
+    public TalkFrontEnd Talk { get; init; } = TalkFrontEnd.Device;
 
     /// <summary>Backbone name or path.</summary>
     public required string Backbone { get; init; }
@@ -76,4 +80,14 @@ public sealed record OpenSetSettings
         if (Background is not null && !Directory.Exists(Background))
             throw new ArgumentException($"--background '{Background}' is not a folder; give a folder of files to teach as the background class.");
     }
+}
+
+/// <summary>How <c>eval --unknown</c> hears continuous audio (<c>--talk</c>).</summary>
+public enum TalkFrontEnd
+{
+    /// <summary>As the agent's pcm source: Silero VAD, the isolated-word rule before embedding, one sample per utterance.</summary>
+    Device,
+
+    /// <summary>Clip-length windows every half clip, no VAD: what the classifier alone accepts.</summary>
+    Windows,
 }

@@ -43,7 +43,7 @@ public sealed class OpenSetRunnerTests : IDisposable
         Assert.True(header is > 0 and < 256 && header % 64 == 0, $"stream.npy is not {stream.Length} float32 rows of 96 (header {header} bytes)");
         Assert.Equal(24, f.Known);
         Assert.Equal(16, f.UnknownClips);
-        Assert.InRange(report.ContinuousHours * 3600, 6.0, 8.0); // 8 s cut into 1.5 s windows every 0.75 s
+        Assert.InRange(report.ContinuousHours * 3600, 7.99, 8.01); // the 8 s file, heard through the device's VAD
         Assert.NotNull(f.FalseAcceptsPerHour);
         Assert.InRange(f.Accuracy, 0.6, 1.0);
         Assert.InRange(f.FalseRejectRate, 0.0, 0.3);
@@ -55,6 +55,41 @@ public sealed class OpenSetRunnerTests : IDisposable
         Assert.True(low.FalseRejectRate <= high.FalseRejectRate && low.FalseAcceptRate >= high.FalseAcceptRate);
         IReadOnlyList<string> files = OpenSetReportWriter.Write(report, Path.Combine(_dir, "out"));
         Assert.Contains("\"schema\": \"edgecl.openset/v1\"", File.ReadAllText(files[0]), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Continuous_audio_is_heard_as_the_device_hears_it_one_sample_per_utterance_and_talk_is_not_embedded()
+    {
+        KeywordData.RequireSupport();
+        string unknown = Unknown();
+        // 6 s of digital silence: the VAD hears nothing, so the file is one rejected sample that still counts its time.
+        Directory.CreateDirectory(Path.Combine(unknown, "quiet"));
+        Onnx.Audio.WavWriter.WriteMono16(Path.Combine(unknown, "quiet", "room.wav"), new float[6 * 16000], 16000);
+        string deviceExport = Path.Combine(_dir, "device"), windowsExport = Path.Combine(_dir, "windows");
+        OpenSetReport device = OpenSetRunner.Run(Settings(unknown: unknown) with { ExportDirectory = deviceExport }, LearnerRegistry.CreateDefault());
+        OpenSetReport windows = OpenSetRunner.Run(Settings(unknown: unknown) with { ExportDirectory = windowsExport, Talk = TalkFrontEnd.Windows },
+            LearnerRegistry.CreateDefault());
+
+        Assert.Equal(("device", "windows"), (device.Talk, windows.Talk));
+        // Both count the same 14 s of continuous audio, and the same clips give the same figures.
+        Assert.Equal(14.0, device.ContinuousHours * 3600, 6);
+        Assert.InRange(windows.ContinuousHours * 3600, 12.0, 14.0);
+        Assert.Equal(windows.Methods[0].Overall.Accuracy, device.Methods[0].Overall.Accuracy);
+        Assert.Equal(windows.Methods[0].Overall.FalseAcceptRateByGroup["left"], device.Methods[0].Overall.FalseAcceptRateByGroup["left"]);
+
+        // The talk file is words back to back: the VAD hears stretches of speech, cut at the longest utterance, and the
+        // isolated-word rule answers every piece unknown (too long, or no pause before it) before the backbone runs. The
+        // silent file is "no-speech".
+        string[][] talk = File.ReadAllLines(Path.Combine(deviceExport, "stream.tsv")).Select(l => l.Split('\t')).Where(c => c[3] == "talk").ToArray();
+        Assert.Equal(device.TalkUtterances, talk.Length);
+        Assert.True(talk.Length >= 4, $"{talk.Length} utterances in 8 s of talk");
+        Assert.All(talk, c => Assert.Contains(c[7], (string[])["long-speech", "no-pause"]));
+        Assert.Contains(talk, c => c[7] == "long-speech");
+        Assert.Equal(talk.Length, device.TalkNotEmbedded.GetValueOrDefault("long-speech") + device.TalkNotEmbedded.GetValueOrDefault("no-pause"));
+        Assert.Equal(1, device.TalkNotEmbedded[DeviceListening.NoSpeech]);
+        Assert.Equal(0.0, device.Methods[0].Overall.FalseAcceptsPerHour);
+        // Sliding windows embed every 0.75 s of the same file; the device embeds none of it.
+        Assert.True(File.ReadAllLines(Path.Combine(windowsExport, "stream.tsv")).Count(l => l.Split('\t')[3] == "talk") > talk.Length);
     }
 
     [Fact]
@@ -113,7 +148,12 @@ public sealed class OpenSetRunnerTests : IDisposable
         var talk = new List<float>();
         foreach (string f in Directory.GetFiles(Path.Combine(KeywordData.Root, "test", "stop")).Order(StringComparer.Ordinal))
         {
-            talk.AddRange(Onnx.Audio.WavReader.ReadMono(f, 16000));
+            // Only the spoken part of each clip (from the first to the last sample above 2 % of its peak): the clips'
+            // own silence would make isolated words of them.
+            float[] clip = Onnx.Audio.WavReader.ReadMono(f, 16000);
+            float floor = 0.02f * clip.Max(MathF.Abs);
+            int first = Array.FindIndex(clip, x => MathF.Abs(x) > floor), last = Array.FindLastIndex(clip, x => MathF.Abs(x) > floor);
+            talk.AddRange(clip[first..(last + 1)]);
             if (talk.Count >= 8 * 16000)
                 break;
         }
