@@ -55,7 +55,9 @@ public abstract class PartitionTests : BrokerTestBase
     protected async Task<TestDevice> DeviceAsync(IBrokerHarness broker, string id)
     {
         TestDevice device = Own(new TestDevice(broker, id, Space, operationTimeout: Patience));
-        await device.StartAsync();
+        // Each connect attempt has the 1 s patience and retries with backoff; in a full suite on two cores the first ones
+        // through a fresh veth link can all run out (seen once: 10 s were not enough), so the start may take longer.
+        await device.StartAsync(TimeSpan.FromSeconds(30));
         return device;
     }
 

@@ -54,10 +54,11 @@ public sealed class TestDevice : IAsyncDisposable
     /// <summary>The latest entry per class as the fleet sees it (after the codec round trip).</summary>
     public Dictionary<string, FleetEntry> Latest { get; } = new(StringComparer.Ordinal);
 
-    public async Task StartAsync()
+    /// <summary>Starts the client and waits until it is connected (<paramref name="wait"/>, default 10 s).</summary>
+    public async Task StartAsync(TimeSpan? wait = null)
     {
         await Client.StartAsync();
-        await Client.WaitUntilConnectedAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        await Client.WaitUntilConnectedAsync().WaitAsync(wait ?? TimeSpan.FromSeconds(10));
     }
 
     public Task LearnAsync(string label, long count, float[] mean) => WriteAsync(label, count, mean);
