@@ -40,8 +40,11 @@ public sealed partial class EmbeddedBroker
                 window.InFlight.Add(publish.PacketIdentifier);
                 return true;
             }
+            // A client that never acknowledges cannot make the broker hold everything: past the limit it is over-sent
+            // instead. The same bound ends a stall if a released publish never comes back (MQTTnet drops the oldest queued
+            // messages of a client more than MaxPendingMessagesPerClient behind).
             if (window.Held.Count >= MaxHeldPerClient)
-                return true; // a client that never acknowledges cannot make the broker hold everything: over-send instead
+                return true;
             window.Held.Enqueue(publish);
         }
         Interlocked.Increment(ref _heldForWindow);
