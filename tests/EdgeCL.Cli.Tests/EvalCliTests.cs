@@ -26,7 +26,7 @@ public class EvalCliTests
     }
 
     [Fact]
-    public void Eval_Unknown_WithATalkModeThatDoesNotExist_IsOneLineBeforeAnyWork()
+    public void Eval_Unknown_WithATalkModeThatDoesNotExistOrABadConfig_FailsBeforeAnyWork()
     {
         using var w = new TinyWorld();
         string output = Path.Combine(w.Root, "report");
@@ -34,6 +34,13 @@ public class EvalCliTests
         Assert.Equal(ExitCodes.Usage, run.Code);
         Assert.Contains("--talk 'vad' is unknown; use device", run.Err);
         Assert.Single(run.Err.Trim().Split('\n'));
+        Assert.False(Directory.Exists(output));
+
+        string config = Path.Combine(w.Root, "device.json");
+        File.WriteAllText(config, "{ \"recognition\": { \"min_pause_befor_ms\": 600 } }");
+        run = CliHarness.Run(w.With(["eval", "-b", "tiny", "--data", w.Data, "--unknown", w.Data, "--config", config, "--out", output]));
+        Assert.Equal(ExitCodes.Usage, run.Code);
+        Assert.Contains("min_pause_befor_ms", run.Err);
         Assert.False(Directory.Exists(output));
     }
 

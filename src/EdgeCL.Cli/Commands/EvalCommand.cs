@@ -47,6 +47,7 @@ internal static class EvalCommand
         var threshold = new Option<float>("--threshold") { Description = "With --unknown: the open-set threshold (cosine to the winning class, -1..1).", DefaultValueFactory = _ => EdgeCL.Core.Learning.OpenSet.OpenSetOptions.DefaultThreshold };
         var operatingPoints = new Option<string>("--operating-points") { Description = "With --unknown: other thresholds to report, comma-separated.", DefaultValueFactory = _ => "0.3,0.5" };
         var talk = new Option<string>("--talk") { Description = "With --unknown: how continuous audio is heard: 'device' (the agent's VAD and isolated-word rule, one sample per utterance; default) or 'windows' (clip-length windows every half clip, no VAD: the classifier alone).", DefaultValueFactory = _ => "device" };
+        var config = new Option<string?>("--config") { Description = "With --unknown and --talk device: take the VAD settings (of its pcm source) and the isolated-word rule (recognition) from this device config, so talk is heard as that device hears it; only those parts are checked, so a Pi's config works on a laptop." };
         var corrections = new Option<int>("--corrections") { Description = "With --unknown: false accepts corrected (taught as _background:<label>) in a second pass.", DefaultValueFactory = _ => 10 };
         var backbone = CommonOptions.Backbone(required: false);
         var models = CommonOptions.Models();
@@ -57,7 +58,7 @@ internal static class EvalCommand
         var command = new Command("eval", "Evaluate learners on a continual stream (shots, shifts, domains): accuracy matrix, forgetting, min-ACC, online error per domain, latency; JSON, Markdown and plots.")
         {
             data, test, manifest, backbone, protocol, correlation, methods, shifts, severity, sourceDomain, shots, tasks, rounds, holdout, draws, seed, evalEvery, window,
-            parameters, classes, maxPerClass, output, export, noPlots, list, unknown, background, threshold, operatingPoints, corrections, talk, models, providers, threads, batch, json,
+            parameters, classes, maxPerClass, output, export, noPlots, list, unknown, background, threshold, operatingPoints, corrections, talk, config, models, providers, threads, batch, json,
         };
         command.SetAction((parse, ct) => CommandRunner.RunAsync(token =>
         {
@@ -70,7 +71,7 @@ internal static class EvalCommand
             }
             if (parse.GetValue(unknown) is { } unknownDir)
                 return Task.FromResult(RunOpenSet(parse, learners, unknownDir, data, test, backbone, models, providers, threads, methods, shifts, shots,
-                    seed, parameters, output, export, background, threshold, operatingPoints, corrections, talk, json, token));
+                    seed, parameters, output, export, background, threshold, operatingPoints, corrections, talk, config, json, token));
             var settings = new EvalSettings
             {
                 Data = parse.GetValue(data),
@@ -140,8 +141,25 @@ internal static class EvalCommand
     private static int RunOpenSet(ParseResult parse, LearnerRegistry learners, string unknownDir, Option<string?> data, Option<string?> test,
         Option<string> backbone, Option<string?> models, Option<string> providers, Option<int> threads, Option<string?> methods, Option<string?> shifts,
         Option<int> shots, Option<long> seed, Option<string[]> parameters, Option<string> output, Option<string?> export, Option<string?> background, Option<float> threshold,
-        Option<string> operatingPoints, Option<int> corrections, Option<string> talk, Option<bool> json, CancellationToken token)
+        Option<string> operatingPoints, Option<int> corrections, Option<string> talk, Option<string?> config, Option<bool> json, CancellationToken token)
     {
+        EdgeCL.Device.Config.DeviceConfig? device = null;
+        if (parse.GetValue(config) is { } configPath)
+        {
+            try
+            {
+                (device, string directory) = EdgeCL.Device.Config.DeviceConfigLoader.LoadListening(configPath);
+                foreach (EdgeCL.Device.Config.SourceSettings source in device.Sources)
+                    if (source.Vad.Model is { Length: > 0 } model)
+                        source.Vad.Model = Path.GetFullPath(model, directory); // relative to the config, as the agent reads it
+            }
+            catch (EdgeCL.Device.Config.DeviceConfigException ex)
+            {
+                foreach (string line in ex.Errors)
+                    Console.Error.WriteLine($"edgecl: error: {line}");
+                return ExitCodes.Usage;
+            }
+        }
         var settings = new EdgeCL.Eval.OpenSet.OpenSetSettings
         {
             Data = parse.GetValue(data) ?? throw new ArgumentException("--unknown needs --data: the labelled examples of the taught classes."),
@@ -168,6 +186,8 @@ internal static class EvalCommand
             },
             OutputDirectory = parse.GetValue(output)!,
             ExportDirectory = parse.GetValue(export),
+            Vad = device?.Sources.FirstOrDefault(s => s.Type == "pcm")?.Vad ?? new EdgeCL.Device.Config.VadSettings(),
+            Recognition = device?.Recognition ?? new EdgeCL.Device.Config.RecognitionSettings(),
         };
         bool quiet = parse.GetValue(json);
         var progress = new Progress<string>(line => { if (!quiet) Console.Error.WriteLine("edgecl eval: " + line); });

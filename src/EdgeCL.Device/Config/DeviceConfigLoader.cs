@@ -13,7 +13,17 @@ public static partial class DeviceConfigLoader
     /// <summary>Reads and validates a config file.</summary>
     /// <returns>The config and the folder relative paths are resolved against.</returns>
     /// <exception cref="DeviceConfigException">The file is missing, not JSON, has an unknown key, or a value is wrong; one line per mistake.</exception>
-    public static (DeviceConfig Config, string Directory) Load(string path, Func<DeviceConfig, string, IEnumerable<string>>? extraChecks = null)
+    public static (DeviceConfig Config, string Directory) Load(string path, Func<DeviceConfig, string, IEnumerable<string>>? extraChecks = null) =>
+        Load(path, DeviceConfigValidator.Validate, extraChecks);
+
+    /// <summary>Reads a config for how its device listens only (<see cref="DeviceConfigValidator.ValidateListening"/>): the
+    /// syntax and every key are checked, but only recognition and the pcm sources' VAD settings are validated, so a Pi's
+    /// config can be used on a laptop whose paths differ.</summary>
+    /// <exception cref="DeviceConfigException">As <see cref="Load(string, Func{DeviceConfig, string, IEnumerable{string}}?)"/>.</exception>
+    public static (DeviceConfig Config, string Directory) LoadListening(string path) => Load(path, DeviceConfigValidator.ValidateListening, null);
+
+    private static (DeviceConfig Config, string Directory) Load(string path, Func<DeviceConfig, string, IEnumerable<string>> validate,
+        Func<DeviceConfig, string, IEnumerable<string>>? extraChecks)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         string full = Path.GetFullPath(path);
@@ -34,7 +44,7 @@ public static partial class DeviceConfigLoader
         }
         DeviceConfig config = Parse(bytes, name);
         string directory = Path.GetDirectoryName(full)!;
-        var errors = DeviceConfigValidator.Validate(config, directory).ToList();
+        var errors = validate(config, directory).ToList();
         if (extraChecks is not null)
             errors.AddRange(extraChecks(config, directory));
         if (errors.Count > 0)

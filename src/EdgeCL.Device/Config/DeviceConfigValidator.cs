@@ -51,10 +51,7 @@ public static class DeviceConfigValidator
             errors.Add($"models_root '{models}' does not exist; point it at the folder holding the backbone folders (e.g. /opt/edgecl/models).");
 
         ValidateLearner(config.Learner, errors);
-        Check(config.Recognition.MinConfidence is >= 0 and <= 1, $"recognition.min_confidence {Fmt(config.Recognition.MinConfidence)} is out of range 0..1.");
-        Check(config.Recognition.Threshold is >= -1 and <= 1, $"recognition.threshold {Fmt(config.Recognition.Threshold)} is out of range -1..1 (a cosine; default 0.4, lower accepts more).");
-        Check(config.Recognition.MinPauseBeforeMs is >= 0 and <= 10_000, $"recognition.min_pause_before_ms {config.Recognition.MinPauseBeforeMs} is out of range 0..10000 (default 400; 0 answers words run into other speech too).");
-        Check(config.Recognition.MaxWordMs is 0 or (>= 160 and <= 30_000), $"recognition.max_word_ms {config.Recognition.MaxWordMs} is out of range 160..30000, or 0 for off (default 1500).");
+        ValidateRecognition(config.Recognition, errors);
         if (config.Teach.Label is { } reservedTeach && Core.Learning.OpenSet.ReservedLabels.Problem(reservedTeach) is { } reservedProblem && reservedTeach != Core.Learning.OpenSet.ReservedLabels.Background)
             errors.Add($"teach.label: {reservedProblem}");
         Check(config.Teach.Shots is >= 1 and <= 10_000, $"teach.shots {config.Teach.Shots} is out of range 1..10000.");
@@ -166,6 +163,31 @@ public static class DeviceConfigValidator
             errors.Add($"sync.max_mean_norm {sync.MaxMeanNorm.ToString(CultureInfo.InvariantCulture)} is not a finite number >= 0; use 0 for no bound, or a little above the backbone's usual embedding norm (edgecl fleet measure-cap prints it).");
         if (sync.SigningKey is { } key2 && !File.Exists(resolve(key2)))
             errors.Add($"sync.signing_key '{key2}' does not exist; remove the key to let the agent create one in state_dir, or fix the path.");
+    }
+
+    /// <summary>Lists the mistakes in what decides how a device listens: <c>recognition</c> and the VAD settings of its pcm
+    /// sources (what <c>eval --unknown --config</c> takes from a device's config; the rest may name paths of another machine).</summary>
+    public static IEnumerable<string> ValidateListening(DeviceConfig config, string directory)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        var errors = new List<string>();
+        ValidateRecognition(config.Recognition, errors);
+        for (int i = 0; i < config.Sources.Count; i++)
+            if (config.Sources[i].Type == "pcm")
+                ValidateVad(config.Sources[i].Vad, $"sources[{i}].vad", p => Path.GetFullPath(p, directory), errors);
+        return errors;
+    }
+
+    private static void ValidateRecognition(RecognitionSettings recognition, List<string> errors)
+    {
+        void Check(bool ok, string message)
+        {
+            if (!ok) errors.Add(message);
+        }
+        Check(recognition.MinConfidence is >= 0 and <= 1, $"recognition.min_confidence {Fmt(recognition.MinConfidence)} is out of range 0..1.");
+        Check(recognition.Threshold is >= -1 and <= 1, $"recognition.threshold {Fmt(recognition.Threshold)} is out of range -1..1 (a cosine; default 0.4, lower accepts more).");
+        Check(recognition.MinPauseBeforeMs is >= 0 and <= 10_000, $"recognition.min_pause_before_ms {recognition.MinPauseBeforeMs} is out of range 0..10000 (default 400; 0 answers words run into other speech too).");
+        Check(recognition.MaxWordMs is 0 or (>= 160 and <= 30_000), $"recognition.max_word_ms {recognition.MaxWordMs} is out of range 160..30000, or 0 for off (default 1500).");
     }
 
     private static void ValidateSource(SourceSettings source, string at, Func<string, string> resolve, List<string> errors)

@@ -13,7 +13,8 @@ namespace EdgeCL.Eval.OpenSet;
 /// <summary>
 /// Continuous untaught audio heard as the device hears it: the agent's own <see cref="PcmStreamSource"/> (Silero VAD, the
 /// utterance segmenter, the isolated-word rule asked before embedding, the clip cut around each candidate word) fed the
-/// file as raw PCM, with the shipped VAD and recognition defaults. Each utterance is one sample and, when accepted, one
+/// file as raw PCM, with the VAD and recognition settings of <see cref="OpenSetSettings"/> (a device config's, or the
+/// shipped defaults). Each utterance is one sample and, when accepted, one
 /// false activation, as on a device; talk the rule rejects reaches no learner. The old sliding windows (every half
 /// clip, no VAD) measure the classifier alone and stay available as <c>--talk windows</c>.
 /// </summary>
@@ -25,7 +26,6 @@ internal sealed class DeviceListening : IDisposable
     private readonly OpenSetSettings _settings;
     private readonly string _backboneDirectory;
     private readonly string _scratch = Directory.CreateTempSubdirectory("edgecl-eval-talk-").FullName;
-    private readonly RecognitionSettings _recognition = new();
 
     private DeviceListening(OpenSetSettings settings, string backboneDirectory)
     {
@@ -54,11 +54,11 @@ internal sealed class DeviceListening : IDisposable
             OpenBackbone = () => BackboneCatalog.Open(_settings.Backbone, _settings.Sessions, null, _settings.ModelsRoot),
             BackboneDirectory = _backboneDirectory,
             SessionOptions = _settings.Sessions,
-            NotAWord = timing => IsolatedWordGate.Reject(timing, _recognition),
+            NotAWord = timing => IsolatedWordGate.Reject(timing, _settings.Recognition),
             LoggerFactory = NullLoggerFactory.Instance,
         };
         var heard = Channel.CreateUnbounded<InputSample>();
-        var source = new PcmStreamSource(new SourceSettings { Type = "pcm", Path = raw, Reopen = false }, context);
+        var source = new PcmStreamSource(new SourceSettings { Type = "pcm", Path = raw, Reopen = false, Vad = _settings.Vad }, context);
         try
         {
             source.RunAsync(heard.Writer, CancellationToken.None).GetAwaiter().GetResult();

@@ -60,6 +60,9 @@ public sealed record OpenSetReport
     /// <summary>See <see cref="TalkUtterances"/>.</summary>
     public Dictionary<string, int> TalkNotEmbedded { get; init; } = [];
 
+    /// <summary>With <c>device</c>: the isolated-word rule's settings (<c>min_pause_before_ms</c>, <c>max_word_ms</c>, <c>vad.foreground_db</c>).</summary>
+    public string? TalkRule { get; init; }
+
     /// <summary>Per method.</summary>
     public required List<OpenSetMethodResult> Methods { get; init; }
 }

@@ -27,7 +27,7 @@ public static class OpenSetReportWriter
         s.Append(Inv($"{r.BackgroundExamples} background examples; one stream over {string.Join(" → ", r.Conditions)}: {r.KnownSamples} taught-class samples, "));
         s.Append(Inv($"{r.UnknownSamples} untaught ({string.Join(", ", r.UnknownGroups)}; {r.ContinuousHours:0.00} h continuous per condition).\n\n"));
         s.Append(r.Talk == "device"
-            ? Inv($"Continuous audio heard as the device hears it (VAD, isolated-word rule): {r.TalkUtterances} utterances, not embedded: {(r.TalkNotEmbedded.Count == 0 ? "none" : string.Join(", ", r.TalkNotEmbedded.Select(p => $"{p.Key} {p.Value}")))}.\n\n")
+            ? Inv($"Continuous audio heard as the device hears it (VAD, isolated-word rule: {r.TalkRule}): {r.TalkUtterances} utterances, not embedded: {(r.TalkNotEmbedded.Count == 0 ? "none" : string.Join(", ", r.TalkNotEmbedded.Select(p => $"{p.Key} {p.Value}")))}.\n\n")
             : r.ContinuousHours > 0 ? "Continuous audio cut into clip-length windows every half clip, no VAD (--talk windows): what the classifier alone accepts.\n\n" : "");
         s.Append("| method | condition | accuracy | false rejects | wrong accepts | false accepts (clips) | per group | false accepts / h | AUROC |\n|---|---|---|---|---|---|---|---|---|\n");
         foreach (OpenSetMethodResult m in r.Methods)

@@ -120,6 +120,9 @@ public static class OpenSetRunner
             TalkUtterances = stream.Count(e => e.Utterance && e.NotAWord != DeviceListening.NoSpeech),
             TalkNotEmbedded = stream.Where(e => e.NotAWord is not null).GroupBy(e => e.NotAWord!, StringComparer.Ordinal)
                 .ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal),
+            TalkRule = settings.Talk == TalkFrontEnd.Device && backbone is SpeechBackbone
+                ? string.Create(CultureInfo.InvariantCulture, $"min_pause_before_ms {settings.Recognition.MinPauseBeforeMs}, max_word_ms {settings.Recognition.MaxWordMs}, vad.foreground_db {settings.Vad.ForegroundDb}")
+                : null,
             Methods = methods,
         };
     }

@@ -25,6 +25,12 @@ public sealed record OpenSetSettings
     /// clip-length windows every half clip with no VAD (the classifier alone).</summary>
     public TalkFrontEnd Talk { get; init; } = TalkFrontEnd.Device;
 
+    /// <summary>With <see cref="TalkFrontEnd.Device"/>: the VAD settings (a device config's pcm source; default: shipped).</summary>
+    public EdgeCL.Device.Config.VadSettings Vad { get; init; } = new();
+
+    /// <summary>With <see cref="TalkFrontEnd.Device"/>: the isolated-word rule (a device config's <c>recognition</c>; default: shipped).</summary>
+    public EdgeCL.Device.Config.RecognitionSettings Recognition { get; init; } = new();
+
     /// <summary>Backbone name or path.</summary>
     public required string Backbone { get; init; }
 

@@ -41,6 +41,27 @@ public sealed class DeviceConfigLoaderTests : IDisposable
     }
 
     [Fact]
+    public void Loading_for_listening_checks_recognition_and_the_vad_but_not_another_machines_paths()
+    {
+        const string pi = """
+            {
+              "device_id": "pi-01", "backbone": "speech", "state_dir": "/var/lib/edgecl", "models_root": "/opt/edgecl/models-not-here",
+              "recognition": { "min_pause_before_ms": 600 },
+              "sync": { "broker": "mqtts://site:8883", "password_file": "/etc/edgecl/not-here" },
+              "sources": [ { "type": "pcm", "path": "/run/mic.fifo", "vad": { "foreground_db": 10 } } ]
+            }
+            """;
+        Assert.Throws<DeviceConfigException>(() => DeviceConfigLoader.Load(Write(pi))); // the agent would refuse it here
+        (DeviceConfig config, _) = DeviceConfigLoader.LoadListening(Write(pi));
+        Assert.Equal((600, 10f), (config.Recognition.MinPauseBeforeMs, config.Sources[0].Vad.ForegroundDb));
+
+        var bad = Assert.Throws<DeviceConfigException>(() => DeviceConfigLoader.LoadListening(Write(pi.Replace("600", "-1").Replace("\"foreground_db\": 10", "\"foreground_db\": 99"))));
+        Assert.Equal(2, bad.Errors.Count);
+        Assert.Contains(bad.Errors, e => e.Contains("recognition.min_pause_before_ms -1 is out of range", StringComparison.Ordinal));
+        Assert.Contains(bad.Errors, e => e.Contains("sources[0].vad.foreground_db 99 is out of range", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void A_typo_in_a_key_names_the_line_and_suggests_the_key()
     {
         var ex = Assert.Throws<DeviceConfigException>(() => DeviceConfigLoader.Load(Write(Valid.Replace("\"state_dir\"", "\"state_dri\""))));
