@@ -83,6 +83,10 @@ public sealed class AgentBackboneCommandTests : IAsyncLifetime
     /// <summary>5 sevens and 5 nines kept as exemplars (enough for a map), and one class with no raw input (mapped).</summary>
     private Task TeachAsync() => RolloutTestData.TeachAsync(_config, _dir, _random, perDigit: 5, givenSamples: 3);
 
+    // Connected and subscribed to its commands (MQTT's IsConnected comes before the subscription: a command sent in
+    // between, not retained, was lost under load and the test timed out waiting for the override).
+    private static Task Subscribed(RunningAgent agent) => agent.Agent.Device.Client.WaitUntilConnectedAsync().WaitAsync(TimeSpan.FromSeconds(20));
+
     private async Task<string> SendAsync(string backbone)
     {
         SignedCommand signed = SignedCommands.Create(new FleetCommand(FleetCommandKind.NewBackbone, Device, Backbone: backbone), "test", _operator, DateTimeOffset.UtcNow.AddMinutes(5));
@@ -108,7 +112,7 @@ public sealed class AgentBackboneCommandTests : IAsyncLifetime
         string before = Hash(Path.Combine(State, "state.db"));
         await using (RunningAgent a = await RunningAgent.StartAsync(_config, _dir))
         {
-            await WaitUntil(() => a.Agent.Device.Client.IsConnected, "the agent to connect");
+            await Subscribed(a);
             string unknown = await SendAsync("no-such-model");
             string corrupt = await SendAsync("digits-corrupt");
             string current = await SendAsync("digits");
@@ -137,7 +141,7 @@ public sealed class AgentBackboneCommandTests : IAsyncLifetime
     {
         await RolloutTestData.TeachAsync(_config, _dir, _random, perDigit: 2, givenSamples: 2); // 4 exemplars: no map, and one class has none
         await using RunningAgent a = await RunningAgent.StartAsync(_config, _dir);
-        await WaitUntil(() => a.Agent.Device.Client.IsConnected, "the agent to connect");
+        await Subscribed(a);
         string id = await SendAsync("digits-variant");
         await WaitUntil(() => a.Agent.Health().Refused?.ContainsKey(id) == true, "the refusal");
         Assert.Equal("the state cannot move to backbone 'digits-variant': class 'heard-from-the-fleet' has no exemplars and 4 exemplars are too few to fit a map "
@@ -155,7 +159,7 @@ public sealed class AgentBackboneCommandTests : IAsyncLifetime
         await using (RunningAgent a = await RunningAgent.StartAsync(_config, _dir))
         {
             oldSpace = a.Agent.Backbone.Space.Id;
-            await WaitUntil(() => a.Agent.Device.Client.IsConnected, "the agent to connect");
+            await Subscribed(a);
             id = await SendAsync("digits-variant");
             await a.Running.WaitAsync(TimeSpan.FromSeconds(30)); // the loop ends by itself
             Assert.Equal("digits-variant", a.Agent.RestartBackbone);
@@ -203,7 +207,7 @@ public sealed class AgentBackboneCommandTests : IAsyncLifetime
         await using (RunningAgent a = await RunningAgent.StartAsync(_config, _dir))
         {
             oldSpace = a.Agent.Backbone.Space.Id;
-            await WaitUntil(() => a.Agent.Device.Client.IsConnected, "the agent to connect");
+            await Subscribed(a);
             await SendAsync("digits-variant");
             await WaitUntil(() => File.Exists(BackboneOverride.PathIn(State)), "the override");
             await a.Agent.Device.AbortAsync(); // the power goes: no goodbye, the state closed as a crash would
