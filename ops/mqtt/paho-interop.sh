@@ -35,9 +35,12 @@ for _ in $(seq 1 100); do
 done
 grep -q "listening on" "$WORK/embedded.log" || { cat "$WORK/embedded.log" >&2; echo "paho-interop: the embedded broker did not start" >&2; exit 1; }
 
+# test_flow_control2 sends 65,535 QoS 2 messages to a broker that advertises no Receive Maximum and waits for a disconnect
+# neither broker gives: it ran out its 120 s on both, twice each, in both full runs (8 of the 23 minutes of one). Skipped.
+SKIP=(--skip test_flow_control2)
 for v in 3 5; do
-  /usr/bin/python3 "$ROOT/ops/mqtt/paho_interop.py" "$PAHO" "$MOSQ_PORT" "$v" > "$WORK/mosquitto-$v.tsv" 2>"$WORK/mosquitto-$v.err" || true
-  /usr/bin/python3 "$ROOT/ops/mqtt/paho_interop.py" "$PAHO" "$EMB_PORT" "$v" > "$WORK/embedded-$v.tsv" 2>"$WORK/embedded-$v.err" || true
+  /usr/bin/python3 "$ROOT/ops/mqtt/paho_interop.py" "$PAHO" "$MOSQ_PORT" "$v" "${SKIP[@]}" > "$WORK/mosquitto-$v.tsv" 2>"$WORK/mosquitto-$v.err" || true
+  /usr/bin/python3 "$ROOT/ops/mqtt/paho_interop.py" "$PAHO" "$EMB_PORT" "$v" "${SKIP[@]}" > "$WORK/embedded-$v.tsv" 2>"$WORK/embedded-$v.err" || true
 done
 
 OUT="$ROOT/ops/mqtt/paho-interop.tsv"

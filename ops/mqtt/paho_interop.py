@@ -58,7 +58,8 @@ for name in names:
         verdict = "flaky"  # failed, then passed alone: several tests race the broker (they do not wait for UNSUBACK)
     failed += verdict not in ("pass", "flaky")
     print(f"{version}\t{name}\t{verdict}", flush=True)
-for name in sorted(skip):
+skipped = sorted(skip & set(unittest.defaultTestLoader.getTestCaseNames(load().Test)))  # only this suite's tests
+for name in skipped:
     print(f"{version}\t{name}\tskipped")
-print(f"# MQTT {'5.0' if version == '5' else '3.1.1'}: {len(names) - failed} of {len(names)} passed (flaky included), {len(skip)} skipped", file=sys.stderr)
+print(f"# MQTT {'5.0' if version == '5' else '3.1.1'}: {len(names) - failed} of {len(names)} passed (flaky included), {len(skipped)} skipped", file=sys.stderr)
 sys.exit(0 if failed == 0 else 1)
