@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Text;
 using EdgeCL.Core.Rollout;
 using EdgeCL.Device.Sources;
+using EdgeCL.Onnx.Audio;
 using EdgeCL.Onnx.Backbones;
 using EdgeCL.Onnx.Errors;
 
@@ -25,8 +26,7 @@ public static class ExemplarInput
         {
             byte[] bytes = new byte[1 + 2 * pcm.Length];
             bytes[0] = PcmTag;
-            for (int i = 0; i < pcm.Length; i++)
-                BinaryPrimitives.WriteInt16LittleEndian(bytes.AsSpan(1 + 2 * i), (short)Math.Clamp(MathF.Round(pcm[i]), short.MinValue, short.MaxValue));
+            WavWriter.WriteSamples16(pcm, bytes.AsSpan(1));
             return bytes;
         }
         if (sample.FilePath is not { } path)

@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using EdgeCL.Device.Agent;
+using EdgeCL.Device.Audio;
 using EdgeCL.Device.Config;
 using EdgeCL.Device.Sources;
 using EdgeCL.Eval.Data;
@@ -47,7 +48,9 @@ internal sealed class DeviceListening : IDisposable
     public List<StreamEvent> Listen(float[] pcm, DatasetItem item, int conditionIndex)
     {
         string raw = Path.Combine(_scratch, "talk.pcm");
-        WriteS16(raw, pcm);
+        var bytes = new byte[2 * pcm.Length];
+        WavWriter.WriteSamples16(pcm, bytes);
+        File.WriteAllBytes(raw, bytes);
         var context = new SourceContext
         {
             ConfigDirectory = _scratch,
@@ -71,25 +74,11 @@ internal sealed class DeviceListening : IDisposable
         var samples = new List<InputSample>();
         while (heard.Reader.TryRead(out InputSample? s))
             samples.Add(s);
-        double seconds = pcm.Length / (double)SileroVadRate;
+        double seconds = pcm.Length / (double)SileroVad.SampleRate;
         if (samples.Count == 0)
             return [new StreamEvent(conditionIndex, false, Core.Learning.OpenSet.ReservedLabels.Unknown, item.Label, item.Path, true, seconds, null, NoSpeech, true)];
         return samples.Select(s => new StreamEvent(conditionIndex, false, Core.Learning.OpenSet.ReservedLabels.Unknown, item.Label, item.Path, true,
             seconds / samples.Count, s.Embedding, s.NotAWord, true)).ToList();
-    }
-
-    private const int SileroVadRate = 16000;
-
-    private static void WriteS16(string path, float[] pcm)
-    {
-        var bytes = new byte[pcm.Length * 2];
-        for (int i = 0; i < pcm.Length; i++)
-        {
-            short v = (short)Math.Clamp(MathF.Round(pcm[i]), short.MinValue, short.MaxValue);
-            bytes[2 * i] = (byte)v;
-            bytes[2 * i + 1] = (byte)(v >> 8);
-        }
-        File.WriteAllBytes(path, bytes);
     }
 
     public void Dispose()

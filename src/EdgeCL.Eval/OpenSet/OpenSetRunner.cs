@@ -78,7 +78,8 @@ public static class OpenSetRunner
         var taught = shots.Select(item => (item.Label, Embed(embedder, item, ShiftSpec.Clean, dim))).ToList();
         var backgroundRows = background?.Items.Select(item => Embed(embedder, item, ShiftSpec.Clean, dim)).ToList() ?? [];
         var stream = new List<StreamEvent>();
-        using (DeviceListening? listening = backbone is SpeechBackbone && settings.Talk == TalkFrontEnd.Device ? DeviceListening.Open(settings) : null)
+        bool deviceTalk = backbone is SpeechBackbone && settings.Talk == TalkFrontEnd.Device;
+        using (DeviceListening? listening = deviceTalk ? DeviceListening.Open(settings) : null)
         {
             for (int c = 0; c < conditions.Count; c++)
             {
@@ -116,11 +117,11 @@ public static class OpenSetRunner
             UnknownSamples = stream.Count(e => !e.Known),
             UnknownGroups = unknown.Classes.ToList(),
             ContinuousHours = stream.Where(e => e.Window).Sum(e => e.Seconds) / conditions.Count / 3600.0,
-            Talk = settings.Talk == TalkFrontEnd.Device && backbone is SpeechBackbone ? "device" : "windows",
+            Talk = deviceTalk ? "device" : "windows",
             TalkUtterances = stream.Count(e => e.Utterance && e.NotAWord != DeviceListening.NoSpeech),
             TalkNotEmbedded = stream.Where(e => e.NotAWord is not null).GroupBy(e => e.NotAWord!, StringComparer.Ordinal)
                 .ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal),
-            TalkRule = settings.Talk == TalkFrontEnd.Device && backbone is SpeechBackbone
+            TalkRule = deviceTalk
                 ? string.Create(CultureInfo.InvariantCulture, $"min_pause_before_ms {settings.Recognition.MinPauseBeforeMs}, max_word_ms {settings.Recognition.MaxWordMs}, vad.foreground_db {settings.Vad.ForegroundDb}")
                 : null,
             Methods = methods,

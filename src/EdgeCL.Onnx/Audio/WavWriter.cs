@@ -31,14 +31,22 @@ public static class WavWriter
         BinaryPrimitives.WriteUInt16LittleEndian(b[34..], 16);             // bits
         "data"u8.CopyTo(b[36..]);
         BinaryPrimitives.WriteUInt32LittleEndian(b[40..], (uint)dataBytes);
-        Span<byte> data = b[HeaderBytes..];
+        WriteSamples16(int16ScaleSamples, b[HeaderBytes..]);
+        return bytes;
+    }
+
+    /// <summary>Writes samples (int16 scale) as raw S16_LE into <paramref name="destination"/> (2 bytes each): rounded,
+    /// clipped to int16, NaN as 0. The data of a WAV file, or what a pcm source reads from a FIFO.</summary>
+    public static void WriteSamples16(ReadOnlySpan<float> int16ScaleSamples, Span<byte> destination)
+    {
+        if (destination.Length < 2 * int16ScaleSamples.Length)
+            throw new ArgumentException("The destination holds fewer than 2 bytes per sample.", nameof(destination));
         for (int i = 0; i < int16ScaleSamples.Length; i++)
         {
             float x = int16ScaleSamples[i];
             short s = float.IsNaN(x) ? (short)0 : (short)Math.Clamp(MathF.Round(x), short.MinValue, short.MaxValue);
-            BinaryPrimitives.WriteInt16LittleEndian(data[(2 * i)..], s);
+            BinaryPrimitives.WriteInt16LittleEndian(destination[(2 * i)..], s);
         }
-        return bytes;
     }
 
     /// <summary>Writes samples (int16 scale) to a 16-bit mono WAV file, replacing it atomically.</summary>
