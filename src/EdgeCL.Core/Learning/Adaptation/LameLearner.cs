@@ -57,8 +57,9 @@ public sealed class LameLearner : FeatureAdaptationLearner
         float lambda = (float)Options.GetDouble(name + ".lambda", DefaultLambda, 0, 100);
         int iterations = Options.GetInt(name + ".iterations", DefaultIterations, 1, 100);
         _gate = Options.GetInt(name + ".gate", 1, 0, 1) == 1;
+        bool mutual = Options.GetInt(name + ".mutual", 1, 0, 1) == 1;
         _lambda = lambda;
-        _window = new LameWindow(space.Dimension, window, k, _gate ? 0f : lambda, iterations);
+        _window = new LameWindow(space.Dimension, window, k, _gate ? 0f : lambda, iterations, mutual);
     }
 
     /// <summary>Describes the parameters of <paramref name="name"/>.</summary>
@@ -72,6 +73,7 @@ public sealed class LameLearner : FeatureAdaptationLearner
             [name + ".lambda"] = string.Create(c, $"weight of the neighbours' assignments against the head's log-probabilities, 0-100; 0 = the head (default {DefaultLambda})"),
             [name + ".iterations"] = string.Create(c, $"fixed-point iterations over the window per sample, 1-100 (default {DefaultIterations})"),
             [name + ".gate"] = "1 = scale λ by the measured label autocorrelation of the head's predictions (0 on a shuffled stream, where LAME hurts); 0 = always λ (default 1)",
+            [name + ".mutual"] = "1 = only mutual nearest neighbours vote (a new run's first samples are not voted into the previous run's class); 0 = every kNN edge, LAME's original graph (default 1)",
         });
     }
 

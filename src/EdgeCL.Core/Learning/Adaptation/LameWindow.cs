@@ -12,12 +12,18 @@ namespace EdgeCL.Core.Learning.Adaptation;
 /// <para>Each row holds a prepared (centred, L2-normalised) query, its unary class logits u = s/τ (the head's
 /// scores at its temperature: log p up to a constant) and its current assignment Y. After an insertion the k
 /// nearest neighbours of every row within the window (cosine, self excluded) are recomputed with LAME's rbf
-/// weights w_ij = exp(−‖f_i − f_j‖²/2σ²) (σ: the mean distance to the k-th neighbour) and the fixed point
+/// weights w_ij = exp(−‖f_i − f_j‖²/2σ²) (σ: the mean distance to the k-th neighbour), kept only where the two rows
+/// are each other's neighbours (mutual kNN, <see cref="Mutual"/>), and the fixed point
 /// Y_i = softmax(u_i + λ Σ_{j∈N(i)} w_ij Y_j) is iterated. A query outside
 /// the window is corrected with the window's assignments held fixed (<see cref="Correct"/>), which is pure.</para>
 /// <para>Why it helps with label-correlated order: neighbours inside a short window of a correlated stream are
 /// mostly of the same class, and the Laplacian term makes their labels agree; on an i.i.d. stream the window holds
 /// few of each class and λ must stay small (the failure mode in algorithms.md §3.7).</para>
+/// <para>Why mutual: at a run boundary of a correlated stream the first samples of a new class find their k nearest
+/// neighbours in the previous class's run (there is nothing else in the window), so plain kNN votes them into that
+/// class, and the wrong assignment then spreads through the new run (whole runs of "three" read as "green" on a
+/// keyword stream). A sample of the old run has its own class closer, so the edge is not mutual and carries no vote.
+/// Measured in docs/adaptation-across-shifts.md.</para>
 /// <para>Memory: W·(d + W + 2C + 2k) values, allocated when the window is built or the class count grows; nothing
 /// per sample. Cost per insertion: W·d + W²·k + iterations·W·k·C. Not thread-safe.</para>
 /// </remarks>
@@ -28,6 +34,7 @@ public sealed class LameWindow
     private readonly float[] _affinity;
     private readonly int[] _neighbours;
     private readonly float[] _weights;
+    private readonly float[] _kthSimilarity;
     private float _twoSigmaSquared = 1f;
     private readonly float[] _scratch;
     private readonly float[] _topValues;
@@ -45,8 +52,9 @@ public sealed class LameWindow
     /// <param name="neighbours">k: neighbours per row, 1..W−1.</param>
     /// <param name="lambda">λ: weight of the Laplacian term, 0..100.</param>
     /// <param name="iterations">Fixed-point iterations per insertion, 1..100.</param>
+    /// <param name="mutual">Keep only mutual kNN edges (true) or every kNN edge, LAME's original graph (false).</param>
     /// <exception cref="ArgumentException">A setting is out of range.</exception>
-    public LameWindow(int dimension, int capacity = 64, int neighbours = 5, float lambda = 1f, int iterations = 10)
+    public LameWindow(int dimension, int capacity = 64, int neighbours = 5, float lambda = 1f, int iterations = 10, bool mutual = true)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(dimension);
         if (capacity is < 2 or > 4096)
@@ -62,10 +70,12 @@ public sealed class LameWindow
         Neighbours = neighbours;
         _lambda = lambda;
         Iterations = iterations;
+        Mutual = mutual;
         _rows = new float[capacity * dimension];
         _affinity = new float[capacity * capacity];
         _neighbours = new int[capacity * neighbours];
         _weights = new float[capacity * neighbours];
+        _kthSimilarity = new float[capacity];
         _scratch = new float[capacity];
         _topValues = new float[neighbours];
         _topIndices = new int[neighbours];
@@ -91,6 +101,9 @@ public sealed class LameWindow
 
     /// <summary>Iterations per insertion.</summary>
     public int Iterations { get; }
+
+    /// <summary>Whether only mutual kNN edges vote.</summary>
+    public bool Mutual { get; }
 
     /// <summary>Rows held (≤ <see cref="Capacity"/>).</summary>
     public int Count { get; private set; }
@@ -153,11 +166,17 @@ public sealed class LameWindow
             for (int n = 0; n < k; n++)
                 _weights[i * Neighbours + n] = 2f - 2f * _topValues[n]; // squared distance of unit vectors
             kthSquared += _weights[i * Neighbours + k - 1];
+            _kthSimilarity[i] = _topValues[k - 1];
         }
         _twoSigmaSquared = (float)Math.Max(2 * kthSquared / Count, 1e-6);
         for (int i = 0; i < Count; i++)
             for (int n = 0; n < k; n++)
-                _weights[i * Neighbours + n] = MathF.Exp(-_weights[i * Neighbours + n] / _twoSigmaSquared);
+            {
+                int j = _neighbours[i * Neighbours + n];
+                // i is among j's k nearest iff it is at least as similar to j as j's k-th neighbour.
+                bool kept = !Mutual || _affinity[i * Capacity + j] >= _kthSimilarity[j];
+                _weights[i * Neighbours + n] = kept ? MathF.Exp(-_weights[i * Neighbours + n] / _twoSigmaSquared) : 0f;
+            }
         Span<float> logits = _logits.AsSpan(0, c);
         for (int iteration = 0; iteration < Iterations; iteration++)
         {
@@ -187,8 +206,12 @@ public sealed class LameWindow
             similarity[j] = TensorPrimitives.Dot(query, Row(j));
         int k = Math.Min(Neighbours, Count);
         VectorKernels.TopK(similarity, _topIndices.AsSpan(0, k), _topValues.AsSpan(0, k));
+        // With fewer than k other rows every row would take the query among its k nearest.
+        bool rowsHaveFullLists = Count - 1 >= k;
         for (int n = 0; n < k; n++)
         {
+            if (Mutual && rowsHaveFullLists && _topValues[n] < _kthSimilarity[_topIndices[n]])
+                continue;
             float weight = MathF.Exp(-(2f - 2f * _topValues[n]) / _twoSigmaSquared);
             TensorPrimitives.MultiplyAdd(_assign.AsSpan(_topIndices[n] * c, c), Lambda * weight, term[..c], term[..c]);
         }

@@ -105,6 +105,32 @@ public class LameLearnerTests
         Assert.True(window.Assignment(0)[0] > 0.9f);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Window_FirstSamplesOfANewRun_AreNotVotedIntoThePreviousRunsClass_WhenOnlyMutualNeighboursVote(bool mutual)
+    {
+        // A correlated stream: a run of class 0 (on an arc 0.05 rad apart) then a run of class 1, 0.3 rad beyond the
+        // arc's end: farther than class 0's own 5th neighbours, but class 0 is all a newcomer finds in the window.
+        var window = new LameWindow(4, capacity: 32, neighbours: 5, lambda: 1f, iterations: 10, mutual: mutual);
+        window.Prepare(2);
+        static float[] At(double angle) => [(float)Math.Cos(angle), (float)Math.Sin(angle), 0f, 0f];
+        for (int i = 0; i < 12; i++)
+            window.Add(At(-0.25 + 0.05 * i), [3f, 0f]);
+        var term = new float[2];
+        window.Correct(At(0.6), term);
+        if (mutual)
+            Assert.Equal(0f, term[0]); // no old-run row has the newcomer among its own 5 nearest
+        else
+            Assert.True(term[0] > 0.4f, $"plain kNN: the old run votes ({term[0]})");
+        // The new run, each sample leaning weakly to its own class: plain kNN votes the whole run into the old class.
+        for (int i = 0; i < 4; i++)
+            window.Add(At(0.6 + 0.01 * i), [0f, 0.8f]);
+        for (int row = 12; row < 16; row++)
+            Assert.True(mutual ? window.Assignment(row)[1] > 0.5f : window.Assignment(row)[0] > 0.5f, $"row {row}: {window.Assignment(row)[0]}");
+        Assert.True(window.Assignment(0)[0] > 0.9f, "the old run keeps its class either way");
+    }
+
     [Fact]
     public void Observe_LambdaZero_IsExactlyTheHead()
     {
@@ -143,6 +169,7 @@ public class LameLearnerTests
     [InlineData("lame.k", "64")]
     [InlineData("lame.lambda", "-1")]
     [InlineData("lame.iterations", "0")]
+    [InlineData("lame.mutual", "2")]
     public void Create_BadParameter_OneLineError(string key, string value)
     {
         var e = Assert.ThrowsAny<ArgumentException>(() => LearnerRegistry.CreateDefault().Create(LameLearner.MethodName, Space,
