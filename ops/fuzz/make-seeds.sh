@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Regenerates the committed seed corpus (ops/fuzz/corpus/<target>/): the harness writes what the project's own writers
-# make (fleet entries, commands, state files and stores, checkpoints, WAV, PNM, .npy, manifests, ONNX), ImageMagick
+# make (fleet entries, commands, state files and stores, checkpoints, WAV, PNM, .npy, manifests, ONNX, calibration pairs), ImageMagick
 # the PNG/JPEG seeds, and device.json seeds are the shipped device/configs. Found crashes live in corpus/*/regressions.
 set -euo pipefail
 cd "$(dirname "$0")/../.."

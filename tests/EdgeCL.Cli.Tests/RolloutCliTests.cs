@@ -47,5 +47,31 @@ public sealed class RolloutCliTests : IDisposable
         Assert.Contains("--budgets item 'lots'", err);
     }
 
+    [Fact]
+    public void Calibrate_WritesThePairsBesideTheNewBackbone_WhereDevicesLook()
+    {
+        string newBackbone = Path.Combine(_new.Models, "tiny", "backbone.json");
+        var (code, output, err) = CliHarness.Run("rollout", "calibrate", "--from", "tiny", "--to", newBackbone, "--models", _old.Models, "--data", _old.Data);
+        Assert.True(code == ExitCodes.Success, err);
+        string[] written = Directory.GetFiles(Path.Combine(_new.Models, "tiny", EdgeCL.Device.Rollout.CalibrationFile.FolderName), "*.eccal");
+        string path = Assert.Single(written);
+        Assert.Contains($"wrote {path}", output);
+        var pairs = EdgeCL.Core.Rollout.CalibrationPairs.Decode(File.ReadAllBytes(path));
+        Assert.Equal(Directory.GetFiles(_old.Data, "*", SearchOption.AllDirectories).Length, pairs.Count);
+        Assert.Equal(Path.GetFileNameWithoutExtension(path), pairs.Source.Id);
+        Assert.NotEqual(pairs.Source.Id, pairs.Target.Id);
+    }
+
+    [Fact]
+    public void Calibrate_SameBackboneTwice_OneLineAndNoFile()
+    {
+        string output = Path.Combine(_old.Models, "pairs.eccal");
+        var (code, _, err) = CliHarness.Run("rollout", "calibrate", "--from", "tiny", "--to", "tiny", "--models", _old.Models, "--data", _old.Data, "--out", output);
+        Assert.Equal(ExitCodes.Usage, code);
+        Assert.Contains("produce the same space", err);
+        Assert.Single(err.Trim().Split('\n'));
+        Assert.False(File.Exists(output));
+    }
+
     private static string[] Cells(string row) => row.Trim().Trim('|').Split('|').Select(c => c.Trim()).ToArray();
 }

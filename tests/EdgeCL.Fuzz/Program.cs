@@ -71,6 +71,7 @@ namespace EdgeCL.Fuzz
             ["manifest"] = () => new ManifestTarget(),
             ["device-config"] = () => new DeviceConfigTarget(),
             ["onnx"] = () => new OnnxTarget(),
+            ["calibration"] = () => new CalibrationTarget(),
         };
 
         public static IEnumerable<string> Names => Targets.Keys;

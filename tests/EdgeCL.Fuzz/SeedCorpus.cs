@@ -3,6 +3,7 @@ using EdgeCL.Core.Fleet;
 using EdgeCL.Core.Fleet.Aggregation;
 using EdgeCL.Core.Learning;
 using EdgeCL.Core.Memory;
+using EdgeCL.Core.Rollout;
 using EdgeCL.Core.Serialization;
 using EdgeCL.Core.Vectors;
 using EdgeCL.Fuzz.Targets;
@@ -34,6 +35,7 @@ internal static class SeedCorpus
         NpyFiles(Folder(root, "npy"));
         Manifests(Folder(root, "manifest"));
         Models(Folder(root, "onnx"));
+        Calibration(Folder(root, "calibration"), space);
     }
 
     private static string Folder(string root, string target)
@@ -56,6 +58,14 @@ internal static class SeedCorpus
         for (int i = 0; i < v.Length; i++)
             v[i] = MathF.Sin(seed + i) * 1.5f;
         return v;
+    }
+
+    private static void Calibration(string folder, EmbeddingSpace space)
+    {
+        var target = new EmbeddingSpace("0123abcd", 3);
+        float[] source = [.. Vector(1), .. Vector(2), .. Vector(3)];
+        float[] mapped = [1, 2, 3, -1, 0.5f, 2, 0, 0, -4];
+        Save(folder, "three-pairs.eccal", CalibrationPairs.Create(space, target, source, mapped).Encode(), alsoTruncated: true);
     }
 
     private static void FleetEntries(string folder)

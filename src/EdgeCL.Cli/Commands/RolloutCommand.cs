@@ -2,15 +2,55 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using EdgeCL.Cli.Data;
+using EdgeCL.Core.Rollout;
+using EdgeCL.Device.Rollout;
 using EdgeCL.Eval.Rollout;
 using EdgeCL.Onnx.Backbones;
+using EdgeCL.Storage.Files;
 
 namespace EdgeCL.Cli.Commands;
 
 /// <summary><c>edgecl rollout</c>: moving learned prototypes to a new backbone's embedding space.</summary>
 internal static class RolloutCommand
 {
-    public static Command Create() => new("rollout", "Backbone rollouts: carry what was learned into a new backbone's embedding space.") { Measure() };
+    public static Command Create() => new("rollout", "Backbone rollouts: carry what was learned into a new backbone's embedding space.") { Measure(), Calibrate() };
+
+    /// <summary><c>edgecl rollout calibrate</c>: unlabelled inputs embedded by both backbones, installed beside the new one for devices to fit their map on.</summary>
+    private static Command Calibrate()
+    {
+        var from = new Option<string>("--from") { Description = "The old backbone (the one devices run now).", Required = true };
+        var to = new Option<string>("--to") { Description = "The new backbone.", Required = true };
+        var data = new Option<string>("--data", "-d") { Description = "Unlabelled inputs of the kind devices hear or see (any layout; a few hundred are plenty).", Required = true };
+        var output = new Option<string?>("--out", "-o") { Description = "Where to write the pairs (default: the new backbone's calibration/<old space id>.eccal, where devices look)." };
+        var models = CommonOptions.Models();
+        var providers = CommonOptions.Providers();
+        var threads = CommonOptions.Threads();
+        var command = new Command("calibrate",
+            "Embed --data with both backbones and write the pairs that devices moving from --from to --to fit their map on, besides their own exemplars " +
+            "(a device with too few exemplars can then still move). Ship the file with the new backbone: <backbone folder>/calibration/<old space id>.eccal.")
+            { from, to, data, output, models, providers, threads };
+        command.SetAction((parse, ct) => CommandRunner.RunAsync(token =>
+        {
+            var sessions = CommonOptions.Sessions(parse, providers, threads);
+            using IEmbeddingBackbone oldBackbone = BackboneCatalog.Open(parse.GetValue(from)!, sessions, CommonOptions.ProviderLog, parse.GetValue(models));
+            using IEmbeddingBackbone newBackbone = BackboneCatalog.Open(parse.GetValue(to)!, sessions, CommonOptions.ProviderLog, parse.GetValue(models));
+            if (oldBackbone.Space.Id == newBackbone.Space.Id)
+                throw new ArgumentException($"--from and --to produce the same space {oldBackbone.Space}; calibration needs two different backbones.");
+            string path = parse.GetValue(output) ?? CalibrationFile.PathFor(
+                Path.GetDirectoryName(BackboneCatalog.ResolveManifestPath(parse.GetValue(to)!, parse.GetValue(models)))!, oldBackbone.Space);
+            IReadOnlyList<LabelledFile> files = LabelledFolder.Scan(parse.GetValue(data)!, oldBackbone.FileExtensions, requireClasses: false);
+            float[] oldRows = Embedder.EmbedAll(oldBackbone, files, token, phase: oldBackbone.Name);
+            float[] newRows = Embedder.EmbedAll(newBackbone, files, token, phase: newBackbone.Name);
+            CalibrationPairs pairs = CalibrationPairs.Create(oldBackbone.Space, newBackbone.Space, oldRows, newRows);
+            // The fit a device with no exemplars would make: says whether these inputs can carry the move at all.
+            SpaceMap map = SpaceMap.Fit(pairs.Source, pairs.Target, pairs.SourceRows, pairs.TargetRows);
+            AtomicFile.WriteAllBytes(path, pairs.Encode());
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"wrote {path}: {pairs.Count} pairs {oldBackbone.Name} {pairs.Source} → {newBackbone.Name} {pairs.Target}; a map on them alone explains R² {map.Explained:F3} of the new space"));
+            return Task.FromResult(ExitCodes.Success);
+        }, ct));
+        return command;
+    }
 
     /// <summary><c>edgecl rollout measure</c>: accuracy after a rollout against re-teaching from scratch, per exemplar budget.</summary>
     private static Command Measure()

@@ -88,7 +88,8 @@ public sealed partial class DeviceAgent
                 return null;
             try
             {
-                return StateMigration.WhyNotMovable(Path.Combine(_stateDir, "state.db"), _backbone.Space, _device.DeviceId, candidate.Space) is { } why
+                string candidateDirectory = Path.GetDirectoryName(BackboneCatalog.ResolveManifestPath(name, _backboneChoice.ModelsRoot))!;
+                return StateMigration.WhyNotMovable(Path.Combine(_stateDir, "state.db"), _backbone.Space, _device.DeviceId, candidate.Space, candidateDirectory) is { } why
                     ? $"the state cannot move to backbone '{name}': {why}" : null;
             }
             catch (Exception ex) when (ex is StateStoreException or RolloutException)

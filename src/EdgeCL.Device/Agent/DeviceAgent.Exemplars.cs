@@ -109,12 +109,12 @@ public sealed partial class DeviceAgent
 
     /// <summary>On start: a state of another space than the backbone's is migrated (docs/rollout.md) instead of refused; a state that
     /// cannot be is refused with one line and left as it was.</summary>
-    private static void MigrateState(string statePath, IEmbeddingBackbone backbone, string deviceId, SignedEntryCodec codec, ILogger logger)
+    private static void MigrateState(string statePath, IEmbeddingBackbone backbone, string? backboneDirectory, string deviceId, SignedEntryCodec codec, ILogger logger)
     {
         try
         {
-            if (StateMigration.MigrateIfNeeded(statePath, backbone, deviceId, codec.Encode) is { } moved)
-                AgentLog.StateMigrated(logger, moved.From.ToString(), backbone.Space.ToString(), moved.Result.Describe(), moved.Archive);
+            if (StateMigration.MigrateIfNeeded(statePath, backbone, deviceId, codec.Encode, backboneDirectory) is { } moved)
+                AgentLog.StateMigrated(logger, moved.From.ToString(), backbone.Space.ToString(), moved.Describe(), moved.Archive);
         }
         catch (Exception ex) when (ex is RolloutException or StateStoreException or InputFormatException or EmbeddingException or IOException or UnauthorizedAccessException)
         {

@@ -127,7 +127,7 @@ public sealed partial class DeviceAgent
                     MergePolicy = new FleetMergePolicy { MaxExamplesPerDevice = config.Sync?.MaxExamplesPerDevice ?? 0, MaxMeanNorm = config.Sync?.MaxMeanNorm ?? 0 },
                 },
             };
-            MigrateState(deviceOptions.StatePath, backbone, deviceId, codec, logger);
+            MigrateState(deviceOptions.StatePath, backbone, backboneDirectory, deviceId, codec, logger);
             FleetDevice device;
             bool startedFull = false;
             try

@@ -12,7 +12,8 @@ namespace EdgeCL.Device.Rollout;
 
 /// <summary>
 /// Moves a device's state database to the space its (new) backbone produces: the exemplars are re-embedded by the new
-/// backbone, a map is fitted on them, and every class is re-computed, blended or mapped (<see cref="PrototypeMigration"/>).
+/// backbone, a map is fitted on them and on the operator's calibration pairs installed beside the backbone
+/// (<see cref="CalibrationFile"/>), and every class is re-computed, blended or mapped (<see cref="PrototypeMigration"/>).
 /// </summary>
 /// <remarks>
 /// <para><b>Crash safety.</b> The new state is written whole to <c>state.db.migrating</c> and closed; then the old file is
@@ -31,18 +32,25 @@ public static class StateMigration
     /// <param name="From">The old space.</param>
     /// <param name="Archive">Where the old state now is.</param>
     /// <param name="Result">The migration.</param>
-    public sealed record Outcome(Core.Vectors.EmbeddingSpace From, string Archive, MigrationResult Result);
+    /// <param name="CalibrationPairs">Operator calibration pairs the map was fitted with besides the exemplars (0: none installed).</param>
+    public sealed record Outcome(Core.Vectors.EmbeddingSpace From, string Archive, MigrationResult Result, int CalibrationPairs)
+    {
+        /// <summary>One line for the log.</summary>
+        public string Describe() => CalibrationPairs > 0 ? $"{Result.Describe()}; map fitted with {CalibrationPairs} calibration pairs" : Result.Describe();
+    }
 
     /// <summary>Migrates <paramref name="statePath"/> to <paramref name="backbone"/>'s space when it holds another one.</summary>
     /// <param name="statePath">The state database.</param>
     /// <param name="backbone">The backbone the device now runs.</param>
     /// <param name="deviceId">The device.</param>
     /// <param name="announce">Turns a migrated class into its signed announcement for the outbox, or null for none.</param>
+    /// <param name="backboneDirectory">The new backbone's folder, where calibration pairs may be installed, or null.</param>
     /// <returns>What was done, or null when the state is already in that space (or there is none).</returns>
     /// <exception cref="RolloutException">The state cannot be migrated (classes with no exemplars and too few exemplars for a map, …); nothing was changed.</exception>
     /// <exception cref="StateStoreException">A state file cannot be read or written; nothing was changed, or the pending file is left to be redone.</exception>
     /// <exception cref="InputFormatException">A kept input cannot be read by the new backbone.</exception>
-    public static Outcome? MigrateIfNeeded(string statePath, IEmbeddingBackbone backbone, string deviceId, Func<FleetEntry, byte[]>? announce)
+    public static Outcome? MigrateIfNeeded(string statePath, IEmbeddingBackbone backbone, string deviceId, Func<FleetEntry, byte[]>? announce,
+        string? backboneDirectory = null)
     {
         ArgumentNullException.ThrowIfNull(backbone);
         string pending = statePath + PendingSuffix;
@@ -66,10 +74,14 @@ public static class StateMigration
         if (stored is null || stored == backbone.Space)
             return null;
 
+        CalibrationPairs? calibration = CalibrationFile.Load(backboneDirectory, stored, backbone.Space);
         (PrototypeMemory memory, ExemplarStore exemplars) = Load(statePath, stored, deviceId);
         float[] rows = PrototypeMigration.Reembed(exemplars, backbone.Space, (exemplar, embedding) => ExemplarInput.Embed(backbone, exemplar.Input, embedding, folder));
         var mapOptions = SpaceMapOptions.Default;
-        SpaceMap? map = exemplars.Count >= mapOptions.MinimumPairs ? PrototypeMigration.FitMap(exemplars, rows, backbone.Space, [], [], mapOptions) : null;
+        int pairs = exemplars.Count + (calibration?.Count ?? 0);
+        SpaceMap? map = pairs >= mapOptions.MinimumPairs
+            ? PrototypeMigration.FitMap(exemplars, rows, backbone.Space, calibration is null ? [] : calibration.SourceRows, calibration is null ? [] : calibration.TargetRows, mapOptions)
+            : null;
         MigrationResult result;
         try
         {
@@ -78,7 +90,8 @@ public static class StateMigration
         catch (RolloutException ex) when (map is null)
         {
             throw new RolloutException(
-                $"{ErrorText.OneLine(ex)} (only {exemplars.Count} exemplars kept; a map needs {mapOptions.MinimumPairs})");
+                $"{ErrorText.OneLine(ex)} (only {exemplars.Count} exemplars kept and no calibration pairs installed at " +
+                $"'{(backboneDirectory is null ? "(the backbone has no folder)" : CalibrationFile.PathFor(backboneDirectory, stored))}'; a map needs {mapOptions.MinimumPairs})");
         }
 
         DeleteDatabase(pending);
@@ -101,27 +114,43 @@ public static class StateMigration
             File.Move(statePath + "-wal", archive + "-wal"); // never left after a clean close; moved with its file if it is
         File.Move(pending, statePath);
         AtomicFile.SyncDirectory(folder);
-        return new Outcome(stored, archive, result);
+        return new Outcome(stored, archive, result, calibration?.Count ?? 0);
     }
 
     /// <summary>Why the state in <paramref name="statePath"/> (of <paramref name="space"/>) could not be moved to another space by
     /// <see cref="MigrateIfNeeded"/>, or null when it can: what a running device checks before it accepts a new backbone, so
     /// that the restart into it cannot fail on the state. Reads only; no re-embedding.</summary>
+    /// <param name="statePath">The state database.</param>
+    /// <param name="space">Its space.</param>
+    /// <param name="deviceId">The device.</param>
+    /// <param name="target">The new backbone's space.</param>
+    /// <param name="backboneDirectory">The new backbone's folder, where calibration pairs may be installed, or null.</param>
     /// <exception cref="StateStoreException">The state cannot be read.</exception>
     /// <exception cref="RolloutException">The exemplars cannot be loaded.</exception>
-    public static string? WhyNotMovable(string statePath, Core.Vectors.EmbeddingSpace space, string deviceId, Core.Vectors.EmbeddingSpace target)
+    public static string? WhyNotMovable(string statePath, Core.Vectors.EmbeddingSpace space, string deviceId, Core.Vectors.EmbeddingSpace target,
+        string? backboneDirectory = null)
     {
         ArgumentNullException.ThrowIfNull(target);
         if (!File.Exists(statePath))
             return null;
+        int calibrationPairs;
+        try
+        {
+            calibrationPairs = CalibrationFile.Load(backboneDirectory, space, target)?.Count ?? 0;
+        }
+        catch (RolloutException ex)
+        {
+            return ErrorText.OneLine(ex); // installed but unusable: the operator meant it to be used
+        }
         (PrototypeMemory memory, ExemplarStore exemplars) = Load(statePath, space, deviceId);
         var options = SpaceMapOptions.Default;
         int largest = Math.Max(space.Dimension, target.Dimension);
-        if (memory.ClassCount == 0 || exemplars.Count >= options.MinimumPairs && largest <= SpaceMapOptions.MaxDimension)
+        if (memory.ClassCount == 0 || exemplars.Count + calibrationPairs >= options.MinimumPairs && largest <= SpaceMapOptions.MaxDimension)
             return null; // a map is fitted, and every class moves
         string noMap = largest > SpaceMapOptions.MaxDimension
             ? $"no map is fitted on the device above {SpaceMapOptions.MaxDimension}-d (this move is {space.Dimension}-d → {target.Dimension}-d)"
-            : $"{exemplars.Count} exemplars are too few to fit a map (a map needs {options.MinimumPairs}); keep exemplars (learner.exemplar_budget_mb) or teach more first";
+            : $"{exemplars.Count} exemplars and {calibrationPairs} calibration pairs are too few to fit a map (a map needs {options.MinimumPairs}); " +
+              "install calibration pairs beside the backbone ('edgecl rollout calibrate'), keep exemplars (learner.exemplar_budget_mb) or teach more first";
         if (memory.Options.Centring == CentringMode.Supplied)
             return $"the prototypes use a supplied centre, which only a map can carry, and {noMap}";
         for (int c = 0; c < memory.ClassCount; c++)

@@ -1,8 +1,11 @@
+using EdgeCL.Core.Rollout;
 using EdgeCL.Device.Agent;
 using EdgeCL.Device.Config;
 using EdgeCL.Device.Rollout;
 using EdgeCL.Device.Sources;
 using EdgeCL.Device.Tests.Agent;
+using EdgeCL.Onnx.Backbones;
+using EdgeCL.Onnx.Sessions;
 using EdgeCL.Storage.State;
 
 namespace EdgeCL.Device.Tests.Rollout;
@@ -78,6 +81,69 @@ public sealed class AgentMigrationTests : IDisposable
         var error = await Assert.ThrowsAsync<AgentStartException>(() => RunningAgent.StartAsync(config, _dir));
         Assert.Contains("cannot be moved to backbone 'digits-variant'", error.Message);
         Assert.Contains("Class 'heard-from-the-fleet' has no exemplars", error.Message);
+        Assert.DoesNotContain("\n", error.Message);
+        Assert.Equal(before, StateStore.ReadSpace(Path.Combine(state, "state.db")));
+        Assert.Empty(Directory.GetFiles(state, "state.*.db"));
+    }
+
+    /// <summary>Operator calibration pairs (what <c>edgecl rollout calibrate</c> writes) installed beside the variant backbone.</summary>
+    private string InstallCalibration(string variantManifest, int inputs)
+    {
+        using IEmbeddingBackbone oldBackbone = BackboneCatalog.Open("digits", SessionOptionsSpec.Default, null, AgentTestData.Models);
+        using IEmbeddingBackbone newBackbone = BackboneCatalog.Open(variantManifest, SessionOptionsSpec.Default, null);
+        int p = oldBackbone.Space.Dimension, q = newBackbone.Space.Dimension;
+        var oldRows = new float[inputs * p];
+        var newRows = new float[inputs * q];
+        for (int i = 0; i < inputs; i++)
+        {
+            string file = Digit(i % 2 == 0 ? "7" : "9", 500 + i); // the bundled samples, jittered
+            oldBackbone.EmbedFile(file, oldRows.AsSpan(i * p, p));
+            newBackbone.EmbedFile(file, newRows.AsSpan(i * q, q));
+        }
+        string path = CalibrationFile.PathFor(Path.GetDirectoryName(variantManifest)!, oldBackbone.Space);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllBytes(path, CalibrationPairs.Create(oldBackbone.Space, newBackbone.Space, oldRows, newRows).Encode());
+        return path;
+    }
+
+    [Fact]
+    public async Task Operator_calibration_pairs_beside_the_new_backbone_move_a_state_that_has_too_few_exemplars()
+    {
+        string state = Path.Combine(_dir, "state");
+        DeviceConfig config = AgentTestData.Config("dev-c", state);
+        config.Learner.ExemplarBudgetMb = 1;
+        await TeachAsync(config, perDigit: 2, givenSamples: 2); // refused without calibration (test above)
+
+        string variant = Variant();
+        InstallCalibration(variant, inputs: 30);
+        config.Backbone = variant;
+        await using RunningAgent moved = await RunningAgent.StartAsync(config, _dir);
+        Assert.Contains("rollout: state moved from space", moved.LogText);
+        Assert.Contains("map fitted with 30 calibration pairs", moved.LogText);
+        Assert.Contains("1 mapped", moved.LogText); // the class with no exemplars, carried by the calibrated map
+        Assert.Equal(3, moved.Agent.Device.OwnClassCount);
+        moved.Source.Add(new InputSample { Source = "queue", Origin = "query", FilePath = Digit("7", 98) });
+        Assert.Equal("seven", moved.WaitForResults(1).Single().Label);
+    }
+
+    [Fact]
+    public async Task A_damaged_calibration_file_refuses_the_move_with_one_line_naming_it_and_leaves_the_state()
+    {
+        string state = Path.Combine(_dir, "state");
+        DeviceConfig config = AgentTestData.Config("dev-d", state);
+        config.Learner.ExemplarBudgetMb = 1;
+        await TeachAsync(config, perDigit: 5, givenSamples: 3); // movable on its own exemplars
+        var before = StateStore.ReadSpace(Path.Combine(state, "state.db"));
+
+        string variant = Variant();
+        string calibration = InstallCalibration(variant, inputs: 12);
+        byte[] bytes = File.ReadAllBytes(calibration);
+        bytes[bytes.Length / 2] ^= 0x40; // one flipped bit in the rows
+        File.WriteAllBytes(calibration, bytes);
+        config.Backbone = variant;
+        var error = await Assert.ThrowsAsync<AgentStartException>(() => RunningAgent.StartAsync(config, _dir));
+        Assert.Contains(calibration, error.Message);
+        Assert.Contains("checksum mismatch", error.Message);
         Assert.DoesNotContain("\n", error.Message);
         Assert.Equal(before, StateStore.ReadSpace(Path.Combine(state, "state.db")));
         Assert.Empty(Directory.GetFiles(state, "state.*.db"));
