@@ -149,8 +149,8 @@ public static class StateMigration
             return null; // a map is fitted, and every class moves
         string noMap = largest > SpaceMapOptions.MaxDimension
             ? $"no map is fitted on the device above {SpaceMapOptions.MaxDimension}-d (this move is {space.Dimension}-d → {target.Dimension}-d)"
-            : $"{exemplars.Count} exemplars and {calibrationPairs} calibration pairs are too few to fit a map (a map needs {options.MinimumPairs}); " +
-              "install calibration pairs beside the backbone ('edgecl rollout calibrate'), keep exemplars (learner.exemplar_budget_mb) or teach more first";
+            : $"{exemplars.Count} exemplars + {calibrationPairs} calibration pairs are too few for a map ({options.MinimumPairs} needed); " +
+              "add calibration pairs ('edgecl rollout calibrate'), keep exemplars (learner.exemplar_budget_mb) or teach more";
         if (memory.Options.Centring == CentringMode.Supplied)
             return $"the prototypes use a supplied centre, which only a map can carry, and {noMap}";
         for (int c = 0; c < memory.ClassCount; c++)

@@ -1,11 +1,14 @@
 using System.Buffers;
 using System.Security.Cryptography;
 using EdgeCL.Core.Fleet;
+using EdgeCL.Core.Rollout;
 using EdgeCL.Device.Agent;
 using EdgeCL.Device.Config;
 using EdgeCL.Device.Rollout;
 using EdgeCL.Device.Sources;
 using EdgeCL.Device.Tests.Agent;
+using EdgeCL.Onnx.Backbones;
+using EdgeCL.Onnx.Sessions;
 using EdgeCL.Storage.State;
 using EdgeCL.Sync.Broker;
 using EdgeCL.Sync.Commands;
@@ -144,10 +147,32 @@ public sealed class AgentBackboneCommandTests : IAsyncLifetime
         await Subscribed(a);
         string id = await SendAsync("digits-variant");
         await WaitUntil(() => a.Agent.Health().Refused?.ContainsKey(id) == true, "the refusal");
-        Assert.Equal("the state cannot move to backbone 'digits-variant': class 'heard-from-the-fleet' has no exemplars and 4 exemplars are too few to fit a map "
-            + "(a map needs 8); keep exemplars (learner.exemplar_budget_mb) or teach more first", a.Agent.Health().Refused![id]);
+        Assert.Equal("the state cannot move to backbone 'digits-variant': class 'heard-from-the-fleet' has no exemplars and 4 exemplars + 0 calibration pairs "
+            + "are too few for a map (8 needed); add calibration pairs ('edgecl rollout calibrate'), keep exemplars (learner.exemplar_budget_mb) or teach more",
+            a.Agent.Health().Refused![id]);
         Assert.False(File.Exists(BackboneOverride.PathIn(State)));
         Assert.False(a.Running.IsCompleted);
+
+        // The operator installs calibration pairs beside the new backbone: the same command is accepted now.
+        string variant = Path.Combine(_dir, "models", "digits-variant");
+        using (IEmbeddingBackbone oldBackbone = BackboneCatalog.Open("digits", SessionOptionsSpec.Default, null, _config.ModelsRoot))
+        using (IEmbeddingBackbone newBackbone = BackboneCatalog.Open("digits-variant", SessionOptionsSpec.Default, null, _config.ModelsRoot))
+        {
+            int n = 10, p = oldBackbone.Space.Dimension, q = newBackbone.Space.Dimension;
+            float[] oldRows = new float[n * p], newRows = new float[n * q];
+            for (int i = 0; i < n; i++)
+            {
+                string file = Digit(i % 2 == 0 ? "7" : "9", 700 + i);
+                oldBackbone.EmbedFile(file, oldRows.AsSpan(i * p, p));
+                newBackbone.EmbedFile(file, newRows.AsSpan(i * q, q));
+            }
+            string path = CalibrationFile.PathFor(variant, oldBackbone.Space);
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            File.WriteAllBytes(path, CalibrationPairs.Create(oldBackbone.Space, newBackbone.Space, oldRows, newRows).Encode());
+        }
+        await SendAsync("digits-variant");
+        await a.Running.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal("digits-variant", File.ReadAllText(BackboneOverride.PathIn(State)).Trim());
     }
 
     [Fact]
