@@ -6,7 +6,7 @@ the stream into utterances, as on a device; each recognised/unknown line is mapp
 its stream time. The clean condition only: shifts are the offline evaluation's job (`edgecl eval --unknown`).
 
     /usr/bin/python3 ops/eval/agent_openset.py SET [--binary CMD] [--method ncm-test-centred] [--threshold 0.4] [--seed 1]
-        [--backbone speech-ordered] [--gap 0.8] [--no-gate | --min-pause MS] [--babble DIR [--babble-db 10]] [--dump answers.jsonl]
+        [--backbone speech-ordered] [--gap 0.8] [--no-gate | --min-pause MS] [--min-pause-after-talk MS] [--babble DIR [--babble-db 10]] [--dump answers.jsonl]
 
 SET is a folder with support/<word>/*.wav (all taught), test/<word>/*.wav and unknown/<group>/*.wav (files over 3 s
 are continuous talk), e.g. `ops/data/make-independent.sh OUT 2`. Needs sox. The stream is fed as fast as the agent
@@ -69,6 +69,7 @@ def main():
     ap.add_argument("--no-gate", action="store_true",
                     help="answer words run into talk too (recognition.min_pause_before_ms and max_word_ms 0): the figures before the isolated-word gate")
     ap.add_argument("--min-pause", type=int, help="recognition.min_pause_before_ms (default 400)")
+    ap.add_argument("--min-pause-after-talk", type=int, help="recognition.min_pause_after_talk_ms (the pause after an utterance the rule answered unknown)")
     ap.add_argument("--foreground-db", type=float, help="vad.foreground_db of the pcm source (default 15)")
     ap.add_argument("--babble", help="a folder of long talk recordings (e.g. another set's unknown/speech) mixed under the "
                     "whole stream after teaching, as a television or other people talking in the room")
@@ -106,6 +107,8 @@ def main():
         recognition.update(min_pause_before_ms=0, max_word_ms=0)
     if args.min_pause is not None:
         recognition["min_pause_before_ms"] = args.min_pause
+    if args.min_pause_after_talk is not None:
+        recognition["min_pause_after_talk_ms"] = args.min_pause_after_talk
     if recognition:
         config["recognition"] = recognition
     (work / "device.json").write_text(json.dumps(config))

@@ -21,7 +21,9 @@ public static class IsolatedWordGate
             return null;
         if (settings.MaxWordMs > 0 && (t.PartOfLongerSpeech || t.SpeechMs > settings.MaxWordMs))
             return "long-speech";
-        if (settings.MinPauseBeforeMs > 0 && t.PauseBeforeMs < settings.MinPauseBeforeMs)
+        // After talk the pause must be longer: the talk accepted with one pause rule came after sentence ends, 0.40–0.56 s.
+        int minPause = t.FollowsTalk ? Math.Max(settings.MinPauseBeforeMs, settings.MinPauseAfterTalkMs) : settings.MinPauseBeforeMs;
+        if (minPause > 0 && t.PauseBeforeMs < minPause)
             return "no-pause";
         return null;
     }

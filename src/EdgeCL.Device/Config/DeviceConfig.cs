@@ -91,6 +91,14 @@ public sealed class RecognitionSettings
     /// README, "Isolated words".</summary>
     public int MinPauseBeforeMs { get; set; } = 400;
 
+    /// <summary>Live audio: the pause an utterance needs when the one before it was itself talk (answered unknown by this
+    /// rule), e.g. a short phrase after a sentence; at least <see cref="MinPauseBeforeMs"/>; 0 = the same pause as after a
+    /// word. A keyword after a keyword still needs only <see cref="MinPauseBeforeMs"/>. README, "Isolated words".</summary>
+    public int MinPauseAfterTalkMs { get; set; } = DefaultMinPauseAfterTalkMs;
+
+    /// <summary>Default of <see cref="MinPauseAfterTalkMs"/>.</summary>
+    public const int DefaultMinPauseAfterTalkMs = 0;
+
     /// <summary>Live audio: speech longer than this, or a piece of speech cut at <c>vad.max_utterance_ms</c> and the rest
     /// after the cut, is not a keyword and is "unknown" without asking the learner; 0 = off.</summary>
     public int MaxWordMs { get; set; } = 1500;

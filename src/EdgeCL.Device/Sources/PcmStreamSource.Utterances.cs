@@ -28,6 +28,7 @@ public sealed partial class PcmStreamSource
         bool open = Drain(output, ct, sessionEnded: true);
         _sessionOffset += _segmenter.SamplesPushed;
         _pending.Clear();
+        _previousWasTalk = false;
         _segmenter.Reset();
         _vad.Reset();
         return open;
@@ -35,8 +36,9 @@ public sealed partial class PcmStreamSource
 
     private void Decide(in Utterance u)
     {
-        SpeechTiming timing = Timing(u);
+        SpeechTiming timing = Timing(u) with { FollowsTalk = _previousWasTalk };
         string? notAWord = _notAWord?.Invoke(timing);
+        _previousWasTalk = notAWord is not null;
         long centre = notAWord is null ? PlacementCentre(u) : u.SpeechCentre;
         _pending.Enqueue(new Pending(u, timing, centre, notAWord, Stopwatch.GetTimestamp()));
     }

@@ -49,6 +49,7 @@ public sealed partial class PcmStreamSource : IInputSource
     private readonly float[] _clip;       // [ClipSamples]: the clip around an utterance, cut from the history
     private readonly byte[] _bytes;
     private readonly Queue<Pending> _pending = new();
+    private bool _previousWasTalk; // the last decided utterance was answered unknown by the isolated-word rule
     private readonly float[]? _utterance; // [MaxUtteranceSamples] with "speech" placement: where the sound's centre is found
     private readonly CancellationTokenSource _stop = new();
     private Task? _running;

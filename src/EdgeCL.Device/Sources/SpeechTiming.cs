@@ -6,4 +6,6 @@ namespace EdgeCL.Device.Sources;
 /// in this stream. 0 for the rest of a cut utterance.</param>
 /// <param name="PartOfLongerSpeech">The speech went on past <c>vad.max_utterance_ms</c>: the utterance was cut there, or is the
 /// rest after such a cut.</param>
-public readonly record struct SpeechTiming(double SpeechMs, double PauseBeforeMs, bool PartOfLongerSpeech);
+/// <param name="FollowsTalk">The utterance before it in this stream was itself answered "unknown" by the isolated-word rule
+/// (talk), so a short phrase said just after a sentence is judged by the longer pause talk needs.</param>
+public readonly record struct SpeechTiming(double SpeechMs, double PauseBeforeMs, bool PartOfLongerSpeech, bool FollowsTalk = false);

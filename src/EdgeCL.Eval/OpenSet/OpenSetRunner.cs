@@ -122,7 +122,7 @@ public static class OpenSetRunner
             TalkNotEmbedded = stream.Where(e => e.NotAWord is not null).GroupBy(e => e.NotAWord!, StringComparer.Ordinal)
                 .ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal),
             TalkRule = deviceTalk
-                ? string.Create(CultureInfo.InvariantCulture, $"min_pause_before_ms {settings.Recognition.MinPauseBeforeMs}, max_word_ms {settings.Recognition.MaxWordMs}, vad.foreground_db {settings.Vad.ForegroundDb}")
+                ? string.Create(CultureInfo.InvariantCulture, $"min_pause_before_ms {settings.Recognition.MinPauseBeforeMs}, min_pause_after_talk_ms {settings.Recognition.MinPauseAfterTalkMs}, max_word_ms {settings.Recognition.MaxWordMs}, vad.foreground_db {settings.Vad.ForegroundDb}")
                 : null,
             Methods = methods,
         };
