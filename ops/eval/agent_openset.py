@@ -104,7 +104,7 @@ def main():
     if args.threshold is not None:
         recognition["threshold"] = args.threshold
     if args.no_gate:
-        recognition.update(min_pause_before_ms=0, max_word_ms=0)
+        recognition.update(min_pause_before_ms=0, min_pause_after_talk_ms=0, max_word_ms=0)
     if args.min_pause is not None:
         recognition["min_pause_before_ms"] = args.min_pause
     if args.min_pause_after_talk is not None:

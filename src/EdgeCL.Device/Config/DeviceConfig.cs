@@ -97,7 +97,7 @@ public sealed class RecognitionSettings
     public int MinPauseAfterTalkMs { get; set; } = DefaultMinPauseAfterTalkMs;
 
     /// <summary>Default of <see cref="MinPauseAfterTalkMs"/>.</summary>
-    public const int DefaultMinPauseAfterTalkMs = 0;
+    public const int DefaultMinPauseAfterTalkMs = 800;
 
     /// <summary>Live audio: speech longer than this, or a piece of speech cut at <c>vad.max_utterance_ms</c> and the rest
     /// after the cut, is not a keyword and is "unknown" without asking the learner; 0 = off.</summary>

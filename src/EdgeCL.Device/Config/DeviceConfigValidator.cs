@@ -187,7 +187,7 @@ public static class DeviceConfigValidator
         Check(recognition.MinConfidence is >= 0 and <= 1, $"recognition.min_confidence {Fmt(recognition.MinConfidence)} is out of range 0..1.");
         Check(recognition.Threshold is >= -1 and <= 1, $"recognition.threshold {Fmt(recognition.Threshold)} is out of range -1..1 (a cosine; default 0.4, lower accepts more).");
         Check(recognition.MinPauseBeforeMs is >= 0 and <= 10_000, $"recognition.min_pause_before_ms {recognition.MinPauseBeforeMs} is out of range 0..10000 (default 400; 0 answers words run into other speech too).");
-        Check(recognition.MinPauseAfterTalkMs is >= 0 and <= 10_000, $"recognition.min_pause_after_talk_ms {recognition.MinPauseAfterTalkMs} is out of range 0..10000 (default {RecognitionSettings.DefaultMinPauseAfterTalkMs}; 0 = the same pause as after a word)."); 
+        Check(recognition.MinPauseAfterTalkMs is >= 0 and <= 10_000, $"recognition.min_pause_after_talk_ms {recognition.MinPauseAfterTalkMs} is out of range 0..10000 (default {RecognitionSettings.DefaultMinPauseAfterTalkMs}; 0 = the same pause as after a word).");
         Check(recognition.MaxWordMs is 0 or (>= 160 and <= 30_000), $"recognition.max_word_ms {recognition.MaxWordMs} is out of range 160..30000, or 0 for off (default 1500).");
     }
 

@@ -27,6 +27,20 @@ public sealed class IsolatedWordGateTests : IDisposable
     public void Rules(double speechMs, double pauseMs, bool partOfLonger, string? expected) =>
         Assert.Equal(expected, IsolatedWordGate.Reject(new SpeechTiming(speechMs, pauseMs, partOfLonger), new RecognitionSettings()));
 
+    [Theory]
+    [InlineData(false, 500, null)]        // after a word (or silence): the usual 400 ms
+    [InlineData(true, 500, "no-pause")]   // after talk: a short phrase at a sentence end
+    [InlineData(true, 799, "no-pause")]
+    [InlineData(true, 800, null)]
+    public void AfterTalkTheLongerPauseApplies(bool followsTalk, double pauseMs, string? expected)
+    {
+        var settings = new RecognitionSettings { MinPauseAfterTalkMs = 800 };
+        Assert.Equal(expected, IsolatedWordGate.Reject(new SpeechTiming(500, pauseMs, false, followsTalk), settings));
+        // Off (0), or shorter than the pause after a word: the pause after a word alone decides.
+        Assert.Null(IsolatedWordGate.Reject(new SpeechTiming(500, 500, false, followsTalk), new RecognitionSettings { MinPauseAfterTalkMs = 0 }));
+        Assert.Null(IsolatedWordGate.Reject(new SpeechTiming(500, 500, false, followsTalk), new RecognitionSettings { MinPauseAfterTalkMs = 300 }));
+    }
+
     [Fact]
     public void ZeroTurnsEachRuleOff()
     {

@@ -202,6 +202,28 @@ public sealed partial class PcmStreamSourceTests(SpeechBackboneFixture fixture, 
     }
 
     [Fact]
+    public async Task EachUtteranceIsToldWhetherTheOneBeforeItWasTalk()
+    {
+        string[] words = SpeechData.Words();
+        (string, float[])[] clips = [.. words.Take(3).Select(w => (w, SpeechData.Read(SpeechData.Clips("test", w, 1)[0])))];
+        string file = Path.Combine(_dir, "three.raw");
+        await File.WriteAllBytesAsync(file, Encode(Compose(clips, seed: 5)));
+        var asked = new List<SpeechTiming>();
+        // The rule answers the first utterance "talk", the others words.
+        string? Rule(SpeechTiming t)
+        {
+            asked.Add(t);
+            return asked.Count == 1 ? "long-speech" : null;
+        }
+
+        await using var source = new PcmStreamSource(new SourceSettings { Type = "pcm", Path = file }, Context(Rule));
+        var channel = Channel.CreateUnbounded<InputSample>();
+        await source.RunAsync(channel.Writer, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.Equal([false, true, false], asked.Select(t => t.FollowsTalk));
+        Assert.All(asked.Skip(1), t => Assert.InRange(t.PauseBeforeMs, 300, 1500)); // the 0.6 s gaps, seen by the VAD
+    }
+
+    [Fact]
     public async Task AFifoThatAppearsLaterIsWaitedForWithOneLogLine()
     {
         string[] words = SpeechData.Words();

@@ -174,7 +174,7 @@ public sealed class DeviceConfigLoaderTests : IDisposable
               "state_dir": "state",
               "learner": { "method": "nope" },
               "teach": { "shots": 0, "label": "unknown" },
-              "recognition": { "threshold": 1.5, "min_pause_before_ms": -1, "max_word_ms": 100 },
+              "recognition": { "threshold": 1.5, "min_pause_before_ms": -1, "min_pause_after_talk_ms": 20000, "max_word_ms": 100 },
               "sync": { "broker": "http://x", "trust_dir": "missing" },
               "sources": [ { "type": "pcm", "path": "-", "vad": { "threshold": 1.5, "foreground_db": 99 } }, { "type": "webcam" }, { "type": "raw-frames", "path": "-", "width": 0, "height": 10, "pixel_format": "yuv" } ],
               "status": { "interval_seconds": 0 }
@@ -182,11 +182,11 @@ public sealed class DeviceConfigLoaderTests : IDisposable
             """;
         var ex = Assert.Throws<DeviceConfigException>(() => DeviceConfigLoader.Load(Write(json)));
         string all = string.Join("\n", ex.Errors);
-        foreach (string expected in new[] { "device_id 'bad/id'", "fleet 'home#'", "providers:", "learner.method 'nope' is unknown", "teach.shots 0", "recognition.threshold 1.5", "recognition.min_pause_before_ms -1", "recognition.max_word_ms 100", "teach.label: Label 'unknown' is reserved",
+        foreach (string expected in new[] { "device_id 'bad/id'", "fleet 'home#'", "providers:", "learner.method 'nope' is unknown", "teach.shots 0", "recognition.threshold 1.5", "recognition.min_pause_before_ms -1", "recognition.min_pause_after_talk_ms 20000", "recognition.max_word_ms 100", "teach.label: Label 'unknown' is reserved",
                      "sync.broker", "sync.trust_dir 'missing'", "sources[0].vad.threshold 1.5", "sources[0].vad.foreground_db 99", "sources[1].type 'webcam' is unknown", "sources[2]: width 0",
                      "sources[2].pixel_format 'yuv'", "status.interval_seconds 0" })
             Assert.Contains(expected, all);
-        Assert.Equal(17, ex.Errors.Count);
+        Assert.Equal(18, ex.Errors.Count);
         Assert.All(ex.Errors, e => Assert.DoesNotContain('\n', e));
     }
 

@@ -96,10 +96,10 @@ public sealed class OpenSetRunnerTests : IDisposable
     public void A_device_configs_rule_is_the_one_applied_and_with_the_rule_off_every_utterance_is_embedded()
     {
         KeywordData.RequireSupport();
-        var off = new EdgeCL.Device.Config.RecognitionSettings { MinPauseBeforeMs = 0, MaxWordMs = 0 };
+        var off = new EdgeCL.Device.Config.RecognitionSettings { MinPauseBeforeMs = 0, MinPauseAfterTalkMs = 0, MaxWordMs = 0 };
         string export = Path.Combine(_dir, "rule-off");
         OpenSetReport report = OpenSetRunner.Run(Settings() with { Recognition = off, ExportDirectory = export }, LearnerRegistry.CreateDefault());
-        Assert.Equal("min_pause_before_ms 0, max_word_ms 0, vad.foreground_db 15", report.TalkRule);
+        Assert.Equal("min_pause_before_ms 0, min_pause_after_talk_ms 0, max_word_ms 0, vad.foreground_db 15", report.TalkRule);
         Assert.Empty(report.TalkNotEmbedded);
         string[][] talk = File.ReadAllLines(Path.Combine(export, "stream.tsv")).Select(l => l.Split('\t')).Where(c => c[3] == "talk").ToArray();
         Assert.Equal(report.TalkUtterances, talk.Length);
