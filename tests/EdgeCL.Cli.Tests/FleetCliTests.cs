@@ -64,7 +64,7 @@ public sealed class FleetCliTests : IDisposable
         }
 
         await using RunningCommand again = RunningCommand.Start("broker", "--port", "0", "--users", users, "--data", data);
-        var status = CliHarness.Run("fleet", "status", "--broker", $"mqtt://127.0.0.1:{again.Port}", "--user", "ops", "--password", "pw-ops", "--quiet-ms", "200", "--json");
+        var status = CliHarness.Run("fleet", "status", "--broker", $"mqtt://127.0.0.1:{again.Port}", "--user", "ops", "--password", "pw-ops", "--quiet-ms", "1500", "--json");
         Assert.True(status.Code == ExitCodes.Success, status.Err);
         using JsonDocument doc = JsonDocument.Parse(status.Out);
         JsonElement d0 = Assert.Single(doc.RootElement.GetProperty("devices").EnumerateArray());
@@ -104,7 +104,7 @@ public sealed class FleetCliTests : IDisposable
         await Put("d3", "cat", [0x45, 0x43, 1, 2, 3]);                                                               // truncated
         string broker1 = $"mqtt://127.0.0.1:{broker.Port}";
 
-        var verified = CliHarness.Run("fleet", "status", "--broker", broker1, "--user", "ops", "--password", "pw-ops", "--trust", trustDir, "--quiet-ms", "200", "--json");
+        var verified = CliHarness.Run("fleet", "status", "--broker", broker1, "--user", "ops", "--password", "pw-ops", "--trust", trustDir, "--quiet-ms", "1500", "--json");
         Assert.True(verified.Code == ExitCodes.Success, verified.Err);
         using (JsonDocument doc = JsonDocument.Parse(verified.Out))
         {
@@ -126,10 +126,10 @@ public sealed class FleetCliTests : IDisposable
             Assert.Equal([$"{FleetTopics.Prototype("fleet1", Space.Id, "d1", "dog")} unsigned", $"{FleetTopics.Prototype("fleet1", Space.Id, "d2", "cat")} forged",
                 $"{FleetTopics.Prototype("fleet1", Space.Id, "d3", "cat")} malformed"], listed);
         }
-        var listing = CliHarness.Run("fleet", "status", "--broker", broker1, "--user", "ops", "--password", "pw-ops", "--trust", trustDir, "--quiet-ms", "200");
+        var listing = CliHarness.Run("fleet", "status", "--broker", broker1, "--user", "ops", "--password", "pw-ops", "--trust", trustDir, "--quiet-ms", "1500");
         Assert.Contains($"dropped {FleetTopics.Prototype("fleet1", Space.Id, "d2", "cat")}: forged (signature does not verify with the key of 'd2')", listing.Out);
 
-        var text = CliHarness.Run("fleet", "status", "--broker", broker1, "--user", "ops", "--password", "pw-ops", "--quiet-ms", "200");
+        var text = CliHarness.Run("fleet", "status", "--broker", broker1, "--user", "ops", "--password", "pw-ops", "--quiet-ms", "1500");
         Assert.True(text.Code == ExitCodes.Success, text.Err);
         Assert.Contains("3 device(s), signatures not checked", text.Out);
         Assert.Contains("1 dropped (malformed 1)", text.Out);
@@ -165,7 +165,7 @@ public sealed class FleetCliTests : IDisposable
             await device.WaitUntilConnectedAsync().WaitAsync(TimeSpan.FromSeconds(15));
             // What the README tells a user to run against `edgecl run`'s own broker, while the agent stays connected.
             string password = File.ReadAllText(Path.Combine(folder, "operator.password")).Trim();
-            var status = CliHarness.Run("fleet", "status", "--broker", $"mqtt://127.0.0.1:{broker.Port}", "--user", "operator", "--password", password, "--quiet-ms", "200");
+            var status = CliHarness.Run("fleet", "status", "--broker", $"mqtt://127.0.0.1:{broker.Port}", "--user", "operator", "--password", password, "--quiet-ms", "1500");
             Assert.True(status.Code == ExitCodes.Success, status.Err);
             Assert.Contains("laptop", status.Out);
             Assert.Contains("online", status.Out);
@@ -212,7 +212,7 @@ public sealed class FleetCliTests : IDisposable
         DateTime deadline = DateTime.UtcNow.AddSeconds(10);
         string listing;
         do
-            listing = CliHarness.Run("fleet", "status", "--broker", $"mqtt://127.0.0.1:{broker.Port}", "--user", "ops", "--password", "pw-ops", "--quiet-ms", "200").Out;
+            listing = CliHarness.Run("fleet", "status", "--broker", $"mqtt://127.0.0.1:{broker.Port}", "--user", "ops", "--password", "pw-ops", "--quiet-ms", "1500").Out;
         while (!listing.Contains("reset_adaptation by alice, done (retained)", StringComparison.Ordinal) && DateTime.UtcNow < deadline);
         Assert.Contains("to d0: reset_adaptation by alice, done (retained)", listing, StringComparison.Ordinal);
 
