@@ -175,7 +175,7 @@ internal static class FleetAggregateCommand
             refused.Add($"{topicName}: not an aggregate ({error})");
         else if (aggregate.AggregatorId != topic.Device || aggregate.Label != topic.Label)
             refused.Add($"{topicName}: the payload is {aggregate.AggregatorId}/{aggregate.Label}");
-        else if (aggregators.Verify(aggregate.AggregatorId, FleetEntryCodec.SignedBytes(payload), FleetEntryCodec.Signature(payload)) is var status && status != SignatureStatus.Valid)
+        else if (aggregators.VerifyPayload(aggregate.AggregatorId, payload) is var status && status != SignatureStatus.Valid)
             refused.Add($"{topicName}: {(status == SignatureStatus.UnknownDevice ? "aggregator not in trust_dir/aggregators" : "bad signature")}");
         else
             aggregates.Add(aggregate);

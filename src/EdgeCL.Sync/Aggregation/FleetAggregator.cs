@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using EdgeCL.Core.Fleet;
 using EdgeCL.Core.Fleet.Aggregation;
+using EdgeCL.Core.Fleet.Signing;
 using EdgeCL.Sync.Client;
 using EdgeCL.Sync.Payloads;
 using EdgeCL.Sync.State;
@@ -25,6 +26,9 @@ namespace EdgeCL.Sync.Aggregation;
 /// aggregator is catching up (more than <see cref="FleetAggregatorOptions.CatchingUpBacklog"/> entries waiting) only after
 /// <see cref="FleetAggregatorOptions.MaxHold"/>. Everything is republished after each (re)connect, in case the broker
 /// lost its retained messages.</para>
+/// <para>Each publish cycle's aggregates are signed together, once, and so are its receipts (<see cref="SignedPayload"/>):
+/// a device verifies at most two signatures per cycle, however many classes changed, and entries that devices flushed in batches cost the
+/// aggregator one verification per batch (<see cref="EntrySignatureChecks"/>).</para>
 /// <para>Thread-safety: start once, dispose once.</para>
 /// </remarks>
 public sealed class FleetAggregator : IAsyncDisposable
@@ -35,6 +39,7 @@ public sealed class FleetAggregator : IAsyncDisposable
     private readonly EntrySigner _signer;
     private readonly FleetStateTarget _state;
     private readonly FleetSyncClient _client;
+    private readonly SignedEntryCodec _codec;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly ConcurrentDictionary<string, (long First, long Last)> _dirty = new(StringComparer.Ordinal);
@@ -45,7 +50,7 @@ public sealed class FleetAggregator : IAsyncDisposable
     private readonly HashSet<string> _receiptsDue = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stop = new();
     private Task? _loop;
-    private long _aggregatesPublished, _receiptsPublished, _unchanged, _connectsSeen;
+    private long _aggregatesPublished, _receiptsPublished, _unchanged, _connectsSeen, _signatures;
     private int _receiptsDueCount, _started, _disposed;
 
     /// <summary>Creates an aggregator; nothing touches the network until <see cref="StartAsync"/>.</summary>
@@ -67,7 +72,9 @@ public sealed class FleetAggregator : IAsyncDisposable
         _time = timeProvider ?? TimeProvider.System;
         _logger = loggerFactory?.CreateLogger<FleetAggregator>() ?? (ILogger)NullLogger<FleetAggregator>.Instance;
         _state = new FleetStateTarget(new FleetState(options.Sync.Space, options.Sync.MergePolicy));
-        _client = new FleetSyncClient(options.Sync with { TrackDeviceStatus = false }, new SignedEntryCodec(signer, deviceKeys), _state,
+        // About one verified root per device flush: keep as many as a large site has devices.
+        _codec = new SignedEntryCodec(signer, deviceKeys, rootCacheCapacity: 4096);
+        _client = new FleetSyncClient(options.Sync with { TrackDeviceStatus = false }, _codec, _state,
             logger: loggerFactory?.CreateLogger<FleetSyncClient>(), timeProvider: timeProvider);
         _client.StateChanged += (_, e) => MarkDirty(e.Entry.Label);
     }
@@ -80,6 +87,12 @@ public sealed class FleetAggregator : IAsyncDisposable
 
     /// <summary>Receipts published (acknowledged by the broker).</summary>
     public long ReceiptsPublished => Interlocked.Read(ref _receiptsPublished);
+
+    /// <summary>ECDSA signatures made: per publish cycle one for its aggregates and one for its receipts (per <see cref="SignedPayload.MaxBatchSize"/> messages).</summary>
+    public long SignaturesMade => Interlocked.Read(ref _signatures);
+
+    /// <summary>ECDSA verifications of received entries: one per single-signed entry, one per batch root not yet verified.</summary>
+    public long EntrySignatureChecks => _codec.Roots.SignatureChecks;
 
     /// <summary>Classes whose recomputed aggregate equalled the published one, so nothing was sent.</summary>
     public long Unchanged => Interlocked.Read(ref _unchanged);
@@ -189,7 +202,17 @@ public sealed class FleetAggregator : IAsyncDisposable
             foreach (FleetEntry entry in contributions)
                 Receipt(entry, aggregate);
         }
-        bool[] sent = await PublishAllAsync(due, a => (FleetTopics.Aggregate(_options.Sync.Fleet, a.SpaceId, a.AggregatorId, a.Label), FleetAggregateCodec.Encode(a, _signer)), stop)
+        // One signature for the cycle's aggregates and one for its receipts: two trees, so an aggregate's path grows with
+        // the classes that changed (log2), never with the devices whose receipts changed.
+        string[] devices = [.. _receiptsDue];
+        byte[][] aggregates = SignedPayload.SignBatch([.. due.Select(a => FleetAggregateCodec.EncodeBody(a, _signer))], _signer);
+        byte[][] receipts = SignedPayload.SignBatch([.. devices.Select(d => AggregateReceiptCodec.EncodeBody(new AggregateReceipt
+        {
+            SpaceId = _options.Sync.Space.Id, AggregatorId = _options.Sync.DeviceId, DeviceId = d, Lines = [.. _receipts[d].Values],
+        }, _signer))], _signer);
+        Interlocked.Add(ref _signatures, Batches(due.Count) + Batches(devices.Length));
+
+        bool[] sent = await PublishAllAsync(due.Count, i => (FleetTopics.Aggregate(_options.Sync.Fleet, due[i].SpaceId, due[i].AggregatorId, due[i].Label), aggregates[i]), stop)
             .ConfigureAwait(false);
         for (int i = 0; i < due.Count; i++)
         {
@@ -201,16 +224,16 @@ public sealed class FleetAggregator : IAsyncDisposable
         Interlocked.Add(ref _aggregatesPublished, sent.Count(s => s));
 
         // Receipts after the aggregates they name, so a device usually has the aggregate when its receipt arrives.
-        string[] devices = [.. _receiptsDue];
-        bool[] receipted = await PublishAllAsync(devices, d => (FleetTopics.Receipt(_options.Sync.Fleet, _options.Sync.Space.Id, _options.Sync.DeviceId, d),
-            AggregateReceiptCodec.Encode(new AggregateReceipt { SpaceId = _options.Sync.Space.Id, AggregatorId = _options.Sync.DeviceId, DeviceId = d, Lines = [.. _receipts[d].Values] }, _signer)),
-            stop).ConfigureAwait(false);
+        bool[] receipted = await PublishAllAsync(devices.Length,
+            i => (FleetTopics.Receipt(_options.Sync.Fleet, _options.Sync.Space.Id, _options.Sync.DeviceId, devices[i]), receipts[i]), stop).ConfigureAwait(false);
         for (int i = 0; i < devices.Length; i++)
             if (receipted[i])
                 _receiptsDue.Remove(devices[i]);
         Volatile.Write(ref _receiptsDueCount, _receiptsDue.Count);
         Interlocked.Add(ref _receiptsPublished, receipted.Count(s => s));
     }
+
+    private static int Batches(int messages) => (messages + SignedPayload.MaxBatchSize - 1) / SignedPayload.MaxBatchSize;
 
     // A device's receipt changes only when the version of its own entry in the aggregate changes: between such changes
     // the device infers that later aggregates of the same aggregator include the same version (AggregateView).
@@ -225,13 +248,13 @@ public sealed class FleetAggregator : IAsyncDisposable
         Volatile.Write(ref _receiptsDueCount, _receiptsDue.Count);
     }
 
-    private async Task<bool[]> PublishAllAsync<T>(IReadOnlyList<T> items, Func<T, (string Topic, byte[] Payload)> encode, CancellationToken stop)
+    private async Task<bool[]> PublishAllAsync(int count, Func<int, (string Topic, byte[] Payload)> message, CancellationToken stop)
     {
-        var sent = new bool[items.Count];
-        await Parallel.ForEachAsync(Enumerable.Range(0, items.Count), new ParallelOptions { MaxDegreeOfParallelism = _options.PublishConcurrency, CancellationToken = stop },
+        var sent = new bool[count];
+        await Parallel.ForEachAsync(Enumerable.Range(0, count), new ParallelOptions { MaxDegreeOfParallelism = _options.PublishConcurrency, CancellationToken = stop },
             async (i, token) =>
             {
-                (string topic, byte[] payload) = encode(items[i]);
+                (string topic, byte[] payload) = message(i);
                 sent[i] = await _client.PublishRetainedAsync(topic, payload, token).ConfigureAwait(false);
             }).ConfigureAwait(false);
         return sent;
