@@ -16,9 +16,9 @@ public sealed record FleetAggregatorOptions
     public TimeSpan MaxDelay { get; init; } = TimeSpan.FromSeconds(1);
 
     /// <summary>
-    /// While more than this many received entries wait to be verified, the aggregator is catching up (a rebirth storm, a
-    /// restart) and every aggregate it would publish is already out of date: it publishes a changing class only after
-    /// <see cref="MaxHold"/>. Default 256.
+    /// While more than this many received entries wait to be verified, or were merged in one of the last two quarter seconds, the
+    /// aggregator is catching up (a rebirth storm, a restart) and every aggregate it would publish is already out of date:
+    /// it publishes a changing class only after <see cref="MaxHold"/>. Default 256.
     /// </summary>
     public int CatchingUpBacklog { get; init; } = 256;
 
