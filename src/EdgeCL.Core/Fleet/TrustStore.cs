@@ -72,8 +72,8 @@ public sealed class TrustStore : IDisposable
     /// <summary>Checks a P1363 signature over <paramref name="data"/> with the key of <paramref name="deviceId"/>.</summary>
     public SignatureStatus Verify(string deviceId, ReadOnlySpan<byte> data, ReadOnlySpan<byte> signature) => Verify(deviceId, data, signature, null);
 
-    /// <summary>As <see cref="Verify(string, ReadOnlySpan{byte}, ReadOnlySpan{byte})"/>, counting the ECDSA verification in <paramref name="counter"/>.</summary>
-    public SignatureStatus Verify(string deviceId, ReadOnlySpan<byte> data, ReadOnlySpan<byte> signature, VerifiedRootCache? counter)
+    // As the public overload, counting the ECDSA verification in the receiver's cache (SignedPayload's single-signature path).
+    internal SignatureStatus Verify(string deviceId, ReadOnlySpan<byte> data, ReadOnlySpan<byte> signature, VerifiedRootCache? counter)
     {
         lock (_gate)
         {
