@@ -94,7 +94,7 @@ public sealed class FleetAggregator : IAsyncDisposable
     /// <summary>Receipts published (acknowledged by the broker).</summary>
     public long ReceiptsPublished => Interlocked.Read(ref _receiptsPublished);
 
-    /// <summary>ECDSA signatures made: per publish cycle one for its aggregates and one for its receipts (per <see cref="SignedPayload.MaxBatchSize"/> messages).</summary>
+    /// <summary>ECDSA signatures made: per publish cycle one for its aggregates and one for its receipts (per <see cref="SignedPayload.MaxBatchSize"/> messages), or one per message without <see cref="FleetAggregatorOptions.BatchSignatures"/>.</summary>
     public long SignaturesMade => Interlocked.Read(ref _signatures);
 
     /// <summary>ECDSA verifications of received entries: one per single-signed entry, one per batch root not yet verified.</summary>
@@ -211,12 +211,11 @@ public sealed class FleetAggregator : IAsyncDisposable
         // One signature for the cycle's aggregates and one for its receipts: two trees, so an aggregate's path grows with
         // the classes that changed (log2), never with the devices whose receipts changed.
         string[] devices = [.. _receiptsDue];
-        byte[][] aggregates = SignedPayload.SignBatch([.. due.Select(a => FleetAggregateCodec.EncodeBody(a, _signer))], _signer);
-        byte[][] receipts = SignedPayload.SignBatch([.. devices.Select(d => AggregateReceiptCodec.EncodeBody(new AggregateReceipt
+        byte[][] aggregates = SignCycle([.. due.Select(a => FleetAggregateCodec.EncodeBody(a, _signer))]);
+        byte[][] receipts = SignCycle([.. devices.Select(d => AggregateReceiptCodec.EncodeBody(new AggregateReceipt
         {
             SpaceId = _options.Sync.Space.Id, AggregatorId = _options.Sync.DeviceId, DeviceId = d, Lines = [.. _receipts[d].Values],
-        }, _signer))], _signer);
-        Interlocked.Add(ref _signatures, Batches(due.Count) + Batches(devices.Length));
+        }, _signer))]);
 
         bool[] sent = await PublishAllAsync(due.Count, i => (FleetTopics.Aggregate(_options.Sync.Fleet, due[i].SpaceId, due[i].AggregatorId, due[i].Label), aggregates[i]), stop)
             .ConfigureAwait(false);
@@ -256,7 +255,16 @@ public sealed class FleetAggregator : IAsyncDisposable
         return Math.Max(_mergesInLastWindow, _mergesInWindowBefore) > _options.CatchingUpBacklog;
     }
 
-    private static int Batches(int messages) => (messages + SignedPayload.MaxBatchSize - 1) / SignedPayload.MaxBatchSize;
+    private byte[][] SignCycle(byte[][] bodies)
+    {
+        if (!_options.BatchSignatures)
+        {
+            Interlocked.Add(ref _signatures, bodies.Length);
+            return [.. bodies.Select(body => SignedPayload.Sign(body, _signer))];
+        }
+        Interlocked.Add(ref _signatures, (bodies.Length + SignedPayload.MaxBatchSize - 1) / SignedPayload.MaxBatchSize);
+        return SignedPayload.SignBatch(bodies, _signer);
+    }
 
     // A device's receipt changes only when the version of its own entry in the aggregate changes: between such changes
     // the device infers that later aggregates of the same aggregator include the same version (AggregateView).

@@ -25,6 +25,13 @@ public sealed record FleetAggregatorOptions
     /// <summary>The longest a changed class waits: while the aggregator is catching up, and the cap of a busy class's doubling wait. Default 30 s.</summary>
     public TimeSpan MaxHold { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Sign each publish cycle's aggregates once and its receipts once (default), or, when false, every aggregate and
+    /// receipt alone: the format builds without batch signatures read. For a rollout, upgrade the aggregators with this
+    /// off, then the devices, then turn it on (docs/fleet-aggregation.md, Batch signatures).
+    /// </summary>
+    public bool BatchSignatures { get; init; } = true;
+
     /// <summary>Publishes in flight at once. Default 32.</summary>
     public int PublishConcurrency { get; init; } = 32;
 
