@@ -46,6 +46,15 @@ def rss_kib(pid):
     return 0
 
 
+def cpu_seconds(pid):
+    # utime + stime of the broker so far (fields 14 and 15 of /proc/PID/stat, in clock ticks).
+    try:
+        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except OSError:
+        return 0
+
+
 def run(binary, devices, classes, aggregators, dim, samples, timeout):
     port = free_port()
     with tempfile.TemporaryDirectory() as tmp:
@@ -76,6 +85,7 @@ def run(binary, devices, classes, aggregators, dim, samples, timeout):
             r = json.loads(out.stdout)
             r["WallSeconds"] = wall
             r["BrokerPeakRssMiB"] = peak[0] / 1024
+            r["BrokerCpuSeconds"] = cpu_seconds(broker.pid)
             return r
         finally:
             stop.set()
@@ -148,7 +158,13 @@ def main():
                "seconds": round(r["seconds_to_identical_from_first_update"], 3), "seconds_after_last_update": round(r["seconds_to_identical_after_last_update"], 3),
                "identical": r["identical"], "messages_per_device": pd.get("messages_median", 0), "kib_per_device": round(pd.get("bytes_median", 0) / 1024, 1),
                "verifications_per_device": pd.get("verifications_median", 0),
-               "verify_ms_per_device": round(pd.get("verifications_median", 0) * r.get("verify_microseconds", 0) / 1000, 1),
+               "signature_checks_per_device": pd.get("signature_checks_median", pd.get("verifications_median", 0)),
+               "signatures_made_per_device": pd.get("signatures_made_median", r["entries"] / n),
+               "verify_ms_per_device": round(pd.get("signature_checks_median", pd.get("verifications_median", 0)) * r.get("verify_microseconds", 0) / 1000, 1),
+               "aggregator_signature_checks": ag.get("signature_checks", ag.get("verifications", 0)), "aggregator_signatures": ag.get("signatures_made", 0),
+               "aggregator_all_entries_seconds": round(ag.get("seconds_to_all_entries", 0), 2), "publish_seconds": round(r.get("publish_seconds", 0), 2),
+               "cpu_seconds": round(r.get("cpu_seconds", 0), 1), "gc_pause_seconds": round(r.get("gc_pause_seconds", 0), 1),
+               "allocated_mib": round(r.get("allocated_mib", 0)), "broker_cpu_seconds": round(r["BrokerCpuSeconds"], 1),
                "aggregator_entries": ag.get("entries_received", 0), "aggregates": ag.get("aggregates_published", 0), "receipts": ag.get("receipts_published", 0),
                "broker_peak_rss_mib": round(r["BrokerPeakRssMiB"], 1), "wall_seconds": round(r["WallSeconds"], 1), "drops": r["drops"]}
         rows.append(row)

@@ -1,6 +1,7 @@
 using System.Text;
 using EdgeCL.Core.Fleet;
 using EdgeCL.Core.Fleet.Aggregation;
+using EdgeCL.Core.Fleet.Signing;
 using EdgeCL.Core.Learning;
 using EdgeCL.Core.Memory;
 using EdgeCL.Core.Rollout;
@@ -82,6 +83,15 @@ internal static class SeedCorpus
         byte[] tampered = FleetEntryCodec.Encode(Entry("up", 2, 5), FleetVectorType.Float32, signer);
         tampered[^70] ^= 0x40;
         Save(folder, "tampered.bin", tampered);
+        // A flush of five classes under one batch signature (SignedPayload): a leaf with a full path, the promoted last
+        // leaf of the odd tree, and a copy with one path bit flipped.
+        byte[][] batch = FleetEntryCodec.EncodeBatch([Entry("a", 1, 2), Entry("b", 2, 1), Entry("c", 3, 0), Entry("d", 4, 3), Entry("e", 5, 1)],
+            FleetVectorType.Float16, signer);
+        Save(folder, "batch-first.bin", batch[0], alsoTruncated: true);
+        Save(folder, "batch-promoted.bin", batch[4]);
+        byte[] badPath = (byte[])batch[1].Clone();
+        badPath[^(SignedPayload.BatchTrailerBytes + 1)] ^= 0x01;
+        Save(folder, "batch-bad-path.bin", badPath);
     }
 
     private static void FleetAggregates(string folder, EmbeddingSpace space)
@@ -102,6 +112,20 @@ internal static class SeedCorpus
             SpaceId = space.Id, AggregatorId = aggregator.DeviceId, DeviceId = FuzzKeys.ViewerId,
             Lines = [new AggregateReceiptLine("yes", yes.VersionSum, yes.DigestPrefix, 2)],
         }, aggregator), alsoTruncated: true);
+        // One publish cycle signed once (SignedPayload): two aggregates, a capped one and a receipt in one tree.
+        byte[][] cycle = SignedPayload.SignBatch(
+        [
+            FleetAggregateCodec.EncodeBody(yes, aggregator), FleetAggregateCodec.EncodeBody(FleetAggregation.Build(state, "no", aggregator.DeviceId)!, aggregator),
+            FleetAggregateCodec.EncodeBody(FleetAggregation.Build(capped, "yes", aggregator.DeviceId)!, aggregator),
+            AggregateReceiptCodec.EncodeBody(new AggregateReceipt
+            {
+                SpaceId = space.Id, AggregatorId = aggregator.DeviceId, DeviceId = FuzzKeys.ViewerId,
+                Lines = [new AggregateReceiptLine("yes", yes.VersionSum, yes.DigestPrefix, 2)],
+            }, aggregator),
+        ], aggregator);
+        Save(folder, "batch-aggregate.bin", cycle[0], alsoTruncated: true);
+        Save(folder, "batch-aggregate-capped.bin", cycle[2]);
+        Save(folder, "batch-receipt.bin", cycle[3], alsoTruncated: true);
     }
 
     private static void Commands(string folder)

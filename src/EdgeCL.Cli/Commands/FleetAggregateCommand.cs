@@ -24,11 +24,12 @@ internal static class FleetAggregateCommand
         var key = new Option<string>("--aggregator-key") { Description = "The aggregator's private key (edgecl fleet aggregator-key NAME); its file name is the aggregator id.", Required = true };
         var trust = new Option<string>("--trust") { Description = "Folder of device public keys (<device-id>.pem): only entries that verify are aggregated.", Required = true };
         var once = new Option<bool>("--once") { Description = "Publish what the broker holds, then exit (default: run until Ctrl-C)." };
+        var single = new Option<bool>("--single-signatures") { Description = "Sign every aggregate and receipt alone (what builds without batch signatures read), not once per publish cycle: for a rollout, until every device is upgraded." };
         var cap = CapOption();
         var maxNorm = MaxNormOption();
         var login = new OperatorConnection.Options();
         var command = new Command("aggregate", "Merge every device's entries of one space and publish signed per-class aggregates and per-device receipts (devices with fleet.receive = aggregates read those instead of every entry).")
-            { broker, fleet, space, dim, key, trust, once, cap, maxNorm, login.User, login.Password, login.Ca, login.Cert, login.Key };
+            { broker, fleet, space, dim, key, trust, once, single, cap, maxNorm, login.User, login.Password, login.Ca, login.Cert, login.Key };
         command.SetAction((parse, ct) => CommandRunner.RunAsync(async token =>
         {
             string fleetName = parse.GetValue(fleet)!;
@@ -42,6 +43,7 @@ internal static class FleetAggregateCommand
             await using var aggregator = new FleetAggregator(new FleetAggregatorOptions
             {
                 Sync = new FleetSyncOptions { Fleet = fleetName, DeviceId = signer.DeviceId, Space = embeddingSpace, Broker = endpoint, MergePolicy = policy },
+                BatchSignatures = !parse.GetValue(single),
             }, signer, devices);
             await aggregator.StartAsync(token).ConfigureAwait(false);
             using (var connect = CancellationTokenSource.CreateLinkedTokenSource(token))
@@ -175,7 +177,7 @@ internal static class FleetAggregateCommand
             refused.Add($"{topicName}: not an aggregate ({error})");
         else if (aggregate.AggregatorId != topic.Device || aggregate.Label != topic.Label)
             refused.Add($"{topicName}: the payload is {aggregate.AggregatorId}/{aggregate.Label}");
-        else if (aggregators.Verify(aggregate.AggregatorId, FleetEntryCodec.SignedBytes(payload), FleetEntryCodec.Signature(payload)) is var status && status != SignatureStatus.Valid)
+        else if (aggregators.VerifyPayload(aggregate.AggregatorId, payload) is var status && status != SignatureStatus.Valid)
             refused.Add($"{topicName}: {(status == SignatureStatus.UnknownDevice ? "aggregator not in trust_dir/aggregators" : "bad signature")}");
         else
             aggregates.Add(aggregate);

@@ -29,6 +29,7 @@ internal sealed partial class FleetSimulation
         var aggregators = new FleetAggregator[Aggregators];
         var clients = new FleetSyncClient[Devices];
         var targets = new AggregateStateTarget[Devices];
+        var codecs = new SignedEntryCodec[Devices];
         try
         {
             // An aggregator verifies every device; a device needs only its own key (to read back its own payloads) and the aggregators'.
@@ -64,7 +65,7 @@ internal sealed partial class FleetSimulation
                 {
                     Fleet = fleet, DeviceId = ids[i], Space = space, Broker = Login(endpoint, embedded, ids[i]),
                     Receive = FleetReceiveMode.Aggregates, AggregatorKeys = trustedAggregators, TrackDeviceStatus = false, ReceiveQueueCapacity = 1024, MergePolicy = Policy,
-                }), new SignedEntryCodec(signers[i], own, vectorType), targets[i]);
+                }), codecs[i] = new SignedEntryCodec(signers[i], own, vectorType), targets[i]);
             }
 
             (PrototypeMemory[] memories, double[][] central, long[] centralCount) = Generate(space);
@@ -103,17 +104,19 @@ internal sealed partial class FleetSimulation
             }
 
             long publishStart = clock.ElapsedTicks;
+            TimeSpan cpuStart = Process.GetCurrentProcess().TotalProcessorTime, pauseStart = GC.GetTotalPauseDuration();
+            long allocatedStart = GC.GetTotalAllocatedBytes();
+            // Each device flushes what it learned at once: one batch signature per device (SignedPayload).
             await Parallel.ForAsync(0, Devices, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = cancellationToken },
-                async (i, token) =>
-                {
-                    foreach (FleetEntry entry in entries[i])
-                        await clients[i].PublishAsync(entry, token).ConfigureAwait(false);
-                }).ConfigureAwait(false);
+                async (i, token) => await clients[i].PublishBatchAsync(entries[i], token).ConfigureAwait(false)).ConfigureAwait(false);
             long lastUpdate = clock.ElapsedTicks;
             int remaining = Devices;
-            long converged = lastUpdate;
+            long converged = lastUpdate, allEntries = 0;
             while (remaining > 0)
             {
+                // Where the time goes: when the aggregators have merged every entry (their verify queue is drained).
+                if (allEntries == 0 && aggregators.All(a => a.Client.Statistics.Merged >= expectedEntries))
+                    allEntries = clock.ElapsedTicks;
                 if (clock.Elapsed > Timeout)
                     throw new TimeoutException($"The fleet did not converge within {Timeout.TotalSeconds:0} s: {remaining} of {Devices} devices do not yet hold every class exactly from an aggregate; raise --timeout or check the broker's queue limits (mosquitto max_queued_messages).");
                 await Task.Delay(50, cancellationToken).ConfigureAwait(false);
@@ -130,6 +133,8 @@ internal sealed partial class FleetSimulation
                 }
             }
 
+            double cpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - cpuStart).TotalSeconds;
+            double pauseSeconds = (GC.GetTotalPauseDuration() - pauseStart).TotalSeconds, allocatedMiB = (GC.GetTotalAllocatedBytes() - allocatedStart) / 1048576.0;
             double maxDifference = 0;
             for (int c = 0; c < Classes; c++)
             {
@@ -148,9 +153,17 @@ internal sealed partial class FleetSimulation
                 Identical: true, bytesPerEntry, bytesPerEntry / (Dimension * 2.0), maxDifference, clients.Sum(c => c.Statistics.Received), drops)
             {
                 Aggregators = Aggregators,
-                PerDevice = PerDeviceCost(clients),
+                PerDevice = PerDeviceCost(clients, codecs, signers),
                 AggregatorCost = new SimulateAggregators(aggregators.Sum(a => a.Client.Statistics.Received), aggregators.Sum(a => a.Client.Statistics.Verified),
-                    aggregators.Sum(a => a.AggregatesPublished), aggregators.Sum(a => a.ReceiptsPublished)),
+                    aggregators.Sum(a => a.AggregatesPublished), aggregators.Sum(a => a.ReceiptsPublished))
+                {
+                    SignatureChecks = aggregators.Sum(a => a.EntrySignatureChecks),
+                    SignaturesMade = aggregators.Sum(a => a.SignaturesMade),
+                    SecondsToAllEntries = allEntries == 0 ? 0 : Seconds(allEntries - publishStart),
+                },
+                CpuSeconds = cpuSeconds,
+                GcPauseSeconds = pauseSeconds,
+                AllocatedMib = allocatedMiB,
                 VerifyMicroseconds = TimeVerification(signers[0], entries[0].FirstOrDefault(), vectorType),
                 Cap = Cap,
                 MaxNorm = MaxNorm,

@@ -61,6 +61,7 @@ internal sealed partial class FleetSimulation
         var targets = new FleetStateTarget[Devices];
         var trustStores = new TrustStore[Devices];
         var clients = new FleetSyncClient[Devices];
+        var codecs = new SignedEntryCodec[Devices];
         try
         {
             for (int i = 0; i < Devices; i++)
@@ -69,7 +70,7 @@ internal sealed partial class FleetSimulation
                 for (int j = 0; j < Devices; j++)
                     trustStores[i].Add(ids[j], publicKeys[j]);
                 targets[i] = new FleetStateTarget(new FleetState(space, Policy));
-                var codec = new SignedEntryCodec(signers[i], trustStores[i], Fp16 ? FleetVectorType.Float16 : FleetVectorType.Float32);
+                var codec = codecs[i] = new SignedEntryCodec(signers[i], trustStores[i], Fp16 ? FleetVectorType.Float16 : FleetVectorType.Float32);
                 clients[i] = new FleetSyncClient(new FleetSyncOptions
                 {
                     Fleet = fleet,
@@ -115,9 +116,9 @@ internal sealed partial class FleetSimulation
             }
 
             long publishStart = clock.ElapsedTicks;
+            // Each device flushes what it learned at once: one batch signature per device (SignedPayload).
             for (int i = 0; i < Devices; i++)
-                foreach (FleetEntry entry in entries[i])
-                    await clients[i].PublishAsync(entry, cancellationToken).ConfigureAwait(false);
+                await clients[i].PublishBatchAsync(entries[i], cancellationToken).ConfigureAwait(false);
             long lastUpdate = clock.ElapsedTicks;
             try
             {
@@ -154,7 +155,7 @@ internal sealed partial class FleetSimulation
                 expectedEntries, connectSeconds, Seconds(lastUpdate - publishStart), Seconds(converged - lastUpdate), Seconds(converged - publishStart),
                 identical, bytesPerEntry, bytesPerEntry / (Dimension * 2.0), maxDifference, (long)expectedEntries * Devices, drops)
             {
-                PerDevice = PerDeviceCost(clients),
+                PerDevice = PerDeviceCost(clients, codecs, signers),
                 VerifyMicroseconds = TimeVerification(signers[0], entries[0].FirstOrDefault(), Fp16 ? FleetVectorType.Float16 : FleetVectorType.Float32),
                 Cap = Cap,
                 MaxNorm = MaxNorm,
@@ -197,8 +198,8 @@ internal sealed partial class FleetSimulation
     /// <summary>A fresh fleet name: no retained leftovers from an earlier run on the same broker.</summary>
     private static string NewFleetName() => $"sim{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3))}";
 
-    /// <summary>Medians over devices of what each received and verified.</summary>
-    private static SimulatePerDevice PerDeviceCost(IReadOnlyList<FleetSyncClient> clients)
+    /// <summary>Medians over devices of what each received and verified, and the ECDSA operations each made.</summary>
+    private static SimulatePerDevice PerDeviceCost(IReadOnlyList<FleetSyncClient> clients, IReadOnlyList<SignedEntryCodec> codecs, IReadOnlyList<EntrySigner> signers)
     {
         static double Median(IEnumerable<long> values)
         {
@@ -207,7 +208,11 @@ internal sealed partial class FleetSimulation
         }
         SyncStatistics[] stats = [.. clients.Select(c => c.Statistics)];
         return new SimulatePerDevice(Median(stats.Select(s => s.Received)), Median(stats.Select(s => s.ReceivedBytes)), Median(stats.Select(s => s.Verified)),
-            stats.Max(s => s.Received), stats.Max(s => s.ReceivedBytes));
+            stats.Max(s => s.Received), stats.Max(s => s.ReceivedBytes))
+        {
+            SignatureChecksMedian = Median(clients.Select((c, i) => codecs[i].Roots.SignatureChecks + c.AggregateSignatureChecks)),
+            SignaturesMadeMedian = Median(signers.Select(s => s.SignatureCount)),
+        };
     }
 
     /// <summary>Synthetic data: each device's learned classes and the centralised means (double precision over every sample of every honest device).</summary>

@@ -68,6 +68,15 @@ internal sealed record SimulateResult(string Broker, int Devices, int Classes, i
     /// <summary>Median µs of one ECDSA P-256 verification, timed in the same run (to turn verifications into CPU).</summary>
     public double VerifyMicroseconds { get; init; }
 
+    /// <summary>CPU seconds the simulating process used from the first update until every device was identical (all threads).</summary>
+    public double CpuSeconds { get; init; }
+
+    /// <summary>Seconds the garbage collector paused the process in the same span.</summary>
+    public double GcPauseSeconds { get; init; }
+
+    /// <summary>MiB the process allocated in the same span.</summary>
+    public double AllocatedMib { get; init; }
+
     /// <summary>The per-device weight cap every device and aggregator merged with (0: count weighting).</summary>
     public long Cap { get; init; }
 
@@ -85,10 +94,27 @@ internal sealed record SimulateResult(string Broker, int Devices, int Classes, i
 }
 
 /// <summary>Per-device receive cost of <c>edgecl fleet simulate</c>: medians over devices, and the largest.</summary>
-internal sealed record SimulatePerDevice(double MessagesMedian, double BytesMedian, double VerificationsMedian, long MessagesMax, long BytesMax);
+internal sealed record SimulatePerDevice(double MessagesMedian, double BytesMedian, double VerificationsMedian, long MessagesMax, long BytesMax)
+{
+    /// <summary>ECDSA verifications one device made (median): its own payloads read back, and aggregates/receipts or entries received; batch roots already verified cost none.</summary>
+    public double SignatureChecksMedian { get; init; }
+
+    /// <summary>ECDSA signatures one device made (median): one per entry signed alone, one per batch.</summary>
+    public double SignaturesMadeMedian { get; init; }
+}
 
 /// <summary>The aggregators' totals in <c>edgecl fleet simulate --aggregators N</c>.</summary>
-internal sealed record SimulateAggregators(long EntriesReceived, long Verifications, long AggregatesPublished, long ReceiptsPublished);
+internal sealed record SimulateAggregators(long EntriesReceived, long Verifications, long AggregatesPublished, long ReceiptsPublished)
+{
+    /// <summary>ECDSA verifications of received entries (sum over aggregators).</summary>
+    public long SignatureChecks { get; init; }
+
+    /// <summary>ECDSA signatures made for aggregates and receipts (sum over aggregators; one per publish cycle).</summary>
+    public long SignaturesMade { get; init; }
+
+    /// <summary>Seconds from the first update until the aggregators had merged every entry (the verifying bottleneck).</summary>
+    public double SecondsToAllEntries { get; init; }
+}
 
 /// <summary>One retained entry seen by <c>edgecl fleet status</c>; <c>Signature</c> is "valid" (verified with --trust) or "unchecked".</summary>
 internal sealed record FleetClassInfo(string Space, string Label, long Version, long Count, int Dimension, bool Tombstone, int PayloadBytes, string Signature);

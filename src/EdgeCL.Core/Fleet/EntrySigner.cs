@@ -14,6 +14,7 @@ public sealed class EntrySigner : IDisposable
     private readonly ECDsa _key;
     private readonly Lock _gate = new();
     private bool _disposed;
+    private long _signatures;
 
     private EntrySigner(string deviceId, ECDsa key)
     {
@@ -23,6 +24,9 @@ public sealed class EntrySigner : IDisposable
 
     /// <summary>The device whose entries this key signs.</summary>
     public string DeviceId { get; }
+
+    /// <summary>ECDSA signatures made with this key so far (a batch of messages costs one, see <see cref="Signing.SignedPayload"/>).</summary>
+    public long SignatureCount => Interlocked.Read(ref _signatures);
 
     /// <summary>Creates a signer with a fresh P-256 key (provisioning and tests).</summary>
     /// <exception cref="ArgumentException">The device id is invalid.</exception>
@@ -55,6 +59,7 @@ public sealed class EntrySigner : IDisposable
             if (!_key.TrySignData(data, signature, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation, out int written)
                 || written != FleetEntryCodec.SignatureLength)
                 throw new CryptographicException($"ECDSA P-256 signing produced {written} bytes instead of {FleetEntryCodec.SignatureLength}; the key is unusable.");
+            _signatures++;
         }
     }
 

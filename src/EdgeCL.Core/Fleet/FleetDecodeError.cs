@@ -53,4 +53,7 @@ public enum FleetDecodeError
 
     /// <summary>An aggregate's merge policy is unknown, out of range, or the count does not fit it.</summary>
     BadPolicy,
+
+    /// <summary>A batch signature's tree size is 0 or above <see cref="Signing.SignedPayload.MaxBatchSize"/>, or its leaf index is not below the size.</summary>
+    BadBatchProof,
 }

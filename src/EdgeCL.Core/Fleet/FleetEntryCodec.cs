@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Diagnostics.CodeAnalysis;
 using System.Text;
+using EdgeCL.Core.Fleet.Signing;
 
 namespace EdgeCL.Core.Fleet;
 
@@ -9,7 +10,8 @@ namespace EdgeCL.Core.Fleet;
 /// on <c>…/proto/{device}/{class}</c>.
 /// </summary>
 /// <remarks>
-/// <para>Layout, format version 1 (integers little-endian; "varint" is unsigned LEB128, minimal length):</para>
+/// <para>Layout, format version 1 (integers little-endian; "varint" is unsigned LEB128, minimal length); with bit 7 of the
+/// format byte set (0x81) the 64-byte signature is replaced by a batch trailer (<see cref="SignedPayload"/>):</para>
 /// <code>
 ///   2  magic "EF"                 1  format version (1)          1  vector type (0 none, 1 fp32, 2 fp16)
 ///   1  space id hex digits S      ⌈S/2⌉ space id packed as nibbles (odd S: last low nibble 0)
@@ -40,12 +42,27 @@ public static class FleetEntryCodec
 
     private static ReadOnlySpan<byte> Magic => "EF"u8;
 
-    /// <summary>Encodes and signs an entry.</summary>
+    /// <summary>Encodes and signs an entry (alone: the single-signature format).</summary>
     /// <param name="entry">A valid entry of <paramref name="signer"/>'s device.</param>
     /// <param name="vectorType"><see cref="FleetVectorType.Float32"/> or <see cref="FleetVectorType.Float16"/>; ignored for a tombstone.</param>
     /// <param name="signer">The device's signing key.</param>
     /// <exception cref="ArgumentException">The entry is invalid, belongs to another device, or has a value beyond the fp16 range (±65504) with fp16.</exception>
-    public static byte[] Encode(FleetEntry entry, FleetVectorType vectorType, EntrySigner signer)
+    public static byte[] Encode(FleetEntry entry, FleetVectorType vectorType, EntrySigner signer) =>
+        SignedPayload.Sign(EncodeBody(entry, vectorType, signer), signer);
+
+    /// <summary>Encodes and signs several entries of one device with one signature (<see cref="SignedPayload.SignBatch"/>); each payload stays verifiable on its own.</summary>
+    /// <exception cref="ArgumentException">An entry is invalid or belongs to another device (see <see cref="Encode"/>).</exception>
+    public static byte[][] EncodeBatch(IReadOnlyList<FleetEntry> entries, FleetVectorType vectorType, EntrySigner signer)
+    {
+        ArgumentNullException.ThrowIfNull(entries);
+        var bodies = new byte[entries.Count][];
+        for (int i = 0; i < bodies.Length; i++)
+            bodies[i] = EncodeBody(entries[i], vectorType, signer);
+        return SignedPayload.SignBatch(bodies, signer);
+    }
+
+    // The body: every field before the signature trailer, format byte without the batch flag.
+    private static byte[] EncodeBody(FleetEntry entry, FleetVectorType vectorType, EntrySigner signer)
     {
         ArgumentNullException.ThrowIfNull(entry);
         ArgumentNullException.ThrowIfNull(signer);
@@ -67,7 +84,7 @@ public static class FleetEntryCodec
         int length = 2 + 1 + 1 + FleetWire.SpaceIdLength(entry.SpaceId) + FleetWire.IdLength(entry.DeviceId)
             + FleetWire.LabelLength(label.Length)
             + FleetWire.VarintLength((ulong)entry.Version) + FleetWire.VarintLength((ulong)entry.Count) + FleetWire.VarintLength((ulong)dimension)
-            + (dimension * elementSize) + SignatureLength;
+            + (dimension * elementSize);
 
         byte[] payload = new byte[length];
         Span<byte> w = payload;
@@ -100,11 +117,10 @@ public static class FleetEntryCodec
                 p += 2;
             }
         }
-        signer.Sign(payload.AsSpan(0, p), payload.AsSpan(p, SignatureLength));
         return payload;
     }
 
-    /// <summary>Decodes a payload without checking its signature.</summary>
+    /// <summary>Decodes a payload (either signature envelope) without checking its signature.</summary>
     /// <param name="payload">The received bytes.</param>
     /// <param name="entry">The decoded entry (a fresh instance) when the method returns true.</param>
     /// <param name="error">Why decoding failed, or <see cref="FleetDecodeError.None"/>.</param>
@@ -116,15 +132,11 @@ public static class FleetEntryCodec
         return error == FleetDecodeError.None;
     }
 
-    /// <summary>The bytes the signature covers: everything but the last <see cref="SignatureLength"/> bytes (empty when the payload is shorter).</summary>
-    public static ReadOnlySpan<byte> SignedBytes(ReadOnlySpan<byte> payload) =>
-        payload.Length < SignatureLength ? [] : payload[..^SignatureLength];
-
-    /// <summary>The signature section: the last <see cref="SignatureLength"/> bytes (empty when the payload is shorter).</summary>
+    /// <summary>The signature section: the last <see cref="SignatureLength"/> bytes (empty when the payload is shorter); the root signature of a batch-signed payload.</summary>
     public static ReadOnlySpan<byte> Signature(ReadOnlySpan<byte> payload) =>
         payload.Length < SignatureLength ? [] : payload[^SignatureLength..];
 
-    /// <summary>The exact payload length <see cref="Encode"/> produces for <paramref name="entry"/>.</summary>
+    /// <summary>The exact payload length <see cref="Encode"/> (single signature) produces for <paramref name="entry"/>; a batch adds <see cref="SignedPayload.BatchTrailerBytes"/> - 64 plus 32 per path hash.</summary>
     /// <exception cref="ArgumentException">The entry is invalid.</exception>
     public static int GetEncodedLength(FleetEntry entry, FleetVectorType vectorType)
     {
@@ -151,8 +163,11 @@ public static class FleetEntryCodec
             return FleetDecodeError.UnknownVectorType;
         if (payload.Length < MinPayloadBytes)
             return FleetDecodeError.Truncated;
-        // Everything after here reads from the body only, so the signature can never be mistaken for a field.
-        ReadOnlySpan<byte> body = payload[..^SignatureLength];
+        e = SignedPayload.TrySplit(payload, out int bodyLength);
+        if (e != FleetDecodeError.None)
+            return e;
+        // Everything after here reads from the body only, so the signature trailer can never be mistaken for a field.
+        ReadOnlySpan<byte> body = payload[..bodyLength];
         int p = 4;
 
         e = FleetWire.TryReadSlot(body, ref p, out string spaceId, out string deviceId, out string label);

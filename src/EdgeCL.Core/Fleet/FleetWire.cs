@@ -21,7 +21,7 @@ internal static class FleetWire
         return 4;
     }
 
-    /// <summary>Checks the size limit, the magic and the format version; the caller checks the kind byte (payload[3]).</summary>
+    /// <summary>Checks the size limit, the magic and the format version (either signature envelope, <see cref="Signing.SignedPayload"/>); the caller checks the kind byte (payload[3]).</summary>
     public static FleetDecodeError CheckHeader(ReadOnlySpan<byte> payload, ReadOnlySpan<byte> magic, byte version, int maxBytes)
     {
         if (payload.Length > maxBytes)
@@ -30,7 +30,7 @@ internal static class FleetWire
             return FleetDecodeError.Truncated;
         if (payload[0] != magic[0] || payload[1] != magic[1])
             return FleetDecodeError.BadMagic;
-        return payload[2] != version ? FleetDecodeError.UnsupportedFormatVersion : FleetDecodeError.None;
+        return Signing.SignedPayload.FormatVersion(payload) != version ? FleetDecodeError.UnsupportedFormatVersion : FleetDecodeError.None;
     }
 
     /// <summary>Reads the (space id, writer id, label) triple that names an entry's or an aggregate's slot.</summary>

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using EdgeCL.Core.Fleet.Signing;
 
 namespace EdgeCL.Core.Fleet;
 
@@ -9,7 +10,9 @@ namespace EdgeCL.Core.Fleet;
 /// </remarks>
 public sealed class TrustStore : IDisposable
 {
-    private readonly Dictionary<string, ECDsa> _keys = new(StringComparer.Ordinal);
+    // Every key loaded anywhere gets a new stamp: the identity a VerifiedRootCache files its roots under.
+    private static long s_nextStamp;
+    private readonly Dictionary<string, (ECDsa Key, long Stamp)> _keys = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
     private bool _disposed;
 
@@ -39,9 +42,9 @@ public sealed class TrustStore : IDisposable
                 key.Dispose();
                 ObjectDisposedException.ThrowIf(true, this);
             }
-            if (_keys.Remove(deviceId, out ECDsa? old))
-                old.Dispose();
-            _keys.Add(deviceId, key);
+            if (_keys.Remove(deviceId, out var old))
+                old.Key.Dispose();
+            _keys.Add(deviceId, (key, Interlocked.Increment(ref s_nextStamp)));
         }
     }
 
@@ -52,9 +55,9 @@ public sealed class TrustStore : IDisposable
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            if (deviceId is null || !_keys.Remove(deviceId, out ECDsa? key))
+            if (deviceId is null || !_keys.Remove(deviceId, out var held))
                 return false;
-            key.Dispose();
+            held.Key.Dispose();
             return true;
         }
     }
@@ -67,27 +70,55 @@ public sealed class TrustStore : IDisposable
     }
 
     /// <summary>Checks a P1363 signature over <paramref name="data"/> with the key of <paramref name="deviceId"/>.</summary>
-    public SignatureStatus Verify(string deviceId, ReadOnlySpan<byte> data, ReadOnlySpan<byte> signature)
+    public SignatureStatus Verify(string deviceId, ReadOnlySpan<byte> data, ReadOnlySpan<byte> signature) => Verify(deviceId, data, signature, null);
+
+    // As the public overload, counting the ECDSA verification in the receiver's cache (SignedPayload's single-signature path).
+    internal SignatureStatus Verify(string deviceId, ReadOnlySpan<byte> data, ReadOnlySpan<byte> signature, VerifiedRootCache? counter)
     {
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            if (deviceId is null || !_keys.TryGetValue(deviceId, out ECDsa? key))
+            if (deviceId is null || !_keys.TryGetValue(deviceId, out var held))
                 return SignatureStatus.UnknownDevice;
             if (signature.Length != FleetEntryCodec.SignatureLength)
                 return SignatureStatus.Invalid;
-            return key.VerifyData(data, signature, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation)
+            counter?.CountSignatureCheck();
+            return held.Key.VerifyData(data, signature, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation)
                 ? SignatureStatus.Valid
                 : SignatureStatus.Invalid;
         }
     }
 
-    /// <summary>Checks the signature section of an encoded payload (see <see cref="FleetEntryCodec"/>) with the key of <paramref name="deviceId"/>.</summary>
-    /// <remarks>Pass the device id decoded from the payload, never one taken from elsewhere, so that a device can only vouch for itself.</remarks>
-    public SignatureStatus VerifyPayload(string deviceId, ReadOnlySpan<byte> payload) =>
-        payload.Length < FleetEntryCodec.MinPayloadBytes
-            ? (Contains(deviceId) ? SignatureStatus.Invalid : SignatureStatus.UnknownDevice)
-            : Verify(deviceId, FleetEntryCodec.SignedBytes(payload), FleetEntryCodec.Signature(payload));
+    /// <summary>
+    /// Checks a batch root statement (<see cref="SignedPayload"/>): valid at once when <paramref name="cache"/> holds this
+    /// key's (statement, signature), else verified with ECDSA and, when valid, remembered there.
+    /// </summary>
+    internal SignatureStatus VerifyRoot(string deviceId, ReadOnlySpan<byte> statement, ReadOnlySpan<byte> signature, VerifiedRootCache? cache)
+    {
+        if (signature.Length != FleetEntryCodec.SignatureLength)
+            return Contains(deviceId) ? SignatureStatus.Invalid : SignatureStatus.UnknownDevice;
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (deviceId is null || !_keys.TryGetValue(deviceId, out var held))
+                return SignatureStatus.UnknownDevice;
+            if (cache is not null && cache.Contains(held.Stamp, statement, signature))
+                return SignatureStatus.Valid;
+            cache?.CountSignatureCheck();
+            if (!held.Key.VerifyData(statement, signature, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation))
+                return SignatureStatus.Invalid;
+            cache?.Add(held.Stamp, statement, signature);
+            return SignatureStatus.Valid;
+        }
+    }
+
+    /// <summary>Checks the signature of an encoded payload (entry, aggregate or receipt; single or batch-signed, see <see cref="SignedPayload"/>) with the key of <paramref name="deviceId"/>.</summary>
+    /// <remarks>Pass the signer id decoded from the payload, never one taken from elsewhere, so that a device can only vouch for itself.</remarks>
+    /// <param name="deviceId">The signer named in the payload.</param>
+    /// <param name="payload">The whole payload.</param>
+    /// <param name="cache">Batch roots this receiver already verified, and its count of ECDSA checks; none when null.</param>
+    public SignatureStatus VerifyPayload(string deviceId, ReadOnlySpan<byte> payload, VerifiedRootCache? cache = null) =>
+        SignedPayload.Verify(this, deviceId, payload, cache);
 
     /// <inheritdoc/>
     public void Dispose()
@@ -97,7 +128,7 @@ public sealed class TrustStore : IDisposable
             if (_disposed)
                 return;
             _disposed = true;
-            foreach (ECDsa key in _keys.Values)
+            foreach ((ECDsa key, _) in _keys.Values)
                 key.Dispose();
             _keys.Clear();
         }

@@ -16,14 +16,21 @@ public sealed record FleetAggregatorOptions
     public TimeSpan MaxDelay { get; init; } = TimeSpan.FromSeconds(1);
 
     /// <summary>
-    /// While more than this many received entries wait to be verified, the aggregator is catching up (a rebirth storm, a
-    /// restart) and every aggregate it would publish is already out of date: it publishes a changing class only after
-    /// <see cref="MaxHold"/>. Default 256.
+    /// While more than this many received entries wait to be verified, or were merged in one of the last two quarter seconds, the
+    /// aggregator is catching up (a rebirth storm, a restart) and every aggregate it would publish is already out of date:
+    /// it publishes a changing class only after <see cref="MaxHold"/>. Default 256.
     /// </summary>
     public int CatchingUpBacklog { get; init; } = 256;
 
     /// <summary>The longest a changed class waits: while the aggregator is catching up, and the cap of a busy class's doubling wait. Default 30 s.</summary>
     public TimeSpan MaxHold { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Sign each publish cycle's aggregates once and its receipts once (default), or, when false, every aggregate and
+    /// receipt alone: the format builds without batch signatures read. For a rollout, upgrade the aggregators with this
+    /// off, then the devices, then turn it on (docs/fleet-aggregation.md, Batch signatures).
+    /// </summary>
+    public bool BatchSignatures { get; init; } = true;
 
     /// <summary>Publishes in flight at once. Default 32.</summary>
     public int PublishConcurrency { get; init; } = 32;

@@ -1,6 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 using EdgeCL.Core.Fleet;
 using EdgeCL.Core.Fleet.Aggregation;
+using EdgeCL.Core.Fleet.Signing;
 using EdgeCL.Sync.Payloads;
 using EdgeCL.Sync.State;
 using EdgeCL.Sync.Topics;
@@ -13,6 +14,12 @@ namespace EdgeCL.Sync.Client;
 // and the publishing side an aggregator uses.
 public sealed partial class FleetSyncClient
 {
+    // An aggregator signs a cycle's aggregates and receipts once: the roots verified here make the rest of a cycle hashes only.
+    private readonly VerifiedRootCache _aggregateRoots = new(256);
+
+    /// <summary>ECDSA verifications this client made for aggregates and receipts (a batch-signed cycle costs one).</summary>
+    public long AggregateSignatureChecks => _aggregateRoots.SignatureChecks;
+
     private void HandleAggregate(FleetTopic topic, Inbound item)
     {
         if (!TryTake(topic, item, out IFleetAggregateTarget? target, out byte[]? payload))
@@ -82,8 +89,7 @@ public sealed partial class FleetSyncClient
             return false;
         }
         Interlocked.Increment(ref _verified);
-        SignatureStatus status = _options.AggregatorKeys?.Verify(aggregatorId, FleetEntryCodec.SignedBytes(payload), FleetEntryCodec.Signature(payload))
-            ?? SignatureStatus.UnknownDevice;
+        SignatureStatus status = _options.AggregatorKeys?.VerifyPayload(aggregatorId, payload, _aggregateRoots) ?? SignatureStatus.UnknownDevice;
         if (status == SignatureStatus.Valid)
             return true;
         Drop(topic.Device, item.Topic, status == SignatureStatus.UnknownDevice ? SyncDropReason.Unsigned : SyncDropReason.Forged,

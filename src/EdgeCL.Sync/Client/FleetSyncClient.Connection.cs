@@ -201,6 +201,7 @@ public sealed partial class FleetSyncClient
 
     private async Task PublishEntriesAsync(IReadOnlyList<FleetEntry> entries, CancellationToken stop)
     {
+        EncodeMissing(entries);
         var window = new List<Task>(_options.PublishConcurrency);
         for (int start = 0; start < entries.Count; start += _options.PublishConcurrency)
         {
@@ -235,6 +236,28 @@ public sealed partial class FleetSyncClient
                 Log.Refused(_logger, $"publish of '{entry.Label}'", _options.DeviceId, result.ReasonCode.ToString());
         }
         await _outbox.MarkPublishedAsync(entry, stop).ConfigureAwait(false);
+    }
+
+    // Entries restored from a durable outbox after a restart have no payload yet: a rebirth signs them together, once
+    // (SignedPayload), instead of one signature each.
+    private void EncodeMissing(IReadOnlyList<FleetEntry> entries)
+    {
+        var missing = new List<FleetEntry>();
+        lock (_encodedLock)
+        {
+            foreach (FleetEntry entry in entries)
+                if (!_encoded.TryGetValue(entry.Label, out var held) || held.Version < entry.Version)
+                    missing.Add(entry);
+        }
+        if (missing.Count < 2)
+            return;
+        IReadOnlyList<byte[]> payloads = _codec.EncodeBatch(missing);
+        lock (_encodedLock)
+        {
+            for (int i = 0; i < missing.Count; i++)
+                if (!_encoded.TryGetValue(missing[i].Label, out var held) || held.Version < missing[i].Version)
+                    _encoded[missing[i].Label] = (missing[i].Version, payloads[i]);
+        }
     }
 
     private byte[] EncodedPayload(FleetEntry entry)

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Text;
 using EdgeCL.Core.Fleet;
 using EdgeCL.Core.Fleet.Aggregation;
+using EdgeCL.Core.Fleet.Signing;
 using EdgeCL.Storage.Files;
 using EdgeCL.Sync.Client;
 using EdgeCL.Sync.State;
@@ -76,6 +77,8 @@ internal sealed class AggregateFile
             return file;
         }
         int at = Magic.Length, rejected = 0, otherPolicy = 0;
+        var roots = new VerifiedRootCache(); // the records of one aggregator cycle share a batch root: one check each
+
         while (at + 5 <= bytes.Length)
         {
             byte kind = bytes[at];
@@ -87,7 +90,7 @@ internal sealed class AggregateFile
             }
             byte[] payload = bytes.AsSpan(at + 5, length).ToArray();
             at += 5 + length;
-            if (file.TryMerge(kind, payload, sync))
+            if (file.TryMerge(kind, payload, sync, roots))
                 continue;
             // The merge policy was changed since the file was written: those aggregates no longer apply (the aggregators of the new policy republish).
             if (kind == AggregateRecord && FleetAggregateCodec.TryDecode(payload, out FleetAggregate? stale, out _) && stale.Policy != sync.MergePolicy)
@@ -131,7 +134,7 @@ internal sealed class AggregateFile
         AtomicFile.WriteAllBytes(Path, bytes);
     }
 
-    private bool TryMerge(byte kind, byte[] payload, FleetSyncOptions sync)
+    private bool TryMerge(byte kind, byte[] payload, FleetSyncOptions sync, VerifiedRootCache roots)
     {
         TrustStore? keys = sync.AggregatorKeys;
         if (keys is null)
@@ -139,11 +142,11 @@ internal sealed class AggregateFile
         switch (kind)
         {
             // Records of another space (a migrated state's old aggregates) or another device are dropped, not kept.
-            case AggregateRecord when FleetAggregateCodec.TryDecode(payload, out FleetAggregate? a, out _) && Verified(keys, a.AggregatorId, payload)
+            case AggregateRecord when FleetAggregateCodec.TryDecode(payload, out FleetAggregate? a, out _) && keys.VerifyPayload(a.AggregatorId, payload, roots) == SignatureStatus.Valid
                 && Target.MergeAggregate(a) is FleetMergeOutcome.Applied or FleetMergeOutcome.Duplicate:
                 Record(new FleetAggregateChangedEventArgs(a, null, payload));
                 return true;
-            case ReceiptRecord when AggregateReceiptCodec.TryDecode(payload, out AggregateReceipt? r, out _) && r.DeviceId == sync.DeviceId && Verified(keys, r.AggregatorId, payload)
+            case ReceiptRecord when AggregateReceiptCodec.TryDecode(payload, out AggregateReceipt? r, out _) && r.DeviceId == sync.DeviceId && keys.VerifyPayload(r.AggregatorId, payload, roots) == SignatureStatus.Valid
                 && Target.MergeReceipt(r) is FleetMergeOutcome.Applied or FleetMergeOutcome.Duplicate:
                 Record(new FleetAggregateChangedEventArgs(null, r, payload));
                 return true;
@@ -151,9 +154,6 @@ internal sealed class AggregateFile
                 return false;
         }
     }
-
-    private static bool Verified(TrustStore keys, string aggregator, byte[] payload) =>
-        keys.Verify(aggregator, FleetEntryCodec.SignedBytes(payload), FleetEntryCodec.Signature(payload)) == SignatureStatus.Valid;
 
     private static int Put(byte[] bytes, int at, byte kind, byte[] payload)
     {

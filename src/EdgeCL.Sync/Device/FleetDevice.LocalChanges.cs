@@ -94,20 +94,24 @@ public sealed partial class FleetDevice
 
     /// <summary>
     /// Once per open: own entries enter the fleet view as the fleet sees them (decoded from their payloads). They are
-    /// already stored, so the outbox records nothing new; a stored announcement is reused, the others are signed once.
+    /// already stored, so the outbox records nothing new; a stored announcement is reused, the others are signed
+    /// together, once.
     /// </summary>
     private async Task SeedLocked(CancellationToken cancellationToken)
     {
         if (_seeded)
             return;
         _seeded = true;
+        var unsigned = new List<FleetEntry>();
         foreach (FleetEntry entry in await _outbox.LatestAsync(cancellationToken).ConfigureAwait(false))
         {
             if (_outbox.TryGetLatestPayload(entry.Label, out FleetEntry? stored, out byte[]? payload) && stored!.Version == entry.Version)
                 await _client.PublishPayloadAsync(payload!, CancellationToken.None).ConfigureAwait(false);
             else
-                await _client.PublishAsync(entry, CancellationToken.None).ConfigureAwait(false);
+                unsigned.Add(entry);
         }
+        if (unsigned.Count > 0)
+            await _client.PublishBatchAsync(unsigned, CancellationToken.None).ConfigureAwait(false); // one signature for them all
         _viewDirty = true;
     }
 

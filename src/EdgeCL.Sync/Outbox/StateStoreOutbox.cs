@@ -116,12 +116,14 @@ public sealed class StateStoreOutbox : IFleetOutbox
     {
         ArgumentNullException.ThrowIfNull(memory);
         ArgumentNullException.ThrowIfNull(labels);
+        var entries = new FleetEntry[labels.Count];
+        for (int i = 0; i < labels.Count; i++)
+            entries[i] = FleetEntryFactory.ForLabel(_store.DeviceId, memory, labels[i]);
+        // Several classes committed together are announced under one batch signature (SignedPayload).
+        IReadOnlyList<byte[]>? payloads = announce ? _codec.EncodeBatch(entries) : null;
         var committed = new (FleetEntry Entry, byte[]? Payload)[labels.Count];
         for (int i = 0; i < labels.Count; i++)
-        {
-            FleetEntry entry = FleetEntryFactory.ForLabel(_store.DeviceId, memory, labels[i]);
-            committed[i] = (entry, announce ? _codec.Encode(entry) : null);
-        }
+            committed[i] = (entries[i], payloads?[i]);
         lock (StoreLock)
         {
             IReadOnlyList<long> sequences = _store.Commit(memory, labels, announce ? committed.Select(c => c.Payload!) : null, example);

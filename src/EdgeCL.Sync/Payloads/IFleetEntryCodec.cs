@@ -14,6 +14,10 @@ public interface IFleetEntryCodec
     /// <summary>Encodes (and signs) one of this device's own entries.</summary>
     byte[] Encode(FleetEntry entry);
 
+    /// <summary>Encodes several own entries at once, e.g. with one batch signature; each payload must decode on its own.</summary>
+    /// <remarks>By default each entry is encoded alone.</remarks>
+    IReadOnlyList<byte[]> EncodeBatch(IReadOnlyList<FleetEntry> entries) => [.. entries.Select(Encode)];
+
     /// <summary>Decodes and verifies a received payload.</summary>
     /// <returns>False, with the reason, when the payload must be dropped.</returns>
     bool TryDecode(ReadOnlySpan<byte> payload, [NotNullWhen(true)] out FleetEntry? entry, out SyncDropReason reason);

@@ -1,5 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using EdgeCL.Core.Fleet;
+using EdgeCL.Core.Fleet.Signing;
 
 namespace EdgeCL.Sync.Payloads;
 
@@ -8,7 +9,9 @@ namespace EdgeCL.Sync.Payloads;
 /// Own entries are signed with <see cref="Signer"/>; received ones must verify with the public key the trust store holds
 /// for the device named in the payload, so neither the broker nor another device can forge a contribution (design.md §3,
 /// Trust). A payload from a device the trust store does not know counts as <see cref="SyncDropReason.Unsigned"/>, a bad
-/// signature as <see cref="SyncDropReason.Forged"/>. Thread-safe as long as the trust store is not changed concurrently.
+/// signature as <see cref="SyncDropReason.Forged"/>. Batch-signed entries (a device's flush signed once, see
+/// <see cref="SignedPayload"/>) cost one ECDSA verification per batch: the codec keeps the roots it verified in
+/// <see cref="Roots"/>. Thread-safe as long as the trust store is not changed concurrently.
 /// </remarks>
 public sealed class SignedEntryCodec : IFleetEntryCodec
 {
@@ -16,7 +19,8 @@ public sealed class SignedEntryCodec : IFleetEntryCodec
     /// <param name="signer">This device's key (not owned; dispose it after the codec's last use).</param>
     /// <param name="trustStore">Public keys of every device whose entries are accepted, this one's included (not owned).</param>
     /// <param name="vectorType">How own means are written: <see cref="FleetVectorType.Float16"/> halves the bytes.</param>
-    public SignedEntryCodec(EntrySigner signer, TrustStore trustStore, FleetVectorType vectorType = FleetVectorType.Float32)
+    /// <param name="rootCacheCapacity">Verified batch roots kept (<see cref="VerifiedRootCache"/>); an aggregator wants about one per device.</param>
+    public SignedEntryCodec(EntrySigner signer, TrustStore trustStore, FleetVectorType vectorType = FleetVectorType.Float32, int rootCacheCapacity = VerifiedRootCache.DefaultCapacity)
     {
         ArgumentNullException.ThrowIfNull(signer);
         ArgumentNullException.ThrowIfNull(trustStore);
@@ -25,6 +29,7 @@ public sealed class SignedEntryCodec : IFleetEntryCodec
         Signer = signer;
         TrustStore = trustStore;
         VectorType = vectorType;
+        Roots = new VerifiedRootCache(rootCacheCapacity);
     }
 
     /// <summary>This device's signing key.</summary>
@@ -36,8 +41,14 @@ public sealed class SignedEntryCodec : IFleetEntryCodec
     /// <summary>How own means are written.</summary>
     public FleetVectorType VectorType { get; }
 
+    /// <summary>The batch roots this codec verified, and its count of ECDSA verifications.</summary>
+    public VerifiedRootCache Roots { get; }
+
     /// <inheritdoc/>
     public byte[] Encode(FleetEntry entry) => FleetEntryCodec.Encode(entry, VectorType, Signer);
+
+    /// <inheritdoc/>
+    public IReadOnlyList<byte[]> EncodeBatch(IReadOnlyList<FleetEntry> entries) => FleetEntryCodec.EncodeBatch(entries, VectorType, Signer);
 
     /// <inheritdoc/>
     public bool TryDecode(ReadOnlySpan<byte> payload, [NotNullWhen(true)] out FleetEntry? entry, out SyncDropReason reason)
@@ -47,7 +58,7 @@ public sealed class SignedEntryCodec : IFleetEntryCodec
             reason = error == FleetDecodeError.TooLarge ? SyncDropReason.Oversized : SyncDropReason.Malformed;
             return false;
         }
-        switch (TrustStore.VerifyPayload(entry.DeviceId, payload))
+        switch (TrustStore.VerifyPayload(entry.DeviceId, payload, Roots))
         {
             case SignatureStatus.Valid:
                 reason = default;

@@ -128,13 +128,13 @@ public class AggregationTests
         Assert.Equal((aggregate.AggregatorId, aggregate.Label, aggregate.SpaceId), (decoded.AggregatorId, decoded.Label, decoded.SpaceId));
         using var trust = new TrustStore();
         trust.Add("agg1", Agg1.ExportPublicKeyPem());
-        Assert.Equal(SignatureStatus.Valid, trust.Verify("agg1", FleetEntryCodec.SignedBytes(payload), FleetEntryCodec.Signature(payload)));
+        Assert.Equal(SignatureStatus.Valid, trust.VerifyPayload("agg1", payload));
         for (int i = 0; i < payload.Length; i++)
         {
             byte[] tampered = (byte[])payload.Clone();
             tampered[i] ^= 0x10;
             bool decodes = FleetAggregateCodec.TryDecode(tampered, out _, out _);
-            Assert.True(!decodes || trust.Verify("agg1", FleetEntryCodec.SignedBytes(tampered), FleetEntryCodec.Signature(tampered)) != SignatureStatus.Valid,
+            Assert.True(!decodes || trust.VerifyPayload("agg1", tampered) != SignatureStatus.Valid,
                 $"flipping byte {i} went unnoticed");
         }
         for (int n = 0; n < payload.Length; n++)

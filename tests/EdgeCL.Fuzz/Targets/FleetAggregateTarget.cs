@@ -1,5 +1,6 @@
 using EdgeCL.Core.Fleet;
 using EdgeCL.Core.Fleet.Aggregation;
+using EdgeCL.Core.Fleet.Signing;
 using EdgeCL.Core.Vectors;
 
 namespace EdgeCL.Fuzz.Targets;
@@ -24,6 +25,7 @@ internal sealed class FleetAggregateTarget : IFuzzTarget
     private readonly EmbeddingSpace _space = new(FuzzKeys.SpaceId, FuzzKeys.Dimension);
     private readonly EntrySigner _aggregator = FuzzKeys.Device();
     private readonly TrustStore _trust;
+    private readonly VerifiedRootCache _roots = new(4);
     private readonly float[] _mean = new float[FuzzKeys.Dimension];
     private AggregateView[] _views;
     private int _offers;
@@ -43,9 +45,7 @@ internal sealed class FleetAggregateTarget : IFuzzTarget
             || (AggregateReceiptCodec.TryDecode(input, out AggregateReceipt? r, out _) && r.AggregatorId == _aggregator.DeviceId);
         if (decodes)
         {
-            byte[] resigned = (byte[])input.Clone();
-            _aggregator.Sign(FleetEntryCodec.SignedBytes(resigned), resigned.AsSpan(resigned.Length - FleetEntryCodec.SignatureLength));
-            Offer(resigned);
+            Offer(Resign(input, _aggregator));
         }
         if (++_offers > ResetAfterOffers)
         {
@@ -80,8 +80,17 @@ internal sealed class FleetAggregateTarget : IFuzzTarget
             throw new StateChangedException($"An aggregate message the view answered {outcome} changed its classes.");
     }
 
-    private bool Verified(string aggregator, byte[] payload) =>
-        _trust.Verify(aggregator, FleetEntryCodec.SignedBytes(payload), FleetEntryCodec.Signature(payload)) == SignatureStatus.Valid;
+    // With a root cache, as a device verifies: a root once verified must never let another message through.
+    private bool Verified(string aggregator, byte[] payload) => _trust.VerifyPayload(aggregator, payload, _roots) == SignatureStatus.Valid;
+
+    /// <summary>The input with a valid signature by <paramref name="key"/> over what it signs (its body, or its batch root).</summary>
+    internal static byte[] Resign(byte[] input, EntrySigner key)
+    {
+        byte[] resigned = (byte[])input.Clone();
+        if (SignedPayload.SignedData(resigned) is { } data)
+            key.Sign(data, resigned.AsSpan(resigned.Length - FleetEntryCodec.SignatureLength));
+        return resigned;
+    }
 
     /// <summary>Every class as the view answers it; a non-finite answer is a finding.</summary>
     private string Answers(AggregateView view)

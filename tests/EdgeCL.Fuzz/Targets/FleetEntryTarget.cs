@@ -39,11 +39,7 @@ internal sealed class FleetEntryTarget : IFuzzTarget
         Offer(input);
         if (input.Length >= FleetEntryCodec.SignatureLength && FleetEntryCodec.TryDecode(input, out FleetEntry? entry, out _)
             && entry.DeviceId == _peer.DeviceId)
-        {
-            byte[] resigned = (byte[])input.Clone();
-            _peer.Sign(FleetEntryCodec.SignedBytes(resigned), resigned.AsSpan(resigned.Length - FleetEntryCodec.SignatureLength));
-            Offer(resigned);
-        }
+            Offer(FleetAggregateTarget.Resign(input, _peer));
         if (_state.EntryCount > ResetAfterEntries)
         {
             _store.Dispose();

@@ -66,7 +66,7 @@ public sealed class AggregateDevice : IAsyncDisposable
     public ValueTask DisposeAsync() => Client.DisposeAsync();
 
     /// <summary>An aggregator that signs with the test key of <paramref name="id"/> and trusts every test device.</summary>
-    public static FleetAggregator Aggregator(IBrokerHarness broker, string id, FleetMergePolicy policy = default) => new(new FleetAggregatorOptions
+    public static FleetAggregator Aggregator(IBrokerHarness broker, string id, FleetMergePolicy policy = default, bool batchSignatures = true) => new(new FleetAggregatorOptions
     {
         Sync = new FleetSyncOptions
         {
@@ -80,6 +80,7 @@ public sealed class AggregateDevice : IAsyncDisposable
         },
         Quiet = TimeSpan.FromMilliseconds(20),
         MaxDelay = TimeSpan.FromMilliseconds(200),
+        BatchSignatures = batchSignatures,
     }, TestKeys.Signer(id), TestKeys.TrustAll());
 }
 

@@ -16,7 +16,7 @@ public abstract class AggregationContractTests : BrokerTestBase
     {
         TestDevice[] direct = [await Direct("d0"), await Direct("d1"), await Direct("d2")];
         FleetAggregator agg1 = await AggregatorAsync("agg1");
-        FleetAggregator agg2 = await AggregatorAsync("agg2");
+        FleetAggregator agg2 = await AggregatorAsync("agg2", batchSignatures: false); // one signature per message: both formats side by side
         AggregateDevice teaching = await ViaAggregates("d3");
         AggregateDevice listening = await ViaAggregates("d4");
 
@@ -38,6 +38,7 @@ public abstract class AggregationContractTests : BrokerTestBase
         await direct[1].LearnAsync("shared", 4, Vector(40));
         await teaching.LearnAsync("mine", 1, Vector(41));
         await ConvergeAsync(direct, teaching, listening);
+        Assert.True(agg2.SignaturesMade >= agg2.AggregatesPublished + agg2.ReceiptsPublished, "agg2 signs every message alone");
         await agg2.AbortAsync();
 
         FleetAggregator restarted = await AggregatorAsync("agg1");
@@ -124,9 +125,9 @@ public abstract class AggregationContractTests : BrokerTestBase
         return device;
     }
 
-    private async Task<FleetAggregator> AggregatorAsync(string id)
+    private async Task<FleetAggregator> AggregatorAsync(string id, bool batchSignatures = true)
     {
-        FleetAggregator aggregator = Own(AggregateDevice.Aggregator(Broker, id));
+        FleetAggregator aggregator = Own(AggregateDevice.Aggregator(Broker, id, batchSignatures: batchSignatures));
         await aggregator.StartAsync();
         await aggregator.Client.WaitUntilConnectedAsync().WaitAsync(TimeSpan.FromSeconds(10));
         return aggregator;

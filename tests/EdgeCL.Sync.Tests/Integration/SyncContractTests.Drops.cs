@@ -1,3 +1,5 @@
+using EdgeCL.Core.Fleet;
+using EdgeCL.Core.Fleet.Signing;
 using EdgeCL.Sync.Client;
 using EdgeCL.Sync.Payloads;
 using EdgeCL.Sync.Topics;
@@ -45,6 +47,26 @@ public abstract partial class SyncContractTests
         DroppedTopic listed = Assert.Single(honest.Client.DroppedTopics);
         Assert.Equal(topic, listed.Topic);
         Assert.Equal(SyncDropReason.Forged, listed.Reason);
+        Assert.Equal(Converge.Expected([peer], SpaceA), honest.State.Digest());
+    }
+
+    [Fact]
+    public async Task Drops_BatchSignedFlush_ConvergesAndACopyWithATamperedPathIsForged()
+    {
+        TestDevice honest = await DeviceAsync("d0"), peer = await DeviceAsync("d1");
+        FleetEntry[] flush = await peer.LearnBatchAsync(("cat", 2, Vector(1)), ("dog", 3, Vector(2)), ("owl", 1, Vector(3)));
+        await Converge.AllAsync([honest, peer], Converge.Expected([peer], SpaceA));
+        Assert.Equal(0, honest.Client.Statistics.Drops.Values.Sum());
+
+        // Another copy of dog from the same kind of flush, one bit of its Merkle path flipped: the root no longer verifies.
+        byte[] tampered = TestKeys.Codec("d1").EncodeBatch(flush)[1];
+        Assert.True(SignedPayload.IsBatch(tampered));
+        tampered[^(SignedPayload.BatchTrailerBytes + 1)] ^= 1;
+        string topic = FleetTopics.Prototype("fleet1", SpaceA.Id, "d1", "dog");
+        await using (RawClient op = await RawClient.ConnectAsync(Broker.ForOperator(), "operator-3"))
+            Assert.True((await op.PublishAsync(topic, tampered, retain: false)).IsSuccess);
+
+        await WaitForAsync(() => honest.Client.Statistics.DropCount(SyncDropReason.Forged) == 1, honest);
         Assert.Equal(Converge.Expected([peer], SpaceA), honest.State.Digest());
     }
 

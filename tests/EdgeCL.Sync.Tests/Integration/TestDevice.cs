@@ -65,6 +65,24 @@ public sealed class TestDevice : IAsyncDisposable
 
     public Task ForgetAsync(string label) => WriteAsync(label, 0, []);
 
+    /// <summary>Learns several classes at once and publishes them as one batch-signed flush; returns the entries.</summary>
+    public async Task<FleetEntry[]> LearnBatchAsync(params (string Label, long Count, float[] Mean)[] classes)
+    {
+        FleetEntry[] entries = [.. classes.Select(c =>
+        {
+            long version = _versions.GetValueOrDefault(c.Label) + 1;
+            _versions[c.Label] = version;
+            return new FleetEntry { SpaceId = Space.Id, DeviceId = Id, Label = c.Label, Version = version, Count = c.Count, Mean = c.Mean };
+        })];
+        await Client.PublishBatchAsync(entries);
+        foreach (FleetEntry entry in entries)
+        {
+            Assert.True(Codec.TryDecode(Codec.Encode(entry), out FleetEntry? wire, out _));
+            Latest[entry.Label] = wire;
+        }
+        return entries;
+    }
+
     /// <summary>Stops the client (clean goodbye) and replaces it with a new, unstarted one over the same state and outbox.</summary>
     public async Task GoOfflineAsync()
     {

@@ -1,8 +1,10 @@
 using EdgeCL.Core.Fleet;
+using EdgeCL.Core.Fleet.Signing;
 using EdgeCL.Core.Memory;
 using EdgeCL.Core.Vectors;
 using EdgeCL.Storage.State;
 using EdgeCL.Sync.Outbox;
+using EdgeCL.Sync.Payloads;
 using EdgeCL.Sync.Tests.Integration;
 
 namespace EdgeCL.Sync.Tests.Unit;
@@ -49,6 +51,36 @@ public sealed class StateStoreOutboxTests : IDisposable
         Assert.Equal(0, store.OutboxCount);
         await drained.WaitAsync(TimeSpan.FromSeconds(5));
         await Assert.ThrowsAsync<ArgumentException>(async () => await outbox.AddAsync(committed[0]));
+    }
+
+    [Fact]
+    public void Commit_SeveralClassesAtOnce_AnnouncedUnderOneBatchSignature_EachRowVerifyingAlone()
+    {
+        using StateStore store = StateStore.Open(PathOf, Space, "d0");
+        using var signer = EntrySigner.Create("d0"); // its own key: the signature count is this test's alone
+        using var trust = new TrustStore();
+        trust.Add("d0", signer.ExportPublicKeyPem());
+        var codec = new SignedEntryCodec(signer, trust);
+        var outbox = new StateStoreOutbox(store, codec);
+        var memory = new PrototypeMemory(Space);
+        foreach (string label in new[] { "cat", "dog", "owl" })
+            memory.Add(label, [1, 2, 3, label.Length]);
+        long signed = signer.SignatureCount;
+        IReadOnlyList<(FleetEntry Entry, byte[]? Payload)> committed = outbox.Commit(memory, ["cat", "dog", "owl"]);
+        Assert.Equal(1, signer.SignatureCount - signed);
+        Assert.Equal(3, store.OutboxCount);
+        long checks = codec.Roots.SignatureChecks;
+        foreach ((FleetEntry entry, byte[]? payload) in committed)
+        {
+            Assert.True(SignedPayload.IsBatch(payload));
+            Assert.True(codec.TryDecode(payload, out FleetEntry? decoded, out _));
+            Assert.Equal(0, FleetEntryOrder.Compare(entry, decoded));
+        }
+        Assert.Equal(1, codec.Roots.SignatureChecks - checks); // the other two hit the verified root
+        // Reopened, the stored rows decode as this device's announcements (nothing discarded).
+        var reopened = new StateStoreOutbox(store, codec);
+        Assert.Equal(0, reopened.DiscardedRows);
+        Assert.Equal(3, reopened.PendingRows);
     }
 
     [Fact]

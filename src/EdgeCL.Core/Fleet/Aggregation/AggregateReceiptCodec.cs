@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Diagnostics.CodeAnalysis;
 using System.Text;
+using EdgeCL.Core.Fleet.Signing;
 
 namespace EdgeCL.Core.Fleet.Aggregation;
 
@@ -12,7 +13,8 @@ namespace EdgeCL.Core.Fleet.Aggregation;
 ///   N × ( label   varint version sum   8 digest prefix (LE)   varint included version )
 ///   64 ECDSA P-256 signature (P1363) by the aggregator, over every byte before it
 /// </code>
-/// Lines are in strictly increasing ordinal label order, so each receipt has one encoding. Never throws on decode.
+/// Lines are in strictly increasing ordinal label order, so each receipt has one encoding. Never throws on decode. With
+/// bit 7 of the format byte set (0x81) the signature is a batch trailer (<see cref="SignedPayload"/>).
 /// </remarks>
 public static class AggregateReceiptCodec
 {
@@ -27,9 +29,13 @@ public static class AggregateReceiptCodec
 
     private static ReadOnlySpan<byte> Magic => "ER"u8;
 
-    /// <summary>Encodes and signs a receipt with its aggregator's key.</summary>
+    /// <summary>Encodes and signs a receipt with its aggregator's key (alone: the single-signature format).</summary>
     /// <exception cref="ArgumentException">The receipt is inconsistent or the signer is another aggregator's.</exception>
-    public static byte[] Encode(AggregateReceipt receipt, EntrySigner signer)
+    public static byte[] Encode(AggregateReceipt receipt, EntrySigner signer) => SignedPayload.Sign(EncodeBody(receipt, signer), signer);
+
+    /// <summary>The unsigned body of a receipt, to sign alone or in a batch (<see cref="SignedPayload"/>).</summary>
+    /// <exception cref="ArgumentException">The receipt is inconsistent or the signer is another aggregator's.</exception>
+    public static byte[] EncodeBody(AggregateReceipt receipt, EntrySigner signer)
     {
         ArgumentNullException.ThrowIfNull(receipt);
         ArgumentNullException.ThrowIfNull(signer);
@@ -39,7 +45,7 @@ public static class AggregateReceiptCodec
             throw new ArgumentException($"Receipt for '{receipt.DeviceId}' has an invalid space or device id, or more than {MaxLines} lines.", nameof(receipt));
         var labels = new byte[receipt.Lines.Count][];
         int length = 4 + FleetWire.SpaceIdLength(receipt.SpaceId) + FleetWire.IdLength(receipt.AggregatorId) + FleetWire.IdLength(receipt.DeviceId)
-            + FleetWire.VarintLength((ulong)receipt.Lines.Count) + FleetEntryCodec.SignatureLength;
+            + FleetWire.VarintLength((ulong)receipt.Lines.Count);
         for (int i = 0; i < labels.Length; i++)
         {
             AggregateReceiptLine line = receipt.Lines[i];
@@ -66,7 +72,6 @@ public static class AggregateReceiptCodec
             p += 8;
             p += FleetWire.WriteVarint(w[p..], (ulong)line.IncludedVersion);
         }
-        signer.Sign(payload.AsSpan(0, p), payload.AsSpan(p, FleetEntryCodec.SignatureLength));
         return payload;
     }
 
@@ -85,9 +90,10 @@ public static class AggregateReceiptCodec
             return e;
         if (payload[3] != 0)
             return FleetDecodeError.UnknownVectorType;
-        if (payload.Length < 4 + FleetEntryCodec.SignatureLength)
-            return FleetDecodeError.Truncated;
-        ReadOnlySpan<byte> body = payload[..^FleetEntryCodec.SignatureLength];
+        e = SignedPayload.TrySplit(payload, out int bodyLength);
+        if (e != FleetDecodeError.None)
+            return e;
+        ReadOnlySpan<byte> body = payload[..bodyLength];
         int p = 4;
         e = FleetWire.TryReadSpaceId(body, ref p, out string spaceId);
         if (e != FleetDecodeError.None)

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Diagnostics.CodeAnalysis;
 using System.Text;
+using EdgeCL.Core.Fleet.Signing;
 
 namespace EdgeCL.Core.Fleet.Aggregation;
 
@@ -20,8 +21,10 @@ namespace EdgeCL.Core.Fleet.Aggregation;
 /// build that knows no policies refuses a capped aggregate as an unsupported format instead of mixing it in.</para>
 /// <para>The mean is always fp32: it must be the exact float the merge of the contributions gives, so that devices
 /// answering from aggregates and devices merging every entry hold bit-identical prototypes.</para>
+/// <para>With bit 7 of the format byte set (0x81, 0x82) the signature is a batch trailer (<see cref="SignedPayload"/>): an
+/// aggregator signs a publish cycle's aggregates and receipts once.</para>
 /// <para><see cref="TryDecode"/> never throws and checks every length before allocating; it does not check the signature
-/// (<see cref="TrustStore.Verify"/> with the aggregator's key over <see cref="FleetEntryCodec.SignedBytes"/>).</para>
+/// (<see cref="TrustStore.VerifyPayload"/> with the aggregator's key).</para>
 /// </remarks>
 public static class FleetAggregateCodec
 {
@@ -35,9 +38,13 @@ public static class FleetAggregateCodec
 
     private static ReadOnlySpan<byte> Magic => "EA"u8;
 
-    /// <summary>Encodes and signs an aggregate with its aggregator's key.</summary>
+    /// <summary>Encodes and signs an aggregate with its aggregator's key (alone: the single-signature format).</summary>
     /// <exception cref="ArgumentException">The aggregate is inconsistent or the signer is another aggregator's.</exception>
-    public static byte[] Encode(FleetAggregate aggregate, EntrySigner signer)
+    public static byte[] Encode(FleetAggregate aggregate, EntrySigner signer) => SignedPayload.Sign(EncodeBody(aggregate, signer), signer);
+
+    /// <summary>The unsigned body of an aggregate, to sign alone or in a batch (<see cref="SignedPayload"/>).</summary>
+    /// <exception cref="ArgumentException">The aggregate is inconsistent or the signer is another aggregator's.</exception>
+    public static byte[] EncodeBody(FleetAggregate aggregate, EntrySigner signer)
     {
         ArgumentNullException.ThrowIfNull(aggregate);
         ArgumentNullException.ThrowIfNull(signer);
@@ -53,7 +60,7 @@ public static class FleetAggregateCodec
             + (capped ? 1 : 0) + (policy.IsCapped ? FleetWire.VarintLength((ulong)policy.MaxExamplesPerDevice) : 0) + (policy.IsNormBounded ? 4 : 0)
             + FleetWire.VarintLength((ulong)aggregate.VersionSum) + FleetWire.VarintLength((ulong)aggregate.Count)
             + FleetWire.VarintLength((ulong)aggregate.Contributors) + FleetAggregation.DigestLength
-            + FleetWire.VarintLength((ulong)dimension) + (4 * dimension) + FleetEntryCodec.SignatureLength;
+            + FleetWire.VarintLength((ulong)dimension) + (4 * dimension);
         byte[] payload = new byte[length];
         Span<byte> w = payload;
         int p = 0;
@@ -83,7 +90,6 @@ public static class FleetAggregateCodec
             BinaryPrimitives.WriteSingleLittleEndian(w[p..], x);
             p += 4;
         }
-        signer.Sign(payload.AsSpan(0, p), payload.AsSpan(p, FleetEntryCodec.SignatureLength));
         return payload;
     }
 
@@ -156,16 +162,17 @@ public static class FleetAggregateCodec
     private static FleetDecodeError Decode(ReadOnlySpan<byte> payload, out FleetAggregate? aggregate)
     {
         aggregate = null;
-        bool capped = payload.Length > 2 && payload[2] == CappedFormatVersion;
+        bool capped = SignedPayload.FormatVersion(payload) == CappedFormatVersion;
         FleetDecodeError e = FleetWire.CheckHeader(payload, Magic, capped ? CappedFormatVersion : FormatVersion, FleetLimits.MaxPayloadBytes);
         if (e != FleetDecodeError.None)
             return e;
         var type = (FleetVectorType)payload[3];
         if (type is not (FleetVectorType.None or FleetVectorType.Float32))
             return FleetDecodeError.UnknownVectorType;
-        if (payload.Length < 4 + FleetEntryCodec.SignatureLength)
-            return FleetDecodeError.Truncated;
-        ReadOnlySpan<byte> body = payload[..^FleetEntryCodec.SignatureLength];
+        e = SignedPayload.TrySplit(payload, out int bodyLength);
+        if (e != FleetDecodeError.None)
+            return e;
+        ReadOnlySpan<byte> body = payload[..bodyLength];
         int p = 4;
         e = FleetWire.TryReadSlot(body, ref p, out string spaceId, out string aggregatorId, out string label);
         if (e != FleetDecodeError.None)
