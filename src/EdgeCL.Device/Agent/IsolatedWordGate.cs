@@ -14,17 +14,19 @@ namespace EdgeCL.Device.Agent;
 /// live audio only; files and frames carry no <see cref="SpeechTiming"/>.</remarks>
 public static class IsolatedWordGate
 {
-    /// <summary>Why <paramref name="timing"/> is not an isolated word (a counter name), or null when it is one or is not live audio.</summary>
+    /// <summary>Why <paramref name="timing"/> is not an isolated word (a counter name: <c>long-speech</c>, <c>no-pause</c>,
+    /// <c>after-talk</c>), or null when it is one or is not live audio.</summary>
     public static string? Reject(SpeechTiming? timing, RecognitionSettings settings)
     {
         if (timing is not { } t)
             return null;
         if (settings.MaxWordMs > 0 && (t.PartOfLongerSpeech || t.SpeechMs > settings.MaxWordMs))
             return "long-speech";
-        // After talk the pause must be longer: the talk accepted with one pause rule came after sentence ends, 0.40–0.56 s.
-        int minPause = t.FollowsTalk ? Math.Max(settings.MinPauseBeforeMs, settings.MinPauseAfterTalkMs) : settings.MinPauseBeforeMs;
-        if (minPause > 0 && t.PauseBeforeMs < minPause)
+        if (settings.MinPauseBeforeMs > 0 && t.PauseBeforeMs < settings.MinPauseBeforeMs)
             return "no-pause";
+        // After talk the pause must be longer: the talk accepted with one pause rule came after sentence ends, 0.40–0.56 s.
+        if (t.FollowsTalk && t.PauseBeforeMs < settings.MinPauseAfterTalkMs)
+            return "after-talk";
         return null;
     }
 }

@@ -33,7 +33,7 @@ public sealed class InputSample
     public SpeechTiming? Speech { get; init; }
 
     /// <summary>Set by a live audio source that did not embed the utterance because its timing alone makes it "unknown"
-    /// (<see cref="SourceContext.NotAWord"/>: <c>no-pause</c>, <c>long-speech</c>); the agent answers it so without the learner.</summary>
+    /// (<see cref="SourceContext.NotAWord"/>: <c>no-pause</c>, <c>after-talk</c>, <c>long-speech</c>); the agent answers it so without the learner.</summary>
     public string? NotAWord { get; init; }
 
     /// <summary>When set, the sample is a labelled example of this class; otherwise it is recognised (and may adapt the head).</summary>

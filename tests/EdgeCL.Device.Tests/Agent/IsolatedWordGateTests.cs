@@ -29,8 +29,9 @@ public sealed class IsolatedWordGateTests : IDisposable
 
     [Theory]
     [InlineData(false, 500, null)]        // after a word (or silence): the usual 400 ms
-    [InlineData(true, 500, "no-pause")]   // after talk: a short phrase at a sentence end
-    [InlineData(true, 799, "no-pause")]
+    [InlineData(true, 500, "after-talk")]   // after talk: a short phrase at a sentence end
+    [InlineData(true, 799, "after-talk")]
+    [InlineData(true, 300, "no-pause")]     // too short a pause even after a word
     [InlineData(true, 800, null)]
     public void AfterTalkTheLongerPauseApplies(bool followsTalk, double pauseMs, string? expected)
     {

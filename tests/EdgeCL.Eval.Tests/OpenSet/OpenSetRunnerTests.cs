@@ -83,7 +83,7 @@ public sealed class OpenSetRunnerTests : IDisposable
         string[][] talk = File.ReadAllLines(Path.Combine(deviceExport, "stream.tsv")).Select(l => l.Split('\t')).Where(c => c[3] == "talk").ToArray();
         Assert.Equal(device.TalkUtterances, talk.Length);
         Assert.True(talk.Length >= 4, $"{talk.Length} utterances in 8 s of talk");
-        Assert.All(talk, c => Assert.Contains(c[7], (string[])["long-speech", "no-pause"]));
+        Assert.All(talk, c => Assert.Contains(c[7], (string[])["long-speech", "no-pause", "after-talk"]));
         Assert.Contains(talk, c => c[7] == "long-speech");
         Assert.Equal(talk.Length, device.TalkNotEmbedded.GetValueOrDefault("long-speech") + device.TalkNotEmbedded.GetValueOrDefault("no-pause"));
         Assert.Equal(1, device.TalkNotEmbedded[DeviceListening.NoSpeech]);
