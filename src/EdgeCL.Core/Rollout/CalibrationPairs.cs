@@ -1,7 +1,8 @@
 using System.Buffers.Binary;
-using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
+using EdgeCL.Core.Errors;
+using EdgeCL.Core.Serialization;
 using EdgeCL.Core.Vectors;
 
 namespace EdgeCL.Core.Rollout;
@@ -75,19 +76,26 @@ public sealed class CalibrationPairs
     /// <summary>The file's bytes.</summary>
     public byte[] Encode()
     {
-        byte[] source = Encoding.ASCII.GetBytes(Source.Id), target = Encoding.ASCII.GetBytes(Target.Id);
-        int bodyLength = 4 + 1 + (1 + source.Length + 4) + (1 + target.Length + 4) + 4 + 4 * (_sourceRows.Length + _targetRows.Length);
-        var bytes = new byte[bodyLength + HashLength];
-        var writer = new SpanCursor(bytes.AsSpan());
-        writer.UInt32(Magic);
-        writer.Byte(Version);
-        writer.Space(source, Source.Dimension);
-        writer.Space(target, Target.Dimension);
-        writer.Int32(Count);
-        writer.Floats(_sourceRows);
-        writer.Floats(_targetRows);
-        SHA256.HashData(bytes.AsSpan(0, bodyLength), bytes.AsSpan(bodyLength));
-        return bytes;
+        using var stream = new MemoryStream();
+        using (var writer = new BinaryWriter(stream, Encoding.ASCII, leaveOpen: true)) // little-endian, as the reader expects
+        {
+            writer.Write(Magic);
+            writer.Write(Version);
+            foreach (EmbeddingSpace space in new[] { Source, Target })
+            {
+                writer.Write((byte)space.Id.Length);
+                writer.Write(Encoding.ASCII.GetBytes(space.Id));
+                writer.Write(space.Dimension);
+            }
+            writer.Write(Count);
+            foreach (float value in _sourceRows)
+                writer.Write(value);
+            foreach (float value in _targetRows)
+                writer.Write(value);
+        }
+        int bodyLength = (int)stream.Length;
+        stream.Write(SHA256.HashData(stream.GetBuffer().AsSpan(0, bodyLength)));
+        return stream.ToArray();
     }
 
     /// <summary>Reads a file's bytes.</summary>
@@ -103,23 +111,23 @@ public sealed class CalibrationPairs
         SHA256.HashData(body, hash);
         if (!hash.SequenceEqual(bytes[^HashLength..]))
             throw new RolloutException("The calibration file is damaged or truncated (checksum mismatch); copy it again from the operator's original.");
-        var reader = new SpanCursor(body[5..]);
+        var reader = new SpanReader(body[5..]);
         try
         {
-            EmbeddingSpace source = reader.Space(), target = reader.Space();
-            int count = reader.Int32();
+            EmbeddingSpace source = ReadSpace(ref reader), target = ReadSpace(ref reader);
+            int count = reader.I32();
             if (count < 2 || count > MaxPairs)
                 throw new RolloutException($"The calibration file claims {count} pairs; a file holds 2..{MaxPairs}.");
-            float[] sourceRows = reader.Floats(checked(count * source.Dimension));
-            float[] targetRows = reader.Floats(checked(count * target.Dimension));
-            if (!reader.AtEnd)
+            float[] sourceRows = ReadFloats(ref reader, checked(count * source.Dimension));
+            float[] targetRows = ReadFloats(ref reader, checked(count * target.Dimension));
+            if (reader.Remaining != 0)
                 throw new RolloutException("The calibration file has bytes after its pairs; make it again with 'edgecl rollout calibrate'.");
             Validate(source, target, sourceRows, targetRows);
             return new CalibrationPairs(source, target, sourceRows, targetRows);
         }
-        catch (Exception ex) when (ex is not RolloutException and (ArgumentException or OverflowException))
+        catch (Exception ex) when (ex is StateFormatException or OverflowException || ex is ArgumentException and not RolloutException)
         {
-            throw new RolloutException($"The calibration file is inconsistent ({Errors.ErrorText.OneLine(ex)}); make it again with 'edgecl rollout calibrate'.");
+            throw new RolloutException($"The calibration file is inconsistent ({ErrorText.OneLine(ex)}); make it again with 'edgecl rollout calibrate'.");
         }
     }
 
@@ -145,89 +153,20 @@ public sealed class CalibrationPairs
             throw new RolloutException("Calibration embeddings hold NaN or infinity; check both backbones on the calibration inputs.");
     }
 
-    /// <summary>Little-endian reads and writes over one buffer; a read past the end is a one-line RolloutException.</summary>
-    private ref struct SpanCursor
+    private static EmbeddingSpace ReadSpace(ref SpanReader reader)
     {
-        private readonly Span<byte> _write;
-        private readonly ReadOnlySpan<byte> _read;
-        private int _at;
+        string id = Encoding.ASCII.GetString(reader.Bytes(reader.U8()));
+        var space = new EmbeddingSpace(id, reader.I32());
+        space.Validate();
+        return space;
+    }
 
-        public SpanCursor(Span<byte> buffer)
-        {
-            _write = buffer;
-            _read = buffer;
-        }
-
-        public SpanCursor(ReadOnlySpan<byte> buffer) => _read = buffer;
-
-        public readonly bool AtEnd => _at == _read.Length;
-
-        public void Byte(byte value) => _write[_at++] = value;
-
-        public void UInt32(uint value)
-        {
-            BinaryPrimitives.WriteUInt32LittleEndian(_write[_at..], value);
-            _at += 4;
-        }
-
-        public void Int32(int value)
-        {
-            BinaryPrimitives.WriteInt32LittleEndian(_write[_at..], value);
-            _at += 4;
-        }
-
-        public void Space(byte[] id, int dimension)
-        {
-            Byte((byte)id.Length);
-            id.CopyTo(_write[_at..]);
-            _at += id.Length;
-            Int32(dimension);
-        }
-
-        public void Floats(ReadOnlySpan<float> values)
-        {
-            foreach (float value in values)
-            {
-                BinaryPrimitives.WriteSingleLittleEndian(_write[_at..], value);
-                _at += 4;
-            }
-        }
-
-        public int Int32()
-        {
-            int value = BinaryPrimitives.ReadInt32LittleEndian(Take(4));
-            return value;
-        }
-
-        public EmbeddingSpace Space()
-        {
-            int length = Take(1)[0];
-            string id = Encoding.ASCII.GetString(Take(length));
-            var space = new EmbeddingSpace(id, Int32());
-            space.Validate();
-            return space;
-        }
-
-        public float[] Floats(int count)
-        {
-            if (count < 0 || (long)count * 4 > _read.Length - _at)
-                throw new RolloutException($"The calibration file ends early: {count} values do not fit in the {_read.Length - _at} bytes left; make it again with 'edgecl rollout calibrate'.");
-            var values = new float[count];
-            if (BitConverter.IsLittleEndian)
-                MemoryMarshal.Cast<byte, float>(Take(count * 4)).CopyTo(values);
-            else
-                for (int i = 0; i < count; i++)
-                    values[i] = BinaryPrimitives.ReadSingleLittleEndian(Take(4));
-            return values;
-        }
-
-        private ReadOnlySpan<byte> Take(int length)
-        {
-            if (length > _read.Length - _at)
-                throw new RolloutException($"The calibration file ends {length - (_read.Length - _at)} bytes early; make it again with 'edgecl rollout calibrate'.");
-            ReadOnlySpan<byte> slice = _read.Slice(_at, length);
-            _at += length;
-            return slice;
-        }
+    private static float[] ReadFloats(ref SpanReader reader, int count)
+    {
+        var values = new float[count];
+        ReadOnlySpan<byte> raw = reader.Bytes(checked(count * 4));
+        for (int i = 0; i < count; i++)
+            values[i] = BinaryPrimitives.ReadSingleLittleEndian(raw[(i * 4)..]);
+        return values;
     }
 }
