@@ -3,7 +3,7 @@
 accuracy along the way (issue #12: RSS flat within 5 % after warm-up, no thread or file growth, accuracy never more
 than 2 points below static).
 
-    /usr/bin/python3 ops/measure/soak.py [--samples 1000000] [--paired] [--binary CMD] [--out artifacts/soak]
+    /usr/bin/python3 ops/measure/soak.py [--samples 1000000] [--paired] [--method LEARNER] [--binary CMD] [--out artifacts/soak]
 
 The agent runs as shipped for a camera (the `digits` backbone, the default learner `ncm-test-centred` with adaptation
 on, a raw-frames FIFO source, a watched teach folder, the embedded broker with sync on, the device page on loopback).
@@ -13,7 +13,8 @@ changing unannounced every 100,000 frames between clean and dim + noisy (pixels 
 A static agent (adaptation off) first hears 20,000 frames of such a stream (10,000 in each condition): its accuracy
 per condition is the baseline. With --paired the static agent hears the very same stream (every frame, same order and
 conditions), and each window is compared with the static agent's accuracy on the same frames: a window's own mix of
-digits and runs no longer counts against adaptation. Writes OUT/soak.csv (one row per 10,000 answers) and OUT/soak.svg, prints a summary.
+digits and runs no longer counts against adaptation. --method runs the adaptive agent with another learner (e.g. lame,
+lame-test-centred); the static agent is the same either way. Writes OUT/soak.csv (one row per 10,000 answers) and OUT/soak.svg, prints a summary.
 """
 import argparse, json, os, pathlib, re, shutil, socket, subprocess, sys, tempfile, threading, time
 import numpy as np
@@ -53,7 +54,7 @@ def stream(pools, total, seed, period):
             n += 1
 
 
-def run_agent(binary, work, adapt, total, period, files, pools, seed, sample_every=5.0):
+def run_agent(binary, work, adapt, total, period, files, pools, seed, sample_every=5.0, method="ncm-test-centred"):
     """Runs one agent (its own teach folder, state and FIFO) over `total` frames; returns (answers by frame number,
     truth, conditions, process samples)."""
     name = "adapt" if adapt else "static"
@@ -66,7 +67,7 @@ def run_agent(binary, work, adapt, total, period, files, pools, seed, sample_eve
     config = {
         "device_id": "soak", "backbone": "digits", "models_root": str(ROOT / "models"), "state_dir": str(state),
         "providers": "cpu", "threads": 1,
-        "learner": {"method": "ncm-test-centred", "adapt": adapt, "checkpoint_seconds": 30},
+        "learner": {"method": method, "adapt": adapt, "checkpoint_seconds": 30},
         "sync": {"broker": "embedded", "embedded_port": free_port()},
         "web": {"listen": f"127.0.0.1:{free_port()}"},
         "sources": [
@@ -177,6 +178,7 @@ def main():
     ap.add_argument("--binary", default=f"dotnet {ROOT}/src/EdgeCL.Cli/bin/Release/net10.0/edgecl.dll")
     ap.add_argument("--out", default=str(ROOT / "artifacts" / "soak"))
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--method", default="ncm-test-centred", help="the adapting agent's learner (the static one runs it with adaptation off)")
     ap.add_argument("--paired", action="store_true",
                     help="the static agent hears the same --samples frames; compare window by window on the same frames")
     args = ap.parse_args()
@@ -201,7 +203,7 @@ def main():
               f"(answered {len(static_answers):,})", flush=True)
 
         started = time.monotonic()
-        answers, truth, conditions, samples = run_agent(binary, work, True, args.samples, PERIOD, files, pools, args.seed)
+        answers, truth, conditions, samples = run_agent(binary, work, True, args.samples, PERIOD, files, pools, args.seed, method=args.method)
         seconds = time.monotonic() - started
         rows = []
         for lo in range(0, len(truth), WINDOW):

@@ -45,6 +45,24 @@ public class EvalCliTests
     }
 
     [Theory]
+    [InlineData("--draws", "3", true)]
+    [InlineData("--protocol", "episodic", true)]
+    [InlineData("--rounds", "2", true)]
+    [InlineData("--threshold", "0.5", false)]
+    [InlineData("--corrections", "0", false)]
+    public void Eval_AnOptionTheChosenEvaluationDoesNotRead_IsRefusedInOneLine(string option, string value, bool withUnknown)
+    {
+        using var w = new TinyWorld();
+        string output = Path.Combine(w.Root, "report");
+        string[] unknown = withUnknown ? ["--unknown", w.Data] : [];
+        var run = CliHarness.Run(w.With(["eval", "-b", "tiny", "--data", w.Data, .. unknown, option, value, "--out", output]));
+        Assert.Equal(ExitCodes.Usage, run.Code);
+        Assert.Contains(withUnknown ? $"{option} is a stream-protocol option that eval --unknown does not use" : $"{option} applies only with --unknown DIR", run.Err);
+        Assert.Single(run.Err.Trim().Split('\n'));
+        Assert.False(Directory.Exists(output));
+    }
+
+    [Theory]
     [InlineData(ExitCodes.Usage, "Unknown method 'tent'", "--methods", "ncm,tent")]
     [InlineData(ExitCodes.Usage, "Unknown shift 'sleet'", "--shifts", "clean,sleet")]
     [InlineData(ExitCodes.Usage, "severity 9 is out of range", "--shifts", "fog:9")]

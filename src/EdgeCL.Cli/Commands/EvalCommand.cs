@@ -69,9 +69,17 @@ internal static class EvalCommand
                 PrintList(learners, adapters);
                 return Task.FromResult(ExitCodes.Success);
             }
+            // An option that the chosen evaluation does not read is refused: a run must not silently measure something else.
+            bool openSet = parse.GetValue(unknown) is not null;
+            Option[] notRead = openSet ? [manifest, protocol, severity, sourceDomain, tasks, rounds, holdout, draws, evalEvery, window, classes, maxPerClass]
+                : [background, threshold, operatingPoints, corrections, talk, config];
+            if (notRead.FirstOrDefault(o => parse.GetResult(o) is { Implicit: false }) is { } unread)
+                throw new ArgumentException(openSet
+                    ? $"{unread.Name} is a stream-protocol option that eval --unknown does not use (it runs one continual stream of the --shifts, one order); drop {unread.Name}."
+                    : $"{unread.Name} applies only with --unknown DIR (open-set evaluation); add --unknown or drop {unread.Name}.");
             if (parse.GetValue(unknown) is { } unknownDir)
                 return Task.FromResult(RunOpenSet(parse, learners, unknownDir, data, test, backbone, models, providers, threads, methods, shifts, shots,
-                    seed, parameters, output, export, background, threshold, operatingPoints, corrections, talk, config, json, token));
+                    correlation, seed, parameters, output, export, background, threshold, operatingPoints, corrections, talk, config, json, token));
             var settings = new EvalSettings
             {
                 Data = parse.GetValue(data),
@@ -140,7 +148,7 @@ internal static class EvalCommand
 
     private static int RunOpenSet(ParseResult parse, LearnerRegistry learners, string unknownDir, Option<string?> data, Option<string?> test,
         Option<string> backbone, Option<string?> models, Option<string> providers, Option<int> threads, Option<string?> methods, Option<string?> shifts,
-        Option<int> shots, Option<long> seed, Option<string[]> parameters, Option<string> output, Option<string?> export, Option<string?> background, Option<float> threshold,
+        Option<int> shots, Option<double> correlation, Option<long> seed, Option<string[]> parameters, Option<string> output, Option<string?> export, Option<string?> background, Option<float> threshold,
         Option<string> operatingPoints, Option<int> corrections, Option<string> talk, Option<string?> config, Option<bool> json, CancellationToken token)
     {
         EdgeCL.Device.Config.DeviceConfig? device = null;
@@ -173,6 +181,7 @@ internal static class EvalCommand
             Parameters = ParseParameters(parse.GetValue(parameters) ?? []),
             Shifts = parse.GetValue(shifts),
             Shots = parse.GetValue(shots),
+            Correlation = parse.GetValue(correlation),
             Seed = parse.GetValue(seed),
             Threshold = parse.GetValue(threshold),
             OperatingPoints = parse.GetValue(operatingPoints)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)

@@ -85,7 +85,7 @@ public static class OpenSetRunner
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 progress?.Report($"embedding condition {conditions[c]} ({c + 1}/{conditions.Count})");
-                stream.AddRange(ConditionEvents(embedder, backbone, listening, known, unknown, conditions[c], c, settings.Seed, dim));
+                stream.AddRange(ConditionEvents(embedder, backbone, listening, known, unknown, conditions[c], c, settings.Seed, settings.Correlation, dim));
             }
         }
 
@@ -143,24 +143,49 @@ public static class OpenSetRunner
     }
 
     // One condition's samples: known clips and unknown clips in a seeded order; each continuous file's windows stay
-    // together as one run (a stretch of talk), placed among the clips.
+    // together as one run (a stretch of talk), placed among the clips. With a correlation the known clips follow the
+    // label-correlated order (runs of one word) and the unknown runs are interleaved at random between them.
     private static List<StreamEvent> ConditionEvents(ISampleEmbedder embedder, IEmbeddingBackbone backbone, DeviceListening? listening,
-        IReadOnlyList<DatasetItem> known, Dataset unknown, ShiftSpec condition, int conditionIndex, long seed, int dim)
+        IReadOnlyList<DatasetItem> known, Dataset unknown, ShiftSpec condition, int conditionIndex, long seed, double correlation, int dim)
     {
-        var runs = new List<List<StreamEvent>>();
-        foreach (DatasetItem item in known)
-            runs.Add([new StreamEvent(conditionIndex, true, item.Label, item.Label, item.Path, false, 0, Embed(embedder, item, condition, dim))]);
+        var order = new DeterministicRandom(DeterministicRandom.Derive(seed, "open-set-order", conditionIndex));
+        IReadOnlyList<DatasetItem> knownOrder = correlation > 0 ? LabelCorrelation.Order(known, item => item.Label, correlation, order) : known;
+        var knownRuns = new List<List<StreamEvent>>();
+        foreach (DatasetItem item in knownOrder)
+            knownRuns.Add([new StreamEvent(conditionIndex, true, item.Label, item.Label, item.Path, false, 0, Embed(embedder, item, condition, dim))]);
+        var unknownRuns = new List<List<StreamEvent>>();
         for (int i = 0; i < unknown.Items.Count; i++)
         {
             DatasetItem item = unknown.Items[i];
             if (backbone is SpeechBackbone speech && embedder is IBabbleSource babble && Windows(speech, item.Path) is { } pcm)
-                runs.Add(listening is null ? WindowEvents(speech, babble, pcm, item, condition, conditionIndex, seed, dim)
+                unknownRuns.Add(listening is null ? WindowEvents(speech, babble, pcm, item, condition, conditionIndex, seed, dim)
                     : listening.Listen(Shifted(speech, babble, pcm, item, condition, seed), item, conditionIndex));
             else
-                runs.Add([new StreamEvent(conditionIndex, false, ReservedLabels.Unknown, item.Label, item.Path, false, 0, Embed(embedder, item, condition, dim))]);
+                unknownRuns.Add([new StreamEvent(conditionIndex, false, ReservedLabels.Unknown, item.Label, item.Path, false, 0, Embed(embedder, item, condition, dim))]);
         }
-        new DeterministicRandom(DeterministicRandom.Derive(seed, "open-set-order", conditionIndex)).Shuffle(runs);
-        return runs.SelectMany(r => r).ToList();
+        if (correlation <= 0)
+        {
+            // Shuffled: every run anywhere (the order before --correlation existed, same seed, same stream).
+            List<List<StreamEvent>> runs = [.. knownRuns, .. unknownRuns];
+            order.Shuffle(runs);
+            return runs.SelectMany(r => r).ToList();
+        }
+        order.Shuffle(unknownRuns);
+        return Interleave(knownRuns, unknownRuns, order).SelectMany(r => r).ToList();
+    }
+
+    /// <summary>Merges two sequences at random, keeping the order within each: at every step the next run comes from
+    /// <paramref name="a"/> with probability (runs left in a) / (runs left in both).</summary>
+    internal static List<T> Interleave<T>(IReadOnlyList<T> a, IReadOnlyList<T> b, DeterministicRandom random)
+    {
+        var merged = new List<T>(a.Count + b.Count);
+        int i = 0, j = 0;
+        while (i < a.Count || j < b.Count)
+        {
+            int left = a.Count - i + b.Count - j;
+            merged.Add(random.NextInt(0, left) < a.Count - i ? a[i++] : b[j++]);
+        }
+        return merged;
     }
 
     // Continuous audio: the file's PCM when it is longer than two clips, else null (a clip).

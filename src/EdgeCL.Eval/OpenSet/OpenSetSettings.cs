@@ -52,6 +52,11 @@ public sealed record OpenSetSettings
     /// <summary>Labelled examples per class.</summary>
     public int Shots { get; init; } = 8;
 
+    /// <summary>Label-correlated order of the taught-class clips within each condition: a Dirichlet concentration γ
+    /// (<see cref="EdgeCL.Core.Evaluation.LabelCorrelation"/>; 0.1 = long runs of one word), or 0 for a shuffled order. The
+    /// untaught material is interleaved at random between them either way.</summary>
+    public double Correlation { get; init; }
+
     /// <summary>Seed of the shot draw and the stream order.</summary>
     public long Seed { get; init; } = 1;
 
@@ -77,6 +82,8 @@ public sealed record OpenSetSettings
         new OpenSetOptions { Threshold = Threshold }.Validate();
         foreach (float t in OperatingPoints)
             new OpenSetOptions { Threshold = t }.Validate();
+        if (Correlation != 0)
+            EdgeCL.Core.Evaluation.LabelCorrelation.Check(Correlation);
         if (Shots < 1)
             throw new ArgumentException($"--shots {Shots} must be at least 1.");
         if (Corrections is < 0 or > 10_000)

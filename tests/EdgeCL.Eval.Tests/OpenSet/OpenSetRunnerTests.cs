@@ -107,6 +107,38 @@ public sealed class OpenSetRunnerTests : IDisposable
     }
 
     [Fact]
+    public void With_a_correlation_the_taught_words_come_in_runs_and_the_untaught_material_stays_between_them()
+    {
+        KeywordData.RequireSupport();
+        string shuffledExport = Path.Combine(_dir, "shuffled"), correlatedExport = Path.Combine(_dir, "correlated");
+        OpenSetReport shuffled = OpenSetRunner.Run(Settings() with { ExportDirectory = shuffledExport }, LearnerRegistry.CreateDefault());
+        OpenSetReport correlated = OpenSetRunner.Run(Settings() with { ExportDirectory = correlatedExport, Correlation = 0.01 }, LearnerRegistry.CreateDefault());
+        string[][] Rows(string export) => File.ReadAllLines(Path.Combine(export, "stream.tsv")).Select(l => l.Split('\t')).ToArray();
+        string[][] a = Rows(shuffledExport), b = Rows(correlatedExport);
+        // The same samples (every clip and utterance once), only in another order.
+        Assert.Equal(a.Select(c => string.Join('|', c)).Order(StringComparer.Ordinal), b.Select(c => string.Join('|', c)).Order(StringComparer.Ordinal));
+        Assert.Equal((shuffled.KnownSamples, shuffled.UnknownSamples), (correlated.KnownSamples, correlated.UnknownSamples));
+        // Taught words, in stream order, skipping what lies between them: γ = 0.01 puts most of each word's 6 clips in one run.
+        double Runs(string[][] rows) => EdgeCL.Core.Evaluation.LabelCorrelation.MeanRunLength(rows.Where(c => c[1] == "1").Select(c => c[2]).ToList());
+        Assert.True(Runs(b) >= 4.0, $"correlated mean run {Runs(b)}"); // 24 clips in 6 runs here (RoTTA's sampler splits a word now and then)
+        Assert.True(Runs(a) < 2.5, $"shuffled mean run {Runs(a)}");
+        // Untaught material is not all at one end: some of it comes before the last taught clip and some after the first.
+        int firstKnown = Array.FindIndex(b, c => c[1] == "1"), lastKnown = Array.FindLastIndex(b, c => c[1] == "1");
+        Assert.Contains(b[firstKnown..lastKnown], c => c[1] == "0");
+    }
+
+    [Fact]
+    public void Interleave_keeps_each_sequence_in_order_and_loses_nothing()
+    {
+        var random = new EdgeCL.Core.Evaluation.DeterministicRandom(7);
+        int[] a = [1, 2, 3, 4, 5], b = [-1, -2, -3];
+        List<int> merged = OpenSetRunner.Interleave(a, b, random);
+        Assert.Equal(a, merged.Where(x => x > 0));
+        Assert.Equal(b, merged.Where(x => x < 0));
+        Assert.Equal([1, 2], OpenSetRunner.Interleave([1, 2], Array.Empty<int>(), random));
+    }
+
+    [Fact]
     public void A_threshold_of_one_rejects_everything()
     {
         KeywordData.RequireSupport();
