@@ -26,6 +26,9 @@ public sealed record OpenSetReport
     /// <summary>Seed.</summary>
     public long Seed { get; init; }
 
+    /// <summary>Label correlation of the taught words' order (Dirichlet γ), or 0 for shuffled.</summary>
+    public double Correlation { get; init; }
+
     /// <summary>Conditions in stream order.</summary>
     public required List<string> Conditions { get; init; }
 

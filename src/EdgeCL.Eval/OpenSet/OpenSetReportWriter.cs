@@ -24,7 +24,9 @@ public static class OpenSetReportWriter
         ArgumentNullException.ThrowIfNull(r);
         var s = new StringBuilder();
         s.Append(Inv($"# Open-set evaluation\n\n{r.Classes.Count} classes from {r.Shots} shots, backbone {r.Backbone} ({r.SpaceId}), threshold {r.Threshold:0.00}, "));
-        s.Append(Inv($"{r.BackgroundExamples} background examples; one stream over {string.Join(" → ", r.Conditions)}: {r.KnownSamples} taught-class samples, "));
+        s.Append(Inv($"{r.BackgroundExamples} background examples; one stream over {string.Join(" → ", r.Conditions)}"));
+        s.Append(r.Correlation > 0 ? Inv($", taught words in label-correlated order (Dirichlet γ = {r.Correlation:0.###}) with the untaught material between them") : ", shuffled");
+        s.Append(Inv($": {r.KnownSamples} taught-class samples, "));
         s.Append(Inv($"{r.UnknownSamples} untaught ({string.Join(", ", r.UnknownGroups)}; {r.ContinuousHours:0.00} h continuous per condition).\n\n"));
         s.Append(r.Talk == "device"
             ? Inv($"Continuous audio heard as the device hears it (VAD, isolated-word rule: {r.TalkRule}): {r.TalkUtterances} utterances, not embedded: {(r.TalkNotEmbedded.Count == 0 ? "none" : string.Join(", ", r.TalkNotEmbedded.Select(p => $"{p.Key} {p.Value}")))}.\n\n")

@@ -109,6 +109,7 @@ public static class OpenSetRunner
             Classes = data.Classes.ToList(),
             Shots = settings.Shots,
             Seed = settings.Seed,
+            Correlation = settings.Correlation,
             Conditions = conditions.Select(c => c.DomainName).ToList(),
             Threshold = settings.Threshold,
             BackgroundExamples = backgroundRows.Count,

@@ -125,6 +125,8 @@ public sealed class OpenSetRunnerTests : IDisposable
         // Untaught material is not all at one end: some of it comes before the last taught clip and some after the first.
         int firstKnown = Array.FindIndex(b, c => c[1] == "1"), lastKnown = Array.FindLastIndex(b, c => c[1] == "1");
         Assert.Contains(b[firstKnown..lastKnown], c => c[1] == "0");
+        Assert.Contains("label-correlated order (Dirichlet γ = 0.01)", OpenSetReportWriter.Markdown(correlated), StringComparison.Ordinal);
+        Assert.Contains(", shuffled:", OpenSetReportWriter.Markdown(shuffled), StringComparison.Ordinal);
     }
 
     [Fact]
