@@ -70,14 +70,15 @@ internal static class EvalCommand
                 return Task.FromResult(ExitCodes.Success);
             }
             // An option that the chosen evaluation does not read is refused: a run must not silently measure something else.
-            bool openSet = parse.GetValue(unknown) is not null;
+            string? unknownDir = parse.GetValue(unknown);
+            bool openSet = unknownDir is not null;
             Option[] notRead = openSet ? [manifest, protocol, severity, sourceDomain, tasks, rounds, holdout, draws, evalEvery, window, classes, maxPerClass]
                 : [background, threshold, operatingPoints, corrections, talk, config];
             if (notRead.FirstOrDefault(o => parse.GetResult(o) is { Implicit: false }) is { } unread)
                 throw new ArgumentException(openSet
                     ? $"{unread.Name} is a stream-protocol option that eval --unknown does not use (it runs one continual stream of the --shifts, one order); drop {unread.Name}."
                     : $"{unread.Name} applies only with --unknown DIR (open-set evaluation); add --unknown or drop {unread.Name}.");
-            if (parse.GetValue(unknown) is { } unknownDir)
+            if (unknownDir is not null)
                 return Task.FromResult(RunOpenSet(parse, learners, unknownDir, data, test, backbone, models, providers, threads, methods, shifts, shots,
                     correlation, seed, parameters, output, export, background, threshold, operatingPoints, corrections, talk, config, json, token));
             var settings = new EvalSettings
