@@ -3,11 +3,12 @@
 
 Runs `edgecl fleet simulate --overlap` (every device teaches every class) at several fleet sizes, with devices receiving
 every entry (direct, only at small sizes: its cost grows with devices x classes) and with N aggregators (devices receive
-per-class aggregates and their receipts). For each run: seconds to identical state, messages / bytes / signature checks
+aggregates and their receipts). Devices publish their entries and receive aggregates in bundles (one message per flush
+and per publish cycle); --per-class measures one message per class, as before bundles. For each run: seconds to identical state, messages / bytes / signature checks
 received per device (median), the aggregators' totals, and mosquitto's peak RSS (sampled from /proc every 0.2 s).
 
   /usr/bin/python3 ops/measure/fleet_scale.py [--sizes 100,1000,10000] [--direct-sizes 10,30,100] [--classes 100]
-      [--aggregators 1] [--out ops/measure/fleet-scale] [--binary PATH]
+      [--aggregators 1] [--per-class] [--out ops/measure/fleet-scale] [--binary PATH]
 
 Writes OUT/fleet-scale.csv and OUT/fleet-scale.svg (per-device KiB received and seconds to identical, against devices).
 Needs mosquitto (ops/setup.sh installs it) and a built edgecl (dotnet build EdgeCL.sln -c Release).
@@ -55,7 +56,7 @@ def cpu_seconds(pid):
         return 0
 
 
-def run(binary, devices, classes, aggregators, dim, samples, timeout):
+def run(binary, devices, classes, aggregators, dim, samples, timeout, per_class=False):
     port = free_port()
     with tempfile.TemporaryDirectory() as tmp:
         conf = pathlib.Path(tmp) / "mosquitto.conf"
@@ -75,7 +76,7 @@ def run(binary, devices, classes, aggregators, dim, samples, timeout):
         try:
             cmd = [binary, "fleet", "simulate", "--broker", f"mqtt://127.0.0.1:{port}", "--devices", str(devices), "--classes", str(classes),
                    "--dim", str(dim), "--samples", str(samples), "--overlap", "--fp16", "--aggregators", str(aggregators),
-                   "--timeout", str(timeout), "--json"]
+                   "--timeout", str(timeout), "--json"] + (["--per-class"] if per_class else [])
             started = time.time()
             out = subprocess.run(cmd, capture_output=True, text=True, preexec_fn=raise_fd_limit, env={**os.environ, "ORT_DISABLE_TELEMETRY": "1"})
             wall = time.time() - started
@@ -136,6 +137,7 @@ def main():
     ap.add_argument("--timeout", type=int, default=1800)
     ap.add_argument("--out", default=str(ROOT / "ops/measure/fleet-scale"))
     ap.add_argument("--replot", action="store_true", help="only redraw OUT/fleet-scale.svg from OUT/fleet-scale.csv")
+    ap.add_argument("--per-class", action="store_true", help="devices publish entries and receive aggregates one message per class (as before bundles)")
     ap.add_argument("--binary", help="edgecl to run (default: the Release build output; e.g. artifacts/publish/linux-x64/edgecl)")
     a = ap.parse_args()
     out = pathlib.Path(a.out)
@@ -150,11 +152,11 @@ def main():
     rows = []
     for mode, n, aggs in plan:
         print(f"{mode}: {n} devices x {a.classes} classes{f', {aggs} aggregator(s)' if aggs else ''} ...", flush=True)
-        r = run(binary, n, a.classes, aggs, a.dim, a.samples, a.timeout)
+        r = run(binary, n, a.classes, aggs, a.dim, a.samples, a.timeout, a.per_class)
         if r is None:
             continue
         pd, ag = r.get("per_device") or {}, r.get("aggregator_cost") or {}
-        row = {"mode": mode, "devices": n, "classes": a.classes, "aggregators": aggs, "entries": r["entries"],
+        row = {"mode": mode, "devices": n, "classes": a.classes, "aggregators": aggs, "transport": "per-class" if a.per_class else "bundles", "entries": r["entries"],
                "seconds": round(r["seconds_to_identical_from_first_update"], 3), "seconds_after_last_update": round(r["seconds_to_identical_after_last_update"], 3),
                "identical": r["identical"], "messages_per_device": pd.get("messages_median", 0), "kib_per_device": round(pd.get("bytes_median", 0) / 1024, 1),
                "verifications_per_device": pd.get("verifications_median", 0),

@@ -92,6 +92,8 @@ internal static class SeedCorpus
         byte[] badPath = (byte[])batch[1].Clone();
         badPath[^(SignedPayload.BatchTrailerBytes + 1)] ^= 0x01;
         Save(folder, "batch-bad-path.bin", badPath);
+        // The same flush as a device publishing bundles sends it (protos/{device}/s0).
+        Save(folder, "bundle.bin", FleetBundleCodec.Encode([batch[0], batch[2], batch[4]]), alsoTruncated: true);
     }
 
     private static void FleetAggregates(string folder, EmbeddingSpace space)

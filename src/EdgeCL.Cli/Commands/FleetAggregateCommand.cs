@@ -134,6 +134,8 @@ internal static class FleetAggregateCommand
                 await OperatorLogin.ConnectAsync(client, endpoint, $"edgecl-audit-{Environment.ProcessId}", deadline.Token, token).ConfigureAwait(false);
                 await client.SubscribeAsync(new MqttClientSubscribeOptionsBuilder()
                     .WithTopicFilter($"{root}/proto/+/{encoded}", MqttQualityOfServiceLevel.AtLeastOnce)
+                    // Devices that publish bundles: every class comes with them (the audit reads only the ones it checks).
+                    .WithTopicFilter(FleetTopics.PrototypeBundleFilter(fleetName, embeddingSpace.Id), MqttQualityOfServiceLevel.AtLeastOnce)
                     .WithTopicFilter($"{root}/agg/+/{encoded}", MqttQualityOfServiceLevel.AtLeastOnce).Build(), deadline.Token).ConfigureAwait(false);
             }
             while (await activity.WaitAsync(TimeSpan.FromMilliseconds(Math.Max(50, parse.GetValue(quietMs))), token).ConfigureAwait(false))
@@ -164,11 +166,20 @@ internal static class FleetAggregateCommand
     {
         if (payload.Length == 0 || !FleetTopics.TryParse(topicName, out FleetTopic topic))
             return;
-        if (topic.Kind == FleetTopicKind.Prototype)
+        if (topic.Kind is FleetTopicKind.Prototype or FleetTopicKind.PrototypeBundle)
         {
-            FleetReceipt receipt = contributions.Receive(payload, devices);
-            if (receipt.Outcome is not (FleetMergeOutcome.Applied or FleetMergeOutcome.Duplicate or FleetMergeOutcome.Stale or FleetMergeOutcome.Conflict))
-                refused.Add($"{topicName}: {receipt.Outcome}");
+            byte[][]? entries = [payload];
+            if (topic.Kind == FleetTopicKind.PrototypeBundle && !FleetBundleCodec.TryDecode(payload, out entries, out FleetDecodeError bundleError))
+            {
+                refused.Add($"{topicName}: not an entry bundle ({bundleError})");
+                return;
+            }
+            foreach (byte[] entry in entries!)
+            {
+                FleetReceipt receipt = contributions.Receive(entry, devices);
+                if (receipt.Outcome is not (FleetMergeOutcome.Applied or FleetMergeOutcome.Duplicate or FleetMergeOutcome.Stale or FleetMergeOutcome.Conflict))
+                    refused.Add($"{topicName}: {receipt.Outcome}");
+            }
             return;
         }
         if (topic.Kind != FleetTopicKind.Aggregate)

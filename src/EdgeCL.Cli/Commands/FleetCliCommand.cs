@@ -33,6 +33,7 @@ internal static class FleetCliCommand
         var seed = new Option<int>("--seed") { Description = "Seed of the synthetic data.", DefaultValueFactory = _ => 1 };
         var timeout = new Option<double>("--timeout") { Description = "Seconds to wait for convergence.", DefaultValueFactory = _ => 120 };
         var aggregators = new Option<int>("--aggregators") { Description = "Run N aggregators; devices then receive per-class aggregates and their receipts instead of every entry (0: every entry).", DefaultValueFactory = _ => 0 };
+        var perClass = new Option<bool>("--per-class") { Description = "Devices publish one message per class (sync.publish \"classes\") and, with --aggregators, receive one per class (sync.receive \"aggregates-per-class\"), instead of bundles." };
         var cap = FleetAggregateCommand.CapOption();
         var maxNorm = FleetAggregateCommand.MaxNormOption();
         var compromised = new Option<int>("--compromised")
@@ -42,7 +43,7 @@ internal static class FleetCliCommand
         };
         var json = CommonOptions.Json();
         var command = new Command("simulate", "Run N in-process devices that learn synthetic classes and sync through a broker; report convergence time, bytes per entry and the error against centralised means.")
-            { devices, classes, dim, samples, broker, password, fp16, overlap, seed, timeout, aggregators, cap, maxNorm, compromised, json };
+            { devices, classes, dim, samples, broker, password, fp16, overlap, seed, timeout, aggregators, perClass, cap, maxNorm, compromised, json };
         command.SetAction((parse, ct) => CommandRunner.RunAsync(async token =>
         {
             bool quiet = parse.GetValue(json);
@@ -56,6 +57,7 @@ internal static class FleetCliCommand
                 Timeout = TimeSpan.FromSeconds(parse.GetValue(timeout)), Say = line => { if (!quiet) Console.WriteLine(line); },
                 Aggregators = parse.GetValue(aggregators) >= 0 ? parse.GetValue(aggregators) : throw new ArgumentException($"--aggregators {parse.GetValue(aggregators)} must be >= 0."),
                 Cap = parse.GetValue(cap), MaxNorm = parse.GetValue(maxNorm), Compromised = parse.GetValue(compromised),
+                Bundles = !parse.GetValue(perClass),
             };
             SimulateResult r;
             try
@@ -145,6 +147,7 @@ internal static class FleetCliCommand
             await client.SubscribeAsync(new MqttClientSubscribeOptionsBuilder()
                 .WithTopicFilter(FleetTopics.StatusFilter(fleet), MqttQualityOfServiceLevel.AtLeastOnce)
                 .WithTopicFilter(FleetTopics.AllPrototypesFilter(fleet), MqttQualityOfServiceLevel.AtLeastOnce)
+                .WithTopicFilter(FleetTopics.AllPrototypeBundlesFilter(fleet), MqttQualityOfServiceLevel.AtLeastOnce)
                 .WithTopicFilter(FleetTopics.AllCommandsFilter(fleet), MqttQualityOfServiceLevel.AtLeastOnce).Build(), deadline.Token).ConfigureAwait(false);
         }
         // MQTT has no end-of-retained marker: read until the broker has been quiet for a while.

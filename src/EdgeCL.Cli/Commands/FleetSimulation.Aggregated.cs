@@ -64,7 +64,8 @@ internal sealed partial class FleetSimulation
                 clients[i] = new FleetSyncClient(SimulatedSync(new FleetSyncOptions
                 {
                     Fleet = fleet, DeviceId = ids[i], Space = space, Broker = Login(endpoint, embedded, ids[i]),
-                    Receive = FleetReceiveMode.Aggregates, AggregatorKeys = trustedAggregators, TrackDeviceStatus = false, ReceiveQueueCapacity = 1024, MergePolicy = Policy,
+                    Receive = FleetReceiveMode.Aggregates, AggregateBundles = Bundles, PublishBundles = Bundles, AggregatorKeys = trustedAggregators, TrackDeviceStatus = false,
+                    ReceiveQueueCapacity = 1024, MergePolicy = Policy,
                 }), codecs[i] = new SignedEntryCodec(signers[i], own, vectorType), targets[i]);
             }
 
@@ -91,7 +92,7 @@ internal sealed partial class FleetSimulation
             await Task.WhenAll(clients.Select(c => c.WaitUntilConnectedAsync(cancellationToken)).Concat(aggregators.Select(a => a.Client.WaitUntilConnectedAsync(cancellationToken))))
                 .WaitAsync(Timeout, cancellationToken).ConfigureAwait(false);
             double connectSeconds = clock.Elapsed.TotalSeconds;
-            Say($"{Devices} devices and {Aggregators} aggregator(s) connected to {(embedded is null ? Broker : $"embedded broker :{embedded.Port}")} in {connectSeconds:F2} s; publishing {expectedEntries} entries ({Dimension}-d, {(Fp16 ? "fp16" : "fp32")}, {(Overlap ? "overlapping" : "disjoint")} classes); devices receive aggregates");
+            Say($"{Devices} devices and {Aggregators} aggregator(s) connected to {(embedded is null ? Broker : $"embedded broker :{embedded.Port}")} in {connectSeconds:F2} s; publishing {expectedEntries} entries ({Dimension}-d, {(Fp16 ? "fp16" : "fp32")}, {(Overlap ? "overlapping" : "disjoint")} classes); devices publish entries and receive aggregates {(Bundles ? "in bundles" : "one message per class")}");
 
             // A device is done when every class reads from an aggregate, bit-identical to the expected merge. Checked
             // only for devices whose view changed since their last check.
@@ -144,8 +145,8 @@ internal sealed partial class FleetSimulation
                 for (int k = 0; k < Dimension; k++)
                     maxDifference = Math.Max(maxDifference, Math.Abs(BitConverter.UInt32BitsToSingle(bits[k]) - central[c][k]));
             }
-            long published = clients.Sum(c => c.Statistics.Published);
-            double bytesPerEntry = published == 0 ? 0 : (double)clients.Sum(c => c.Statistics.PublishedBytes) / published;
+            // Bytes the devices published per entry they taught (a bundle carries many).
+            double bytesPerEntry = expectedEntries == 0 ? 0 : (double)clients.Sum(c => c.Statistics.PublishedBytes) / expectedEntries;
             long drops = clients.Sum(c => c.Statistics.Drops.Values.Sum()) + aggregators.Sum(a => a.Client.Statistics.Drops.Values.Sum());
             double Seconds(long ticks) => (double)ticks / Stopwatch.Frequency;
             return new SimulateResult(embedded is null ? Broker : "embedded", Devices, Classes, Dimension, Fp16 ? "fp16" : "fp32", Overlap, SamplesPerClass,

@@ -39,6 +39,9 @@ internal sealed partial class FleetSimulation
     /// <summary>Aggregators to run (devices then receive aggregates and receipts, not every entry); 0 = every device receives every entry.</summary>
     public int Aggregators { get; init; }
 
+    /// <summary>Devices publish their entries, and receive aggregates, in bundles (true, the default) or one message per class.</summary>
+    public bool Bundles { get; init; } = true;
+
     public async Task<SimulateResult> RunAsync(CancellationToken cancellationToken)
     {
         if (Devices < 1 || Classes < 1 || Dimension < 1 || SamplesPerClass < 1)
@@ -79,6 +82,7 @@ internal sealed partial class FleetSimulation
                     Broker = Login(endpoint, embedded, ids[i]),
                     TrackDeviceStatus = false,
                     ReceiveQueueCapacity = 16384,
+                    PublishBundles = Bundles,
                 }, codec, targets[i]);
             }
 
@@ -91,7 +95,7 @@ internal sealed partial class FleetSimulation
                 await client.StartAsync(cancellationToken).ConfigureAwait(false);
             await Task.WhenAll(clients.Select(c => c.WaitUntilConnectedAsync(cancellationToken))).WaitAsync(Timeout, cancellationToken).ConfigureAwait(false);
             double connectSeconds = clock.Elapsed.TotalSeconds;
-            Say($"{Devices} devices connected to {(embedded is null ? Broker : $"embedded broker :{embedded.Port}")} in {connectSeconds:F2} s; publishing {expectedEntries} entries ({Dimension}-d, {(Fp16 ? "fp16" : "fp32")}, {(Overlap ? "overlapping" : "disjoint")} classes)");
+            Say($"{Devices} devices connected to {(embedded is null ? Broker : $"embedded broker :{embedded.Port}")} in {connectSeconds:F2} s; publishing {expectedEntries} entries ({Dimension}-d, {(Fp16 ? "fp16" : "fp32")}, {(Overlap ? "overlapping" : "disjoint")} classes, {(Bundles ? "in bundles" : "one message per class")})");
 
             // Converged when every device holds all entries; checked on the consumer threads as merges land.
             var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -146,9 +150,9 @@ internal sealed partial class FleetSimulation
                     for (int k = 0; k < Dimension; k++)
                         maxDifference = Math.Max(maxDifference, Math.Abs(mean[k] - central[c][k]));
                 }
-            long published = clients.Sum(c => c.Statistics.Published);
+            // Bytes the devices published per entry they taught (a bundle carries many).
             long bytes = clients.Sum(c => c.Statistics.PublishedBytes);
-            double bytesPerEntry = published == 0 ? 0 : (double)bytes / published;
+            double bytesPerEntry = expectedEntries == 0 ? 0 : (double)bytes / expectedEntries;
             long drops = clients.Sum(c => c.Statistics.Drops.Values.Sum());
             double Seconds(long ticks) => (double)ticks / Stopwatch.Frequency;
             return new SimulateResult(embedded is null ? Broker : "embedded", Devices, Classes, Dimension, Fp16 ? "fp16" : "fp32", Overlap, SamplesPerClass,

@@ -120,8 +120,11 @@ public sealed partial class DeviceAgent
                     // Commands are acted on only when signed by one of these operators (none: every command is refused).
                     OperatorKeys = LoadKeys(TrustFolder.LoadOperators, config.Sync?.TrustDir is { } trustDir ? Resolve(trustDir) : null),
                     // Aggregate mode (docs/fleet-aggregation.md): per-class aggregates from these aggregators instead of every entry.
-                    Receive = config.Sync?.Receive == "aggregates" ? FleetReceiveMode.Aggregates : FleetReceiveMode.Entries,
-                    AggregatorKeys = config.Sync?.Receive == "aggregates" ? LoadKeys(TrustFolder.LoadAggregators, Resolve(config.Sync.TrustDir!)) : null,
+                    // "aggregates" takes the aggregators' bundles; "aggregates-per-class" one message per class (older aggregators).
+                    Receive = config.Sync?.Receive is "aggregates" or "aggregates-per-class" ? FleetReceiveMode.Aggregates : FleetReceiveMode.Entries,
+                    AggregateBundles = config.Sync?.Receive != "aggregates-per-class",
+                    PublishBundles = config.Sync?.Publish == "bundles",
+                    AggregatorKeys = config.Sync?.Receive is "aggregates" or "aggregates-per-class" ? LoadKeys(TrustFolder.LoadAggregators, Resolve(config.Sync.TrustDir!)) : null,
                     CommandNoncePath = Path.Combine(stateDir, "command-nonces"),
                     // A per-device weight cap and mean norm bound limit a compromised device (docs/fleet-aggregation.md); 0 = off.
                     MergePolicy = new FleetMergePolicy { MaxExamplesPerDevice = config.Sync?.MaxExamplesPerDevice ?? 0, MaxMeanNorm = config.Sync?.MaxMeanNorm ?? 0 },

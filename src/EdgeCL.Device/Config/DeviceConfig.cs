@@ -160,9 +160,18 @@ public sealed class SyncSettings
     /// <summary>
     /// What the device receives of the fleet: <c>entries</c> (every device's entry of every class; the default) or
     /// <c>aggregates</c> (per-class aggregates from the aggregators in <c>trust_dir/aggregators/</c>, run with
-    /// <c>edgecl fleet aggregate</c>; traffic and signature checks grow with classes, not devices; docs/fleet-aggregation.md).
+    /// <c>edgecl fleet aggregate</c>, received as bundles; traffic and signature checks grow with classes, not devices;
+    /// docs/fleet-aggregation.md) or <c>aggregates-per-class</c> (the same, one message per class: for aggregators built
+    /// before bundles).
     /// </summary>
     public string Receive { get; set; } = "entries";
+
+    /// <summary>
+    /// How the device publishes its own entries: <c>classes</c> (one retained message per class; the default, read by
+    /// every build) or <c>bundles</c> (a retained snapshot and delta, one message per flush; read by builds from bundles
+    /// on: switch once every device and aggregator of the fleet runs one; docs/fleet-aggregation.md).
+    /// </summary>
+    public string Publish { get; set; } = "classes";
 
     /// <summary>
     /// The most examples one device's entry may weigh in the fleet's mean of a class; 0 (the default) = no cap, each device

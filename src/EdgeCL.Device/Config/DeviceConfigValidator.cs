@@ -152,11 +152,13 @@ public static class DeviceConfigValidator
             errors.Add($"sync.trust_dir '{trust}' does not exist; create it with one <device-id>.pem public key per peer, or remove the key to trust only this device's own entries.");
         else if (sync.TrustDir is { } empty && !Directory.EnumerateFiles(resolve(empty), "*.pem").Any())
             errors.Add($"sync.trust_dir '{empty}' holds no <device-id>.pem public key; copy the peers' keys there (each agent exports its own to state_dir/<device-id>.pem), or remove the key to trust only this device's own entries.");
-        if (sync.Receive is not ("entries" or "aggregates"))
-            errors.Add($"sync.receive '{sync.Receive}' is unknown; use \"entries\" (every device's entries) or \"aggregates\" (from the aggregators in trust_dir/aggregators).");
-        else if (sync.Receive == "aggregates" && (sync.TrustDir is not { } dir || !Directory.Exists(Path.Combine(resolve(dir), "aggregators"))
+        if (sync.Publish is not ("classes" or "bundles"))
+            errors.Add($"sync.publish '{sync.Publish}' is unknown; use \"classes\" (one message per class) or \"bundles\" (one message per flush, once every device and aggregator reads bundles).");
+        if (sync.Receive is not ("entries" or "aggregates" or "aggregates-per-class"))
+            errors.Add($"sync.receive '{sync.Receive}' is unknown; use \"entries\" (every device's entries), \"aggregates\" (bundles from the aggregators in trust_dir/aggregators) or \"aggregates-per-class\" (one message per class, for aggregators built before bundles).");
+        else if (sync.Receive is "aggregates" or "aggregates-per-class" && (sync.TrustDir is not { } dir || !Directory.Exists(Path.Combine(resolve(dir), "aggregators"))
             || !Directory.EnumerateFiles(Path.Combine(resolve(dir), "aggregators"), "*.pem").Any()))
-            errors.Add("sync.receive is \"aggregates\" but trust_dir/aggregators/ holds no <aggregator-id>.pem; copy each aggregator's public key there (edgecl fleet aggregator-key NAME writes NAME.pem).");
+            errors.Add($"sync.receive is \"{sync.Receive}\" but trust_dir/aggregators/ holds no <aggregator-id>.pem; copy each aggregator's public key there (edgecl fleet aggregator-key NAME writes NAME.pem).");
         if (new FleetMergePolicy { MaxExamplesPerDevice = sync.MaxExamplesPerDevice }.Check() is not null)
             errors.Add($"sync.max_examples_per_device {sync.MaxExamplesPerDevice} is out of range 0..{FleetLimits.MaxCount}; use 0 for no cap, or the most examples one device may weigh in a class (e.g. 50).");
         if (new FleetMergePolicy { MaxMeanNorm = sync.MaxMeanNorm }.Check() is not null)

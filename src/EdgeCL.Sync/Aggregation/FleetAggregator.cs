@@ -22,7 +22,8 @@ namespace EdgeCL.Sync.Aggregation;
 /// aggregator's), so devices count them as duplicates. Run several for redundancy; they need no coordination.</para>
 /// <para>A class is republished when it has been quiet for <see cref="FleetAggregatorOptions.Quiet"/> or changing for
 /// <see cref="FleetAggregatorOptions.MaxDelay"/> (doubling, up to <see cref="FleetAggregatorOptions.MaxHold"/>, while it keeps
-/// changing), so a burst of N contributions costs a few aggregates, not N; while the aggregator is catching up (more than
+/// changing), so a burst of N contributions costs a few aggregates, not N; each cycle's aggregates also go out in the
+/// retained snapshot-and-delta bundles that devices subscribe to (one delivery per cycle, FleetAggregator.Bundles.cs); while the aggregator is catching up (more than
 /// <see cref="FleetAggregatorOptions.CatchingUpBacklog"/> entries waiting, or merged in one of the last two quarter
 /// seconds) only after <see cref="FleetAggregatorOptions.MaxHold"/>. Everything is republished after each (re)connect, in
 /// case the broker lost its retained messages.</para>
@@ -31,7 +32,7 @@ namespace EdgeCL.Sync.Aggregation;
 /// in batches cost the aggregator one verification per batch (<see cref="EntrySignatureChecks"/>).</para>
 /// <para>Thread-safety: start once, dispose once.</para>
 /// </remarks>
-public sealed class FleetAggregator : IAsyncDisposable
+public sealed partial class FleetAggregator : IAsyncDisposable
 {
     private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(20), RateWindow = TimeSpan.FromMilliseconds(250);
 
@@ -70,6 +71,7 @@ public sealed class FleetAggregator : IAsyncDisposable
         if (signer.DeviceId != options.Sync.DeviceId)
             throw new ArgumentException($"Aggregator '{options.Sync.DeviceId}' was given the key of '{signer.DeviceId}'; each aggregator signs with its own key.", nameof(signer));
         _options = options;
+        _bundles = CreateBundles(options);
         _signer = signer;
         _time = timeProvider ?? TimeProvider.System;
         _logger = loggerFactory?.CreateLogger<FleetAggregator>() ?? (ILogger)NullLogger<FleetAggregator>.Instance;
@@ -129,7 +131,7 @@ public sealed class FleetAggregator : IAsyncDisposable
     public async Task WaitUntilIdleAsync(CancellationToken cancellationToken = default)
     {
         await _client.WaitUntilConnectedAsync(cancellationToken).ConfigureAwait(false);
-        while (!_dirty.IsEmpty || Volatile.Read(ref _receiptsDueCount) > 0)
+        while (!_dirty.IsEmpty || Volatile.Read(ref _receiptsDueCount) > 0 || Bundles.Pending)
             await Task.Delay(Tick, _time, cancellationToken).ConfigureAwait(false);
     }
 
@@ -159,6 +161,7 @@ public sealed class FleetAggregator : IAsyncDisposable
                             MarkDirty(label);
                     foreach (string device in _receipts.Keys)
                         _receiptsDue.Add(device);
+                    Bundles.Republish();
                 }
                 await PublishDueAsync(stop).ConfigureAwait(false);
             }
@@ -222,11 +225,15 @@ public sealed class FleetAggregator : IAsyncDisposable
         for (int i = 0; i < due.Count; i++)
         {
             if (sent[i])
+            {
                 _published[due[i].Label] = due[i];
+                Bundles.Note(due[i].Label, aggregates[i]);
+            }
             else
                 MarkDirty(due[i].Label); // offline or refused: try again
         }
         Interlocked.Add(ref _aggregatesPublished, sent.Count(s => s));
+        await PublishBundlesAsync(stop).ConfigureAwait(false);
 
         // Receipts after the aggregates they name, so a device usually has the aggregate when its receipt arrives.
         bool[] receipted = await PublishAllAsync(devices.Length,

@@ -38,6 +38,28 @@ public sealed partial class EmbeddedBroker
                 if (aggregate.AggregatorId != user.Name || aggregate.Label != parsed.Label || aggregate.SpaceId != parsed.SpaceId)
                     return $"the aggregate is {aggregate.AggregatorId}/{aggregate.SpaceId}/{aggregate.Label}, the topic says {user.Name}/{parsed.SpaceId}/{parsed.Label}";
                 return null;
+            case FleetTopicKind.PrototypeBundle:
+                if (!FleetBundleCodec.TryDecode(bytes, out byte[][]? entries, out FleetDecodeError entriesError))
+                    return $"not an entry bundle ({entriesError})";
+                foreach (byte[] message in entries)
+                {
+                    if (!FleetEntryCodec.TryDecode(message, out FleetEntry? inner, out FleetDecodeError innerError))
+                        return $"the bundle holds something that is not a signed fleet entry ({innerError})";
+                    if (inner.DeviceId != user.Name || inner.SpaceId != parsed.SpaceId)
+                        return $"the bundle holds an entry of {inner.DeviceId}/{inner.SpaceId}, the topic says {user.Name}/{parsed.SpaceId}";
+                }
+                return null;
+            case FleetTopicKind.AggregateBundle:
+                if (!FleetBundleCodec.TryDecode(bytes, out byte[][]? messages, out FleetDecodeError bundleError))
+                    return $"not an aggregate bundle ({bundleError})";
+                foreach (byte[] message in messages)
+                {
+                    if (!FleetAggregateCodec.TryDecode(message, out FleetAggregate? inner, out FleetDecodeError innerError))
+                        return $"the bundle holds something that is not a signed fleet aggregate ({innerError})";
+                    if (inner.AggregatorId != user.Name || inner.SpaceId != parsed.SpaceId)
+                        return $"the bundle holds an aggregate of {inner.AggregatorId}/{inner.SpaceId}, the topic says {user.Name}/{parsed.SpaceId}";
+                }
+                return null;
             case FleetTopicKind.Receipt:
                 if (!AggregateReceiptCodec.TryDecode(bytes, out AggregateReceipt? receipt, out FleetDecodeError receiptError))
                     return $"not a signed aggregate receipt ({receiptError})";

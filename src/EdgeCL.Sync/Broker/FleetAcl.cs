@@ -5,15 +5,19 @@ namespace EdgeCL.Sync.Broker;
 /// <summary>The per-device access rules, the same ones <c>ops/mosquitto/acl</c> gives mosquitto.</summary>
 /// <remarks>
 /// <code>
-/// pattern write edgecl/v1/+/+/proto/%u/#     a device writes only its own entries
+/// pattern write edgecl/v1/+/+/proto/%u/#     a device writes only its own entries (one per class, or in bundles)
+/// pattern write edgecl/v1/+/+/protos/%u/#
 /// pattern write edgecl/v1/+/status/%u        … and its own status (birth / will)
 /// pattern read  edgecl/v1/+/+/proto/#        it reads every entry and every status of the fleet
+/// pattern read  edgecl/v1/+/+/protos/#
 /// pattern read  edgecl/v1/+/status/+
 /// pattern read  edgecl/v1/+/cmd/%u           … and only its own commands
 /// pattern read  edgecl/v1/+/cmd/%u/+
 /// pattern write edgecl/v1/+/+/agg/%u/#      any client may aggregate under its own id (devices trust only the
-/// pattern write edgecl/v1/+/+/rcpt/%u/+     aggregators in their trust folder) ...
-/// pattern read  edgecl/v1/+/+/agg/#         ... every device reads every aggregate
+/// pattern write edgecl/v1/+/+/aggs/%u/#     aggregators in their trust folder) ...
+/// pattern write edgecl/v1/+/+/rcpt/%u/+
+/// pattern read  edgecl/v1/+/+/agg/#         ... every device reads every aggregate and bundle
+/// pattern read  edgecl/v1/+/+/aggs/#
 /// pattern read  edgecl/v1/+/+/rcpt/+/%u     ... and only the receipts for itself
 /// </code>
 /// Operators read and write everything under <c>edgecl/</c>.
@@ -29,7 +33,8 @@ public static class FleetAcl
             return topic.StartsWith("edgecl/", StringComparison.Ordinal);
         if (!FleetTopics.TryParse(topic, out FleetTopic parsed))
             return false;
-        return parsed.Kind is FleetTopicKind.Prototype or FleetTopicKind.Status or FleetTopicKind.Aggregate or FleetTopicKind.Receipt && parsed.Device == user;
+        return parsed.Kind is FleetTopicKind.Prototype or FleetTopicKind.PrototypeBundle or FleetTopicKind.Status or FleetTopicKind.Aggregate or FleetTopicKind.AggregateBundle or FleetTopicKind.Receipt
+            && parsed.Device == user;
     }
 
     /// <summary>Whether <paramref name="user"/> may subscribe to <paramref name="filter"/>.</summary>
@@ -53,8 +58,8 @@ public static class FleetAcl
         // edgecl/v1/{fleet}/{space|+}/rcpt/{aggregator|+}/{own id}
         if (levels[4] == "rcpt")
             return levels.Length == 7 && IsLevel(levels[5]) && levels[6] == user;
-        // edgecl/v1/{fleet}/{space|+}/proto[/…] and …/agg[/…]
-        if (levels[4] is not ("proto" or "agg"))
+        // edgecl/v1/{fleet}/{space|+}/proto[/…], …/protos[/…], …/agg[/…] and …/aggs[/…]
+        if (levels[4] is not ("proto" or "protos" or "agg" or "aggs"))
             return false;
         for (int i = 5; i < levels.Length; i++)
         {

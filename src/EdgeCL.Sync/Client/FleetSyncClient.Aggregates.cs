@@ -22,8 +22,27 @@ public sealed partial class FleetSyncClient
 
     private void HandleAggregate(FleetTopic topic, Inbound item)
     {
+        if (TryTake(topic, item, out IFleetAggregateTarget? target, out byte[]? payload))
+            MergeAggregateMessage(topic, item, target, payload, topic.Label);
+    }
+
+    // A bundle counts as one message received; each aggregate in it is checked exactly as if it had come on its own topic
+    // (the topic's aggregator and space; the label is the one the aggregate names).
+    private void HandleAggregateBundle(FleetTopic topic, Inbound item)
+    {
         if (!TryTake(topic, item, out IFleetAggregateTarget? target, out byte[]? payload))
             return;
+        if (!FleetBundleCodec.TryDecode(payload, out byte[][]? messages, out FleetDecodeError error))
+        {
+            DropUndecodable(topic, item, error, "an aggregate bundle");
+            return;
+        }
+        foreach (byte[] message in messages)
+            MergeAggregateMessage(topic, item, target, message, expectedLabel: null);
+    }
+
+    private void MergeAggregateMessage(FleetTopic topic, Inbound item, IFleetAggregateTarget target, byte[] payload, string? expectedLabel)
+    {
         if (!FleetAggregateCodec.TryDecode(payload, out FleetAggregate? aggregate, out FleetDecodeError error))
         {
             DropUndecodable(topic, item, error, "an aggregate");
@@ -31,7 +50,7 @@ public sealed partial class FleetSyncClient
         }
         if (!VerifiedByAggregator(topic, item, aggregate.AggregatorId, payload))
             return;
-        if (aggregate.Label != topic.Label || aggregate.SpaceId != topic.SpaceId)
+        if ((expectedLabel is not null && aggregate.Label != expectedLabel) || aggregate.SpaceId != topic.SpaceId)
         {
             Drop(topic.Device, item.Topic, SyncDropReason.Forged, $"payload is {aggregate.SpaceId}/{aggregate.Label}, topic says {topic.SpaceId}/{topic.Label}");
             return;
@@ -39,7 +58,7 @@ public sealed partial class FleetSyncClient
         FleetMergeOutcome outcome;
         lock (_stateLock)
             outcome = target.MergeAggregate(aggregate);
-        AfterAggregateMerge(topic, item, outcome, aggregate, null);
+        AfterAggregateMerge(topic, item, outcome, aggregate, null, payload);
     }
 
     private void HandleReceipt(FleetTopic topic, Inbound item)
@@ -61,7 +80,7 @@ public sealed partial class FleetSyncClient
         FleetMergeOutcome outcome;
         lock (_stateLock)
             outcome = target.MergeReceipt(receipt);
-        AfterAggregateMerge(topic, item, outcome, null, receipt);
+        AfterAggregateMerge(topic, item, outcome, null, receipt, payload);
     }
 
     // What both message kinds check first: a cleared topic is ignored, an oversized payload (not copied) is a drop.
@@ -97,7 +116,7 @@ public sealed partial class FleetSyncClient
         return false;
     }
 
-    private void AfterAggregateMerge(FleetTopic topic, Inbound item, FleetMergeOutcome outcome, FleetAggregate? aggregate, AggregateReceipt? receipt)
+    private void AfterAggregateMerge(FleetTopic topic, Inbound item, FleetMergeOutcome outcome, FleetAggregate? aggregate, AggregateReceipt? receipt, byte[] payload)
     {
         switch (outcome)
         {
@@ -105,7 +124,7 @@ public sealed partial class FleetSyncClient
                 Interlocked.Increment(ref _merged);
                 try
                 {
-                    AggregateChanged?.Invoke(this, new FleetAggregateChangedEventArgs(aggregate, receipt, item.Payload!));
+                    AggregateChanged?.Invoke(this, new FleetAggregateChangedEventArgs(aggregate, receipt, payload));
                 }
                 catch (Exception ex)
                 {
@@ -134,7 +153,8 @@ public sealed partial class FleetSyncClient
     /// <summary>Messages received but not yet verified and merged: how far the consumer is behind the broker.</summary>
     internal int PendingReceive => _inbox.Reader.Count;
 
-    /// <summary>Publishes a retained QoS 1 message on one of this client's own aggregate or receipt topics (an aggregator's output).</summary>
+    /// <summary>Publishes a retained QoS 1 message on one of this client's own aggregate, bundle or receipt topics (an
+    /// aggregator's output); an empty payload clears the topic.</summary>
     /// <returns>True when the broker acknowledged it; false when offline or refused (the caller retries after the next connect).</returns>
     internal async Task<bool> PublishRetainedAsync(string topic, byte[] payload, CancellationToken cancellationToken)
     {

@@ -91,6 +91,7 @@ public sealed partial class FleetSyncClient
         var subscribe = new MqttClientSubscribeOptionsBuilder()
             // No-local: our own publishes need not come back; the local merge already has them.
             .WithTopicFilter(_protoFilter, MqttQualityOfServiceLevel.AtLeastOnce, noLocal: true, retainAsPublished: false, MqttRetainHandling.SendAtSubscribe)
+            .WithTopicFilter(_protoBundleFilter, MqttQualityOfServiceLevel.AtLeastOnce, noLocal: true, retainAsPublished: false, MqttRetainHandling.SendAtSubscribe)
             // Commands too: one sent retained (`fleet command --retain`) reaches a device that was offline; it is acted on
             // once (its nonce is kept across restarts) and counted quietly as redelivered after that.
             .WithTopicFilter(_commandTopic, MqttQualityOfServiceLevel.AtLeastOnce, noLocal: false, retainAsPublished: false, MqttRetainHandling.SendAtSubscribe)
@@ -98,7 +99,11 @@ public sealed partial class FleetSyncClient
             .WithTopicFilter(FleetTopics.CommandsWithIdFilter(_options.Fleet, _options.DeviceId), MqttQualityOfServiceLevel.AtLeastOnce, noLocal: false, retainAsPublished: false, MqttRetainHandling.SendAtSubscribe);
         if (_options.Receive == FleetReceiveMode.Aggregates)
         {
-            subscribe.WithTopicFilter(FleetTopics.AggregateFilter(_options.Fleet, _options.Space.Id), MqttQualityOfServiceLevel.AtLeastOnce, noLocal: true, retainAsPublished: false, MqttRetainHandling.SendAtSubscribe)
+            // Bundles: a publish cycle is one delivery however many classes changed; per class: one delivery per class.
+            string aggregates = _options.AggregateBundles
+                ? FleetTopics.AggregateBundleFilter(_options.Fleet, _options.Space.Id)
+                : FleetTopics.AggregateFilter(_options.Fleet, _options.Space.Id);
+            subscribe.WithTopicFilter(aggregates, MqttQualityOfServiceLevel.AtLeastOnce, noLocal: true, retainAsPublished: false, MqttRetainHandling.SendAtSubscribe)
                 .WithTopicFilter(FleetTopics.ReceiptFilter(_options.Fleet, _options.Space.Id, _options.DeviceId), MqttQualityOfServiceLevel.AtLeastOnce, noLocal: true, retainAsPublished: false, MqttRetainHandling.SendAtSubscribe);
         }
         if (_options.TrackDeviceStatus)
@@ -132,15 +137,23 @@ public sealed partial class FleetSyncClient
             {
                 _rebirthRequested = false;
                 IReadOnlyList<FleetEntry> latest = await _outbox.LatestAsync(stop).ConfigureAwait(false);
-                await PublishEntriesAsync(latest, stop).ConfigureAwait(false);
+                if (_ownBundles is null)
+                    await PublishEntriesAsync(latest, stop).ConfigureAwait(false);
+                else
+                    await PublishBundledAsync(latest, rebirth: true, stop).ConfigureAwait(false);
                 Log.Rebirth(_logger, _options.DeviceId, latest.Count);
             }
             if (!_heal.IsEmpty)
                 await HealAsync(stop).ConfigureAwait(false);
+            if (!_healParts.IsEmpty)
+                await HealPartsAsync(stop).ConfigureAwait(false);
             IReadOnlyList<FleetEntry> pending = await _outbox.PendingAsync(PendingBatch, stop).ConfigureAwait(false);
             if (pending.Count > 0)
             {
-                await PublishEntriesAsync(pending, stop).ConfigureAwait(false);
+                if (_ownBundles is null)
+                    await PublishEntriesAsync(pending, stop).ConfigureAwait(false);
+                else
+                    await PublishBundledAsync(pending, rebirth: false, stop).ConfigureAwait(false);
                 continue;
             }
             if (!announced)
@@ -166,115 +179,6 @@ public sealed partial class FleetSyncClient
             if (!await _mqtt.TryPingAsync(deadline.Token).ConfigureAwait(false))
                 return $"no ping response within {_options.OperationTimeout.TotalSeconds:0.#} s";
         }
-    }
-
-    /// <summary>Republishes own classes whose retained copy was replaced by a replay or a forgery; clears topics of classes we never wrote.</summary>
-    private async Task HealAsync(CancellationToken stop)
-    {
-        IReadOnlyList<FleetEntry> latest = await _outbox.LatestAsync(stop).ConfigureAwait(false);
-        var own = new HashSet<string>(StringComparer.Ordinal);
-        var heal = new List<FleetEntry>();
-        foreach (FleetEntry entry in latest)
-        {
-            own.Add(entry.Label);
-            if (_heal.TryRemove(entry.Label, out _))
-                heal.Add(entry);
-        }
-        await PublishEntriesAsync(heal, stop).ConfigureAwait(false);
-        foreach (string label in _heal.Keys)
-        {
-            // A label of ours rescheduled while we were publishing (a second forgery arrived) is healed by the next
-            // pass; clearing it here would delete our own genuine retained entry.
-            if (own.Contains(label))
-                continue;
-            _heal.TryRemove(label, out _);
-            // An empty retained payload deletes the retained message (MQTT 5 §3.3.1.3).
-            MqttApplicationMessage clear = new MqttApplicationMessageBuilder()
-                .WithTopic(FleetTopics.Prototype(_options.Fleet, _options.Space.Id, _options.DeviceId, label))
-                .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
-                .WithRetainFlag()
-                .Build();
-            using var deadline = Deadline(stop, _options.OperationTimeout);
-            await _mqtt.PublishAsync(clear, deadline.Token).ConfigureAwait(false);
-        }
-    }
-
-    private async Task PublishEntriesAsync(IReadOnlyList<FleetEntry> entries, CancellationToken stop)
-    {
-        EncodeMissing(entries);
-        var window = new List<Task>(_options.PublishConcurrency);
-        for (int start = 0; start < entries.Count; start += _options.PublishConcurrency)
-        {
-            window.Clear();
-            int end = Math.Min(entries.Count, start + _options.PublishConcurrency);
-            for (int i = start; i < end; i++)
-                window.Add(PublishOneAsync(entries[i], stop));
-            await Task.WhenAll(window).ConfigureAwait(false);
-        }
-    }
-
-    private async Task PublishOneAsync(FleetEntry entry, CancellationToken stop)
-    {
-        byte[] payload = EncodedPayload(entry);
-        MqttApplicationMessage message = new MqttApplicationMessageBuilder()
-            .WithTopic(FleetTopics.Prototype(_options.Fleet, _options.Space.Id, _options.DeviceId, entry.Label))
-            .WithPayload(payload)
-            .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
-            .WithRetainFlag()
-            .Build();
-        using var deadline = Deadline(stop, _options.OperationTimeout);
-        MqttClientPublishResult result = await _mqtt.PublishAsync(message, deadline.Token).ConfigureAwait(false);
-        if (result.IsSuccess)
-        {
-            Interlocked.Increment(ref _published);
-            Interlocked.Add(ref _publishedBytes, payload.Length);
-        }
-        else
-        {
-            // A refusal (e.g. NotAuthorized from the ACL) will not change by retrying; count it and move on.
-            if (Interlocked.Increment(ref _publishRefused) == 1)
-                Log.Refused(_logger, $"publish of '{entry.Label}'", _options.DeviceId, result.ReasonCode.ToString());
-        }
-        await _outbox.MarkPublishedAsync(entry, stop).ConfigureAwait(false);
-    }
-
-    // Entries restored from a durable outbox after a restart have no payload yet: a rebirth signs them together, once
-    // (SignedPayload), instead of one signature each.
-    private void EncodeMissing(IReadOnlyList<FleetEntry> entries)
-    {
-        var missing = new List<FleetEntry>();
-        lock (_encodedLock)
-        {
-            foreach (FleetEntry entry in entries)
-                if (!_encoded.TryGetValue(entry.Label, out var held) || held.Version < entry.Version)
-                    missing.Add(entry);
-        }
-        if (missing.Count < 2)
-            return;
-        IReadOnlyList<byte[]> payloads = _codec.EncodeBatch(missing);
-        lock (_encodedLock)
-        {
-            for (int i = 0; i < missing.Count; i++)
-                if (!_encoded.TryGetValue(missing[i].Label, out var held) || held.Version < missing[i].Version)
-                    _encoded[missing[i].Label] = (missing[i].Version, payloads[i]);
-        }
-    }
-
-    private byte[] EncodedPayload(FleetEntry entry)
-    {
-        lock (_encodedLock)
-        {
-            if (_encoded.TryGetValue(entry.Label, out var held) && held.Version == entry.Version)
-                return held.Payload;
-        }
-        // An entry restored from a durable outbox after a restart: encode (sign) it once and keep it.
-        byte[] payload = _codec.Encode(entry);
-        lock (_encodedLock)
-        {
-            if (!_encoded.TryGetValue(entry.Label, out var held) || held.Version < entry.Version)
-                _encoded[entry.Label] = (entry.Version, payload);
-        }
-        return payload;
     }
 
     private MqttClientOptions BuildMqttOptions(DeviceStatus will)

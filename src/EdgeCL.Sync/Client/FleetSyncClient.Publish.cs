@@ -48,7 +48,7 @@ public sealed partial class FleetSyncClient
             throw new ArgumentException($"Entry '{entry.Label}' has version {entry.Version}; versions start at 1.", nameof(entry));
     }
 
-    private async ValueTask PublishCoreAsync(FleetEntry entry, byte[] payload, FleetEntry wire, CancellationToken cancellationToken)
+    private async ValueTask PublishCoreAsync(FleetEntry entry, byte[] payload, FleetEntry wire, CancellationToken cancellationToken, bool wake = true)
     {
         lock (_encodedLock)
         {
@@ -67,7 +67,8 @@ public sealed partial class FleetSyncClient
             Interlocked.Increment(ref _merged);
             RaiseStateChanged(wire, isOwn: true, payload);
         }
-        _wake.Writer.TryWrite(0);
+        if (wake)
+            _wake.Writer.TryWrite(0);
     }
 
     /// <summary>
@@ -94,7 +95,9 @@ public sealed partial class FleetSyncClient
             // Read back like a received copy (the first costs one verification, the rest hit the codec's verified roots).
             if (!_codec.TryDecode(payloads[i], out FleetEntry? wire, out SyncDropReason reason))
                 throw new InvalidOperationException($"The codec cannot decode its own payload for '{entries[i].Label}' ({reason}); check that this device's key is in its trust store.");
-            await PublishCoreAsync(entries[i], payloads[i], wire, cancellationToken).ConfigureAwait(false);
+            await PublishCoreAsync(entries[i], payloads[i], wire, cancellationToken, wake: false).ConfigureAwait(false);
         }
+        // One wake for the whole batch, so the connection loop takes it as one flush (one bundle, not one per entry).
+        _wake.Writer.TryWrite(0);
     }
 }

@@ -88,8 +88,14 @@ public sealed partial class FleetSyncClient
             case FleetTopicKind.Prototype:
                 HandleEntry(topic, item);
                 return;
+            case FleetTopicKind.PrototypeBundle:
+                HandleEntryBundle(topic, item);
+                return;
             case FleetTopicKind.Aggregate:
                 HandleAggregate(topic, item);
+                return;
+            case FleetTopicKind.AggregateBundle:
+                HandleAggregateBundle(topic, item);
                 return;
             case FleetTopicKind.Receipt:
                 HandleReceipt(topic, item);
@@ -102,15 +108,23 @@ public sealed partial class FleetSyncClient
         if (item.Length == 0)
             return; // a cleared retained entry; the state keeps what it merged (entries are removed by tombstones)
         Interlocked.Increment(ref _received);
-        FleetEntry? entry = CheckEntry(topic, item);
-        if (entry is null)
+        if (!CheckEnvelope(topic, item) || !MergeEntryMessage(topic, item, item.Payload!, topic.Label))
         {
             // Something that is not our entry sits on our own topic (a forgery through a compromised broker, a
             // corrupted copy): put the real one back, or clear the topic if we never wrote that class.
             if (topic.Device == _options.DeviceId && topic.SpaceId == _options.Space.Id && topic.Label is not null)
-                ScheduleHeal(topic.Label);
-            return;
+                ScheduleHeal(topic, topic.Label);
         }
+    }
+
+    /// <summary>Verifies one signed entry (from its own topic, or from a bundle when <paramref name="expectedLabel"/> is
+    /// null) and merges it; false when it failed decoding or verification (counted as a drop; a copy on our own topic is
+    /// then healed).</summary>
+    private bool MergeEntryMessage(FleetTopic topic, Inbound item, byte[] payload, string? expectedLabel)
+    {
+        FleetEntry? entry = CheckEntry(topic, item, payload, expectedLabel);
+        if (entry is null)
+            return false;
         bool own = entry.DeviceId == _options.DeviceId;
         FleetMergeOutcome outcome;
         lock (_stateLock)
@@ -119,14 +133,14 @@ public sealed partial class FleetSyncClient
         {
             Drop(topic.Device, item.Topic, outcome == FleetMergeOutcome.WrongSpace ? SyncDropReason.WrongSpace : SyncDropReason.Malformed,
                 $"the fleet state rejected it ({outcome})");
-            return;
+            return true;
         }
         if (outcome == FleetMergeOutcome.Duplicate)
         {
             // An identical copy: every retained entry comes back at each reconnect (and our own after a rebirth), and a
             // QoS 1 publish may arrive twice. Normal traffic, so counted quietly, never as an attack.
             Interlocked.Increment(ref _redelivered);
-            return;
+            return true;
         }
         if (outcome == FleetMergeOutcome.Stale)
         {
@@ -145,34 +159,41 @@ public sealed partial class FleetSyncClient
                     Interlocked.Increment(ref _redelivered);
                 else
                     Drop(topic.Device, item.Topic, SyncDropReason.Stale, $"replay of own version {entry.Version}");
-                ScheduleHeal(entry.Label);
+                ScheduleHeal(topic, entry.Label);
             }
-            return;
+            return true;
         }
         Interlocked.Increment(ref _merged);
-        RaiseStateChanged(entry, own, item.Payload);
+        RaiseStateChanged(entry, own, payload);
+        return true;
     }
 
-    /// <summary>Decodes and verifies one entry message; null (after counting the drop) when it must not reach the state.</summary>
-    private FleetEntry? CheckEntry(FleetTopic topic, Inbound item)
+    /// <summary>What an entry message or bundle must pass before its payload is read: copied (not oversized), this space.</summary>
+    private bool CheckEnvelope(FleetTopic topic, Inbound item)
     {
         if (item.Payload is null)
         {
             Drop(topic.Device, item.Topic, SyncDropReason.Oversized, $"{item.Length} bytes > {_options.MaxPayloadBytes}");
-            return null;
+            return false;
         }
         if (topic.SpaceId != _options.Space.Id)
         {
             Drop(topic.Device, item.Topic, SyncDropReason.WrongSpace, $"topic space {topic.SpaceId}");
-            return null;
+            return false;
         }
+        return true;
+    }
+
+    /// <summary>Decodes and verifies one entry message; null (after counting the drop) when it must not reach the state.</summary>
+    private FleetEntry? CheckEntry(FleetTopic topic, Inbound item, byte[] payload, string? expectedLabel)
+    {
         Interlocked.Increment(ref _verified);
-        if (!_codec.TryDecode(item.Payload, out FleetEntry? entry, out SyncDropReason reason))
+        if (!_codec.TryDecode(payload, out FleetEntry? entry, out SyncDropReason reason))
         {
             Drop(topic.Device, item.Topic, reason, "payload rejected by the codec");
             return null;
         }
-        if (entry.DeviceId != topic.Device || entry.Label != topic.Label)
+        if (entry.DeviceId != topic.Device || (expectedLabel is not null && entry.Label != expectedLabel))
         {
             Drop(topic.Device, item.Topic, SyncDropReason.Forged, $"payload is {entry.DeviceId}/{entry.Label}, topic says {topic.Device}/{topic.Label}");
             return null;
@@ -190,9 +211,13 @@ public sealed partial class FleetSyncClient
         return entry;
     }
 
-    private void ScheduleHeal(string label)
+    // Our own retained copy on the broker is wrong or old: republish the class (or, on a bundle topic, the bundles).
+    private void ScheduleHeal(FleetTopic topic, string label)
     {
-        _heal[label] = 0;
+        if (topic.Kind == FleetTopicKind.PrototypeBundle && FleetTopics.TryParseBundlePart(topic.Label, out bool snapshot, out int index))
+            _healParts.Enqueue((snapshot, index));
+        else
+            _heal[label] = 0;
         _wake.Writer.TryWrite(0);
     }
 

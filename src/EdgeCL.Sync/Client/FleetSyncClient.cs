@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Threading.Channels;
 using EdgeCL.Core.Fleet;
+using EdgeCL.Sync.Bundles;
 using EdgeCL.Sync.Commands;
 using EdgeCL.Sync.Outbox;
 using EdgeCL.Sync.Payloads;
@@ -95,10 +96,17 @@ public sealed partial class FleetSyncClient : IAsyncDisposable
         _time = timeProvider ?? TimeProvider.System;
         if (options.Receive == FleetReceiveMode.Aggregates && state is not IFleetAggregateTarget)
             throw new ArgumentException($"Device '{options.DeviceId}' receives aggregates, so its state target must be an IFleetAggregateTarget (e.g. AggregateStateTarget).", nameof(state));
-        // In aggregate mode only this device's own entries come back (to heal a forged copy on its own topic).
+        // In aggregate mode only this device's own entries come back (to heal a forged copy on its own topic); entries
+        // come one per class (proto/) or in bundles (protos/), whichever each device publishes.
         _protoFilter = options.Receive == FleetReceiveMode.Aggregates
             ? FleetTopics.Prototype(options.Fleet, options.Space.Id, options.DeviceId, "x")[..^1] + "#"
             : FleetTopics.PrototypeFilter(options.Fleet, options.Space.Id);
+        _protoBundleFilter = options.Receive == FleetReceiveMode.Aggregates
+            ? FleetTopics.OwnPrototypeBundleFilter(options.Fleet, options.Space.Id, options.DeviceId)
+            : FleetTopics.PrototypeBundleFilter(options.Fleet, options.Space.Id);
+        _ownBundles = options.PublishBundles
+            ? new RetainedBundles((snapshot, part) => FleetTopics.PrototypeBundle(options.Fleet, options.Space.Id, options.DeviceId, snapshot, part))
+            : null;
         _statusTopic = FleetTopics.Status(options.Fleet, options.DeviceId);
         _commandTopic = FleetTopics.Command(options.Fleet, options.DeviceId);
         _commands = new CommandVerifier(options.OperatorKeys, options.Fleet, options.DeviceId, _time, options.CommandNoncePath);

@@ -68,6 +68,22 @@ public sealed record FleetSyncOptions
     /// </summary>
     public FleetReceiveMode Receive { get; init; } = FleetReceiveMode.Entries;
 
+    /// <summary>
+    /// Publish this device's own entries as retained bundles (<c>…/protos/{device}/…</c>: a snapshot and a delta, one
+    /// message per flush; <c>sync.publish: "bundles"</c>) instead of one retained message per class (<c>…/proto/…</c>, the
+    /// default, which builds from before bundles read). Every client of this build reads both. Turn it on once every
+    /// device and aggregator of the fleet runs a build that reads bundles.
+    /// </summary>
+    public bool PublishBundles { get; init; }
+
+    /// <summary>
+    /// In <see cref="FleetReceiveMode.Aggregates"/> mode, receive the aggregators' bundles (<c>…/aggs/#</c>: a retained
+    /// snapshot and a delta, several aggregates per message; the default) instead of one message per class
+    /// (<c>…/agg/#</c>; <c>sync.receive: "aggregates-per-class"</c>, for aggregators built before bundles). Same content,
+    /// same merge: bundles cost the broker and the device one delivery per publish cycle instead of one per class.
+    /// </summary>
+    public bool AggregateBundles { get; init; } = true;
+
     /// <summary>Public keys of the aggregators whose aggregates and receipts this device accepts (<c>trust_dir/aggregators/&lt;id&gt;.pem</c>; not owned).</summary>
     public Core.Fleet.TrustStore? AggregatorKeys { get; init; }
 

@@ -50,6 +50,7 @@ public sealed class FleetView(string fleet, TrustStore? trust = null, TimeProvid
             {
                 FleetTopicKind.Status => ApplyStatus(topic, payload, retained, now),
                 FleetTopicKind.Prototype => ApplyEntry(topic, topicName, payload, retained, now),
+                FleetTopicKind.PrototypeBundle => ApplyEntryBundle(topic, topicName, payload, retained, now),
                 FleetTopicKind.Command => ApplyCommand(topicName, payload, retained, now),
                 _ => false, // aggregates and receipts: `edgecl fleet audit` reads those
 
@@ -161,6 +162,27 @@ public sealed class FleetView(string fleet, TrustStore? trust = null, TimeProvid
         long changed = device.Entries.TryGetValue(key, out FleetEntryView? held) && held.Version == entry.Version ? held.ChangedMs : now;
         device.Entries[key] = new FleetEntryView(entry.SpaceId, entry.Label, entry.Version, entry.Count, entry.Mean.Length, entry.IsTombstone, payload.Length, signature, changed);
         return true;
+    }
+
+    // Each entry of a bundle is shown as if it had come on its own topic; a cleared part removes nothing (entries leave by
+    // tombstones, and the snapshot that replaced the part holds them).
+    private bool ApplyEntryBundle(FleetTopic topic, string topicName, ReadOnlySpan<byte> payload, bool retained, long now)
+    {
+        if (payload.IsEmpty)
+            return false;
+        if (!FleetBundleCodec.TryDecode(payload, out byte[][]? messages, out FleetDecodeError error))
+            return Dropped(topicName, error == FleetDecodeError.TooLarge ? "oversized" : "malformed", $"not an entry bundle ({error})");
+        bool changed = false;
+        foreach (byte[] message in messages)
+        {
+            if (!FleetEntryCodec.TryDecode(message, out FleetEntry? entry, out FleetDecodeError entryError))
+            {
+                changed |= Dropped(topicName, "malformed", $"an entry in the bundle does not decode ({entryError})");
+                continue;
+            }
+            changed |= ApplyEntry(topic with { Kind = FleetTopicKind.Prototype, Label = entry.Label }, topicName, message, retained, now);
+        }
+        return changed;
     }
 
     private bool ApplyCommand(string topicName, ReadOnlySpan<byte> payload, bool retained, long now)

@@ -126,6 +126,7 @@ public sealed partial class FleetWatcher : IAsyncDisposable
         await _mqtt.SubscribeAsync(new MqttClientSubscribeOptionsBuilder()
             .WithTopicFilter(FleetTopics.StatusFilter(View.Fleet), MqttQualityOfServiceLevel.AtLeastOnce)
             .WithTopicFilter(FleetTopics.AllPrototypesFilter(View.Fleet), MqttQualityOfServiceLevel.AtLeastOnce)
+            .WithTopicFilter(FleetTopics.AllPrototypeBundlesFilter(View.Fleet), MqttQualityOfServiceLevel.AtLeastOnce)
             .WithTopicFilter(FleetTopics.AllCommandsFilter(View.Fleet), MqttQualityOfServiceLevel.AtLeastOnce).Build(), deadline.Token).ConfigureAwait(false);
         _lastError = null;
         WatcherLog.Connected(_logger, _broker.Host, _broker.Port, View.Fleet);

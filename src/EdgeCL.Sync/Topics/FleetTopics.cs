@@ -4,11 +4,14 @@ namespace EdgeCL.Sync.Topics;
 /// <remarks>
 /// <code>
 /// edgecl/v1/{fleet}/{space}/proto/{device}/{class}   retained, QoS 1, one entry per message
+/// edgecl/v1/{fleet}/{space}/protos/{device}/{part}   retained, QoS 1: the same entries as a snapshot (s0, …) and a delta (d0, …)
 /// edgecl/v1/{fleet}/status/{device}                  retained birth / last will
 /// edgecl/v1/{fleet}/cmd/{device}                     a command (QoS 1, not retained; the older form, still obeyed)
 /// edgecl/v1/{fleet}/cmd/{device}/{id}                one command, often retained until its device acknowledges it
 /// edgecl/v1/{fleet}/{space}/agg/{aggregator}/{class} retained, QoS 1: an aggregator's merge of one class
 /// edgecl/v1/{fleet}/{space}/rcpt/{aggregator}/{device} retained, QoS 1: which own versions its aggregates include
+/// edgecl/v1/{fleet}/{space}/aggs/{aggregator}/{part} retained, QoS 1: its aggregates as a snapshot (s0, s1, …) and a
+///                                                     delta since the snapshot (d0, …), several per message
 /// </code>
 /// Class labels are percent-encoded by <see cref="TopicSegment.EncodeLabel"/>; fleet, space and device go in verbatim and
 /// must be topic-safe identifiers (the space id is lower-case hex). A space id can never be <c>status</c> or <c>cmd</c>,
@@ -44,6 +47,20 @@ public static class FleetTopics
         return $"{Root}/{fleet}/+/proto/#";
     }
 
+    /// <summary>The topic of one part of a device's entry bundles: <c>s{i}</c> (snapshot) or <c>d{i}</c> (delta).</summary>
+    public static string PrototypeBundle(string fleet, string spaceId, string device, bool snapshot, int part) =>
+        Bundle(fleet, spaceId, "protos", device, "Device id", snapshot, part);
+
+    /// <summary>The filter that receives every device's entry bundles of one space.</summary>
+    public static string PrototypeBundleFilter(string fleet, string spaceId) => PrototypeFilter(fleet, spaceId).Replace("/proto/#", "/protos/#", StringComparison.Ordinal);
+
+    /// <summary>The filter that receives one device's own entry bundles.</summary>
+    public static string OwnPrototypeBundleFilter(string fleet, string spaceId, string device) =>
+        PrototypeBundle(fleet, spaceId, device, snapshot: true, 0)[..^2] + "#";
+
+    /// <summary>The filter that receives every entry bundle of every space in one fleet (fleet-wide views).</summary>
+    public static string AllPrototypeBundlesFilter(string fleet) => AllPrototypesFilter(fleet).Replace("/proto/#", "/protos/#", StringComparison.Ordinal);
+
     /// <summary>The topic of one aggregator's aggregate of one class.</summary>
     public static string Aggregate(string fleet, string spaceId, string aggregator, string label)
     {
@@ -60,6 +77,39 @@ public static class FleetTopics
         TopicSegment.EnsureIdentifier(spaceId, "Space id");
         return $"{Root}/{fleet}/{spaceId}/agg/#";
     }
+
+    /// <summary>The topic of one part of an aggregator's bundles: <c>s{i}</c> (snapshot) or <c>d{i}</c> (delta), i &lt; <see cref="MaxBundleParts"/>.</summary>
+    public static string AggregateBundle(string fleet, string spaceId, string aggregator, bool snapshot, int part) =>
+        Bundle(fleet, spaceId, "aggs", aggregator, "Aggregator id", snapshot, part);
+
+    private static string Bundle(string fleet, string spaceId, string family, string writer, string writerName, bool snapshot, int part)
+    {
+        TopicSegment.EnsureIdentifier(fleet, "Fleet");
+        TopicSegment.EnsureIdentifier(spaceId, "Space id");
+        TopicSegment.EnsureIdentifier(writer, writerName);
+        ArgumentOutOfRangeException.ThrowIfNegative(part);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(part, MaxBundleParts);
+        return $"{Root}/{fleet}/{spaceId}/{family}/{writer}/{(snapshot ? 's' : 'd')}{part}";
+    }
+
+    /// <summary>Whether a bundle part name (s0, d3, …) is a snapshot part, and its index; false for anything else.</summary>
+    public static bool TryParseBundlePart(string? part, out bool snapshot, out int index)
+    {
+        snapshot = part is ['s', ..];
+        index = -1;
+        return part is not null && IsBundlePart(part) && int.TryParse(part.AsSpan(1), out index);
+    }
+
+    /// <summary>The filter that receives every aggregator's bundles of one space.</summary>
+    public static string AggregateBundleFilter(string fleet, string spaceId)
+    {
+        TopicSegment.EnsureIdentifier(fleet, "Fleet");
+        TopicSegment.EnsureIdentifier(spaceId, "Space id");
+        return $"{Root}/{fleet}/{spaceId}/aggs/#";
+    }
+
+    /// <summary>Most parts a snapshot or a delta may have (each up to <c>FleetBundleCodec.MaxPayloadBytes</c>).</summary>
+    public const int MaxBundleParts = 10_000;
 
     /// <summary>The topic of one aggregator's receipt for one device.</summary>
     public static string Receipt(string fleet, string spaceId, string aggregator, string device)
@@ -145,11 +195,27 @@ public static class FleetTopics
             parsed = new FleetTopic(levels[2] == "proto" ? FleetTopicKind.Prototype : FleetTopicKind.Aggregate, fleet, levels[3], levels[1], label);
             return true;
         }
+        if (levels[2] is "aggs" or "protos" && IsBundlePart(levels[4]))
+        {
+            parsed = new FleetTopic(levels[2] == "aggs" ? FleetTopicKind.AggregateBundle : FleetTopicKind.PrototypeBundle, fleet, levels[3], levels[1], levels[4]);
+            return true;
+        }
         if (levels[2] == "rcpt" && TopicSegment.IsValidIdentifier(levels[4]))
         {
             parsed = new FleetTopic(FleetTopicKind.Receipt, fleet, levels[3], levels[1], Recipient: levels[4]);
             return true;
         }
         return false;
+    }
+
+    // s0 … s9999 or d0 … d9999, without leading zeros, so each part has one name.
+    private static bool IsBundlePart(string level)
+    {
+        if (level.Length is < 2 or > 5 || level[0] is not ('s' or 'd') || (level[1] == '0' && level.Length > 2))
+            return false;
+        for (int i = 1; i < level.Length; i++)
+            if (level[i] is < '0' or > '9')
+                return false;
+        return true;
     }
 }

@@ -108,6 +108,21 @@ public sealed class DeviceConfigLoaderTests : IDisposable
         Directory.CreateDirectory(Path.Combine(_dir, "trust", "aggregators"));
         File.WriteAllText(Path.Combine(_dir, "trust", "aggregators", "agg1.pem"), "x");
         Assert.Equal("aggregates", DeviceConfigLoader.Load(Write(Config("aggregates"))).Config.Sync!.Receive);
+        // One message per class, for aggregators built before bundles: the same trust folder.
+        Assert.Equal("aggregates-per-class", DeviceConfigLoader.Load(Write(Config("aggregates-per-class"))).Config.Sync!.Receive);
+        Directory.Delete(Path.Combine(_dir, "trust", "aggregators"), recursive: true);
+        var perClassUntrusted = Assert.Throws<DeviceConfigException>(() => DeviceConfigLoader.Load(Write(Config("aggregates-per-class"))));
+        Assert.Contains("sync.receive is \"aggregates-per-class\" but trust_dir/aggregators/", Assert.Single(perClassUntrusted.Errors));
+    }
+
+    [Fact]
+    public void Publishing_needs_a_known_form()
+    {
+        string Config(string publish) => Valid.Replace("\"sources\"", $"\"sync\": {{ \"broker\": \"embedded\", \"publish\": \"{publish}\" }},\n  \"sources\"");
+        var typo = Assert.Throws<DeviceConfigException>(() => DeviceConfigLoader.Load(Write(Config("bundle"))));
+        Assert.Contains("sync.publish 'bundle' is unknown; use \"classes\"", Assert.Single(typo.Errors));
+        Assert.Equal("bundles", DeviceConfigLoader.Load(Write(Config("bundles"))).Config.Sync!.Publish);
+        Assert.Equal("classes", DeviceConfigLoader.Load(Write(Valid)).Config.Sync?.Publish ?? "classes");
     }
 
     [Fact]

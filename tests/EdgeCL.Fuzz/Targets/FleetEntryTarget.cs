@@ -12,7 +12,9 @@ namespace EdgeCL.Fuzz.Targets;
 /// <remarks>
 /// Each input is offered twice: as received (so forged and unsigned bytes are exercised), then re-signed with the
 /// trusted harness key when it decodes, so mutations reach the merge and the store instead of dying at the signature.
-/// A rejected entry must leave the fleet state and the store's bytes unchanged.
+/// A rejected entry must leave the fleet state and the store's bytes unchanged. An input that reads as an entry bundle
+/// (<see cref="FleetBundleCodec"/>, a device's <c>protos/</c> topic) must re-encode to the same bytes, and each entry in it
+/// is offered as the sync client offers it.
 /// </remarks>
 internal sealed class FleetEntryTarget : IFuzzTarget
 {
@@ -36,6 +38,13 @@ internal sealed class FleetEntryTarget : IFuzzTarget
 
     public void Run(byte[] input)
     {
+        if (FleetBundleCodec.TryDecode(input, out byte[][]? bundled, out _))
+        {
+            if (!FleetBundleCodec.Encode(bundled).AsSpan().SequenceEqual(input))
+                throw new InvalidOperationException("A bundle that decodes does not re-encode to the same bytes: it has two encodings.");
+            foreach (byte[] message in bundled)
+                Offer(message);
+        }
         Offer(input);
         if (input.Length >= FleetEntryCodec.SignatureLength && FleetEntryCodec.TryDecode(input, out FleetEntry? entry, out _)
             && entry.DeviceId == _peer.DeviceId)

@@ -1,5 +1,6 @@
 using System.Text;
 using EdgeCL.Core.Fleet;
+using EdgeCL.Core.Fleet.Aggregation;
 using EdgeCL.Core.Vectors;
 using EdgeCL.Sync.Broker;
 using EdgeCL.Sync.Tests.Brokers;
@@ -130,6 +131,32 @@ public sealed class EmbeddedBrokerEdgeTests : IAsyncLifetime
         Assert.Contains(_log.Lines, l => l.Contains("not a signed fleet entry", StringComparison.Ordinal));
         Assert.Contains(_log.Lines, l => l.Contains("the entry is d0/a1a1/dog, the topic says d0/a1a1/cat", StringComparison.Ordinal));
         Assert.Empty(await _broker.GetRetainedMessagesAsync().ContinueWith(t => t.Result.Where(m => m.Topic.Contains("/proto/", StringComparison.Ordinal)).ToList()));
+    }
+
+    [Fact]
+    public async Task Aggregator_RetainsOnlyBundlesOfItsOwnAggregates()
+    {
+        var state = new FleetState(Space);
+        state.Merge(new FleetEntry { SpaceId = Space.Id, DeviceId = "d0", Label = "cat", Version = 1, Count = 1, Mean = new float[8] });
+        byte[] Signed(string aggregator) => FleetAggregateCodec.Encode(FleetAggregation.Build(state, "cat", aggregator)!, TestKeys.Signer(aggregator));
+        (IMqttClient agg1, _) = await ConnectAsync("agg1", "agg1", TestUsers.Password("agg1"));
+        using (agg1)
+        {
+            async Task<MqttClientPublishReasonCode> Put(byte[] payload)
+            {
+                MqttClientPublishResult r = await agg1.PublishAsync(new MqttApplicationMessageBuilder()
+                    .WithTopic(FleetTopics.AggregateBundle("fleet1", Space.Id, "agg1", snapshot: true, 0)).WithPayload(payload).WithRetainFlag()
+                    .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build());
+                return r.IsSuccess ? MqttClientPublishReasonCode.Success : r.ReasonCode;
+            }
+            Assert.Equal(MqttClientPublishReasonCode.PayloadFormatInvalid, await Put(Encoding.UTF8.GetBytes("any payload at all")));
+            Assert.Equal(MqttClientPublishReasonCode.PayloadFormatInvalid, await Put(FleetBundleCodec.Encode([Signed("agg1"), Signed("agg2")])));
+            Assert.Equal(MqttClientPublishReasonCode.PayloadFormatInvalid, await Put(FleetBundleCodec.Encode([Encoding.UTF8.GetBytes("x")])));
+            Assert.Equal(MqttClientPublishReasonCode.Success, await Put(FleetBundleCodec.Encode([Signed("agg1")])));
+        }
+        Assert.Equal(3, _broker.RefusedPublishes);
+        Assert.Contains(_log.Lines, l => l.Contains("not an aggregate bundle", StringComparison.Ordinal));
+        Assert.Contains(_log.Lines, l => l.Contains("the bundle holds an aggregate of agg2/a1a1, the topic says agg1/a1a1", StringComparison.Ordinal));
     }
 
     private static MqttApplicationMessage Status(string device) => new MqttApplicationMessageBuilder().WithTopic(FleetTopics.Status("fleet1", device))

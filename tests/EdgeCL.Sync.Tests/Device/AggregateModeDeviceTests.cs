@@ -94,8 +94,11 @@ public sealed class AggregateModeDeviceTests
                 () => $"{device.DeviceId}: expected\n{expected}\nheld\n{Describe(device.FleetPrototypes())}");
         // agg1's count-weighted aggregates were refused and counted, never mixed in.
         await DeviceHarness.WaitForAsync(() => viaAggregates.Client.Statistics.DropCount(SyncDropReason.PolicyMismatch) > 0, [viaAggregates]);
-        Assert.Equal(expected, Describe(viaAggregates.FleetPrototypes()));
-        Assert.Contains(viaAggregates.Client.DroppedTopics, t => t.Reason == SyncDropReason.PolicyMismatch && t.Topic.Contains("/agg/agg1/", StringComparison.Ordinal)
+        // (Expected can first be reached from the device's own entry alone, before agg2's aggregate of that class and then
+        // its receipt arrive; in between the class reads Unconfirmed. So wait for the receipt's state, not an instant.)
+        await DeviceHarness.WaitForAsync(() => Describe(viaAggregates.FleetPrototypes()) == expected, [viaAggregates],
+            () => $"d0 after the refusal: expected\n{expected}\nheld\n{Describe(viaAggregates.FleetPrototypes())}");
+        Assert.Contains(viaAggregates.Client.DroppedTopics, t => t.Reason == SyncDropReason.PolicyMismatch && t.Topic.Contains("/aggs/agg1/", StringComparison.Ordinal)
             && t.Detail.Contains("sync.max_examples_per_device", StringComparison.Ordinal));
 
         // Reopened offline without the cap: the saved capped aggregates no longer apply, so it answers from its own classes.

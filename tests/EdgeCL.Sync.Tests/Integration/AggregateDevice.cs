@@ -14,6 +14,12 @@ public sealed class AggregateDevice : IAsyncDisposable
     private readonly Dictionary<string, long> _versions = new(StringComparer.Ordinal);
 
     public AggregateDevice(IBrokerHarness broker, string id, EmbeddingSpace space, params string[] trustedAggregators)
+        : this(broker, id, space, bundles: true, trustedAggregators)
+    {
+    }
+
+    /// <param name="bundles">Receive the aggregators' snapshot-and-delta bundles (the default) or one message per class.</param>
+    public AggregateDevice(IBrokerHarness broker, string id, EmbeddingSpace space, bool bundles, params string[] trustedAggregators)
     {
         Id = id;
         Space = space;
@@ -28,6 +34,7 @@ public sealed class AggregateDevice : IAsyncDisposable
             Space = space,
             Broker = broker.ForDevice(id),
             Receive = FleetReceiveMode.Aggregates,
+            AggregateBundles = bundles,
             AggregatorKeys = aggregatorKeys,
             TrackDeviceStatus = false,
             MinReconnectDelay = TimeSpan.FromMilliseconds(50),

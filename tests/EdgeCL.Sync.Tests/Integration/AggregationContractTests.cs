@@ -1,6 +1,7 @@
 using EdgeCL.Core.Fleet;
 using EdgeCL.Core.Fleet.Aggregation;
 using EdgeCL.Sync.Aggregation;
+using EdgeCL.Sync.Bundles;
 using EdgeCL.Sync.Payloads;
 using EdgeCL.Sync.Tests.Brokers;
 using EdgeCL.Sync.Topics;
@@ -18,7 +19,7 @@ public abstract class AggregationContractTests : BrokerTestBase
         FleetAggregator agg1 = await AggregatorAsync("agg1");
         FleetAggregator agg2 = await AggregatorAsync("agg2", batchSignatures: false); // one signature per message: both formats side by side
         AggregateDevice teaching = await ViaAggregates("d3");
-        AggregateDevice listening = await ViaAggregates("d4");
+        AggregateDevice listening = await ViaAggregates("d4", bundles: false); // one message per class beside the bundles
 
         for (int i = 0; i < direct.Length; i++)
         {
@@ -45,6 +46,10 @@ public abstract class AggregationContractTests : BrokerTestBase
         await direct[0].LearnAsync("late", 2, Vector(50));
         await ConvergeAsync(direct, teaching, listening);
 
+        // A device that joins now finds every class in the retained snapshot and delta of the restarted aggregator.
+        AggregateDevice joining = await ViaAggregates("d5");
+        await ConvergeAsync(direct, teaching, listening, joining);
+
         // Nothing was refused along the way, and the direct devices (entries, no aggregates) hold the same fleet.
         Assert.All(new[] { teaching, listening }, d => Assert.Equal(0, d.Client.Statistics.Drops.Values.Sum()));
         Assert.All(direct, d => Assert.Equal(0, d.Client.Statistics.Drops.Values.Sum()));
@@ -58,8 +63,9 @@ public abstract class AggregationContractTests : BrokerTestBase
         TestDevice writer = await Direct("d0");
         await AggregatorAsync("agg1");
         AggregateDevice listening = await ViaAggregates("d4");
+        AggregateDevice perClass = await ViaAggregates("d5", bundles: false);
         await writer.LearnAsync("cat", 3, Vector(1));
-        await ConvergeAsync([writer], listening);
+        await ConvergeAsync([writer], listening, perClass);
         string before = listening.Describe();
 
         // mallory is a fleet member, so the broker lets it publish under its own id, but no device trusts it to aggregate.
@@ -73,8 +79,68 @@ public abstract class AggregationContractTests : BrokerTestBase
         await mallory.PublishAsync(FleetTopics.Aggregate("fleet1", AggregationExpect.Space.Id, "agg1", "cat"),
             FleetAggregateCodec.Encode(forged with { AggregatorId = "mallory" }, TestKeys.Signer("mallory")), retain: true);
 
-        await WaitForAsync(() => listening.Client.Statistics.DropCount(SyncDropReason.Unsigned) >= 1, "the untrusted aggregate to be dropped");
+        // The same forgery in a bundle on mallory's own bundle topic: each aggregate in it is checked as if alone.
+        await mallory.PublishAsync(FleetTopics.AggregateBundle("fleet1", AggregationExpect.Space.Id, "mallory", snapshot: true, 0),
+            FleetBundleCodec.Encode([FleetAggregateCodec.Encode(forged, TestKeys.Signer("mallory"))]), retain: true);
+
+        await WaitForAsync(() => perClass.Client.Statistics.DropCount(SyncDropReason.Unsigned) >= 1, "the untrusted aggregate to be dropped");
+        await WaitForAsync(() => listening.Client.Statistics.DropCount(SyncDropReason.Unsigned) >= 1, "the untrusted bundle to be dropped");
         Assert.Equal(before, listening.Describe());
+        Assert.Equal(before, perClass.Describe());
+    }
+
+    [Fact]
+    public async Task Bundles_ThroughSnapshotsAndDeltas_BringLateJoinersToTheStateOfPerClassTopicsBitForBit()
+    {
+        TestDevice writer = await Direct("d0");
+        FleetAggregator aggregator = await AggregatorAsync("agg1");
+        AggregateDevice early = await ViaAggregates("d3");
+
+        // 40 classes at once: more than the delta holds (√80 → 9), so a snapshot; then single changes: deltas.
+        int classes = 40;
+        for (int c = 0; c < classes; c++)
+            await writer.LearnAsync($"class{c:D2}", 1 + c % 3, Vector(100 + c));
+        await ConvergeAsync([writer], early);
+        for (int c = 0; c < 3; c++)
+        {
+            await writer.LearnAsync($"class{c:D2}", 5, Vector(200 + c));
+            await ConvergeAsync([writer], early);
+        }
+
+        // What the broker holds: a snapshot and (unless the last change made a new snapshot) a delta within its limit,
+        // which together have every class at its latest: the three changed classes at version sum 2.
+        await aggregator.WaitUntilIdleAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        await using RawClient reader = await RawClient.ConnectAsync(Broker.ForDevice("observer"), "observer");
+        await reader.SubscribeAsync(FleetTopics.AggregateBundleFilter("fleet1", AggregationExpect.Space.Id));
+        await reader.WaitForAsync(t => t.EndsWith("/aggs/agg1/s0", StringComparison.Ordinal));
+        await Task.Delay(300); // the delta, if any, is retained beside it
+        var held = new Dictionary<string, FleetAggregate>(StringComparer.Ordinal);
+        int inDelta = 0;
+        foreach ((string topic, byte[] payload) in reader.Received.Where(m => m.Payload.Length > 0))
+        {
+            Assert.True(FleetBundleCodec.TryDecode(payload, out byte[][]? messages, out _));
+            if (topic.EndsWith("/d0", StringComparison.Ordinal))
+                inDelta = messages.Length;
+            foreach (byte[] message in messages)
+            {
+                Assert.True(FleetAggregateCodec.TryDecode(message, out FleetAggregate? aggregate, out _));
+                if (!held.TryGetValue(aggregate.Label, out FleetAggregate? other) || FleetAggregation.Compare(aggregate, other) > 0)
+                    held[aggregate.Label] = aggregate;
+            }
+        }
+        Assert.Equal(classes, held.Count);
+        Assert.All(Enumerable.Range(0, 3), c => Assert.Equal(2, held[$"class{c:D2}"].VersionSum));
+        Assert.InRange(inDelta, 0, RetainedBundles.DeltaLimit(classes));
+        Assert.True(aggregator.BundlesPublished >= 4, $"{aggregator.BundlesPublished} bundle parts published");
+
+        // Late joiners on either transport end bit-identical to the early device and to the direct merge.
+        AggregateDevice lateBundles = await ViaAggregates("d4");
+        AggregateDevice latePerClass = await ViaAggregates("d5", bundles: false);
+        await ConvergeAsync([writer], early, lateBundles, latePerClass);
+        // One cycle is one delivery for a device on bundles, one per class for a device on class topics.
+        Assert.True(lateBundles.Client.Statistics.Received < latePerClass.Client.Statistics.Received,
+            $"bundles {lateBundles.Client.Statistics.Received} messages, per class {latePerClass.Client.Statistics.Received}");
+        Assert.All(new[] { early, lateBundles, latePerClass }, d => Assert.Equal(0, d.Client.Statistics.Drops.Values.Sum()));
     }
 
     private async Task ConvergeAsync(IReadOnlyList<TestDevice> writers, params AggregateDevice[] viewers)
@@ -118,9 +184,9 @@ public abstract class AggregationContractTests : BrokerTestBase
         return device;
     }
 
-    private async Task<AggregateDevice> ViaAggregates(string id)
+    private async Task<AggregateDevice> ViaAggregates(string id, bool bundles = true)
     {
-        AggregateDevice device = Own(new AggregateDevice(Broker, id, AggregationExpect.Space, "agg1", "agg2"));
+        AggregateDevice device = Own(new AggregateDevice(Broker, id, AggregationExpect.Space, bundles, "agg1", "agg2"));
         await device.StartAsync();
         return device;
     }

@@ -51,6 +51,19 @@ public sealed class TestDevice : IAsyncDisposable
 
     private string? _noncePath;
 
+    /// <summary>Publish own entries as retained bundles (snapshot and delta) instead of one message per class. Set before the first start.</summary>
+    public bool PublishBundles
+    {
+        get => _bundles;
+        set
+        {
+            _bundles = value;
+            Client = NewClient();
+        }
+    }
+
+    private bool _bundles;
+
     /// <summary>The latest entry per class as the fleet sees it (after the codec round trip).</summary>
     public Dictionary<string, FleetEntry> Latest { get; } = new(StringComparer.Ordinal);
 
@@ -116,6 +129,7 @@ public sealed class TestDevice : IAsyncDisposable
             ConnectTimeout = TimeSpan.FromSeconds(3),
             OperatorKeys = TestKeys.Operators(),
             CommandNoncePath = _noncePath,
+            PublishBundles = _bundles,
         };
         if (_operationTimeout is { } timeout)
             options = options with { OperationTimeout = timeout };

@@ -62,6 +62,33 @@ public sealed class TopicTests
     }
 
     [Theory]
+    [InlineData("s0", true)]
+    [InlineData("d0", true)]
+    [InlineData("s9999", true)]
+    [InlineData("d12", true)]
+    [InlineData("s00", false)]    // one name per part: no leading zeros
+    [InlineData("s10000", false)] // over MaxBundleParts
+    [InlineData("x1", false)]
+    [InlineData("s", false)]
+    [InlineData("s-1", false)]
+    public void TryParse_AggregateBundleParts(string part, bool valid)
+    {
+        bool parsed = FleetTopics.TryParse($"edgecl/v1/f1/ab12/aggs/agg-1/{part}", out FleetTopic topic);
+        Assert.Equal(valid, parsed);
+        if (valid)
+            Assert.Equal(new FleetTopic(FleetTopicKind.AggregateBundle, "f1", "agg-1", "ab12", part), topic);
+    }
+
+    [Fact]
+    public void AggregateBundle_NamesSnapshotAndDeltaParts()
+    {
+        Assert.Equal("edgecl/v1/f1/ab12/aggs/agg-1/s3", FleetTopics.AggregateBundle("f1", "ab12", "agg-1", snapshot: true, 3));
+        Assert.Equal("edgecl/v1/f1/ab12/aggs/agg-1/d0", FleetTopics.AggregateBundle("f1", "ab12", "agg-1", snapshot: false, 0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => FleetTopics.AggregateBundle("f1", "ab12", "agg-1", true, FleetTopics.MaxBundleParts));
+        Assert.Equal("edgecl/v1/f1/ab12/aggs/#", FleetTopics.AggregateBundleFilter("f1", "ab12"));
+    }
+
+    [Theory]
     [InlineData("d0", "edgecl/v1/f/ab/proto/d0/cat", true)]
     [InlineData("d0", "edgecl/v1/f/status/d0", true)]
     [InlineData("d0", "edgecl/v1/f/ab/proto/d1/cat", false)]
@@ -69,6 +96,8 @@ public sealed class TopicTests
     [InlineData("d0", "edgecl/v1/f/cmd/d0", false)]
     [InlineData("d0", "edgecl/v1/f/cmd/d0/0a1b2c3d", false)]
     [InlineData("d0", "other/topic", false)]
+    [InlineData("agg1", "edgecl/v1/f/ab/aggs/agg1/s0", true)]
+    [InlineData("d0", "edgecl/v1/f/ab/aggs/agg1/d0", false)]
     public void CanPublish_Device_OnlyOwnEntriesAndStatus(string user, string topic, bool allowed) =>
         Assert.Equal(allowed, FleetAcl.CanPublish(user, false, topic));
 
@@ -87,6 +116,8 @@ public sealed class TopicTests
     [InlineData("edgecl/v1/f/#", false)]
     [InlineData("#", false)]
     [InlineData("edgecl/v1/f/+/+", false)]
+    [InlineData("edgecl/v1/f/ab/aggs/#", true)]
+    [InlineData("edgecl/v1/f/ab/aggs/#/s0", false)]
     public void CanSubscribe_Device_FleetEntriesStatusesAndOwnCommands(string filter, bool allowed) =>
         Assert.Equal(allowed, FleetAcl.CanSubscribe("d0", false, filter));
 
