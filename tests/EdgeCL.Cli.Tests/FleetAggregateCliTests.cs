@@ -48,6 +48,7 @@ public sealed class FleetAggregateCliTests : IDisposable
             {
                 Fleet = "fleet1", DeviceId = device, Space = Space,
                 Broker = new FleetBrokerOptions { Host = "127.0.0.1", Port = broker.Port, UserName = device, Password = "pw-" + device },
+                PublishBundles = device == "d1", // one device per class, one in bundles: the aggregator and the audit read both
             }, new SignedEntryCodec(signer, own), new FleetStateTarget(new FleetState(Space)));
             await client.PublishAsync(new FleetEntry { SpaceId = Space.Id, DeviceId = device, Label = "cat", Version = 1, Count = seed + 1, Mean = [seed, 0, 1, 2] });
             await client.StartAsync();

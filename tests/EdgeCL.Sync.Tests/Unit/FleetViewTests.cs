@@ -19,6 +19,27 @@ public sealed class FleetViewTests
         new DeviceStatus { Online = online, Space = "a1a1", Session = 1, TimeMs = 1, UpdatedMs = 2, Acked = acked.Length == 0 ? null : acked }.ToPayload();
 
     [Fact]
+    public void Entries_in_a_bundle_show_as_on_their_own_topics_and_a_bad_one_is_counted()
+    {
+        var view = new FleetView("fleet1", TestKeys.TrustAll(), time: _time);
+        FleetEntry Entry(string label, long version) => new() { SpaceId = "a1a1", DeviceId = "d0", Label = label, Version = version, Count = 2, Mean = new float[8] };
+        string topic = FleetTopics.PrototypeBundle("fleet1", "a1a1", "d0", snapshot: true, 0);
+        view.Apply(topic, FleetBundleCodec.Encode([TestKeys.Codec("d0").Encode(Entry("cat", 1)), TestKeys.Codec("d0").Encode(Entry("dog", 3))]), retained: true);
+        FleetDeviceView device = view.Snapshot().Devices.Single();
+        Assert.Equal(["cat", "dog"], device.Entries.Select(e => e.Label));
+        Assert.All(device.Entries, e => Assert.Equal("valid", e.Signature));
+        Assert.Equal(3, device.Entries.Single(e => e.Label == "dog").Version);
+
+        // An entry of another device inside d0's bundle is forged; a part that is not a bundle is malformed.
+        view.Apply(topic, FleetBundleCodec.Encode([TestKeys.Codec("d1").Encode(Entry("cow", 1) with { DeviceId = "d1" })]), retained: false);
+        view.Apply(FleetTopics.PrototypeBundle("fleet1", "a1a1", "d0", snapshot: false, 0), [1, 2, 3], retained: false);
+        FleetSnapshot after = view.Snapshot();
+        Assert.Equal(["cat", "dog"], after.Devices.Single().Entries.Select(e => e.Label));
+        Assert.Equal(1, after.Drops.GetValueOrDefault("forged"));
+        Assert.Equal(1, after.Drops.GetValueOrDefault("malformed"));
+    }
+
+    [Fact]
     public void A_command_is_pending_until_its_device_acknowledges_it_then_done_and_cleared()
     {
         var view = new FleetView("fleet1", time: _time);
