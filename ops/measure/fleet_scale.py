@@ -8,7 +8,7 @@ and per publish cycle); --per-class measures one message per class, as before bu
 received per device (median), the aggregators' totals, and mosquitto's peak RSS (sampled from /proc every 0.2 s).
 
   /usr/bin/python3 ops/measure/fleet_scale.py [--sizes 100,1000,10000] [--direct-sizes 10,30,100] [--classes 100]
-      [--aggregators 1] [--per-class] [--out ops/measure/fleet-scale] [--binary PATH]
+      [--aggregators 1] [--per-class] [--changes N] [--out ops/measure/fleet-scale] [--binary PATH]
 
 Writes OUT/fleet-scale.csv and OUT/fleet-scale.svg (per-device KiB received and seconds to identical, against devices).
 Needs mosquitto (ops/setup.sh installs it) and a built edgecl (dotnet build EdgeCL.sln -c Release).
@@ -56,7 +56,7 @@ def cpu_seconds(pid):
         return 0
 
 
-def run(binary, devices, classes, aggregators, dim, samples, timeout, per_class=False):
+def run(binary, devices, classes, aggregators, dim, samples, timeout, per_class=False, changes=0):
     port = free_port()
     with tempfile.TemporaryDirectory() as tmp:
         conf = pathlib.Path(tmp) / "mosquitto.conf"
@@ -76,7 +76,7 @@ def run(binary, devices, classes, aggregators, dim, samples, timeout, per_class=
         try:
             cmd = [binary, "fleet", "simulate", "--broker", f"mqtt://127.0.0.1:{port}", "--devices", str(devices), "--classes", str(classes),
                    "--dim", str(dim), "--samples", str(samples), "--overlap", "--fp16", "--aggregators", str(aggregators),
-                   "--timeout", str(timeout), "--json"] + (["--per-class"] if per_class else [])
+                   "--timeout", str(timeout), "--json"] + (["--per-class"] if per_class else []) + (["--changes", str(changes)] if changes and aggregators else [])
             started = time.time()
             out = subprocess.run(cmd, capture_output=True, text=True, preexec_fn=raise_fd_limit, env={**os.environ, "ORT_DISABLE_TELEMETRY": "1"})
             wall = time.time() - started
@@ -137,6 +137,7 @@ def main():
     ap.add_argument("--timeout", type=int, default=1800)
     ap.add_argument("--out", default=str(ROOT / "ops/measure/fleet-scale"))
     ap.add_argument("--replot", action="store_true", help="only redraw OUT/fleet-scale.svg from OUT/fleet-scale.csv")
+    ap.add_argument("--changes", type=int, default=0, help="aggregated runs: then N single-class changes, one at a time (steady state)")
     ap.add_argument("--per-class", action="store_true", help="devices publish entries and receive aggregates one message per class (as before bundles)")
     ap.add_argument("--binary", help="edgecl to run (default: the Release build output; e.g. artifacts/publish/linux-x64/edgecl)")
     a = ap.parse_args()
@@ -152,7 +153,7 @@ def main():
     rows = []
     for mode, n, aggs in plan:
         print(f"{mode}: {n} devices x {a.classes} classes{f', {aggs} aggregator(s)' if aggs else ''} ...", flush=True)
-        r = run(binary, n, a.classes, aggs, a.dim, a.samples, a.timeout, a.per_class)
+        r = run(binary, n, a.classes, aggs, a.dim, a.samples, a.timeout, a.per_class, a.changes)
         if r is None:
             continue
         pd, ag = r.get("per_device") or {}, r.get("aggregator_cost") or {}
@@ -169,6 +170,9 @@ def main():
                "allocated_mib": round(r.get("allocated_mib", 0)), "broker_cpu_seconds": round(r["BrokerCpuSeconds"], 1),
                "aggregator_entries": ag.get("entries_received", 0), "aggregates": ag.get("aggregates_published", 0), "receipts": ag.get("receipts_published", 0),
                "broker_peak_rss_mib": round(r["BrokerPeakRssMiB"], 1), "wall_seconds": round(r["WallSeconds"], 1), "drops": r["drops"]}
+        ch = r.get("changes") or {}
+        row.update({"changes": ch.get("count", 0), "change_seconds": round(ch.get("seconds_median", 0), 3),
+                    "change_messages_per_device": ch.get("messages_per_change_median", 0), "change_bytes_per_device": round(ch.get("bytes_per_change_median", 0))})
         rows.append(row)
         print("  " + ", ".join(f"{k}={v}" for k, v in row.items() if k not in ("mode", "devices", "classes")), flush=True)
     if not rows:

@@ -33,6 +33,7 @@ internal static class FleetCliCommand
         var seed = new Option<int>("--seed") { Description = "Seed of the synthetic data.", DefaultValueFactory = _ => 1 };
         var timeout = new Option<double>("--timeout") { Description = "Seconds to wait for convergence.", DefaultValueFactory = _ => 120 };
         var aggregators = new Option<int>("--aggregators") { Description = "Run N aggregators; devices then receive per-class aggregates and their receipts instead of every entry (0: every entry).", DefaultValueFactory = _ => 0 };
+        var changes = new Option<int>("--changes") { Description = "With --aggregators: after the full sync, N single-class changes one at a time; reports per change the seconds until every device holds it and what each device received.", DefaultValueFactory = _ => 0 };
         var perClass = new Option<bool>("--per-class") { Description = "Devices publish one message per class (sync.publish \"classes\") and, with --aggregators, receive one per class (sync.receive \"aggregates-per-class\"), instead of bundles." };
         var cap = FleetAggregateCommand.CapOption();
         var maxNorm = FleetAggregateCommand.MaxNormOption();
@@ -43,7 +44,7 @@ internal static class FleetCliCommand
         };
         var json = CommonOptions.Json();
         var command = new Command("simulate", "Run N in-process devices that learn synthetic classes and sync through a broker; report convergence time, bytes per entry and the error against centralised means.")
-            { devices, classes, dim, samples, broker, password, fp16, overlap, seed, timeout, aggregators, perClass, cap, maxNorm, compromised, json };
+            { devices, classes, dim, samples, broker, password, fp16, overlap, seed, timeout, aggregators, perClass, changes, cap, maxNorm, compromised, json };
         command.SetAction((parse, ct) => CommandRunner.RunAsync(async token =>
         {
             bool quiet = parse.GetValue(json);
@@ -58,7 +59,10 @@ internal static class FleetCliCommand
                 Aggregators = parse.GetValue(aggregators) >= 0 ? parse.GetValue(aggregators) : throw new ArgumentException($"--aggregators {parse.GetValue(aggregators)} must be >= 0."),
                 Cap = parse.GetValue(cap), MaxNorm = parse.GetValue(maxNorm), Compromised = parse.GetValue(compromised),
                 Bundles = !parse.GetValue(perClass),
+                Changes = parse.GetValue(changes) >= 0 ? parse.GetValue(changes) : throw new ArgumentException($"--changes {parse.GetValue(changes)} must be >= 0."),
             };
+            if (simulation.Changes > 0 && simulation.Aggregators == 0)
+                throw new ArgumentException("--changes measures single changes through aggregators; add --aggregators N.");
             SimulateResult r;
             try
             {
@@ -83,6 +87,8 @@ internal static class FleetCliCommand
                 Console.WriteLine($"per device received (median): {cost.MessagesMedian:0} messages, {cost.BytesMedian / 1024:0.0} KiB, {cost.VerificationsMedian:0} signature checks (~{cost.VerificationsMedian * r.VerifyMicroseconds / 1000:0.#} ms at {r.VerifyMicroseconds:0} µs each); largest {cost.MessagesMax} messages, {cost.BytesMax / 1024.0:0.0} KiB");
             if (r.AggregatorCost is { } agg)
                 Console.WriteLine($"{r.Aggregators} aggregator(s): {agg.EntriesReceived} entries received, {agg.Verifications} signature checks, {agg.AggregatesPublished} aggregates and {agg.ReceiptsPublished} receipts published");
+            if (r.Changes is { } ch)
+                Console.WriteLine($"{ch.Count} single-class changes: every device held each one after {ch.SecondsMedian:F3} s (median); per change a device received {ch.MessagesPerChangeMedian:0.##} messages, {ch.BytesPerChangeMedian:0} bytes (medians)");
             return r.Identical ? ExitCodes.Success : ExitCodes.Failure;
         }, ct));
         return command;

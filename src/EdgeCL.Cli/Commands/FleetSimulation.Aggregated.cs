@@ -148,20 +148,27 @@ internal sealed partial class FleetSimulation
             // Bytes the devices published per entry they taught (a bundle carries many).
             double bytesPerEntry = expectedEntries == 0 ? 0 : (double)clients.Sum(c => c.Statistics.PublishedBytes) / expectedEntries;
             long drops = clients.Sum(c => c.Statistics.Drops.Values.Sum()) + aggregators.Sum(a => a.Client.Statistics.Drops.Values.Sum());
+            // What the full sync cost, read before the single changes add their traffic (once the aggregators have counted
+            // the receipts the devices already hold: the counters move after the broker's acknowledgements).
+            await Task.WhenAll(aggregators.Select(a => a.WaitUntilIdleAsync(cancellationToken))).WaitAsync(Timeout, cancellationToken).ConfigureAwait(false);
+            SimulatePerDevice perDevice = PerDeviceCost(clients, codecs, signers);
+            var aggregatorCost = new SimulateAggregators(aggregators.Sum(a => a.Client.Statistics.Received), aggregators.Sum(a => a.Client.Statistics.Verified),
+                aggregators.Sum(a => a.AggregatesPublished), aggregators.Sum(a => a.ReceiptsPublished))
+            {
+                SignatureChecks = aggregators.Sum(a => a.EntrySignatureChecks),
+                SignaturesMade = aggregators.Sum(a => a.SignaturesMade),
+                SecondsToAllEntries = allEntries == 0 ? 0 : (double)(allEntries - publishStart) / Stopwatch.Frequency,
+            };
+            int hijacked = CountHijacked(label => Array.ConvertAll(expectedByLabel[label].Bits, BitConverter.UInt32BitsToSingle), central, centralCount);
+            SimulateChanges? changes = Changes > 0 ? await RunChangesAsync(clients, targets, entries, expected, expectedByLabel, mean, cancellationToken).ConfigureAwait(false) : null;
             double Seconds(long ticks) => (double)ticks / Stopwatch.Frequency;
             return new SimulateResult(embedded is null ? Broker : "embedded", Devices, Classes, Dimension, Fp16 ? "fp16" : "fp32", Overlap, SamplesPerClass,
                 expectedEntries, connectSeconds, Seconds(lastUpdate - publishStart), Seconds(converged - lastUpdate), Seconds(converged - publishStart),
                 Identical: true, bytesPerEntry, bytesPerEntry / (Dimension * 2.0), maxDifference, clients.Sum(c => c.Statistics.Received), drops)
             {
                 Aggregators = Aggregators,
-                PerDevice = PerDeviceCost(clients, codecs, signers),
-                AggregatorCost = new SimulateAggregators(aggregators.Sum(a => a.Client.Statistics.Received), aggregators.Sum(a => a.Client.Statistics.Verified),
-                    aggregators.Sum(a => a.AggregatesPublished), aggregators.Sum(a => a.ReceiptsPublished))
-                {
-                    SignatureChecks = aggregators.Sum(a => a.EntrySignatureChecks),
-                    SignaturesMade = aggregators.Sum(a => a.SignaturesMade),
-                    SecondsToAllEntries = allEntries == 0 ? 0 : Seconds(allEntries - publishStart),
-                },
+                PerDevice = perDevice,
+                AggregatorCost = aggregatorCost,
                 CpuSeconds = cpuSeconds,
                 GcPauseSeconds = pauseSeconds,
                 AllocatedMib = allocatedMiB,
@@ -170,7 +177,8 @@ internal sealed partial class FleetSimulation
                 MaxNorm = MaxNorm,
                 Policy = Policy.ToString(),
                 Compromised = Compromised,
-                HijackedClasses = CountHijacked(label => Array.ConvertAll(expectedByLabel[label].Bits, BitConverter.UInt32BitsToSingle), central, centralCount),
+                HijackedClasses = hijacked,
+                Changes = changes,
             };
         }
         finally

@@ -91,7 +91,17 @@ internal sealed record SimulateResult(string Broker, int Devices, int Classes, i
 
     /// <summary>Classes whose merged prototype lies nearer another class's honest centralised mean than its own.</summary>
     public int HijackedClasses { get; init; }
+
+    /// <summary>Single-class changes after the full sync (<c>--changes</c>), when any ran.</summary>
+    public SimulateChanges? Changes { get; init; }
 }
+
+/// <summary>Steady state of <c>edgecl fleet simulate --changes N</c>: single-class changes one at a time.</summary>
+/// <param name="Count">Changes made.</param>
+/// <param name="SecondsMedian">Seconds from a change to every device holding its new aggregate exactly (median over changes).</param>
+/// <param name="MessagesPerChangeMedian">Messages one device received per change (median over devices).</param>
+/// <param name="BytesPerChangeMedian">Payload bytes one device received per change (median over devices).</param>
+internal sealed record SimulateChanges(int Count, double SecondsMedian, double MessagesPerChangeMedian, double BytesPerChangeMedian);
 
 /// <summary>Per-device receive cost of <c>edgecl fleet simulate</c>: medians over devices, and the largest.</summary>
 internal sealed record SimulatePerDevice(double MessagesMedian, double BytesMedian, double VerificationsMedian, long MessagesMax, long BytesMax)

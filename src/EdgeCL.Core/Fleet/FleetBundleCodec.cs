@@ -10,6 +10,7 @@ namespace EdgeCL.Core.Fleet;
 /// <remarks>
 /// <code>
 ///   2  magic "EG"     1  format version (1)     1  reserved (0)
+///   varint P          parts of the set this bundle belongs to (a snapshot or delta split over P topics; 1 otherwise)
 ///   varint N          N × ( varint length L   L bytes: one signed entry or aggregate, exactly as on its own topic )
 /// </code>
 /// The container is not signed: each message in it is (alone or in its batch), and receivers verify each one as if it had
@@ -25,44 +26,49 @@ public static class FleetBundleCodec
     /// (<c>FleetSyncOptions.MaxPayloadBytes</c>), with room for the largest single aggregate.</summary>
     public const int MaxPayloadBytes = 192 * 1024;
 
+    /// <summary>Most parts a set may have (the topics' part numbers s0 … s9999).</summary>
+    public const int MaxParts = 10_000;
+
     private const int HeaderBytes = 4;
     private static ReadOnlySpan<byte> Magic => "EG"u8;
 
-    /// <summary>Packs messages, in order, into as few bundles of at most <see cref="MaxPayloadBytes"/> each as a greedy fill gives.</summary>
+    /// <summary>Packs messages, in order, into as few bundles of at most <see cref="MaxPayloadBytes"/> each as a greedy fill
+    /// gives; each bundle says how many there are. No messages, no bundles.</summary>
     /// <exception cref="ArgumentException">A message is empty or too large to fit a bundle alone.</exception>
     public static IReadOnlyList<byte[]> Pack(IEnumerable<byte[]> messages)
     {
         ArgumentNullException.ThrowIfNull(messages);
-        var bundles = new List<byte[]>();
+        var groups = new List<List<byte[]>>();
         var current = new List<byte[]>();
-        int size = HeaderBytes + 1;
+        int size = HeaderBytes + 4;
         foreach (byte[] message in messages)
         {
             ArgumentNullException.ThrowIfNull(message, nameof(messages));
             int cost = FleetWire.VarintLength((ulong)message.Length) + message.Length;
-            if (message.Length == 0 || HeaderBytes + 3 + cost > MaxPayloadBytes)
+            if (message.Length == 0 || HeaderBytes + 8 + cost > MaxPayloadBytes)
                 throw new ArgumentException($"A message of {message.Length} bytes cannot go in a bundle of at most {MaxPayloadBytes} bytes.", nameof(messages));
-            // The count varint grows by a byte at 128 and 16,384 messages: count it at its widest to stay under the limit.
+            // The part and message counts are counted at their widest (3 bytes each at most here) to stay under the limit.
             if (current.Count > 0 && size + cost + 2 > MaxPayloadBytes)
             {
-                bundles.Add(Encode(current));
-                current.Clear();
-                size = HeaderBytes + 1;
+                groups.Add(current);
+                current = [];
+                size = HeaderBytes + 4;
             }
             current.Add(message);
             size += cost;
         }
         if (current.Count > 0)
-            bundles.Add(Encode(current));
-        return bundles;
+            groups.Add(current);
+        return [.. groups.Select(group => Encode(group, groups.Count))];
     }
 
-    /// <summary>Encodes one bundle.</summary>
-    /// <exception cref="ArgumentException">A message is empty, or the bundle would exceed <see cref="MaxPayloadBytes"/>.</exception>
-    public static byte[] Encode(IReadOnlyList<byte[]> messages)
+    /// <summary>Encodes one bundle, one of <paramref name="parts"/> of its set.</summary>
+    /// <exception cref="ArgumentException">A message is empty, <paramref name="parts"/> is below 1, or the bundle would exceed <see cref="MaxPayloadBytes"/>.</exception>
+    public static byte[] Encode(IReadOnlyList<byte[]> messages, int parts = 1)
     {
         ArgumentNullException.ThrowIfNull(messages);
-        long length = HeaderBytes + FleetWire.VarintLength((ulong)messages.Count);
+        ArgumentOutOfRangeException.ThrowIfLessThan(parts, 1);
+        long length = HeaderBytes + FleetWire.VarintLength((ulong)parts) + FleetWire.VarintLength((ulong)messages.Count);
         foreach (byte[] message in messages)
         {
             if (message is not { Length: > 0 })
@@ -74,6 +80,7 @@ public static class FleetBundleCodec
         byte[] payload = new byte[length];
         Span<byte> w = payload;
         int p = FleetWire.WriteHeader(w, Magic, FormatVersion, 0);
+        p += FleetWire.WriteVarint(w[p..], (ulong)parts);
         p += FleetWire.WriteVarint(w[p..], (ulong)messages.Count);
         foreach (byte[] message in messages)
         {
@@ -85,9 +92,14 @@ public static class FleetBundleCodec
     }
 
     /// <summary>Splits a bundle into copies of its messages (not yet verified: each is checked as on its own topic).</summary>
-    public static bool TryDecode(ReadOnlySpan<byte> payload, [NotNullWhen(true)] out byte[][]? messages, out FleetDecodeError error)
+    public static bool TryDecode(ReadOnlySpan<byte> payload, [NotNullWhen(true)] out byte[][]? messages, out FleetDecodeError error) =>
+        TryDecode(payload, out messages, out _, out error);
+
+    /// <summary>As <see cref="TryDecode(ReadOnlySpan{byte}, out byte[][], out FleetDecodeError)"/>, with the number of parts of the bundle's set.</summary>
+    public static bool TryDecode(ReadOnlySpan<byte> payload, [NotNullWhen(true)] out byte[][]? messages, out int parts, out FleetDecodeError error)
     {
         messages = null;
+        parts = 0;
         error = FleetWire.CheckHeader(payload, Magic, FormatVersion, MaxPayloadBytes);
         if (error != FleetDecodeError.None)
             return false;
@@ -98,6 +110,14 @@ public static class FleetBundleCodec
             return false;
         }
         int p = HeaderBytes;
+        error = FleetWire.TryVarint(payload, ref p, out ulong partCount);
+        if (error != FleetDecodeError.None)
+            return false;
+        if (partCount is 0 or > MaxParts)
+        {
+            error = FleetDecodeError.BadInteger;
+            return false;
+        }
         error = FleetWire.TryVarint(payload, ref p, out ulong count);
         if (error != FleetDecodeError.None)
             return false;
@@ -127,6 +147,7 @@ public static class FleetBundleCodec
             return false;
         }
         messages = result;
+        parts = (int)partCount;
         return true;
     }
 }

@@ -26,6 +26,16 @@ public sealed class TrustStore : IDisposable
         }
     }
 
+    /// <summary>The trusted ids, in ordinal order.</summary>
+    public IReadOnlyList<string> Ids
+    {
+        get
+        {
+            lock (_gate)
+                return [.. _keys.Keys.Order(StringComparer.Ordinal)];
+        }
+    }
+
     /// <summary>Trusts <paramref name="deviceId"/> with this public key, replacing any earlier key (key rotation).</summary>
     /// <param name="deviceId">The device.</param>
     /// <param name="publicKeyPem">"PUBLIC KEY" (SubjectPublicKeyInfo) PEM; a private-key PEM also works and only its public half is used.</param>

@@ -293,7 +293,7 @@ public sealed partial class FleetAggregator : IAsyncDisposable
             async (i, token) =>
             {
                 (string topic, byte[] payload) = message(i);
-                sent[i] = await _client.PublishRetainedAsync(topic, payload, token).ConfigureAwait(false);
+                sent[i] = await _client.PublishAggregatorMessageAsync(topic, payload, true, token).ConfigureAwait(false);
             }).ConfigureAwait(false);
         return sent;
     }

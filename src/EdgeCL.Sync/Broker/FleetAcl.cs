@@ -15,9 +15,11 @@ namespace EdgeCL.Sync.Broker;
 /// pattern read  edgecl/v1/+/cmd/%u/+
 /// pattern write edgecl/v1/+/+/agg/%u/#      any client may aggregate under its own id (devices trust only the
 /// pattern write edgecl/v1/+/+/aggs/%u/#     aggregators in their trust folder) ...
+/// pattern write edgecl/v1/+/+/aggs-live/%u/#
 /// pattern write edgecl/v1/+/+/rcpt/%u/+
 /// pattern read  edgecl/v1/+/+/agg/#         ... every device reads every aggregate and bundle
 /// pattern read  edgecl/v1/+/+/aggs/#
+/// pattern read  edgecl/v1/+/+/aggs-live/#
 /// pattern read  edgecl/v1/+/+/rcpt/+/%u     ... and only the receipts for itself
 /// </code>
 /// Operators read and write everything under <c>edgecl/</c>.
@@ -58,8 +60,8 @@ public static class FleetAcl
         // edgecl/v1/{fleet}/{space|+}/rcpt/{aggregator|+}/{own id}
         if (levels[4] == "rcpt")
             return levels.Length == 7 && IsLevel(levels[5]) && levels[6] == user;
-        // edgecl/v1/{fleet}/{space|+}/proto[/…], …/protos[/…], …/agg[/…] and …/aggs[/…]
-        if (levels[4] is not ("proto" or "protos" or "agg" or "aggs"))
+        // edgecl/v1/{fleet}/{space|+}/proto[/…], …/protos[/…], …/agg[/…], …/aggs[/…] and …/aggs-live[/…]
+        if (levels[4] is not ("proto" or "protos" or "agg" or "aggs" or "aggs-live"))
             return false;
         for (int i = 5; i < levels.Length; i++)
         {

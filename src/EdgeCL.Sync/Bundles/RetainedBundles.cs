@@ -10,14 +10,21 @@ namespace EdgeCL.Sync.Bundles;
 /// changed. Used for a device's own entries (<c>…/protos/{device}/…</c>) and an aggregator's aggregates (<c>…/aggs/…</c>).
 /// </summary>
 /// <remarks>
-/// The delta is cumulative, because a retained topic keeps only its last message: a publish that changes one class costs
-/// receivers the delta, not the snapshot. Once the delta holds more than <see cref="DeltaLimit"/> classes a new snapshot
-/// replaces it. Receivers keep the newest entry (or the largest aggregate) per class, so receiving a class twice, or an
-/// older snapshot beside a newer delta, changes nothing. Not thread-safe: one publishing loop owns it.
+/// <para>The delta is cumulative, because a retained topic keeps only its last message: a publish that changes one class
+/// costs subscribers the delta, not the snapshot. Once the delta holds more than <see cref="DeltaLimit"/> classes a new
+/// snapshot replaces it. Receivers keep the newest entry (or the largest aggregate) per class, so receiving a class twice,
+/// or an older snapshot beside a newer delta, changes nothing.</para>
+/// <para>With a live topic (aggregators), each publish also sends just what changed since the last one, not retained:
+/// a device that has caught up from the snapshot and delta unsubscribes from them and keeps only the live topic, so a
+/// one-class change costs it one aggregate, not the delta.</para>
+/// <para>Not thread-safe: one publishing loop owns it.</para>
 /// </remarks>
 public sealed class RetainedBundles
 {
     private readonly Func<bool, int, string> _topic;
+    private readonly string? _liveTopic;
+    // Noted since the last publish that reached the broker: the next live bundle (with a live topic only).
+    private readonly SortedDictionary<string, byte[]> _live = new(StringComparer.Ordinal);
     // label → the signed message last published for it (snapshot ∪ delta), and the part of it newer than the snapshot.
     private readonly SortedDictionary<string, byte[]> _latest = new(StringComparer.Ordinal);
     private readonly SortedDictionary<string, byte[]> _delta = new(StringComparer.Ordinal);
@@ -27,10 +34,12 @@ public sealed class RetainedBundles
     private long _partsPublished;
 
     /// <param name="topic">The topic of a part: (snapshot?, index) → topic.</param>
-    public RetainedBundles(Func<bool, int, string> topic)
+    /// <param name="liveTopic">Where each publish's changes also go, not retained; null for none.</param>
+    public RetainedBundles(Func<bool, int, string> topic, string? liveTopic = null)
     {
         ArgumentNullException.ThrowIfNull(topic);
         _topic = topic;
+        _liveTopic = liveTopic;
     }
 
     /// <summary>Most classes the delta holds before a new snapshot replaces it: √(2C), at least 4.</summary>
@@ -54,6 +63,8 @@ public sealed class RetainedBundles
         ArgumentNullException.ThrowIfNull(payload);
         _latest[label] = payload;
         _delta[label] = payload;
+        if (_liveTopic is not null)
+            _live[label] = payload;
         _deltaDue = _pending = true;
     }
 
@@ -72,12 +83,14 @@ public sealed class RetainedBundles
     }
 
     /// <summary>
-    /// Publishes what is due: a new snapshot when one is due or the delta is over its limit (then the old delta's parts are
-    /// cleared), else the delta. <paramref name="publish"/> sends one retained message (an empty payload clears the topic)
-    /// and returns false when it did not reach the broker; everything due is then sent again at the next call.
+    /// Publishes what is due: the live bundle of what changed (with a live topic), then a new snapshot when one is due or
+    /// the delta is over its limit, else the delta (with a live topic an empty delta is an empty bundle, so that d0 always
+    /// exists beside s0).
+    /// <paramref name="publish"/> sends one message (retained or not; an empty retained payload clears the topic) and
+    /// returns false when it did not reach the broker; everything due is then sent again at the next call.
     /// </summary>
     /// <returns>True when nothing is left to publish.</returns>
-    public async Task<bool> PublishAsync(Func<string, byte[], CancellationToken, Task<bool>> publish, CancellationToken cancellationToken)
+    public async Task<bool> PublishAsync(Func<string, byte[], bool, CancellationToken, Task<bool>> publish, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(publish);
         if (_latest.Count == 0 || (!_snapshotDue && !_deltaDue))
@@ -85,6 +98,13 @@ public sealed class RetainedBundles
             // Nothing to say yet (a writer with no classes publishes no snapshot).
             _pending = false;
             return true;
+        }
+        if (_liveTopic is not null && _live.Count > 0)
+        {
+            foreach (byte[] bundle in FleetBundleCodec.Pack(_live.Values))
+                if (!await publish(_liveTopic, bundle, false, cancellationToken).ConfigureAwait(false))
+                    return false;
+            _live.Clear();
         }
         if (_snapshotDue || _delta.Count > DeltaLimit(_latest.Count))
         {
@@ -106,18 +126,22 @@ public sealed class RetainedBundles
 
     // Publishes the messages as parts 0…, then clears the parts beyond them that may still hold older ones; the number of
     // parts now on the broker, or null when a publish did not reach it.
-    private async Task<int?> PublishPartsAsync(Func<string, byte[], CancellationToken, Task<bool>> publish, bool snapshot, IEnumerable<byte[]> messages,
+    private async Task<int?> PublishPartsAsync(Func<string, byte[], bool, CancellationToken, Task<bool>> publish, bool snapshot, IEnumerable<byte[]> messages,
         int heldParts, CancellationToken cancellationToken)
     {
         IReadOnlyList<byte[]> bundles = FleetBundleCodec.Pack(messages);
+        // With a live topic, receivers catch up until they hold every part of the snapshot and of the delta: an empty
+        // delta is then one empty part, not an absent topic. Without, an unused part is simply cleared.
+        if (bundles.Count == 0 && _liveTopic is not null)
+            bundles = [FleetBundleCodec.Encode([])];
         if (bundles.Count > FleetTopics.MaxBundleParts)
             throw new InvalidOperationException($"{bundles.Count} bundle parts are needed, over the limit of {FleetTopics.MaxBundleParts}; this space has too many classes for bundles: publish one message per class.");
         for (int i = 0; i < Math.Max(bundles.Count, heldParts); i++)
         {
             byte[] payload = i < bundles.Count ? bundles[i] : [];
-            if (!await publish(_topic(snapshot, i), payload, cancellationToken).ConfigureAwait(false))
+            if (!await publish(_topic(snapshot, i), payload, true, cancellationToken).ConfigureAwait(false))
                 return null;
-            if (payload.Length > 0)
+            if (i < bundles.Count)
                 Interlocked.Increment(ref _partsPublished);
         }
         return bundles.Count;

@@ -32,13 +32,14 @@ public sealed partial class FleetSyncClient
     {
         if (!TryTake(topic, item, out IFleetAggregateTarget? target, out byte[]? payload))
             return;
-        if (!FleetBundleCodec.TryDecode(payload, out byte[][]? messages, out FleetDecodeError error))
+        if (!FleetBundleCodec.TryDecode(payload, out byte[][]? messages, out int parts, out FleetDecodeError error))
         {
             DropUndecodable(topic, item, error, "an aggregate bundle");
             return;
         }
         foreach (byte[] message in messages)
             MergeAggregateMessage(topic, item, target, message, expectedLabel: null);
+        NoteCatchUp(topic, item, parts);
     }
 
     private void MergeAggregateMessage(FleetTopic topic, Inbound item, IFleetAggregateTarget target, byte[] payload, string? expectedLabel)
@@ -153,10 +154,10 @@ public sealed partial class FleetSyncClient
     /// <summary>Messages received but not yet verified and merged: how far the consumer is behind the broker.</summary>
     internal int PendingReceive => _inbox.Reader.Count;
 
-    /// <summary>Publishes a retained QoS 1 message on one of this client's own aggregate, bundle or receipt topics (an
-    /// aggregator's output); an empty payload clears the topic.</summary>
+    /// <summary>Publishes a QoS 1 message on one of this client's own aggregate, bundle or receipt topics (an aggregator's
+    /// output), retained (an empty payload then clears the topic) or not (live bundles).</summary>
     /// <returns>True when the broker acknowledged it; false when offline or refused (the caller retries after the next connect).</returns>
-    internal async Task<bool> PublishRetainedAsync(string topic, byte[] payload, CancellationToken cancellationToken)
+    internal async Task<bool> PublishAggregatorMessageAsync(string topic, byte[] payload, bool retain, CancellationToken cancellationToken)
     {
         if (!_mqtt.IsConnected)
             return false;
@@ -164,7 +165,7 @@ public sealed partial class FleetSyncClient
             .WithTopic(topic)
             .WithPayload(payload)
             .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
-            .WithRetainFlag(true)
+            .WithRetainFlag(retain)
             .Build();
         try
         {

@@ -50,7 +50,7 @@ public sealed partial class FleetSyncClient
             bundles.Note(entry.Label, EncodedPayload(entry));
         if (rebirth)
             bundles.Republish();
-        await bundles.PublishAsync(PublishOwnAsync, stop).ConfigureAwait(false);
+        await bundles.PublishAsync(PublishOwnPartAsync, stop).ConfigureAwait(false);
         foreach (FleetEntry entry in entries)
             await _outbox.MarkPublishedAsync(entry, stop).ConfigureAwait(false);
     }
@@ -68,6 +68,9 @@ public sealed partial class FleetSyncClient
                     .ConfigureAwait(false);
         }
         if (_ownBundles is { Pending: true })
-            await _ownBundles.PublishAsync(PublishOwnAsync, stop).ConfigureAwait(false);
+            await _ownBundles.PublishAsync(PublishOwnPartAsync, stop).ConfigureAwait(false);
     }
+
+    // Own entry bundles are always retained (no live topic for entries).
+    private Task<bool> PublishOwnPartAsync(string topic, byte[] payload, bool retain, CancellationToken stop) => PublishOwnAsync(topic, payload, stop);
 }

@@ -99,9 +99,10 @@ public sealed partial class FleetSyncClient
             .WithTopicFilter(FleetTopics.CommandsWithIdFilter(_options.Fleet, _options.DeviceId), MqttQualityOfServiceLevel.AtLeastOnce, noLocal: false, retainAsPublished: false, MqttRetainHandling.SendAtSubscribe);
         if (_options.Receive == FleetReceiveMode.Aggregates)
         {
-            // Bundles: a publish cycle is one delivery however many classes changed; per class: one delivery per class.
+            // Bundles: a publish cycle is one live delivery however many classes changed (and the retained snapshot and delta
+            // until caught up, below); per class: one delivery per class.
             string aggregates = _options.AggregateBundles
-                ? FleetTopics.AggregateBundleFilter(_options.Fleet, _options.Space.Id)
+                ? FleetTopics.AggregateLiveFilter(_options.Fleet, _options.Space.Id)
                 : FleetTopics.AggregateFilter(_options.Fleet, _options.Space.Id);
             subscribe.WithTopicFilter(aggregates, MqttQualityOfServiceLevel.AtLeastOnce, noLocal: true, retainAsPublished: false, MqttRetainHandling.SendAtSubscribe)
                 .WithTopicFilter(FleetTopics.ReceiptFilter(_options.Fleet, _options.Space.Id, _options.DeviceId), MqttQualityOfServiceLevel.AtLeastOnce, noLocal: true, retainAsPublished: false, MqttRetainHandling.SendAtSubscribe);
@@ -111,6 +112,18 @@ public sealed partial class FleetSyncClient
         using (var deadline = Deadline(stop, _options.OperationTimeout))
         {
             MqttClientSubscribeResult subscribed = await _mqtt.SubscribeAsync(subscribe.Build(), deadline.Token).ConfigureAwait(false);
+            if (_options.Receive == FleetReceiveMode.Aggregates && _options.AggregateBundles)
+            {
+                // After the live bundles are subscribed (so nothing published from now on can be missed): each trusted
+                // aggregator's retained snapshot and delta, dropped again once complete (FleetSyncClient.CatchUp.cs).
+                var catchUp = new MqttClientSubscribeOptionsBuilder();
+                IReadOnlyList<string> aggregators = StartCatchUps();
+                foreach (string aggregator in aggregators)
+                    catchUp.WithTopicFilter(FleetTopics.AggregatorBundlesFilter(_options.Fleet, _options.Space.Id, aggregator), MqttQualityOfServiceLevel.AtLeastOnce,
+                        noLocal: true, retainAsPublished: false, MqttRetainHandling.SendAtSubscribe);
+                if (aggregators.Count > 0)
+                    subscribed = await _mqtt.SubscribeAsync(catchUp.Build(), deadline.Token).ConfigureAwait(false);
+            }
             foreach (MqttClientSubscribeResultItem item in subscribed.Items)
                 if (item.ResultCode > MqttClientSubscribeResultCode.GrantedQoS2)
                     Log.Refused(_logger, $"subscription to {item.TopicFilter.Topic}", _options.DeviceId, item.ResultCode.ToString());
@@ -147,6 +160,8 @@ public sealed partial class FleetSyncClient
                 await HealAsync(stop).ConfigureAwait(false);
             if (!_healParts.IsEmpty)
                 await HealPartsAsync(stop).ConfigureAwait(false);
+            if (!_caughtUp.IsEmpty)
+                await EndCatchUpsAsync(stop).ConfigureAwait(false);
             IReadOnlyList<FleetEntry> pending = await _outbox.PendingAsync(PendingBatch, stop).ConfigureAwait(false);
             if (pending.Count > 0)
             {

@@ -18,7 +18,7 @@ public sealed partial class FleetSyncClient
         long length = message.Payload.Length;
         // Oversized payloads are not copied: only their size is needed to count the drop.
         byte[]? payload = length > _options.MaxPayloadBytes ? null : message.Payload.ToArray();
-        var item = new Inbound(message.Topic, payload, length, message.Retain);
+        var item = new Inbound(message.Topic, payload, length, message.Retain, Interlocked.Read(ref _catchUpEpoch));
         if (_inbox.Writer.TryWrite(item))
             return Task.CompletedTask;
         return WriteSlowAsync(item);
@@ -254,5 +254,10 @@ public sealed partial class FleetSyncClient
     }
 
     /// <summary>One received message as the consumer sees it.</summary>
-    private readonly record struct Inbound(string Topic, byte[]? Payload, long Length, bool Retained = false);
+    /// <param name="Topic">The topic it came on.</param>
+    /// <param name="Payload">A copy of the payload; null when over the size limit (not copied).</param>
+    /// <param name="Length">The payload's length.</param>
+    /// <param name="Retained">Delivered as a retained message (at subscribe time).</param>
+    /// <param name="Epoch">The catch-up round current when it arrived (<see cref="StartCatchUps"/>).</param>
+    private readonly record struct Inbound(string Topic, byte[]? Payload, long Length, bool Retained = false, long Epoch = 0);
 }

@@ -12,6 +12,7 @@ namespace EdgeCL.Sync.Topics;
 /// edgecl/v1/{fleet}/{space}/rcpt/{aggregator}/{device} retained, QoS 1: which own versions its aggregates include
 /// edgecl/v1/{fleet}/{space}/aggs/{aggregator}/{part} retained, QoS 1: its aggregates as a snapshot (s0, s1, …) and a
 ///                                                     delta since the snapshot (d0, …), several per message
+/// edgecl/v1/{fleet}/{space}/aggs-live/{aggregator}/cycle not retained, QoS 1: each publish cycle's aggregates
 /// </code>
 /// Class labels are percent-encoded by <see cref="TopicSegment.EncodeLabel"/>; fleet, space and device go in verbatim and
 /// must be topic-safe identifiers (the space id is lower-case hex). A space id can never be <c>status</c> or <c>cmd</c>,
@@ -92,7 +93,7 @@ public static class FleetTopics
         return $"{Root}/{fleet}/{spaceId}/{family}/{writer}/{(snapshot ? 's' : 'd')}{part}";
     }
 
-    /// <summary>Whether a bundle part name (s0, d3, …) is a snapshot part, and its index; false for anything else.</summary>
+    /// <summary>Whether a bundle part name (s0, d3, …) is a snapshot part, and its index; false for anything else (live included).</summary>
     public static bool TryParseBundlePart(string? part, out bool snapshot, out int index)
     {
         snapshot = part is ['s', ..];
@@ -109,7 +110,28 @@ public static class FleetTopics
     }
 
     /// <summary>Most parts a snapshot or a delta may have (each up to <c>FleetBundleCodec.MaxPayloadBytes</c>).</summary>
-    public const int MaxBundleParts = 10_000;
+    public const int MaxBundleParts = Core.Fleet.FleetBundleCodec.MaxParts;
+
+    /// <summary>The part name a live bundle's topic parses to (<see cref="FleetTopic.Label"/>).</summary>
+    public const string LivePart = "live";
+
+    // A family of its own, so that a device's catch-up filter (aggs/{id}/+) does not also match the live bundles
+    // (mosquitto delivers a message once per matching subscription).
+    private const string LiveFamily = "aggs-live";
+
+    /// <summary>The topic of an aggregator's live bundles (each cycle's aggregates, QoS 1, not retained):
+    /// <c>edgecl/v1/{fleet}/{space}/aggs-live/{aggregator}/cycle</c>.</summary>
+    public static string AggregateLive(string fleet, string spaceId, string aggregator) =>
+        AggregateBundle(fleet, spaceId, aggregator, snapshot: true, 0).Replace("/aggs/", $"/{LiveFamily}/", StringComparison.Ordinal)[..^2] + "cycle";
+
+    /// <summary>The filter that receives every aggregator's live bundles of one space.</summary>
+    public static string AggregateLiveFilter(string fleet, string spaceId) =>
+        AggregateBundleFilter(fleet, spaceId).Replace("/aggs/", $"/{LiveFamily}/", StringComparison.Ordinal)[..^1] + "+/cycle";
+
+    /// <summary>The filter that receives one aggregator's retained snapshot and delta: a device's catch-up subscription,
+    /// dropped once it holds a complete set.</summary>
+    public static string AggregatorBundlesFilter(string fleet, string spaceId, string aggregator) =>
+        AggregateBundle(fleet, spaceId, aggregator, snapshot: true, 0)[..^2] + "+";
 
     /// <summary>The topic of one aggregator's receipt for one device.</summary>
     public static string Receipt(string fleet, string spaceId, string aggregator, string device)
@@ -198,6 +220,11 @@ public static class FleetTopics
         if (levels[2] is "aggs" or "protos" && IsBundlePart(levels[4]))
         {
             parsed = new FleetTopic(levels[2] == "aggs" ? FleetTopicKind.AggregateBundle : FleetTopicKind.PrototypeBundle, fleet, levels[3], levels[1], levels[4]);
+            return true;
+        }
+        if (levels[2] == LiveFamily && levels[4] == "cycle")
+        {
+            parsed = new FleetTopic(FleetTopicKind.AggregateBundle, fleet, levels[3], levels[1], LivePart);
             return true;
         }
         if (levels[2] == "rcpt" && TopicSegment.IsValidIdentifier(levels[4]))

@@ -18,8 +18,10 @@ public sealed class FleetBundleCodecTests
         byte[] bundle = FleetBundleCodec.Encode(messages);
         Assert.True(FleetBundleCodec.TryDecode(bundle, out byte[][]? decoded, out FleetDecodeError error), error.ToString());
         Assert.Equal(messages, decoded);
-        Assert.True(FleetBundleCodec.TryDecode(FleetBundleCodec.Encode([]), out byte[][]? none, out _));
+        Assert.True(FleetBundleCodec.TryDecode(FleetBundleCodec.Encode([]), out byte[][]? none, out int one, out _));
         Assert.Empty(none);
+        Assert.Equal(1, one);
+        Assert.Throws<ArgumentOutOfRangeException>(() => FleetBundleCodec.Encode([], parts: 0));
     }
 
     [Fact]
@@ -32,7 +34,8 @@ public sealed class FleetBundleCodecTests
         var joined = new List<byte[]>();
         foreach (byte[] bundle in bundles)
         {
-            Assert.True(FleetBundleCodec.TryDecode(bundle, out byte[][]? part, out _));
+            Assert.True(FleetBundleCodec.TryDecode(bundle, out byte[][]? part, out int parts, out _));
+            Assert.Equal(bundles.Count, parts); // each part says how many make its set
             joined.AddRange(part);
         }
         Assert.Equal(messages, joined);
@@ -59,14 +62,16 @@ public sealed class FleetBundleCodecTests
     }
 
     [Theory]
-    [InlineData(new byte[] { (byte)'E', (byte)'A', 1, 0, 0 }, FleetDecodeError.BadMagic)]
-    [InlineData(new byte[] { (byte)'E', (byte)'G', 2, 0, 0 }, FleetDecodeError.UnsupportedFormatVersion)]
-    [InlineData(new byte[] { (byte)'E', (byte)'G', 0x81, 0, 0 }, FleetDecodeError.UnsupportedFormatVersion)]
-    [InlineData(new byte[] { (byte)'E', (byte)'G', 1, 7, 0 }, FleetDecodeError.UnsupportedFormatVersion)]
-    [InlineData(new byte[] { (byte)'E', (byte)'G', 1, 0, 1, 0 }, FleetDecodeError.Truncated)] // one message announced, two bytes needed
-    [InlineData(new byte[] { (byte)'E', (byte)'G', 1, 0, 1, 0, 9 }, FleetDecodeError.BadInteger)] // a zero-length message
+    [InlineData(new byte[] { (byte)'E', (byte)'A', 1, 0, 1, 0 }, FleetDecodeError.BadMagic)]
+    [InlineData(new byte[] { (byte)'E', (byte)'G', 2, 0, 1, 0 }, FleetDecodeError.UnsupportedFormatVersion)]
+    [InlineData(new byte[] { (byte)'E', (byte)'G', 0x81, 0, 1, 0 }, FleetDecodeError.UnsupportedFormatVersion)]
+    [InlineData(new byte[] { (byte)'E', (byte)'G', 1, 7, 1, 0 }, FleetDecodeError.UnsupportedFormatVersion)]
+    [InlineData(new byte[] { (byte)'E', (byte)'G', 1, 0, 0, 0 }, FleetDecodeError.BadInteger)] // a set of no parts
+    [InlineData(new byte[] { (byte)'E', (byte)'G', 1, 0, 0x91, 0x4E, 0 }, FleetDecodeError.BadInteger)] // 10,001 parts
+    [InlineData(new byte[] { (byte)'E', (byte)'G', 1, 0, 1, 1, 0 }, FleetDecodeError.Truncated)] // one message announced, two bytes needed
+    [InlineData(new byte[] { (byte)'E', (byte)'G', 1, 0, 1, 1, 0, 9 }, FleetDecodeError.BadInteger)] // a zero-length message
     [InlineData(new byte[] { (byte)'E', (byte)'G', 1, 0, 0x80, 0 }, FleetDecodeError.BadInteger)] // an over-long varint
-    [InlineData(new byte[] { (byte)'E', (byte)'G', 1, 0, 0xFF, 0xFF, 0xFF, 0x7F }, FleetDecodeError.Truncated)] // a huge count, nothing allocated
+    [InlineData(new byte[] { (byte)'E', (byte)'G', 1, 0, 1, 0xFF, 0xFF, 0xFF, 0x7F }, FleetDecodeError.Truncated)] // a huge count, nothing allocated
     public void TryDecode_NamesWhatIsWrong(byte[] payload, FleetDecodeError expected)
     {
         Assert.False(FleetBundleCodec.TryDecode(payload, out byte[][]? messages, out FleetDecodeError error));

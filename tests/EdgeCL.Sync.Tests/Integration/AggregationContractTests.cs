@@ -79,9 +79,10 @@ public abstract class AggregationContractTests : BrokerTestBase
         await mallory.PublishAsync(FleetTopics.Aggregate("fleet1", AggregationExpect.Space.Id, "agg1", "cat"),
             FleetAggregateCodec.Encode(forged with { AggregatorId = "mallory" }, TestKeys.Signer("mallory")), retain: true);
 
-        // The same forgery in a bundle on mallory's own bundle topic: each aggregate in it is checked as if alone.
-        await mallory.PublishAsync(FleetTopics.AggregateBundle("fleet1", AggregationExpect.Space.Id, "mallory", snapshot: true, 0),
-            FleetBundleCodec.Encode([FleetAggregateCodec.Encode(forged, TestKeys.Signer("mallory"))]), retain: true);
+        // The same forgery in a live bundle under mallory's own id: each aggregate in it is checked as if alone. (Its retained
+        // bundles never even arrive: a device catches up only from the aggregators it trusts.)
+        await mallory.PublishAsync(FleetTopics.AggregateLive("fleet1", AggregationExpect.Space.Id, "mallory"),
+            FleetBundleCodec.Encode([FleetAggregateCodec.Encode(forged, TestKeys.Signer("mallory"))]), retain: false);
 
         await WaitForAsync(() => perClass.Client.Statistics.DropCount(SyncDropReason.Unsigned) >= 1, "the untrusted aggregate to be dropped");
         await WaitForAsync(() => listening.Client.Statistics.DropCount(SyncDropReason.Unsigned) >= 1, "the untrusted bundle to be dropped");
@@ -141,6 +142,16 @@ public abstract class AggregationContractTests : BrokerTestBase
         Assert.True(lateBundles.Client.Statistics.Received < latePerClass.Client.Statistics.Received,
             $"bundles {lateBundles.Client.Statistics.Received} messages, per class {latePerClass.Client.Statistics.Received}");
         Assert.All(new[] { early, lateBundles, latePerClass }, d => Assert.Equal(0, d.Client.Statistics.Drops.Values.Sum()));
+
+        // Caught up, a device keeps only the live bundles: a one-class change is one message with one aggregate in it,
+        // not the cumulative delta.
+        await WaitForAsync(() => lateBundles.Client.AggregateCatchUps >= 1, "the late joiner to catch up and drop the retained bundles");
+        Client.SyncStatistics before = lateBundles.Client.Statistics;
+        await writer.LearnAsync("class05", 4, Vector(300));
+        await ConvergeAsync([writer], early, lateBundles, latePerClass);
+        Client.SyncStatistics after = lateBundles.Client.Statistics;
+        Assert.Equal(1, after.Received - before.Received);
+        Assert.InRange(after.ReceivedBytes - before.ReceivedBytes, 1, 1000);
     }
 
     private async Task ConvergeAsync(IReadOnlyList<TestDevice> writers, params AggregateDevice[] viewers)

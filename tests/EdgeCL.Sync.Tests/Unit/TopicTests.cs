@@ -86,6 +86,15 @@ public sealed class TopicTests
         Assert.Equal("edgecl/v1/f1/ab12/aggs/agg-1/d0", FleetTopics.AggregateBundle("f1", "ab12", "agg-1", snapshot: false, 0));
         Assert.Throws<ArgumentOutOfRangeException>(() => FleetTopics.AggregateBundle("f1", "ab12", "agg-1", true, FleetTopics.MaxBundleParts));
         Assert.Equal("edgecl/v1/f1/ab12/aggs/#", FleetTopics.AggregateBundleFilter("f1", "ab12"));
+        // Live bundles have a family of their own: the catch-up filter aggs/{id}/+ must not match them.
+        Assert.Equal("edgecl/v1/f1/ab12/aggs-live/agg-1/cycle", FleetTopics.AggregateLive("f1", "ab12", "agg-1"));
+        Assert.Equal("edgecl/v1/f1/ab12/aggs-live/+/cycle", FleetTopics.AggregateLiveFilter("f1", "ab12"));
+        Assert.Equal("edgecl/v1/f1/ab12/aggs/agg-1/+", FleetTopics.AggregatorBundlesFilter("f1", "ab12", "agg-1"));
+        Assert.True(FleetTopics.TryParse(FleetTopics.AggregateLive("f1", "ab12", "agg-1"), out FleetTopic live));
+        Assert.Equal(new FleetTopic(FleetTopicKind.AggregateBundle, "f1", "agg-1", "ab12", FleetTopics.LivePart), live);
+        Assert.False(FleetTopics.TryParseBundlePart(live.Label, out _, out _));
+        Assert.False(FleetTopics.TryParse("edgecl/v1/f1/ab12/aggs-live/agg-1/s0", out _));
+        Assert.False(FleetTopics.TryParse("edgecl/v1/f1/ab12/aggs/agg-1/live", out _));
     }
 
     [Theory]
@@ -98,6 +107,8 @@ public sealed class TopicTests
     [InlineData("d0", "other/topic", false)]
     [InlineData("agg1", "edgecl/v1/f/ab/aggs/agg1/s0", true)]
     [InlineData("d0", "edgecl/v1/f/ab/aggs/agg1/d0", false)]
+    [InlineData("agg1", "edgecl/v1/f/ab/aggs-live/agg1/cycle", true)]
+    [InlineData("d0", "edgecl/v1/f/ab/aggs-live/agg1/cycle", false)]
     public void CanPublish_Device_OnlyOwnEntriesAndStatus(string user, string topic, bool allowed) =>
         Assert.Equal(allowed, FleetAcl.CanPublish(user, false, topic));
 
@@ -118,6 +129,7 @@ public sealed class TopicTests
     [InlineData("edgecl/v1/f/+/+", false)]
     [InlineData("edgecl/v1/f/ab/aggs/#", true)]
     [InlineData("edgecl/v1/f/ab/aggs/#/s0", false)]
+    [InlineData("edgecl/v1/f/ab/aggs-live/+/cycle", true)]
     public void CanSubscribe_Device_FleetEntriesStatusesAndOwnCommands(string filter, bool allowed) =>
         Assert.Equal(allowed, FleetAcl.CanSubscribe("d0", false, filter));
 
