@@ -37,29 +37,33 @@ public sealed partial class FleetSyncClient
             DropUndecodable(topic, item, error, "an aggregate bundle");
             return;
         }
+        bool verified = true;
         foreach (byte[] message in messages)
-            MergeAggregateMessage(topic, item, target, message, expectedLabel: null);
-        NoteCatchUp(topic, item, parts);
+            verified &= MergeAggregateMessage(topic, item, target, message, expectedLabel: null);
+        if (verified)
+            NoteCatchUp(topic, item, parts);
     }
 
-    private void MergeAggregateMessage(FleetTopic topic, Inbound item, IFleetAggregateTarget target, byte[] payload, string? expectedLabel)
+    // False when the message did not decode or verify as the topic's aggregator's (counted as a drop).
+    private bool MergeAggregateMessage(FleetTopic topic, Inbound item, IFleetAggregateTarget target, byte[] payload, string? expectedLabel)
     {
         if (!FleetAggregateCodec.TryDecode(payload, out FleetAggregate? aggregate, out FleetDecodeError error))
         {
             DropUndecodable(topic, item, error, "an aggregate");
-            return;
+            return false;
         }
         if (!VerifiedByAggregator(topic, item, aggregate.AggregatorId, payload))
-            return;
+            return false;
         if ((expectedLabel is not null && aggregate.Label != expectedLabel) || aggregate.SpaceId != topic.SpaceId)
         {
             Drop(topic.Device, item.Topic, SyncDropReason.Forged, $"payload is {aggregate.SpaceId}/{aggregate.Label}, topic says {topic.SpaceId}/{topic.Label}");
-            return;
+            return false;
         }
         FleetMergeOutcome outcome;
         lock (_stateLock)
             outcome = target.MergeAggregate(aggregate);
         AfterAggregateMerge(topic, item, outcome, aggregate, null, payload);
+        return true;
     }
 
     private void HandleReceipt(FleetTopic topic, Inbound item)

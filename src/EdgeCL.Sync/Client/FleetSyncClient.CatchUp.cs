@@ -1,20 +1,24 @@
 using System.Collections.Concurrent;
 using EdgeCL.Sync.Topics;
 using MQTTnet;
+using MQTTnet.Protocol;
 
 namespace EdgeCL.Sync.Client;
 
-// Aggregate bundles on one connection (docs/fleet-aggregation.md, "Bundles"): the live bundles of every aggregator, and,
-// until a complete snapshot and delta of a trusted aggregator have arrived, that aggregator's retained bundles too. After
-// that the live bundles carry every change (they were subscribed first), so the retained ones are dropped: a one-class
-// change then costs the device one aggregate, not the cumulative delta.
+// Aggregate bundles on one connection (docs/fleet-aggregation.md, "Bundles"): a device first receives each trusted
+// aggregator's retained snapshot and delta (every class, and every later publish of them). Once it holds every part of
+// both, it subscribes to that aggregator's live bundles and, after the broker has acknowledged that, unsubscribes from
+// the retained ones: nothing published in between is lost (it comes on both), and from then on a one-class change costs
+// the device one aggregate, not the cumulative delta. A fleet-wide start is delivered once: the first cycle arrives on the
+// retained topics, before any device has switched to the live ones.
 public sealed partial class FleetSyncClient
 {
     private readonly ConcurrentQueue<string> _caughtUp = new();
     private volatile CatchUpRound? _catchUp;
     private long _catchUpEpoch, _catchUpsDone;
 
-    /// <summary>Aggregators whose retained snapshot and delta this client caught up from and then stopped receiving (over all connections).</summary>
+    /// <summary>Aggregators whose retained snapshot and delta this client caught up from and then switched to the live
+    /// bundles of (over all connections).</summary>
     public long AggregateCatchUps => Interlocked.Read(ref _catchUpsDone);
 
     // At each connect, before subscribing: a new round for every trusted aggregator (messages still queued from the previous
@@ -29,7 +33,9 @@ public sealed partial class FleetSyncClient
         return ids;
     }
 
-    // Consumer thread: a bundle part of the topic's aggregator arrived and decoded (its set has `parts` parts).
+    // Consumer thread: a bundle part of the topic's aggregator arrived, and every aggregate in it verified (its set has
+    // `parts` parts). A part holding anything forged does not count: the device keeps the retained subscription until the
+    // aggregator publishes that part again.
     private void NoteCatchUp(FleetTopic topic, Inbound item, int parts)
     {
         CatchUpRound? round = _catchUp;
@@ -45,20 +51,31 @@ public sealed partial class FleetSyncClient
         }
     }
 
-    // Connection loop: stop receiving the retained bundles of the aggregators caught up from.
+    // Connection loop: switch the aggregators caught up from to their live bundles (subscribe first, then unsubscribe).
     private async Task EndCatchUpsAsync(CancellationToken stop)
     {
-        var unsubscribe = new MqttClientUnsubscribeOptionsBuilder();
+        var live = new MqttClientSubscribeOptionsBuilder();
+        var retained = new MqttClientUnsubscribeOptionsBuilder();
         int count = 0;
         while (_caughtUp.TryDequeue(out string? aggregator))
         {
-            unsubscribe.WithTopicFilter(FleetTopics.AggregatorBundlesFilter(_options.Fleet, _options.Space.Id, aggregator));
+            live.WithTopicFilter(FleetTopics.AggregateLive(_options.Fleet, _options.Space.Id, aggregator), MqttQualityOfServiceLevel.AtLeastOnce, noLocal: true,
+                retainAsPublished: false, MqttRetainHandling.DoNotSendOnSubscribe);
+            retained.WithTopicFilter(FleetTopics.AggregatorBundlesFilter(_options.Fleet, _options.Space.Id, aggregator));
             count++;
         }
         if (count == 0)
             return;
         using var deadline = Deadline(stop, _options.OperationTimeout);
-        await _mqtt.UnsubscribeAsync(unsubscribe.Build(), deadline.Token).ConfigureAwait(false);
+        MqttClientSubscribeResult subscribed = await _mqtt.SubscribeAsync(live.Build(), deadline.Token).ConfigureAwait(false);
+        if (subscribed.Items.Any(item => item.ResultCode > MqttClientSubscribeResultCode.GrantedQoS2))
+        {
+            // Refused (an ACL without aggs-live): stay on the retained bundles, which carry everything too.
+            foreach (MqttClientSubscribeResultItem item in subscribed.Items.Where(item => item.ResultCode > MqttClientSubscribeResultCode.GrantedQoS2))
+                Log.Refused(_logger, $"subscription to {item.TopicFilter.Topic}", _options.DeviceId, item.ResultCode.ToString());
+            return;
+        }
+        await _mqtt.UnsubscribeAsync(retained.Build(), deadline.Token).ConfigureAwait(false);
         Interlocked.Add(ref _catchUpsDone, count);
     }
 

@@ -99,13 +99,12 @@ public sealed partial class FleetSyncClient
             .WithTopicFilter(FleetTopics.CommandsWithIdFilter(_options.Fleet, _options.DeviceId), MqttQualityOfServiceLevel.AtLeastOnce, noLocal: false, retainAsPublished: false, MqttRetainHandling.SendAtSubscribe);
         if (_options.Receive == FleetReceiveMode.Aggregates)
         {
-            // Bundles: a publish cycle is one live delivery however many classes changed (and the retained snapshot and delta
-            // until caught up, below); per class: one delivery per class.
-            string aggregates = _options.AggregateBundles
-                ? FleetTopics.AggregateLiveFilter(_options.Fleet, _options.Space.Id)
-                : FleetTopics.AggregateFilter(_options.Fleet, _options.Space.Id);
-            subscribe.WithTopicFilter(aggregates, MqttQualityOfServiceLevel.AtLeastOnce, noLocal: true, retainAsPublished: false, MqttRetainHandling.SendAtSubscribe)
-                .WithTopicFilter(FleetTopics.ReceiptFilter(_options.Fleet, _options.Space.Id, _options.DeviceId), MqttQualityOfServiceLevel.AtLeastOnce, noLocal: true, retainAsPublished: false, MqttRetainHandling.SendAtSubscribe);
+            // Per class: one delivery per class. Bundles: each trusted aggregator's retained snapshot and delta, then its live
+            // bundles (below and FleetSyncClient.CatchUp.cs).
+            if (!_options.AggregateBundles)
+                subscribe.WithTopicFilter(FleetTopics.AggregateFilter(_options.Fleet, _options.Space.Id), MqttQualityOfServiceLevel.AtLeastOnce, noLocal: true,
+                    retainAsPublished: false, MqttRetainHandling.SendAtSubscribe);
+            subscribe.WithTopicFilter(FleetTopics.ReceiptFilter(_options.Fleet, _options.Space.Id, _options.DeviceId), MqttQualityOfServiceLevel.AtLeastOnce, noLocal: true, retainAsPublished: false, MqttRetainHandling.SendAtSubscribe);
         }
         if (_options.TrackDeviceStatus)
             subscribe.WithTopicFilter(FleetTopics.StatusFilter(_options.Fleet), MqttQualityOfServiceLevel.AtLeastOnce, noLocal: false, retainAsPublished: false, MqttRetainHandling.SendAtSubscribe);
@@ -114,8 +113,8 @@ public sealed partial class FleetSyncClient
             MqttClientSubscribeResult subscribed = await _mqtt.SubscribeAsync(subscribe.Build(), deadline.Token).ConfigureAwait(false);
             if (_options.Receive == FleetReceiveMode.Aggregates && _options.AggregateBundles)
             {
-                // After the live bundles are subscribed (so nothing published from now on can be missed): each trusted
-                // aggregator's retained snapshot and delta, dropped again once complete (FleetSyncClient.CatchUp.cs).
+                // Each trusted aggregator's retained snapshot and delta; once complete, its live bundles replace them
+                // (FleetSyncClient.CatchUp.cs).
                 var catchUp = new MqttClientSubscribeOptionsBuilder();
                 IReadOnlyList<string> aggregators = StartCatchUps();
                 foreach (string aggregator in aggregators)

@@ -124,10 +124,6 @@ public static class FleetTopics
     public static string AggregateLive(string fleet, string spaceId, string aggregator) =>
         AggregateBundle(fleet, spaceId, aggregator, snapshot: true, 0).Replace("/aggs/", $"/{LiveFamily}/", StringComparison.Ordinal)[..^2] + "cycle";
 
-    /// <summary>The filter that receives every aggregator's live bundles of one space.</summary>
-    public static string AggregateLiveFilter(string fleet, string spaceId) =>
-        AggregateBundleFilter(fleet, spaceId).Replace("/aggs/", $"/{LiveFamily}/", StringComparison.Ordinal)[..^1] + "+/cycle";
-
     /// <summary>The filter that receives one aggregator's retained snapshot and delta: a device's catch-up subscription,
     /// dropped once it holds a complete set.</summary>
     public static string AggregatorBundlesFilter(string fleet, string spaceId, string aggregator) =>

@@ -88,7 +88,6 @@ public sealed class TopicTests
         Assert.Equal("edgecl/v1/f1/ab12/aggs/#", FleetTopics.AggregateBundleFilter("f1", "ab12"));
         // Live bundles have a family of their own: the catch-up filter aggs/{id}/+ must not match them.
         Assert.Equal("edgecl/v1/f1/ab12/aggs-live/agg-1/cycle", FleetTopics.AggregateLive("f1", "ab12", "agg-1"));
-        Assert.Equal("edgecl/v1/f1/ab12/aggs-live/+/cycle", FleetTopics.AggregateLiveFilter("f1", "ab12"));
         Assert.Equal("edgecl/v1/f1/ab12/aggs/agg-1/+", FleetTopics.AggregatorBundlesFilter("f1", "ab12", "agg-1"));
         Assert.True(FleetTopics.TryParse(FleetTopics.AggregateLive("f1", "ab12", "agg-1"), out FleetTopic live));
         Assert.Equal(new FleetTopic(FleetTopicKind.AggregateBundle, "f1", "agg-1", "ab12", FleetTopics.LivePart), live);
