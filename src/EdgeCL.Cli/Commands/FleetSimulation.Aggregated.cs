@@ -204,17 +204,22 @@ internal sealed partial class FleetSimulation
     {
         lock (target.SyncRoot)
         {
-            foreach ((string label, (long version, uint[] bits)) in expected)
-            {
-                if (!target.View.TryGetPrototype(label, mean, out _, out long held, out AggregateViewSource source)
-                    || source != AggregateViewSource.Aggregate || held != version)
+            foreach ((string label, (long Version, uint[] Bits) held) in expected)
+                if (!Matches(target.View, label, held, mean))
                     return false;
-                for (int k = 0; k < bits.Length; k++)
-                    if (BitConverter.SingleToUInt32Bits(mean[k]) != bits[k])
-                        return false;
-            }
             return true;
         }
+    }
+
+    // The class reads from an aggregate (its receipt confirmed), at the expected version, bit for bit.
+    private static bool Matches(AggregateView view, string label, (long Version, uint[] Bits) expected, float[] mean)
+    {
+        if (!view.TryGetPrototype(label, mean, out _, out long held, out AggregateViewSource source) || source != AggregateViewSource.Aggregate || held != expected.Version)
+            return false;
+        for (int k = 0; k < expected.Bits.Length; k++)
+            if (BitConverter.SingleToUInt32Bits(mean[k]) != expected.Bits[k])
+                return false;
+        return true;
     }
 
     /// <summary>Median µs of one signature verification of a real entry payload (7 rounds of 100).</summary>

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using EdgeCL.Cli.Output;
 using EdgeCL.Core.Fleet;
-using EdgeCL.Core.Fleet.Aggregation;
 using EdgeCL.Sync.Client;
 using EdgeCL.Sync.State;
 
@@ -56,20 +55,6 @@ internal sealed partial class FleetSimulation
     private static bool HoldsExactly(AggregateStateTarget target, string label, (long Version, uint[] Bits) expected, float[] mean)
     {
         lock (target.SyncRoot)
-        {
-            if (!target.View.TryGetPrototype(label, mean, out _, out long held, out AggregateViewSource source)
-                || source != AggregateViewSource.Aggregate || held != expected.Version)
-                return false;
-            for (int k = 0; k < mean.Length; k++)
-                if (BitConverter.SingleToUInt32Bits(mean[k]) != expected.Bits[k])
-                    return false;
-            return true;
-        }
-    }
-
-    private static double Median(IEnumerable<double> values)
-    {
-        double[] sorted = [.. values.Order()];
-        return sorted.Length == 0 ? 0 : sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
+            return Matches(target.View, label, expected, mean);
     }
 }

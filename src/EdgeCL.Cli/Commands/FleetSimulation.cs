@@ -203,13 +203,16 @@ internal sealed partial class FleetSimulation
     private static string NewFleetName() => $"sim{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3))}";
 
     /// <summary>Medians over devices of what each received and verified, and the ECDSA operations each made.</summary>
+    private static double Median(IEnumerable<long> values) => Median(values.Select(v => (double)v));
+
+    private static double Median(IEnumerable<double> values)
+    {
+        double[] sorted = [.. values.Order()];
+        return sorted.Length == 0 ? 0 : sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
+    }
+
     private static SimulatePerDevice PerDeviceCost(IReadOnlyList<FleetSyncClient> clients, IReadOnlyList<SignedEntryCodec> codecs, IReadOnlyList<EntrySigner> signers)
     {
-        static double Median(IEnumerable<long> values)
-        {
-            long[] sorted = [.. values.Order()];
-            return sorted.Length == 0 ? 0 : sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2.0;
-        }
         SyncStatistics[] stats = [.. clients.Select(c => c.Statistics)];
         return new SimulatePerDevice(Median(stats.Select(s => s.Received)), Median(stats.Select(s => s.ReceivedBytes)), Median(stats.Select(s => s.Verified)),
             stats.Max(s => s.Received), stats.Max(s => s.ReceivedBytes))

@@ -11,14 +11,12 @@ public sealed partial class FleetAggregator
 {
     private readonly RetainedBundles _bundles;
 
-    private RetainedBundles Bundles => _bundles;
-
     private static RetainedBundles CreateBundles(FleetAggregatorOptions options) => new((snapshot, part) =>
         FleetTopics.AggregateBundle(options.Sync.Fleet, options.Sync.Space.Id, options.Sync.DeviceId, snapshot, part),
         FleetTopics.AggregateLive(options.Sync.Fleet, options.Sync.Space.Id, options.Sync.DeviceId));
 
     /// <summary>Bundle parts published (snapshots and deltas, acknowledged by the broker; clearing an unused part not counted).</summary>
-    public long BundlesPublished => Bundles.PartsPublished;
+    public long BundlesPublished => _bundles.PartsPublished;
 
-    private Task PublishBundlesAsync(CancellationToken stop) => Bundles.PublishAsync(_client.PublishAggregatorMessageAsync, stop);
+    private Task PublishBundlesAsync(CancellationToken stop) => _bundles.PublishAsync(_client.PublishAggregatorMessageAsync, stop);
 }

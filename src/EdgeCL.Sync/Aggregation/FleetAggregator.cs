@@ -131,7 +131,7 @@ public sealed partial class FleetAggregator : IAsyncDisposable
     public async Task WaitUntilIdleAsync(CancellationToken cancellationToken = default)
     {
         await _client.WaitUntilConnectedAsync(cancellationToken).ConfigureAwait(false);
-        while (!_dirty.IsEmpty || Volatile.Read(ref _receiptsDueCount) > 0 || Bundles.Pending)
+        while (!_dirty.IsEmpty || Volatile.Read(ref _receiptsDueCount) > 0 || _bundles.Pending)
             await Task.Delay(Tick, _time, cancellationToken).ConfigureAwait(false);
     }
 
@@ -161,7 +161,7 @@ public sealed partial class FleetAggregator : IAsyncDisposable
                             MarkDirty(label);
                     foreach (string device in _receipts.Keys)
                         _receiptsDue.Add(device);
-                    Bundles.Republish();
+                    _bundles.Republish();
                 }
                 await PublishDueAsync(stop).ConfigureAwait(false);
             }
@@ -227,7 +227,7 @@ public sealed partial class FleetAggregator : IAsyncDisposable
             if (sent[i])
             {
                 _published[due[i].Label] = due[i];
-                Bundles.Note(due[i].Label, aggregates[i]);
+                _bundles.Note(due[i].Label, aggregates[i]);
             }
             else
                 MarkDirty(due[i].Label); // offline or refused: try again

@@ -39,27 +39,19 @@ public sealed partial class EmbeddedBroker
                     return $"the aggregate is {aggregate.AggregatorId}/{aggregate.SpaceId}/{aggregate.Label}, the topic says {user.Name}/{parsed.SpaceId}/{parsed.Label}";
                 return null;
             case FleetTopicKind.PrototypeBundle:
-                if (!FleetBundleCodec.TryDecode(bytes, out byte[][]? entries, out FleetDecodeError entriesError))
-                    return $"not an entry bundle ({entriesError})";
-                foreach (byte[] message in entries)
+                return BundleProblem(bytes, user.Name, parsed.SpaceId, "entry", static (byte[] message, out string writer, out string space, out FleetDecodeError error) =>
                 {
-                    if (!FleetEntryCodec.TryDecode(message, out FleetEntry? inner, out FleetDecodeError innerError))
-                        return $"the bundle holds something that is not a signed fleet entry ({innerError})";
-                    if (inner.DeviceId != user.Name || inner.SpaceId != parsed.SpaceId)
-                        return $"the bundle holds an entry of {inner.DeviceId}/{inner.SpaceId}, the topic says {user.Name}/{parsed.SpaceId}";
-                }
-                return null;
+                    bool read = FleetEntryCodec.TryDecode(message, out FleetEntry? entry, out error);
+                    (writer, space) = (entry?.DeviceId ?? "", entry?.SpaceId ?? "");
+                    return read;
+                });
             case FleetTopicKind.AggregateBundle:
-                if (!FleetBundleCodec.TryDecode(bytes, out byte[][]? messages, out FleetDecodeError bundleError))
-                    return $"not an aggregate bundle ({bundleError})";
-                foreach (byte[] message in messages)
+                return BundleProblem(bytes, user.Name, parsed.SpaceId, "aggregate", static (byte[] message, out string writer, out string space, out FleetDecodeError error) =>
                 {
-                    if (!FleetAggregateCodec.TryDecode(message, out FleetAggregate? inner, out FleetDecodeError innerError))
-                        return $"the bundle holds something that is not a signed fleet aggregate ({innerError})";
-                    if (inner.AggregatorId != user.Name || inner.SpaceId != parsed.SpaceId)
-                        return $"the bundle holds an aggregate of {inner.AggregatorId}/{inner.SpaceId}, the topic says {user.Name}/{parsed.SpaceId}";
-                }
-                return null;
+                    bool read = FleetAggregateCodec.TryDecode(message, out FleetAggregate? aggregate, out error);
+                    (writer, space) = (aggregate?.AggregatorId ?? "", aggregate?.SpaceId ?? "");
+                    return read;
+                });
             case FleetTopicKind.Receipt:
                 if (!AggregateReceiptCodec.TryDecode(bytes, out AggregateReceipt? receipt, out FleetDecodeError receiptError))
                     return $"not a signed aggregate receipt ({receiptError})";
@@ -73,6 +65,24 @@ public sealed partial class EmbeddedBroker
             default:
                 return null;
         }
+    }
+
+    private delegate bool ReadWriter(byte[] message, out string writer, out string space, out FleetDecodeError error);
+
+    // A bundle on a writer's topic: every message in it must be a signed entry (or aggregate) of that writer, in the
+    // topic's space, as it would have to be on its own topic.
+    private static string? BundleProblem(byte[] bytes, string user, string? space, string kind, ReadWriter read)
+    {
+        if (!FleetBundleCodec.TryDecode(bytes, out byte[][]? messages, out FleetDecodeError error))
+            return $"not an {kind} bundle ({error})";
+        foreach (byte[] message in messages)
+        {
+            if (!read(message, out string writer, out string messageSpace, out FleetDecodeError inner))
+                return $"the bundle holds something that is not a signed fleet {kind} ({inner})";
+            if (writer != user || messageSpace != space)
+                return $"the bundle holds an {kind} of {writer}/{messageSpace}, the topic says {user}/{space}";
+        }
+        return null;
     }
 
     private void RefuseOversized(InterceptingPublishEventArgs e, BrokerUser user, string topic)

@@ -53,14 +53,17 @@ public static class FleetTopics
         Bundle(fleet, spaceId, "protos", device, "Device id", snapshot, part);
 
     /// <summary>The filter that receives every device's entry bundles of one space.</summary>
-    public static string PrototypeBundleFilter(string fleet, string spaceId) => PrototypeFilter(fleet, spaceId).Replace("/proto/#", "/protos/#", StringComparison.Ordinal);
+    public static string PrototypeBundleFilter(string fleet, string spaceId) => Family(fleet, spaceId, "protos") + "/#";
 
     /// <summary>The filter that receives one device's own entry bundles.</summary>
-    public static string OwnPrototypeBundleFilter(string fleet, string spaceId, string device) =>
-        PrototypeBundle(fleet, spaceId, device, snapshot: true, 0)[..^2] + "#";
+    public static string OwnPrototypeBundleFilter(string fleet, string spaceId, string device) => Writer(fleet, spaceId, "protos", device, "Device id") + "/#";
 
     /// <summary>The filter that receives every entry bundle of every space in one fleet (fleet-wide views).</summary>
-    public static string AllPrototypeBundlesFilter(string fleet) => AllPrototypesFilter(fleet).Replace("/proto/#", "/protos/#", StringComparison.Ordinal);
+    public static string AllPrototypeBundlesFilter(string fleet)
+    {
+        TopicSegment.EnsureIdentifier(fleet, "Fleet");
+        return $"{Root}/{fleet}/+/protos/#";
+    }
 
     /// <summary>The topic of one aggregator's aggregate of one class.</summary>
     public static string Aggregate(string fleet, string spaceId, string aggregator, string label)
@@ -85,12 +88,24 @@ public static class FleetTopics
 
     private static string Bundle(string fleet, string spaceId, string family, string writer, string writerName, bool snapshot, int part)
     {
-        TopicSegment.EnsureIdentifier(fleet, "Fleet");
-        TopicSegment.EnsureIdentifier(spaceId, "Space id");
-        TopicSegment.EnsureIdentifier(writer, writerName);
         ArgumentOutOfRangeException.ThrowIfNegative(part);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(part, MaxBundleParts);
-        return $"{Root}/{fleet}/{spaceId}/{family}/{writer}/{(snapshot ? 's' : 'd')}{part}";
+        return $"{Writer(fleet, spaceId, family, writer, writerName)}/{(snapshot ? 's' : 'd')}{part}";
+    }
+
+    // edgecl/v1/{fleet}/{space}/{family}, the identifiers checked.
+    private static string Family(string fleet, string spaceId, string family)
+    {
+        TopicSegment.EnsureIdentifier(fleet, "Fleet");
+        TopicSegment.EnsureIdentifier(spaceId, "Space id");
+        return $"{Root}/{fleet}/{spaceId}/{family}";
+    }
+
+    // edgecl/v1/{fleet}/{space}/{family}/{writer}, the identifiers checked.
+    private static string Writer(string fleet, string spaceId, string family, string writer, string writerName)
+    {
+        TopicSegment.EnsureIdentifier(writer, writerName);
+        return $"{Family(fleet, spaceId, family)}/{writer}";
     }
 
     /// <summary>Whether a bundle part name (s0, d3, …) is a snapshot part, and its index; false for anything else (live included).</summary>
@@ -102,12 +117,7 @@ public static class FleetTopics
     }
 
     /// <summary>The filter that receives every aggregator's bundles of one space.</summary>
-    public static string AggregateBundleFilter(string fleet, string spaceId)
-    {
-        TopicSegment.EnsureIdentifier(fleet, "Fleet");
-        TopicSegment.EnsureIdentifier(spaceId, "Space id");
-        return $"{Root}/{fleet}/{spaceId}/aggs/#";
-    }
+    public static string AggregateBundleFilter(string fleet, string spaceId) => Family(fleet, spaceId, "aggs") + "/#";
 
     /// <summary>Most parts a snapshot or a delta may have (each up to <c>FleetBundleCodec.MaxPayloadBytes</c>).</summary>
     public const int MaxBundleParts = Core.Fleet.FleetBundleCodec.MaxParts;
@@ -122,12 +132,12 @@ public static class FleetTopics
     /// <summary>The topic of an aggregator's live bundles (each cycle's aggregates, QoS 1, not retained):
     /// <c>edgecl/v1/{fleet}/{space}/aggs-live/{aggregator}/cycle</c>.</summary>
     public static string AggregateLive(string fleet, string spaceId, string aggregator) =>
-        AggregateBundle(fleet, spaceId, aggregator, snapshot: true, 0).Replace("/aggs/", $"/{LiveFamily}/", StringComparison.Ordinal)[..^2] + "cycle";
+        Writer(fleet, spaceId, LiveFamily, aggregator, "Aggregator id") + "/cycle";
 
     /// <summary>The filter that receives one aggregator's retained snapshot and delta: a device's catch-up subscription,
     /// dropped once it holds a complete set.</summary>
     public static string AggregatorBundlesFilter(string fleet, string spaceId, string aggregator) =>
-        AggregateBundle(fleet, spaceId, aggregator, snapshot: true, 0)[..^2] + "+";
+        Writer(fleet, spaceId, "aggs", aggregator, "Aggregator id") + "/+";
 
     /// <summary>The topic of one aggregator's receipt for one device.</summary>
     public static string Receipt(string fleet, string spaceId, string aggregator, string device)
