@@ -1,6 +1,10 @@
 using System.Text.Json;
+using EdgeCL.Core.Fleet;
 using EdgeCL.Onnx.Backbones;
 using EdgeCL.Sync.Broker;
+using EdgeCL.Sync.Topics;
+using MQTTnet;
+using MQTTnet.Protocol;
 
 namespace EdgeCL.Cli.Tests;
 
@@ -29,7 +33,7 @@ public sealed class FleetRolloutCliTests : IDisposable
     private string Device(string id, string models, int port, string? inbox = null)
     {
         File.WriteAllText(Path.Combine(_world.Root, id + ".pw"), "pw-" + id);
-        using (var signer = Core.Fleet.EntrySigner.Create(id))
+        using (var signer = EntrySigner.Create(id))
         {
             File.WriteAllText(Path.Combine(_world.Root, id + "-key.pem"), signer.ExportPrivateKeyPem());
             File.WriteAllText(Path.Combine(Directory.CreateDirectory(Path.Combine(_world.Root, "trust")).FullName, id + ".pem"), signer.ExportPublicKeyPem());
@@ -111,15 +115,38 @@ public sealed class FleetRolloutCliTests : IDisposable
         var retained = await broker.GetRetainedMessagesAsync();
         Assert.Contains(retained, m => m.Topic.StartsWith($"edgecl/v1/f/{oldSpace}", StringComparison.Ordinal) && m.Topic.Contains("/proto/d1/", StringComparison.Ordinal)); // both spaces meanwhile
 
+        // A device that was unplugged before the rollout left the only entry of "right" in the old space.
+        using (IMqttClient op = new MqttClientFactory().CreateMqttClient())
+        using (EntrySigner d9 = EntrySigner.Create("d9"))
+        {
+            await op.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", broker.Port).WithClientId("ops-test").WithCredentials("ops", "pw-ops").Build());
+            string fullOld = retained.First(m => m.Topic.StartsWith($"edgecl/v1/f/{oldSpace}", StringComparison.Ordinal)).Topic.Split('/')[3];
+            var orphan = new FleetEntry { SpaceId = fullOld, DeviceId = "d9", Label = "right", Version = 1, Count = 3, Mean = [1, 2, 3, 4] };
+            var put = await op.PublishAsync(new MqttApplicationMessageBuilder().WithTopic(FleetTopics.Prototype("f", fullOld, "d9", "right"))
+                .WithPayload(FleetEntryCodec.Encode(orphan, FleetVectorType.Float32, d9)).WithRetainFlag().WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build());
+            Assert.True(put.IsSuccess);
+            await op.DisconnectAsync();
+        }
+
         // tiny2 installed on d2 too: again, with --retire. d1 already runs it and is sent nothing; d2 moves; then no device
-        // runs the old space any more, and its retained topics are cleared.
+        // runs the old space any more, but "right" exists only there: the space is kept, and the command says why.
         foreach (string file in Directory.GetFiles(Path.Combine(_world.Models, "tiny2")))
             File.Copy(file, Path.Combine(Directory.CreateDirectory(Path.Combine(otherModels, "tiny2")).FullName, Path.GetFileName(file)));
         var again = CliHarness.Run(["fleet", "rollout", "--backbone", "tiny2", "--devices", "d1,d2", "--timeout", "60", "--retire", .. common]);
-        Assert.True(again.Code == ExitCodes.Success, again.Out + again.Err);
+        Assert.True(again.Code == ExitCodes.Failure, again.Out + again.Err);
         Assert.Contains("d1: already runs it", again.Out, StringComparison.Ordinal);
         Assert.Contains("d2: moved: space ", again.Out, StringComparison.Ordinal);
-        Assert.Matches($@"space {oldSpace} retired: [1-9][0-9]* retained topic\(s\) cleared", again.Out);
+        Assert.Contains($"space {oldSpace} not retired: 1 class(es) exist only there: 'right' (d9).", again.Out, StringComparison.Ordinal);
+        Assert.Equal($"edgecl: error: not retired: space {oldSpace} (1 class(es) only there); teach those classes again on a device that moved, move the devices that hold them, or pass --allow-loss to drop them",
+            again.Err.Trim());
+        retained = await broker.GetRetainedMessagesAsync();
+        Assert.Contains(retained, m => m.Topic.StartsWith($"edgecl/v1/f/{oldSpace}", StringComparison.Ordinal) && m.Topic.EndsWith("/proto/d9/right", StringComparison.Ordinal));
+
+        // The operator accepts the loss: every target already runs tiny2, and the space left over from the last run is retired.
+        var drop = CliHarness.Run(["fleet", "rollout", "--backbone", "tiny2", "--devices", "d1,d2", "--timeout", "60", "--retire", "--allow-loss", .. common]);
+        Assert.True(drop.Code == ExitCodes.Success, drop.Out + drop.Err);
+        Assert.Contains($"space {oldSpace}: --allow-loss drops 1 class(es) that exist only there: 'right' (d9).", drop.Out, StringComparison.Ordinal);
+        Assert.Matches($@"space {oldSpace} retired: [1-9][0-9]* retained topic\(s\) cleared", drop.Out);
         retained = await broker.GetRetainedMessagesAsync();
         Assert.DoesNotContain(retained, m => m.Topic.StartsWith($"edgecl/v1/f/{oldSpace}", StringComparison.Ordinal));
         Assert.Contains(retained, m => m.Topic.Contains("/proto/d1/left", StringComparison.Ordinal)); // in the new space

@@ -13,7 +13,8 @@ namespace EdgeCL.Cli.Commands;
 /// <summary>
 /// <c>edgecl fleet rollout --backbone NAME</c>: sends the signed <c>new_backbone</c> command to each target device, watches
 /// their retained statuses until each runs the new backbone (or refused, or the time is up), prints the progress and a
-/// table; with <c>--retire</c>, clears the old space's retained topics once no device runs it (docs/rollout.md).
+/// table; with <c>--retire</c>, clears the old space's retained topics once no device runs it and no class would be
+/// lost with it (<see cref="SpaceRetirement"/>; <c>--allow-loss</c> accepts the loss; docs/rollout.md).
 /// </summary>
 internal static class FleetRolloutCommand
 {
@@ -25,11 +26,12 @@ internal static class FleetRolloutCommand
         var devices = new Option<string?>("--devices") { Description = "Comma-separated device ids." };
         var all = new Option<bool>("--all") { Description = "Every device with a status in the fleet." };
         var timeout = new Option<double>("--timeout") { Description = "Seconds to wait for every device to move.", DefaultValueFactory = _ => 300 };
-        var retire = new Option<bool>("--retire") { Description = "Once every target moved, clear the retained topics of the spaces they left that no device runs any more." };
+        var retire = new Option<bool>("--retire") { Description = "Once every target moved, clear the retained topics of the spaces they left (and of any other space with entries) that no device runs any more, unless a class exists only there." };
+        var allowLoss = new Option<bool>("--allow-loss") { Description = "With --retire: retire a space even when some of its classes exist in no space a device runs (they are lost to the fleet)." };
         var operatorKey = new Option<string>("--operator-key") { Description = "The operator's private key (edgecl fleet operator-key).", Required = true };
         var login = new OperatorConnection.Options();
         var command = new Command("rollout", "Move devices to another backbone without losing what they learned: signed new_backbone commands, then watch each device restart in the new embedding space.")
-            { broker, fleet, backbone, devices, all, timeout, retire, operatorKey, login.User, login.Password, login.Ca, login.Cert, login.Key };
+            { broker, fleet, backbone, devices, all, timeout, retire, allowLoss, operatorKey, login.User, login.Password, login.Ca, login.Cert, login.Key };
         command.SetAction((parse, ct) => CommandRunner.RunAsync(async token =>
         {
             string fleetName = parse.GetValue(fleet)!, name = parse.GetValue(backbone)!;
@@ -105,9 +107,10 @@ internal static class FleetRolloutCommand
                 return CommandRunner.Fail($"{progress.Devices.Count(d => d.State != RolloutState.Moved)} of {targets.Length} device(s) did not move to {name}: {string.Join(", ", stuck)}"
                     + (parse.GetValue(retire) ? "; nothing retired" : ""), ExitCodes.Failure);
             }
-            if (parse.GetValue(retire))
-                await RetireAsync(endpoint, fleetName, progress, after, token).ConfigureAwait(false);
-            return ExitCodes.Success;
+            if (!parse.GetValue(retire))
+                return ExitCodes.Success;
+            string? refused = await RetireAsync(endpoint, fleetName, progress, view, activity, parse.GetValue(allowLoss), token).ConfigureAwait(false);
+            return refused is null ? ExitCodes.Success : CommandRunner.Fail(refused, ExitCodes.Failure);
         }, ct));
         return command;
     }
@@ -126,36 +129,56 @@ internal static class FleetRolloutCommand
 
     private static string Short(string? space) => space is null ? "-" : space[..Math.Min(12, space.Length)];
 
-    /// <summary>Clears the retained topics of each space the targets left, unless a device's status still names it.</summary>
+    /// <summary>Clears the retained topics of each space the targets left (and of any other space with entries that no
+    /// device runs), unless a device's status still names it or a class exists only there; returns one line for the
+    /// spaces kept because of classes they alone hold, or null.</summary>
     /// <remarks>Operators may clear any topic (ops/mosquitto/acl). Devices keep their own old state aside
-    /// (<c>state.&lt;space&gt;.db</c>) and never publish in a space their backbone does not produce.</remarks>
-    private static async Task RetireAsync(FleetBrokerOptions endpoint, string fleet, RolloutProgress progress, FleetSnapshot snapshot, CancellationToken token)
+    /// (<c>state.&lt;space&gt;.db</c>) and never publish in a space their backbone does not produce. A moved device
+    /// announces its migrated classes shortly after its status, so the loss check looks again for up to 10 s before it
+    /// refuses.</remarks>
+    private static async Task<string?> RetireAsync(FleetBrokerOptions endpoint, string fleet, RolloutProgress progress, FleetView view, SemaphoreSlim activity,
+        bool allowLoss, CancellationToken token)
     {
-        var left = progress.Devices.Where(d => d.OldSpace is not null && d.OldSpace != d.NewSpace).Select(d => d.OldSpace!).Distinct(StringComparer.Ordinal);
-        foreach (string space in left)
+        var left = progress.Devices.Where(d => d.OldSpace is not null && d.OldSpace != d.NewSpace).Select(d => d.OldSpace!);
+        var kept = new List<string>();
+        foreach (string space in SpaceRetirement.Candidates(view.Snapshot(), left))
         {
-            string[] still = [.. snapshot.Devices.Where(d => d.Space == space).Select(d => d.Device)];
-            if (still.Length > 0)
+            IReadOnlyList<string> still = SpaceRetirement.RunBy(view.Snapshot(), space);
+            if (still.Count > 0)
             {
                 Console.WriteLine($"space {Short(space)} not retired: still run by {string.Join(", ", still)}.");
                 continue;
             }
+            IReadOnlyList<(string Label, IReadOnlyList<string> Devices)> lost = SpaceRetirement.ClassesOnlyIn(view.Snapshot(), space);
+            for (long end = Environment.TickCount64 + 10_000; lost.Count > 0 && !allowLoss && Environment.TickCount64 < end;)
+            {
+                await activity.WaitAsync(TimeSpan.FromMilliseconds(250), token).ConfigureAwait(false);
+                lost = SpaceRetirement.ClassesOnlyIn(view.Snapshot(), space);
+            }
+            if (lost.Count > 0 && !allowLoss)
+            {
+                Console.WriteLine($"space {Short(space)} not retired: {lost.Count} class(es) exist only there: {SpaceRetirement.Describe(lost)}.");
+                kept.Add($"{Short(space)} ({lost.Count} class(es) only there)");
+                continue;
+            }
+            if (lost.Count > 0)
+                Console.WriteLine($"space {Short(space)}: --allow-loss drops {lost.Count} class(es) that exist only there: {SpaceRetirement.Describe(lost)}.");
             using IMqttClient client = new MqttClientFactory().CreateMqttClient();
             var topics = new HashSet<string>(StringComparer.Ordinal);
-            var activity = new SemaphoreSlim(0);
+            var arrived = new SemaphoreSlim(0);
             client.ApplicationMessageReceivedAsync += e =>
             {
                 if (e.ApplicationMessage.Retain && e.ApplicationMessage.Payload.Length > 0)
                     lock (topics)
                         topics.Add(e.ApplicationMessage.Topic);
-                activity.Release();
+                arrived.Release();
                 return Task.CompletedTask;
             };
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(token);
             deadline.CancelAfter(TimeSpan.FromSeconds(10));
             await OperatorLogin.ConnectAsync(client, endpoint, $"edgecl-retire-{Environment.ProcessId}", deadline.Token, token).ConfigureAwait(false);
             await client.SubscribeAsync($"{FleetTopics.Root}/{fleet}/{space}/#", MqttQualityOfServiceLevel.AtLeastOnce, deadline.Token).ConfigureAwait(false);
-            await QuietAsync(activity, token).ConfigureAwait(false);
+            await QuietAsync(arrived, token).ConfigureAwait(false);
             string[] clear;
             lock (topics)
                 clear = [.. topics.Order(StringComparer.Ordinal)];
@@ -164,5 +187,7 @@ internal static class FleetRolloutCommand
             await client.DisconnectAsync(cancellationToken: token).ConfigureAwait(false);
             Console.WriteLine($"space {Short(space)} retired: {clear.Length} retained topic(s) cleared (entries, aggregates, receipts); the devices keep their old state as state.{Short(space)}.db.");
         }
+        return kept.Count == 0 ? null
+            : $"not retired: space {string.Join(", ", kept)}; teach those classes again on a device that moved, move the devices that hold them, or pass --allow-loss to drop them";
     }
 }
