@@ -33,6 +33,10 @@ public static class AudioShifts
     /// <summary>Talkers mixed by <c>babble</c>.</summary>
     public const int BabbleTalkers = 5;
 
+    /// <summary>Buffers longer than this (continuous audio: a file of talk) get talkers that speak clip after clip
+    /// over the whole buffer; shorter ones (a clip) one clip per talker, as always.</summary>
+    public const double ContinuousBabbleSeconds = 4;
+
     /// <summary>Reverb: onset of the tail after the direct path (s).</summary>
     public const double ReverbOnsetSeconds = 0.045;
 
@@ -202,6 +206,8 @@ public static class AudioShifts
         if (available < 1)
             throw new ArgumentException("Shift 'babble' needs at least two clips in the dataset.");
         var mix = new double[length];
+        if (length > ContinuousBabbleSeconds * context.SampleRate)
+            return ContinuousBabble(mix, source, context.ExcludeIndex, random);
         var used = new HashSet<int>();
         for (int t = 0; t < Math.Min(BabbleTalkers, available); t++)
         {
@@ -217,6 +223,34 @@ public static class AudioShifts
                 int j = start + i;
                 if (j >= 0 && j < length)
                     mix[j] += talker[i];
+            }
+        }
+        return mix;
+    }
+
+    /// <summary>Babble over continuous audio: each talker speaks one random clip after another, from a random point
+    /// inside its first clip to the end of the buffer.</summary>
+    /// <remarks>One clip per talker, as for a 1.5 s buffer, would put 5 clips in minutes of audio; scaled to the SNR
+    /// over the whole buffer, those few clips came out far louder than the talk (about 12 dB above it in 7 minutes)
+    /// and were heard as 5 shouted words per file (issue 10: the talk activations under babble, 2026-12-07).</remarks>
+    private static double[] ContinuousBabble(double[] mix, IBabbleSource source, int exclude, DeterministicRandom random)
+    {
+        for (int t = 0; t < BabbleTalkers; t++)
+        {
+            int previous = -1;
+            for (int position = int.MinValue; position < mix.Length;)
+            {
+                int index;
+                do
+                    index = random.NextInt(0, source.Count);
+                while (index == exclude || (index == previous && source.Count > 2));
+                previous = index;
+                float[] talker = source.Clip(index);
+                if (position == int.MinValue)
+                    position = -random.NextInt(0, Math.Max(1, talker.Length));
+                for (int i = Math.Max(0, -position); i < talker.Length && position + i < mix.Length; i++)
+                    mix[position + i] += talker[i];
+                position += Math.Max(1, talker.Length);
             }
         }
         return mix;

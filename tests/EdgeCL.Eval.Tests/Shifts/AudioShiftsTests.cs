@@ -53,6 +53,32 @@ public class AudioShiftsTests
             Assert.NotEqual(a, AudioShifts.Apply(shift, clean, Context(8, new Babble())));
     }
 
+    // A file of talk (20 s): the babble must be a steady bed under it, not a few clips scaled up to the whole file's
+    // SNR (before 2026-12-07: 5 clips of 0.75 s in 20 s, each far louder than the talk).
+    [Fact]
+    public void Apply_BabbleOverContinuousAudio_CoversTheWholeFileAtAnEvenLevel()
+    {
+        const int Long = 20 * Rate;
+        var talk = new float[Long];
+        float[] word = Speech();
+        for (int start = 0; start + word.Length <= Long; start += word.Length + 4000)
+            word.CopyTo(talk, start);
+        ShiftSpec shift = ShiftCatalog.ParseList("babble:5", 3)[0];
+        float[] noisy = AudioShifts.Apply(shift, talk, new AudioShiftContext(Rate, Long, 9, 1, new Babble()));
+        Assert.Equal(Long, noisy.Length);
+        Assert.InRange(AudioShifts.MeasureSnrDb(talk, noisy), 4.8, 5.2);
+        var rms = new List<double>();
+        for (int block = 0; block + Rate <= Long; block += Rate)
+        {
+            double sum = 0;
+            for (int i = block; i < block + Rate; i++)
+                sum += (noisy[i] - talk[i]) * (double)(noisy[i] - talk[i]);
+            rms.Add(Math.Sqrt(sum / Rate));
+        }
+        double median = rms.Order().ElementAt(rms.Count / 2);
+        Assert.True(rms.Min() > 0.4 * median && rms.Max() < 2.5 * median, $"babble RMS per second {rms.Min():0} .. {rms.Max():0}, median {median:0}");
+    }
+
     [Fact]
     public void Apply_PinkNoise_HasMoreLowThanHighFrequencyPower()
     {
