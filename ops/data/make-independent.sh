@@ -3,10 +3,11 @@
 # formats and file layouts that the dev set (make-keywords.sh) never uses. Keep it out of tuning: it exists to check
 # that what was tuned on the dev set holds on material nobody looked at.
 #
-#   ops/data/make-independent.sh OUT [2]
+#   ops/data/make-independent.sh OUT [2|3]
 #
 # Variant 2 (second argument) is a second check set with its own words, voices and offsets, for confirming a change
 # that variant 1 helped to find: variant 1 showed the placement problem, so only variant 2 was never looked at.
+# Variant 3 was added when variant 2 had been looked at too (issue 11, the shrunk test centre).
 #
 #   OUT/support/<word>/*.wav   10 taught words x 8 clips (4 voices x 2 speed/pitch settings): what a user teaches
 #   OUT/test/<word>/*.wav      the same words, 8 other voices x 3 settings (240 clips)
@@ -20,8 +21,8 @@
 # 24-bit, so the WAV reader and resampler are part of what is checked. Deterministic; idempotent (OUT/.complete).
 set -euo pipefail
 
-if [[ $# -lt 1 || $# -gt 2 || ( $# -eq 2 && "$2" != 2 ) ]]; then
-  echo "usage: $0 OUT [2]   (writes OUT/support, OUT/test and OUT/unknown; 2 = the second variant)" >&2
+if [[ $# -lt 1 || $# -gt 2 || ( $# -eq 2 && "$2" != 2 && "$2" != 3 ) ]]; then
+  echo "usage: $0 OUT [2|3]   (writes OUT/support, OUT/test and OUT/unknown; 2, 3 = the second, third variant)" >&2
   exit 2
 fi
 OUT="$1"
@@ -57,6 +58,19 @@ if [[ "$VARIANT" == 2 ]]; then
   SUPPORT_SETTINGS=("130 45" "210 60")
   TEST_SETTINGS=("120 70" "170 40" "205 55")
   FORMATS=("16000 2 16" "32000 1 16" "44100 1 24" "48000 2 16")
+elif [[ "$VARIANT" == 3 ]]; then
+  # Variant 3: made after issue 11's shrunk-centre change was chosen, to confirm it on material nobody had seen.
+  WORDS=(five eight yellow purple close next shadow honey paper garden)
+  NEAR=(fife ate fellow people clothes neck shallow money pepper pardon
+        hive hate mellow curtail cloak nest meadow funny vapour darden)
+  OTHER=(rocket bottle monday spider candle forest basket hammer lizard marble
+         napkin ocean pillow saddle tunnel velvet walnut zipper anchor blanket)
+  SUPPORT_VOICES=(en-us+Adam en-gb+Linda en-029+Max en-gb-scotland+Steph)
+  TEST_VOICES=(en-us-nyc+Paul en-gb-x-rp+Belinda en-gb-x-gbclan+Robert en-gb-x-gbcwmd+Quincy en-us+grandma en-gb+male5 en-029+female4 en-gb-scotland+klatt6)
+  SUPPORT_SETTINGS=("140 40" "185 75")
+  TEST_SETTINGS=("125 60" "150 25" "225 45")
+  UNKNOWN_SETTINGS=("135 55" "180 35")
+  FORMATS=("16000 1 24" "24000 1 16" "44100 2 16" "48000 1 16")
 fi
 
 mkdir -p "$OUT" || { echo "make-independent: cannot create $OUT; choose a writable folder." >&2; exit 1; }
@@ -103,16 +117,18 @@ make_word() {
   rm -f "$tmp".*
 }
 
-# One noise clip: 1.5 s of coloured noise or a chord of three seeded tones, 16 kHz, at a given amplitude.
+# One noise clip: 1.5 s of coloured noise (repeatable since 2026-12-07; sets made before hold other noise) or a chord of
+# three seeded tones, 16 kHz, at a given amplitude.
 make_noise() {
   local out="$1" dir="$2" kind="$3" level="$4" n="$5"
   local dest="$out/$dir/${kind}__${level}__${n}.wav"
   mkdir -p "$out/$dir"
   if [[ "$kind" == chord ]]; then
     local f=$(( 110 + $(pick "$kind$level$n" 400) ))
-    sox -D -n -r 16000 -c 1 -b 16 "$dest.part.wav" synth 1.5 sine "$f" sine "$((f * 5 / 4))" sine "$((f * 3 / 2))" vol "$level" fade 0.05 1.5 0.05
+    sox -D -R -n -r 16000 -c 1 -b 16 "$dest.part.wav" synth 1.5 sine "$f" sine "$((f * 5 / 4))" sine "$((f * 3 / 2))" vol "$level" fade 0.05 1.5 0.05
   else
-    sox -D -n -r 16000 -c 1 -b 16 "$dest.part.wav" synth 1.5 "$kind" vol "$level"
+    # -R: repeatable noise; clip n is the n-th 1.5 s of that stream, so the three clips of a level differ.
+    sox -D -R -n -r 16000 -c 1 -b 16 "$dest.part.wav" synth "$(( n * 3 / 2 )).$(( n * 3 % 2 * 5 ))" "$kind" vol "$level" trim "$(( (n - 1) * 3 / 2 )).$(( (n - 1) * 3 % 2 * 5 ))"
   fi
   mv -f "$dest.part.wav" "$dest"
 }

@@ -4,8 +4,8 @@
     edgecl eval ... --export DIR        (writes DIR/stream.embeddings.npy, stream.labels.txt, stream.domains.txt, stream.labelled.txt)
     /usr/bin/python3 ops/eval/replay_centre.py DIR --correlation 0.1 --orders 8
 
-A replica of TestStreamCentre + ShiftDetector + LabelAutocorrelation + the class-balanced update + the guard with the
-learner's default settings (it reproduced the C# learner's per-condition accuracies and detection counts exactly on
+A replica of TestStreamCentre + ShiftDetector + LabelAutocorrelation + the class-balanced update + the shrunk query
+centre + the guard with the learner's default settings (it reproduced the C# learner's per-condition accuracies and detection counts exactly on
 the exported dev, independent-set-1 and MNIST-C streams). The unlabelled steps of each task are re-ordered with
 RoTTA's Dirichlet sampler (as LabelCorrelation; numpy's generator, so not EdgeCL's orders) or shuffled
 (--correlation 0), and the variants below are compared with static ncm-centred on the same orders: the mean
@@ -22,7 +22,8 @@ VARIANTS = {
     "before (adapted-head labels, fixed h)": dict(head="adapted", detect_correlation=0.0),
     "adapted-head labels, h(1+rho)": dict(head="adapted", detect_correlation=1.0),
     "static-head labels, fixed h": dict(head="static", detect_correlation=0.0),
-    "now (static-head labels, h(1+rho))": dict(head="static", detect_correlation=1.0),
+    "static-head labels, h(1+rho), no shrinkage": dict(head="static", detect_correlation=1.0),
+    "now (static-head labels, h(1+rho), shrunk centre)": dict(head="static", detect_correlation=1.0, shrink=2.0, shrink_correlation=10.0),
 }
 
 
@@ -91,29 +92,36 @@ class Autocorrelation:  # LabelAutocorrelation
 
 class Centre:  # TestStreamCentre
     def __init__(self, d, detector, warm=10, decay=0.01, clip=3.0):
-        self.mean, self.distance, self.count = np.zeros(d), 0.0, 0
+        self.mean, self.distance, self.count, self.squared, self.weights = np.zeros(d), 0.0, 0, 0.0, 0.0
         self.detector, self.warm, self.decay, self.clip = detector, warm, decay, clip
 
     def is_warm(self):
         return self.count >= self.warm
 
     def reset(self):
-        self.mean[:], self.distance, self.count = 0, 0.0, 0
+        self.mean[:], self.distance, self.count, self.squared, self.weights = 0, 0.0, 0, 0.0, 0.0
         self.detector.restart()
+
+    def variance(self):  # EstimateVariance: mean squared distance x sum of squared weights
+        return self.squared * self.weights
 
     def update(self, x, scale):
         n = self.count + 1
         delta = x - self.mean
         dist = np.linalg.norm(delta)
         if self.count >= self.warm and self.detector.update(dist, scale):
-            self.mean[:], self.distance, self.count, n = 0, 0.0, 0, 1
+            self.mean[:], self.distance, self.count, self.squared, self.weights, n = 0, 0.0, 0, 0.0, 0.0, 1
             delta = x - self.mean
             dist = np.linalg.norm(delta)
         rate = max(1 / n, self.decay)
         clipping = self.clip > 0 and self.count >= self.warm and self.distance > 0
         weight = rate * (self.clip * self.distance / dist if clipping and dist > self.clip * self.distance else 1)
         self.mean += weight * delta
-        self.distance += rate * (min(dist, self.clip * self.distance if clipping else dist) - self.distance)
+        clipped = min(dist, self.clip * self.distance if clipping else dist)
+        self.distance += rate * (clipped - self.distance)
+        if n > 1:
+            self.squared += rate * (clipped * clipped - self.squared)
+        self.weights = (1 - weight) ** 2 * self.weights + weight ** 2
         self.count = n
 
 
@@ -122,7 +130,8 @@ def normalise(v):
     return v / np.where(n > 0, n, 1)
 
 
-def run(X, labels, tasks, labelled, head=None, detect_correlation=0.0, temperature=0.1, guard_window=100, collapse=3):
+def run(X, labels, tasks, labelled, head=None, detect_correlation=0.0, shrink=0.0, shrink_correlation=0.0, temperature=0.1,
+        guard_window=100, collapse=3):
     """Online accuracy per task of ncm-test-centred (head = 'adapted' | 'static'), or of static ncm-centred (head None)."""
     classes = sorted({l for l, f in zip(labels, labelled) if f})
     index = {c: i for i, c in enumerate(classes)}
@@ -144,7 +153,16 @@ def run(X, labels, tasks, labelled, head=None, detect_correlation=0.0, temperatu
         if head is None:
             correct[tasks[t]].append(ps == index[labels[t]])
             continue
-        scores = prototypes @ normalise(x - (centre.mean if centre.is_warm() else labelled_centre))
+        query_centre = labelled_centre
+        if centre.is_warm():
+            # FeatureCentring.ShrinkQueryCentre: m + s (c - m), s = max(0, 1 - kappa v (1 + beta rho) / |c - m|^2).
+            offset = centre.mean - labelled_centre
+            s = 1.0
+            if shrink > 0:
+                size = offset @ offset
+                s = max(0.0, 1 - shrink * centre.variance() * (1 + shrink_correlation * order.strength) / size) if size > 0 else 0.0
+            query_centre = labelled_centre + s * offset
+        scores = prototypes @ normalise(x - query_centre)
         p = int(scores.argmax())
         probabilities = np.exp((scores - scores.max()) / temperature)
         probabilities /= probabilities.sum()

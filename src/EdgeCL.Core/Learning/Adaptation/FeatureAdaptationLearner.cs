@@ -56,7 +56,7 @@ public abstract class FeatureAdaptationLearner : IStreamLearner, IAdaptationChec
         Options = options;
         Health = new HealthMonitor(GuardOptions.From(options, name, guardDefaults));
         Centring = new FeatureCentring(space, options, testCentre?.CreateCentre(space.Dimension), testCentre?.Align ?? false, testCentre?.Balance ?? 0,
-            testCentre?.BalanceHead == 1, testCentre?.DetectCorrelation ?? 0);
+            testCentre?.BalanceHead == 1, testCentre?.DetectCorrelation ?? 0, testCentre?.Shrink ?? 0, testCentre?.ShrinkCorrelation ?? 0);
         Query = new float[space.Dimension];
     }
 

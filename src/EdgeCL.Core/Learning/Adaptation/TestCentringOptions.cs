@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace EdgeCL.Core.Learning.Adaptation;
 
-/// <summary>Settings of test-stream centring, read from <c>&lt;method&gt;.warmup|decay|clip|align|balance|balance-head|detect|detect-threshold|detect-drift|detect-baseline|detect-correlation</c>.</summary>
+/// <summary>Settings of test-stream centring, read from <c>&lt;method&gt;.warmup|decay|clip|align|balance|balance-head|detect|detect-threshold|detect-drift|detect-baseline|detect-correlation|shrink|shrink-correlation</c>.</summary>
 public sealed record TestCentringOptions
 {
     /// <summary>Test samples before the running mean replaces the labelled mean. Default 10 (feasibility.md §4).</summary>
@@ -30,6 +30,15 @@ public sealed record TestCentringOptions
     /// label-correlated order a change of class run moves the sample distances too, and a raised threshold keeps
     /// those from reading as shifts. 0 = a fixed threshold (before). Default 1.</summary>
     public double DetectCorrelation { get; init; } = 1;
+
+    /// <summary>κ: queries are centred by m̄ + s·(c − m̄), s = max(0, 1 − κ·v/‖c − m̄‖²) with v the running mean's
+    /// own noise (<see cref="FeatureCentring"/>): a condition that barely moves the embeddings is answered by the
+    /// static head instead of a noisy centre. 0 = off (before). Default 2 (issue 11, correlated order).</summary>
+    public double Shrink { get; init; } = 2;
+
+    /// <summary>β: in label-correlated order the noise v counts (1 + β·ρ) times, ρ the measured label
+    /// autocorrelation (a run's balanced samples are not independent). Default 10.</summary>
+    public double ShrinkCorrelation { get; init; } = 10;
 
     /// <summary>Drop and re-warm the running mean when a Page-Hinkley test on sample distances fires (issue 11). Default true.</summary>
     public bool Detect { get; init; } = true;
@@ -62,6 +71,8 @@ public sealed record TestCentringOptions
             DetectDrift = options.GetDouble(method + ".detect-drift", d.DetectDrift, 0, 10),
             DetectBaseline = options.GetInt(method + ".detect-baseline", d.DetectBaseline, 2, 100_000),
             DetectCorrelation = options.GetDouble(method + ".detect-correlation", d.DetectCorrelation, 0, 100),
+            Shrink = options.GetDouble(method + ".shrink", d.Shrink, 0, 1000),
+            ShrinkCorrelation = options.GetDouble(method + ".shrink-correlation", d.ShrinkCorrelation, 0, 1000),
         };
     }
 
@@ -81,6 +92,8 @@ public sealed record TestCentringOptions
         parameters[method + ".align"] = "1 = centre prototypes by the test mean too; 0 = by the labelled mean (default 0)";
         parameters[method + ".balance"] = string.Create(c, $"class-balanced running mean, x − α·(labelled mean of the predicted class − labelled mean), so runs of one class do not drag it: 0 = off, 1 = always, 2 = α from the measured label autocorrelation of the predictions (default {d.Balance})");
         parameters[method + ".balance-head"] = string.Create(c, $"whose prediction names the class a balanced sample swaps out: 0 = the static head's (no feedback from the adapted head's own mistakes), 1 = the adapted head's (default {d.BalanceHead})");
+        parameters[method + ".shrink"] = string.Create(c, $"κ: the running test mean's offset from the labelled mean is shrunk by max(0, 1 − κ·its own noise/offset²), so a condition that barely moves the embeddings keeps the static head; 0 = off, 0-1000 (default {d.Shrink})");
+        parameters[method + ".shrink-correlation"] = string.Create(c, $"β: that noise counts (1 + β·measured label autocorrelation) times in label-correlated order, 0-1000 (default {d.ShrinkCorrelation})");
         parameters[method + ".detect"] = string.Create(c, $"1 = drop and re-warm the running test mean when a Page-Hinkley test on sample distances detects a shift; 0 = never (default {(d.Detect ? 1 : 0)})");
         parameters[method + ".detect-threshold"] = string.Create(c, $"shift detector threshold h, standard deviations, 0.5-1000 (default {d.DetectThreshold})");
         parameters[method + ".detect-drift"] = string.Create(c, $"shift detector slack k per sample, standard deviations, 0-10 (default {d.DetectDrift})");

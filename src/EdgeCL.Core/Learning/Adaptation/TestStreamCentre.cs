@@ -16,6 +16,10 @@ namespace EdgeCL.Core.Learning.Adaptation;
 /// estimate (before it is folded in) feeds a two-sided Page-Hinkley test; on an alarm the estimate is dropped and
 /// warmed up again from that sample on (exact mean first), so a running mean from the previous room or microphone is
 /// not carried into the next. <see cref="Detections"/> counts the alarms.</para>
+/// <para>The estimate's own noise (<see cref="EstimateVariance"/>): the running mean squared distance times Σw², the sum
+/// of the squared weights the samples now in the estimate carry (1/n for the exact mean, r/(2 − r) for an EMA at rate
+/// r), i.e. E‖estimate − true mean‖² for independent samples. <see cref="FeatureCentring"/> shrinks the centre's
+/// offset by it.</para>
 /// <para>Nothing is allocated after construction. Not thread-safe.</para>
 /// </remarks>
 public sealed class TestStreamCentre
@@ -23,6 +27,8 @@ public sealed class TestStreamCentre
     private readonly float[] _mean;
     private readonly float[] _delta;
     private double _meanDistance;
+    private double _meanSquaredDistance;
+    private double _weightSquares;
 
     /// <summary>Creates an empty estimate.</summary>
     /// <param name="dimension">Embedding length.</param>
@@ -90,6 +96,8 @@ public sealed class TestStreamCentre
             // A new regime: forget the old estimate and start its exact mean with this sample.
             Array.Clear(_mean);
             _meanDistance = 0;
+            _meanSquaredDistance = 0;
+            _weightSquares = 0;
             Count = 0;
             n = 1;
             TensorPrimitives.Subtract(embedding, _mean, delta);
@@ -100,12 +108,19 @@ public sealed class TestStreamCentre
         if (ClipFactor > 0f && Count >= WarmUp && _meanDistance > 0 && distance > ClipFactor * _meanDistance)
             weight *= ClipFactor * _meanDistance / distance;
         TensorPrimitives.MultiplyAdd(delta, (float)weight, _mean, _mean);
-        _meanDistance += rate * (Math.Min(distance, ClipFactor > 0f && _meanDistance > 0 && Count >= WarmUp ? ClipFactor * _meanDistance : distance) - _meanDistance);
+        double clipped = Math.Min(distance, ClipFactor > 0f && _meanDistance > 0 && Count >= WarmUp ? ClipFactor * _meanDistance : distance);
+        _meanDistance += rate * (clipped - _meanDistance);
+        if (n > 1)
+            _meanSquaredDistance += rate * (clipped * clipped - _meanSquaredDistance);
+        _weightSquares = (1 - weight) * (1 - weight) * _weightSquares + weight * weight;
         Count = n;
     }
 
     /// <summary>The running mean distance of samples to the estimate (the Huber clip's scale).</summary>
     public double MeanDistance => _meanDistance;
+
+    /// <summary>E‖estimate − true mean‖² were the samples independent: the running mean squared distance × Σw² (0 before two samples).</summary>
+    public double EstimateVariance => _meanSquaredDistance * _weightSquares;
 
     /// <summary>Replaces the estimate with a saved one (a checkpoint); the values are checked by the caller.</summary>
     /// <exception cref="ArgumentException">Wrong length, a negative count or a non-finite value.</exception>
@@ -116,7 +131,24 @@ public sealed class TestStreamCentre
         mean.CopyTo(_mean);
         Count = count;
         _meanDistance = meanDistance;
+        // A checkpoint holds the mean distance, not these: take the steady state of the same weights.
+        _meanSquaredDistance = meanDistance * meanDistance;
+        _weightSquares = count == 0 ? 0 : Math.Max(1.0 / count, Decay / (2 - Decay));
         Detector?.Restart();
+    }
+
+    /// <summary>Appends the estimate's noise statistics (mean squared distance, Σw²) for a checkpoint.</summary>
+    internal void ExportNoise(List<double> into) => into.AddRange([_meanSquaredDistance, _weightSquares]);
+
+    /// <summary>Whether <paramref name="state"/> holds noise statistics <see cref="ExportNoise"/> could have written.</summary>
+    internal static bool IsValidNoise(ReadOnlySpan<double> state) =>
+        state.Length == 2 && state[0] >= 0 && double.IsFinite(state[0]) && state[1] >= 0 && state[1] <= 1;
+
+    /// <summary>Restores noise statistics checked by <see cref="IsValidNoise"/> (after <see cref="Restore"/>).</summary>
+    internal void ImportNoise(ReadOnlySpan<double> state)
+    {
+        _meanSquaredDistance = state[0];
+        _weightSquares = state[1];
     }
 
     /// <summary>Forgets every sample.</summary>
@@ -124,6 +156,8 @@ public sealed class TestStreamCentre
     {
         Array.Clear(_mean);
         _meanDistance = 0;
+        _meanSquaredDistance = 0;
+        _weightSquares = 0;
         Count = 0;
         Detector?.Restart();
     }
