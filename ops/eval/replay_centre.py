@@ -23,7 +23,8 @@ VARIANTS = {
     "adapted-head labels, h(1+rho)": dict(head="adapted", detect_correlation=1.0),
     "static-head labels, fixed h": dict(head="static", detect_correlation=0.0),
     "static-head labels, h(1+rho), no shrinkage": dict(head="static", detect_correlation=1.0),
-    "now (static-head labels, h(1+rho), shrunk centre)": dict(head="static", detect_correlation=1.0, shrink=2.0, shrink_correlation=10.0),
+    "shrunk centre, beta 10": dict(head="static", detect_correlation=1.0, shrink=2.0, shrink_correlation=10.0),
+    "now (static-head labels, h(1+rho), shrunk centre, beta 3)": dict(head="static", detect_correlation=1.0, shrink=2.0, shrink_correlation=3.0),
 }
 
 

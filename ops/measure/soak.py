@@ -3,7 +3,7 @@
 accuracy along the way (issue #12: RSS flat within 5 % after warm-up, no thread or file growth, accuracy never more
 than 2 points below static).
 
-    /usr/bin/python3 ops/measure/soak.py [--samples 1000000] [--paired] [--method LEARNER] [--binary CMD] [--out artifacts/soak]
+    /usr/bin/python3 ops/measure/soak.py [--samples 1000000] [--paired] [--method LEARNER] [--param KEY=VALUE] [--binary CMD] [--out artifacts/soak]
 
 The agent runs as shipped for a camera (the `digits` backbone, the default learner `ncm-test-centred` with adaptation
 on, a raw-frames FIFO source, a watched teach folder, the embedded broker with sync on, the device page on loopback).
@@ -54,7 +54,7 @@ def stream(pools, total, seed, period):
             n += 1
 
 
-def run_agent(binary, work, adapt, total, period, files, pools, seed, sample_every=5.0, method="ncm-test-centred"):
+def run_agent(binary, work, adapt, total, period, files, pools, seed, sample_every=5.0, method="ncm-test-centred", parameters=None):
     """Runs one agent (its own teach folder, state and FIFO) over `total` frames; returns (answers by frame number,
     truth, conditions, process samples)."""
     name = "adapt" if adapt else "static"
@@ -67,7 +67,7 @@ def run_agent(binary, work, adapt, total, period, files, pools, seed, sample_eve
     config = {
         "device_id": "soak", "backbone": "digits", "models_root": str(ROOT / "models"), "state_dir": str(state),
         "providers": "cpu", "threads": 1,
-        "learner": {"method": method, "adapt": adapt, "checkpoint_seconds": 30},
+        "learner": {"method": method, "adapt": adapt, "checkpoint_seconds": 30, **({"parameters": parameters} if parameters else {})},
         "sync": {"broker": "embedded", "embedded_port": free_port()},
         "web": {"listen": f"127.0.0.1:{free_port()}"},
         "sources": [
@@ -179,6 +179,8 @@ def main():
     ap.add_argument("--out", default=str(ROOT / "artifacts" / "soak"))
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--method", default="ncm-test-centred", help="the adapting agent's learner (the static one runs it with adaptation off)")
+    ap.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
+                    help="a learner parameter for the adaptive agent, e.g. ncm-test-centred.shrink=0 (repeatable)")
     ap.add_argument("--paired", action="store_true",
                     help="the static agent hears the same --samples frames; compare window by window on the same frames")
     args = ap.parse_args()
@@ -203,7 +205,9 @@ def main():
               f"(answered {len(static_answers):,})", flush=True)
 
         started = time.monotonic()
-        answers, truth, conditions, samples = run_agent(binary, work, True, args.samples, PERIOD, files, pools, args.seed, method=args.method)
+        parameters = dict(p.split("=", 1) for p in args.param)
+        answers, truth, conditions, samples = run_agent(binary, work, True, args.samples, PERIOD, files, pools, args.seed, method=args.method,
+                                                        parameters=parameters)
         seconds = time.monotonic() - started
         rows = []
         for lo in range(0, len(truth), WINDOW):

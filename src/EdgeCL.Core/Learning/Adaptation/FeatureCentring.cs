@@ -128,8 +128,8 @@ public sealed class FeatureCentring
     /// × (1 + β·ρ). Where the condition moves the embeddings far (noise, reverberation) ‖c − m̄‖² dwarfs v and s ≈ 1;
     /// where it barely moves them (clean, telephone band) the offset is mostly the estimate's own noise and s ≈ 0, the
     /// static head. In label-correlated order the balanced samples of a run are not independent (partial balancing,
-    /// wrong static labels repeat along a run), so v counts (1 + β·ρ) times. Issue 11: measured on the recorded dev,
-    /// set-1 and MNIST-C streams, it removed most of the clean and telephone losses in correlated order.</para>
+    /// wrong static labels repeat along a run), so v counts (1 + β·ρ) times. Issue 11: it removed the clean and
+    /// telephone losses of set 1's label-correlated open-set stream; docs/adaptation-across-shifts.md.</para>
     /// </remarks>
     private void ShrinkQueryCentre()
     {
