@@ -29,16 +29,18 @@ public sealed partial class StateStore
         // A file EdgeCL wrote is in WAL mode already. Another one (a restored sqlite3 .backup, a damaged header) is switched
         // at its first write, not here: the switch rewrites the header, and loading may still refuse the file.
         _walPending = !string.Equals((string)Scalar("PRAGMA journal_mode")!, "wal", StringComparison.OrdinalIgnoreCase);
-        if (tables == 0)
-            SwitchToWal();
-        // FULL: every commit flushes the WAL, so an acknowledged change survives power loss (NORMAL would not).
-        Execute(null, "PRAGMA synchronous = FULL");
+        // Checked before the WAL switch below: a damaged page 1 can read as a database with no tables, and switching it
+        // would rewrite the header of a file that is then refused (the state-store fuzz target found one, 2026-12-07).
         if (_options.VerifyOnOpen)
         {
             string check = (string)Scalar("PRAGMA quick_check(1)")!;
             if (check != "ok")
                 throw Corrupt(check);
         }
+        if (tables == 0)
+            SwitchToWal();
+        // FULL: every commit flushes the WAL, so an acknowledged change survives power loss (NORMAL would not).
+        Execute(null, "PRAGMA synchronous = FULL");
         if (tables == 0)
         {
             CreateSchema();
