@@ -143,13 +143,14 @@ internal static class FleetRolloutCommand
         var kept = new List<string>();
         foreach (string space in SpaceRetirement.Candidates(view.Snapshot(), left))
         {
-            IReadOnlyList<string> still = SpaceRetirement.RunBy(view.Snapshot(), space);
+            FleetSnapshot snapshot = view.Snapshot();
+            IReadOnlyList<string> still = SpaceRetirement.RunBy(snapshot, space);
             if (still.Count > 0)
             {
                 Console.WriteLine($"space {Short(space)} not retired: still run by {string.Join(", ", still)}.");
                 continue;
             }
-            IReadOnlyList<(string Label, IReadOnlyList<string> Devices)> lost = SpaceRetirement.ClassesOnlyIn(view.Snapshot(), space);
+            IReadOnlyList<(string Label, IReadOnlyList<string> Devices)> lost = SpaceRetirement.ClassesOnlyIn(snapshot, space);
             for (long end = Environment.TickCount64 + 10_000; lost.Count > 0 && !allowLoss && Environment.TickCount64 < end;)
             {
                 await activity.WaitAsync(TimeSpan.FromMilliseconds(250), token).ConfigureAwait(false);

@@ -237,8 +237,8 @@ public static class AudioShifts
     {
         for (int t = 0; t < BabbleTalkers; t++)
         {
-            int previous = -1;
-            for (int position = int.MinValue; position < mix.Length;)
+            int previous = -1, position = 0;
+            for (bool first = true; position < mix.Length; first = false)
             {
                 int index;
                 do
@@ -246,7 +246,7 @@ public static class AudioShifts
                 while (index == exclude || (index == previous && source.Count > 2));
                 previous = index;
                 float[] talker = source.Clip(index);
-                if (position == int.MinValue)
+                if (first)
                     position = -random.NextInt(0, Math.Max(1, talker.Length));
                 for (int i = Math.Max(0, -position); i < talker.Length && position + i < mix.Length; i++)
                     mix[position + i] += talker[i];
