@@ -184,6 +184,9 @@ def main():
     ap.add_argument("--paired", action="store_true",
                     help="the static agent hears the same --samples frames; compare window by window on the same frames")
     args = ap.parse_args()
+    bad = [p for p in args.param if "=" not in p or not p.split("=", 1)[0]]
+    if bad:  # before anything runs, not after the static agent's minutes
+        sys.exit(f"soak.py: --param '{bad[0]}' is not KEY=VALUE (e.g. ncm-test-centred.shrink=0)")
     binary = args.binary.split()
     if not (DATA / "0").is_dir():
         sys.exit(f"{DATA} is missing: run ops/setup.sh (it generates the digits set)")

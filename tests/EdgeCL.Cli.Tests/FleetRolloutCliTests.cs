@@ -160,6 +160,7 @@ public sealed class FleetRolloutCliTests : IDisposable
     [InlineData("no targets", new[] { "--backbone", "tiny2" }, "--devices a,b or --all (one of them)")]
     [InlineData("a path", new[] { "--backbone", "../tiny2", "--all" }, "is not a backbone name")]
     [InlineData("a bad timeout", new[] { "--backbone", "tiny2", "--all", "--timeout", "0" }, "--timeout 0 must be")]
+    [InlineData("--allow-loss alone", new[] { "--backbone", "tiny2", "--all", "--allow-loss" }, "--allow-loss applies only with --retire")]
     public void Rollout_BadInput_OneLineAndUsageExit(string what, string[] args, string expected)
     {
         var run = CliHarness.Run(["fleet", "rollout", "--broker", "mqtt://127.0.0.1:1", "--operator-key", "nokey.key", .. args]);

@@ -46,6 +46,8 @@ internal static class FleetRolloutCommand
                 throw new ArgumentException("name the targets with --devices a,b or --all (one of them).");
             foreach (string device in listed ?? [])
                 TopicSegment.EnsureIdentifier(device, "--devices");
+            if (parse.GetValue(allowLoss) && !parse.GetValue(retire))
+                throw new ArgumentException("--allow-loss applies only with --retire (it lets a retirement drop classes no running space holds); add --retire or drop --allow-loss.");
             using EntrySigner key = FleetCommandCliCommand.ReadOperatorKey(parse.GetValue(operatorKey)!);
             FleetBrokerOptions endpoint = login.Endpoint(parse, parse.GetValue(broker)!);
 
