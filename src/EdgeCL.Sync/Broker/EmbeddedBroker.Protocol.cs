@@ -32,6 +32,7 @@ public sealed partial class EmbeddedBroker
             maximumPacketSize == 0 ? null : new MqttPacketFormatterAdapter(version, new MqttBufferWriter(4096, 65536));
         public HashSet<ushort> Aliases { get; } = [];
         public bool TooLargeLogged { get; set; }
+        public RetainedAtSubscribe RetainedAtSubscribe { get; } = new();
     }
 
     /// <summary>Called for every accepted connection: remembers what the client asked for, and gives a 3.1.1 client with an

@@ -213,6 +213,7 @@ public sealed partial class EmbeddedBroker : IAsyncDisposable
         server.ValidatingConnectionAsync += ValidateConnectionAsync;
         server.InterceptingPublishAsync += InterceptPublishAsync;
         server.InterceptingSubscriptionAsync += InterceptSubscriptionAsync;
+        server.ClientSubscribedTopicAsync += SendRetainedAtSubscribeAsync;
         server.InterceptingInboundPacketAsync += InterceptInboundPacketAsync;
         server.InterceptingOutboundPacketAsync += InterceptOutboundPacketAsync;
         server.LoadingRetainedMessageAsync += e =>
@@ -263,7 +264,10 @@ public sealed partial class EmbeddedBroker : IAsyncDisposable
     {
         var user = e.SessionItems?[UserKey] as BrokerUser;
         if (_options.OpenForTesting || user is not null && FleetAcl.CanSubscribe(user.Name, user.IsOperator, e.TopicFilter.Topic))
+        {
+            TakeOverRetained(e);
             return Task.CompletedTask;
+        }
         e.ProcessSubscription = false;
         e.Response.ReasonCode = MqttSubscribeReasonCode.NotAuthorized;
         Interlocked.Increment(ref _refusedSubscriptions);

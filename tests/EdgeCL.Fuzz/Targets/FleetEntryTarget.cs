@@ -38,9 +38,10 @@ internal sealed class FleetEntryTarget : IFuzzTarget
 
     public void Run(byte[] input)
     {
-        if (FleetBundleCodec.TryDecode(input, out byte[][]? bundled, out _))
+        if (FleetBundleCodec.TryDecode(input, out byte[][]? bundled, out int parts, out _))
         {
-            if (!FleetBundleCodec.Encode(bundled).AsSpan().SequenceEqual(input))
+            // The part count is part of the encoding: a bundle of a set of 2 re-encodes as one of 2.
+            if (!FleetBundleCodec.Encode(bundled, parts).AsSpan().SequenceEqual(input))
                 throw new InvalidOperationException("A bundle that decodes does not re-encode to the same bytes: it has two encodings.");
             foreach (byte[] message in bundled)
                 Offer(message);

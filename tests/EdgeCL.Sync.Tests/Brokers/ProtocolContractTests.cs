@@ -133,6 +133,58 @@ public abstract class ProtocolContractTests : BrokerTestBase
             Assert.Equal(1, embedded.Broker.TopicAliasViolations);
     }
 
+    [Fact]
+    public async Task A_retained_message_published_while_a_client_subscribes_reaches_it()
+    {
+        // MQTTnet.Server 5.2 copies the retained messages before the new subscription is in place: a retained publish in
+        // between reached neither, and a device never saw a peer's snapshot until that peer changed again (a flaky CI run).
+        // Each round races one subscribe (the topic among several filters, as a device subscribes) against one publish.
+        const int Rounds = 120;
+        using IMqttClient publisher = await ConnectAsync("op-retain-pub");
+        using IMqttClient subscriber = await ConnectAsync("op-retain-sub");
+        var received = new ConcurrentDictionary<string, byte>();
+        subscriber.ApplicationMessageReceivedAsync += e =>
+        {
+            received.TryAdd(e.ApplicationMessage.Topic, 0);
+            return Task.CompletedTask;
+        };
+        var random = new Random(7);
+        var missed = new List<int>();
+        try
+        {
+            for (int round = 0; round < Rounds; round++)
+            {
+                string topic = RetainedTopic(round);
+                var subscribe = new MqttClientSubscribeOptionsBuilder();
+                foreach (string other in (string[])["a", "b", "c", "d"])
+                    subscribe.WithTopicFilter($"edgecl/v1/protocol-test/other/{round}/{other}", MqttQualityOfServiceLevel.AtLeastOnce);
+                subscribe.WithTopicFilter(topic, MqttQualityOfServiceLevel.AtLeastOnce);
+                int lead = random.Next(0, 400);
+                Task subscribed = subscriber.SubscribeAsync(subscribe.Build());
+                for (int spin = 0; spin < lead; spin++)
+                    Thread.SpinWait(20);
+                await publisher.PublishAsync(new MqttApplicationMessageBuilder().WithTopic(topic).WithPayload([(byte)round])
+                    .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).WithRetainFlag().Build());
+                await subscribed;
+            }
+            DateTime deadline = DateTime.UtcNow.AddSeconds(5);
+            while (received.Count(r => r.Key.StartsWith(RetainedTopic(-1)[..^2], StringComparison.Ordinal)) < Rounds && DateTime.UtcNow < deadline)
+                await Task.Delay(50);
+            for (int round = 0; round < Rounds; round++)
+                if (!received.ContainsKey(RetainedTopic(round)))
+                    missed.Add(round);
+        }
+        finally
+        {
+            for (int round = 0; round < Rounds; round++)
+                await publisher.PublishAsync(new MqttApplicationMessageBuilder().WithTopic(RetainedTopic(round)).WithPayload(Array.Empty<byte>())
+                    .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).WithRetainFlag().Build());
+        }
+        Assert.True(missed.Count == 0, $"{missed.Count} of {Rounds} retained messages never reached the subscriber (rounds {string.Join(",", missed)})");
+    }
+
+    private static string RetainedTopic(int round) => $"edgecl/v1/protocol-test/retained/{round}";
+
     private static async Task WaitUntilAsync(Func<bool> condition)
     {
         DateTime deadline = DateTime.UtcNow.AddSeconds(10);
