@@ -36,7 +36,10 @@ public abstract partial class SyncContractTests
         await a.LearnBatchAsync([.. Enumerable.Range(0, 12).Select(i => ($"word{i:D2}", 1L + i, Vector(50 + i)))]);
         await Converge.AllAsync([a, c], Converge.Expected([a, c], SpaceA, bBefore));
         // A flush is one bundle: the 12 classes went out as a new snapshot and the emptied delta (a flush that caught the
-        // batch half-added makes it a delta first), not as 12 messages.
+        // batch half-added makes it a delta first), not as 12 messages. The count rises when the broker's PUBACK is
+        // handled, which can come after c merged the bundle: wait for it.
+        for (DateTime deadline = DateTime.UtcNow.AddSeconds(10); a.Client.Statistics.Published == publishedBefore && DateTime.UtcNow < deadline;)
+            await Task.Delay(20);
         Assert.InRange(a.Client.Statistics.Published - publishedBefore, 1, 4);
         await b.StartAsync();
         await Converge.AllAsync([a, b, c], Converge.Expected([a, b, c], SpaceA));
