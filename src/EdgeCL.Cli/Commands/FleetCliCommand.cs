@@ -84,9 +84,9 @@ internal static class FleetCliCommand
             if (r.Cap > 0 || r.MaxNorm > 0 || r.Compromised > 0)
                 Console.WriteLine($"merge {r.Policy}, {r.Compromised} compromised device(s): {r.HijackedClasses} of {r.Classes} classes nearer another class's centralised mean than their own");
             if (r.PerDevice is { } cost)
-                Console.WriteLine($"per device received (median): {cost.MessagesMedian:0} messages, {cost.BytesMedian / 1024:0.0} KiB, {cost.VerificationsMedian:0} signature checks (~{cost.VerificationsMedian * r.VerifyMicroseconds / 1000:0.#} ms at {r.VerifyMicroseconds:0} µs each); largest {cost.MessagesMax} messages, {cost.BytesMax / 1024.0:0.0} KiB");
+                Console.WriteLine($"per device received (median): {cost.MessagesMedian:0} messages, {cost.BytesMedian / 1024:0.0} KiB, {cost.VerificationsMedian:0} messages verified with {cost.SignatureChecksMedian:0} ECDSA checks (~{cost.SignatureChecksMedian * r.VerifyMicroseconds / 1000:0.#} ms at {r.VerifyMicroseconds:0} µs each; the rest by their batch's verified root); largest {cost.MessagesMax} messages, {cost.BytesMax / 1024.0:0.0} KiB");
             if (r.AggregatorCost is { } agg)
-                Console.WriteLine($"{r.Aggregators} aggregator(s): {agg.EntriesReceived} entries received, {agg.Verifications} signature checks, {agg.AggregatesPublished} aggregates and {agg.ReceiptsPublished} receipts published");
+                Console.WriteLine($"{r.Aggregators} aggregator(s): {agg.EntriesReceived} entries received, {agg.Verifications} verified with {agg.SignatureChecks} ECDSA checks, {agg.AggregatesPublished} aggregates and {agg.ReceiptsPublished} receipts published; from the first update: every entry merged after {agg.SecondsToAllEntries:F2} s, first aggregates out {(agg.SecondsToFirstAggregates is { } first ? $"after {first:F2} s" : "unseen (the fleet converged between two 50 ms checks)")}, half the devices identical after {agg.SecondsToHalfTheDevices:F2} s");
             if (r.Changes is { } ch)
                 Console.WriteLine($"{ch.Count} single-class changes: every device held each one after {ch.SecondsMedian:F3} s (median); per change a device received {ch.MessagesPerChangeMedian:0.##} messages, {ch.BytesPerChangeMedian:0} bytes (medians)");
             return r.Identical ? ExitCodes.Success : ExitCodes.Failure;

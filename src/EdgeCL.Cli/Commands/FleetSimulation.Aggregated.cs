@@ -112,12 +112,17 @@ internal sealed partial class FleetSimulation
                 async (i, token) => await clients[i].PublishBatchAsync(entries[i], token).ConfigureAwait(false)).ConfigureAwait(false);
             long lastUpdate = clock.ElapsedTicks;
             int remaining = Devices;
-            long converged = lastUpdate, allEntries = 0;
+            long converged = lastUpdate, allEntries = 0, firstAggregates = 0, halfTheDevices = 0;
             while (remaining > 0)
             {
-                // Where the time goes: when the aggregators have merged every entry (their verify queue is drained).
+                // Where the time goes: when the aggregators have merged every entry (their verify queue is drained), when
+                // they first publish, when half the devices are done.
                 if (allEntries == 0 && aggregators.All(a => a.Client.Statistics.Merged >= expectedEntries))
                     allEntries = clock.ElapsedTicks;
+                if (firstAggregates == 0 && aggregators.Any(a => a.AggregatesPublished > 0))
+                    firstAggregates = clock.ElapsedTicks;
+                if (halfTheDevices == 0 && remaining <= Devices / 2)
+                    halfTheDevices = clock.ElapsedTicks;
                 if (clock.Elapsed > Timeout)
                     throw new TimeoutException($"The fleet did not converge within {Timeout.TotalSeconds:0} s: {remaining} of {Devices} devices do not yet hold every class exactly from an aggregate; raise --timeout or check the broker's queue limits (mosquitto max_queued_messages).");
                 await Task.Delay(50, cancellationToken).ConfigureAwait(false);
@@ -158,6 +163,8 @@ internal sealed partial class FleetSimulation
                 SignatureChecks = aggregators.Sum(a => a.EntrySignatureChecks),
                 SignaturesMade = aggregators.Sum(a => a.SignaturesMade),
                 SecondsToAllEntries = allEntries == 0 ? 0 : (double)(allEntries - publishStart) / Stopwatch.Frequency,
+                SecondsToFirstAggregates = firstAggregates == 0 ? null : (double)(firstAggregates - publishStart) / Stopwatch.Frequency,
+                SecondsToHalfTheDevices = (double)((halfTheDevices == 0 ? converged : halfTheDevices) - publishStart) / Stopwatch.Frequency,
             };
             int hijacked = CountHijacked(label => Array.ConvertAll(expectedByLabel[label].Bits, BitConverter.UInt32BitsToSingle), central, centralCount);
             SimulateChanges? changes = Changes > 0 ? await RunChangesAsync(clients, targets, entries, expected, expectedByLabel, mean, cancellationToken).ConfigureAwait(false) : null;

@@ -124,6 +124,13 @@ internal sealed record SimulateAggregators(long EntriesReceived, long Verificati
 
     /// <summary>Seconds from the first update until the aggregators had merged every entry (the verifying bottleneck).</summary>
     public double SecondsToAllEntries { get; init; }
+
+    /// <summary>Seconds from the first update until an aggregator first had aggregates acknowledged by the broker (it holds
+    /// them while a storm lasts); null when the fleet converged before the 50 ms poll saw them.</summary>
+    public double? SecondsToFirstAggregates { get; init; }
+
+    /// <summary>Seconds from the first update until half the devices held every class exactly.</summary>
+    public double SecondsToHalfTheDevices { get; init; }
 }
 
 /// <summary>One retained entry seen by <c>edgecl fleet status</c>; <c>Signature</c> is "valid" (verified with --trust) or "unchecked".</summary>
