@@ -183,6 +183,54 @@ public abstract class ProtocolContractTests : BrokerTestBase
         Assert.True(missed.Count == 0, $"{missed.Count} of {Rounds} retained messages never reached the subscriber (rounds {string.Join(",", missed)})");
     }
 
+    [Fact]
+    public async Task Retained_messages_at_subscribe_keep_their_rules_over_MQTT_3_1_1_and_5()
+    {
+        // The embedded broker sends these itself (EmbeddedBroker.RetainedAtSubscribe.cs): held to mosquitto's behaviour.
+        const string Root = "edgecl/v1/protocol-test/kept";
+        using IMqttClient publisher = await ConnectAsync("op-kept-pub");
+        await publisher.PublishAsync(new MqttApplicationMessageBuilder().WithTopic(Root + "/one").WithPayload([1])
+            .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).WithRetainFlag().Build());
+        await publisher.PublishAsync(new MqttApplicationMessageBuilder().WithTopic(Root + "/zero").WithPayload([0])
+            .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtMostOnce).WithRetainFlag().Build());
+        try
+        {
+            async Task<List<(string Topic, MqttQualityOfServiceLevel QoS, bool Retain)>> SubscribeAsync(string id, MqttProtocolVersion version,
+                MqttQualityOfServiceLevel qos, MqttRetainHandling handling, int times = 1)
+            {
+                using IMqttClient client = await ConnectAsync(id, version: version);
+                var got = new ConcurrentQueue<(string, MqttQualityOfServiceLevel, bool)>();
+                client.ApplicationMessageReceivedAsync += e =>
+                {
+                    got.Enqueue((e.ApplicationMessage.Topic, e.ApplicationMessage.QualityOfServiceLevel, e.ApplicationMessage.Retain));
+                    return Task.CompletedTask;
+                };
+                for (int i = 0; i < times; i++)
+                    await client.SubscribeAsync(new MqttClientSubscribeOptionsBuilder()
+                        .WithTopicFilter(Root + "/#", qos, noLocal: false, retainAsPublished: false, handling).Build());
+                await Task.Delay(300); // anything else on its way
+                return [.. got.OrderBy(g => g.Item1, StringComparer.Ordinal)];
+            }
+
+            // QoS is the lower of the message's and the subscription's; the retain flag is set (MQTT-3.3.1-9).
+            Assert.Equal([(Root + "/one", MqttQualityOfServiceLevel.AtMostOnce, true), (Root + "/zero", MqttQualityOfServiceLevel.AtMostOnce, true)],
+                await SubscribeAsync("op-kept-311", MqttProtocolVersion.V311, MqttQualityOfServiceLevel.AtMostOnce, MqttRetainHandling.SendAtSubscribe));
+            Assert.Equal([(Root + "/one", MqttQualityOfServiceLevel.AtLeastOnce, true), (Root + "/zero", MqttQualityOfServiceLevel.AtMostOnce, true)],
+                await SubscribeAsync("op-kept-5", MqttProtocolVersion.V500, MqttQualityOfServiceLevel.AtLeastOnce, MqttRetainHandling.SendAtSubscribe));
+            // Subscribing again sends them again; "do not send" sends nothing; "if new" only for the first subscription.
+            Assert.Equal(4, (await SubscribeAsync("op-kept-twice", MqttProtocolVersion.V500, MqttQualityOfServiceLevel.AtLeastOnce, MqttRetainHandling.SendAtSubscribe, times: 2)).Count);
+            Assert.Empty(await SubscribeAsync("op-kept-none", MqttProtocolVersion.V500, MqttQualityOfServiceLevel.AtLeastOnce, MqttRetainHandling.DoNotSendOnSubscribe));
+            Assert.Equal(2, (await SubscribeAsync("op-kept-new", MqttProtocolVersion.V500, MqttQualityOfServiceLevel.AtLeastOnce,
+                MqttRetainHandling.SendAtSubscribeIfNewSubscriptionOnly, times: 2)).Count);
+        }
+        finally
+        {
+            foreach (string topic in (string[])[Root + "/one", Root + "/zero"])
+                await publisher.PublishAsync(new MqttApplicationMessageBuilder().WithTopic(topic).WithPayload(Array.Empty<byte>())
+                    .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).WithRetainFlag().Build());
+        }
+    }
+
     private static string RetainedTopic(int round) => $"edgecl/v1/protocol-test/retained/{round}";
 
     private static async Task WaitUntilAsync(Func<bool> condition)
