@@ -59,6 +59,8 @@ public sealed partial class EmbeddedBroker
             return Task.CompletedTask;
         if (limits.Window is { } window && e.Packet is MqttPubAckPacket or MqttPubCompPacket or MqttPubRecPacket)
             Acknowledged(window, e.ClientId, e.Packet);
+        if (e.Packet is MqttSubscribePacket)
+            limits.RetainedAtSubscribe.Reset();
         if (e.Packet is not MqttPublishPacket { TopicAlias: not 0 } publish)
             return Task.CompletedTask;
         lock (limits.Aliases)

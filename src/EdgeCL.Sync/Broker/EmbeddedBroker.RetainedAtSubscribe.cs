@@ -23,6 +23,17 @@ public sealed partial class EmbeddedBroker
     {
         public Dictionary<MqttTopicFilter, MqttSessionStatus> Filters { get; } = new(ReferenceEqualityComparer.Instance);
         public IList<MqttApplicationMessage>? Retained { get; set; }
+
+        /// <summary>A new SUBSCRIBE packet: nothing of an earlier one carries over (a packet cut short by an error
+        /// leaves filters that never get their event, and their copy must not serve the next packet).</summary>
+        public void Reset()
+        {
+            lock (this)
+            {
+                Filters.Clear();
+                Retained = null;
+            }
+        }
     }
 
     /// <summary>Called for a granted subscription: takes over sending its retained messages (SendAtSubscribe only; the
