@@ -10,7 +10,7 @@ namespace EdgeCL.Sync.Broker;
 
 // Retained messages at subscribe, sent without a gap. MQTTnet.Server 5.2 copies the retained messages when a SUBSCRIBE
 // starts and makes the subscription visible to publishers only when it ends: a retained publish in between is neither in
-// the copy nor delivered live, so the subscriber never gets it (ProtocolContractTests measured 6 to 32 of 120 lost; a
+// the copy nor delivered live, so the subscriber never gets it (ProtocolContractTests lost up to 32 of 120 in a run; a
 // device missed a peer's snapshot bundle in CI). Here, for filters that ask for retained messages at every subscribe, the
 // broker turns MQTTnet's copy off and reads the retained messages itself once the subscription is visible: a publish is
 // then either already retained when it reads them or dispatched to the subscription. Cost: one copy of the retained set per
@@ -74,7 +74,7 @@ public sealed partial class EmbeddedBroker
                 continue;
             MqttPublishPacket packet = MqttPublishPacketFactory.Create(message);
             packet.QualityOfServiceLevel = (MqttQualityOfServiceLevel)Math.Min((int)granted, (int)message.QualityOfServiceLevel);
-            packet.Retain = true; // sent because it is retained (MQTT-3.3.1-8)
+            packet.Retain = true; // sent because it is retained (MQTT 3.1.1, MQTT-3.3.1-8)
             packet.Dup = false;
             packet.TopicAlias = 0;
             session.EnqueueDataPacket(new MqttPacketBusItem(packet));

@@ -214,7 +214,7 @@ public abstract class ProtocolContractTests : BrokerTestBase
                 return [.. got.OrderBy(g => g.Item1, StringComparer.Ordinal)];
             }
 
-            // QoS is the lower of the message's and the subscription's; the retain flag is set (MQTT-3.3.1-9).
+            // QoS is the lower of the message's and the subscription's; the retain flag is set (MQTT 3.1.1, MQTT-3.3.1-8).
             Assert.Equal([(Root + "/one", MqttQualityOfServiceLevel.AtMostOnce, true), (Root + "/zero", MqttQualityOfServiceLevel.AtMostOnce, true)],
                 await SubscribeAsync("op-kept-311", MqttProtocolVersion.V311, MqttQualityOfServiceLevel.AtMostOnce, MqttRetainHandling.SendAtSubscribe, 2));
             Assert.Equal([(Root + "/one", MqttQualityOfServiceLevel.AtLeastOnce, true), (Root + "/zero", MqttQualityOfServiceLevel.AtMostOnce, true)],
