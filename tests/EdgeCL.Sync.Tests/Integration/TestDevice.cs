@@ -1,9 +1,11 @@
+using System.Collections.Concurrent;
 using EdgeCL.Core.Fleet;
 using EdgeCL.Core.Vectors;
 using EdgeCL.Sync.Client;
 using EdgeCL.Sync.Outbox;
 using EdgeCL.Sync.Payloads;
 using EdgeCL.Sync.Tests.Brokers;
+using Microsoft.Extensions.Logging;
 
 namespace EdgeCL.Sync.Tests.Integration;
 
@@ -67,11 +69,23 @@ public sealed class TestDevice : IAsyncDisposable
     /// <summary>The latest entry per class as the fleet sees it (after the codec round trip).</summary>
     public Dictionary<string, FleetEntry> Latest { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>The client's last log lines at Information and above (connect failures say why), for the message of a test that fails.</summary>
+    private LastLines Log { get; } = new();
+
     /// <summary>Starts the client and waits until it is connected (<paramref name="wait"/>, default 10 s).</summary>
+    /// <exception cref="TimeoutException">Not connected in time; the message ends with the client's last log lines.</exception>
     public async Task StartAsync(TimeSpan? wait = null)
     {
+        TimeSpan limit = wait ?? TimeSpan.FromSeconds(10);
         await Client.StartAsync();
-        await Client.WaitUntilConnectedAsync().WaitAsync(wait ?? TimeSpan.FromSeconds(10));
+        try
+        {
+            await Client.WaitUntilConnectedAsync().WaitAsync(limit);
+        }
+        catch (TimeoutException)
+        {
+            throw new TimeoutException($"{Id} did not connect within {limit.TotalSeconds:0} s; its last log lines: {string.Join(" | ", Log.Lines)}");
+        }
     }
 
     public Task LearnAsync(string label, long count, float[] mean) => WriteAsync(label, count, mean);
@@ -133,6 +147,27 @@ public sealed class TestDevice : IAsyncDisposable
         };
         if (_operationTimeout is { } timeout)
             options = options with { OperationTimeout = timeout };
-        return new FleetSyncClient(options, Codec, State, Outbox);
+        return new FleetSyncClient(options, Codec, State, Outbox, Log);
+    }
+
+    private sealed class LastLines : ILogger<FleetSyncClient>
+    {
+        private readonly ConcurrentQueue<string> _lines = new();
+
+        public IEnumerable<string> Lines => _lines;
+
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Information;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception,
+            Func<TState, Exception?, string> formatter)
+        {
+            if (!IsEnabled(logLevel))
+                return;
+            _lines.Enqueue(formatter(state, exception));
+            while (_lines.Count > 4)
+                _lines.TryDequeue(out _);
+        }
     }
 }
