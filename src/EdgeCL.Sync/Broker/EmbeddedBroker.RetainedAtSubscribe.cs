@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using MQTTnet;
 using MQTTnet.Internal;
 using MQTTnet.Packets;
@@ -21,18 +22,42 @@ public sealed partial class EmbeddedBroker
     /// messages it read for that packet (taken after the subscriptions became visible; dropped once all are served).</summary>
     private sealed class RetainedAtSubscribe
     {
-        public Dictionary<MqttTopicFilter, MqttSessionStatus> Filters { get; } = new(ReferenceEqualityComparer.Instance);
-        public IList<MqttApplicationMessage>? Retained { get; set; }
+        private readonly Lock _lock = new();
+        private readonly Dictionary<MqttTopicFilter, MqttSessionStatus> _filters = new(ReferenceEqualityComparer.Instance);
+        private IList<MqttApplicationMessage>? _retained;
 
         /// <summary>A new SUBSCRIBE packet: nothing of an earlier one carries over (a packet cut short by an error
         /// leaves filters that never get their event, and their copy must not serve the next packet).</summary>
         public void Reset()
         {
-            lock (this)
+            lock (_lock)
             {
-                Filters.Clear();
-                Retained = null;
+                _filters.Clear();
+                _retained = null;
             }
+        }
+
+        public void Add(MqttTopicFilter filter, MqttSessionStatus session)
+        {
+            lock (_lock)
+                _filters[filter] = session;
+        }
+
+        /// <summary>Takes a filter this broker serves: its session, and the packet's retained copy if one was read.</summary>
+        public bool TryTake(MqttTopicFilter filter, [NotNullWhen(true)] out MqttSessionStatus? session, out IList<MqttApplicationMessage>? retained)
+        {
+            lock (_lock)
+            {
+                retained = _retained;
+                return _filters.Remove(filter, out session);
+            }
+        }
+
+        /// <summary>Keeps the copy read for the packet while some of its filters are still to be served.</summary>
+        public void Keep(IList<MqttApplicationMessage> retained)
+        {
+            lock (_lock)
+                _retained = _filters.Count == 0 ? null : retained;
         }
     }
 
@@ -44,8 +69,7 @@ public sealed partial class EmbeddedBroker
             || filter.RetainHandling != MqttRetainHandling.SendAtSubscribe)
             return;
         filter.RetainHandling = MqttRetainHandling.DoNotSendOnSubscribe;
-        lock (limits.RetainedAtSubscribe)
-            limits.RetainedAtSubscribe.Filters[filter] = e.Session;
+        limits.RetainedAtSubscribe.Add(filter, e.Session);
     }
 
     /// <summary>After MQTTnet made the packet's subscriptions visible: enqueue the retained messages matching the filter.</summary>
@@ -54,18 +78,11 @@ public sealed partial class EmbeddedBroker
         if (e.SessionItems?[ClientLimitsKey] is not ClientLimits limits || _server is not { } server)
             return;
         RetainedAtSubscribe pending = limits.RetainedAtSubscribe;
-        MqttSessionStatus? status;
-        IList<MqttApplicationMessage>? retained;
-        lock (pending)
-        {
-            if (!pending.Filters.Remove(e.TopicFilter, out status))
-                return;
-            retained = pending.Retained;
-        }
+        if (!pending.TryTake(e.TopicFilter, out MqttSessionStatus? status, out IList<MqttApplicationMessage>? retained))
+            return;
         // Every filter of one SUBSCRIBE becomes visible at once, before the first of these calls: one read serves them all.
         retained ??= await server.GetRetainedMessagesAsync().ConfigureAwait(false);
-        lock (pending)
-            pending.Retained = pending.Filters.Count == 0 ? null : retained;
+        pending.Keep(retained);
         MqttSession session = SessionOf(status);
         MqttQualityOfServiceLevel granted = e.TopicFilter.QualityOfServiceLevel;
         foreach (MqttApplicationMessage message in retained)

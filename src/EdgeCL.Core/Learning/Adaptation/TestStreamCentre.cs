@@ -94,11 +94,7 @@ public sealed class TestStreamCentre
         if (Detector is not null && Count >= WarmUp && Detector.Update(distance, thresholdScale))
         {
             // A new regime: forget the old estimate and start its exact mean with this sample.
-            Array.Clear(_mean);
-            _meanDistance = 0;
-            _meanSquaredDistance = 0;
-            _weightSquares = 0;
-            Count = 0;
+            Forget();
             n = 1;
             TensorPrimitives.Subtract(embedding, _mean, delta);
             distance = TensorPrimitives.Norm(delta);
@@ -154,11 +150,17 @@ public sealed class TestStreamCentre
     /// <summary>Forgets every sample.</summary>
     public void Reset()
     {
+        Forget();
+        Detector?.Restart();
+    }
+
+    // The estimate and its statistics back to no samples (the detector is the caller's business).
+    private void Forget()
+    {
         Array.Clear(_mean);
         _meanDistance = 0;
         _meanSquaredDistance = 0;
         _weightSquares = 0;
         Count = 0;
-        Detector?.Restart();
     }
 }
