@@ -99,6 +99,33 @@ public static class FleetBundleCodec
     public static bool TryDecode(ReadOnlySpan<byte> payload, [NotNullWhen(true)] out byte[][]? messages, out int parts, out FleetDecodeError error)
     {
         messages = null;
+        if (!TrySplit(payload, out Range[]? ranges, out parts, out error))
+            return false;
+        messages = new byte[ranges.Length][];
+        for (int i = 0; i < ranges.Length; i++)
+            messages[i] = payload[ranges[i]].ToArray();
+        return true;
+    }
+
+    /// <summary>
+    /// As <see cref="TryDecode(ReadOnlySpan{byte}, out byte[][], out int, out FleetDecodeError)"/>, but each message is a
+    /// slice of <paramref name="payload"/> instead of a copy: a receiver that only verifies and merges copies nothing.
+    /// </summary>
+    public static bool TryDecode(byte[] payload, [NotNullWhen(true)] out ReadOnlyMemory<byte>[]? messages, out int parts, out FleetDecodeError error)
+    {
+        ArgumentNullException.ThrowIfNull(payload);
+        messages = null;
+        if (!TrySplit(payload, out Range[]? ranges, out parts, out error))
+            return false;
+        messages = new ReadOnlyMemory<byte>[ranges.Length];
+        for (int i = 0; i < ranges.Length; i++)
+            messages[i] = payload.AsMemory(ranges[i]);
+        return true;
+    }
+
+    private static bool TrySplit(ReadOnlySpan<byte> payload, [NotNullWhen(true)] out Range[]? ranges, out int parts, out FleetDecodeError error)
+    {
+        ranges = null;
         parts = 0;
         error = FleetWire.CheckHeader(payload, Magic, FormatVersion, MaxPayloadBytes);
         if (error != FleetDecodeError.None)
@@ -127,7 +154,7 @@ public static class FleetBundleCodec
             error = FleetDecodeError.Truncated;
             return false;
         }
-        var result = new byte[count][];
+        var result = new Range[count];
         for (int i = 0; i < result.Length; i++)
         {
             error = FleetWire.TryVarint(payload, ref p, out ulong length);
@@ -138,7 +165,7 @@ public static class FleetBundleCodec
                 error = length == 0 ? FleetDecodeError.BadInteger : FleetDecodeError.Truncated;
                 return false;
             }
-            result[i] = payload.Slice(p, (int)length).ToArray();
+            result[i] = new Range(p, p + (int)length);
             p += (int)length;
         }
         if (p != payload.Length)
@@ -146,7 +173,7 @@ public static class FleetBundleCodec
             error = FleetDecodeError.TrailingBytes;
             return false;
         }
-        messages = result;
+        ranges = result;
         parts = (int)partCount;
         return true;
     }

@@ -100,24 +100,38 @@ public sealed class TrustStore : IDisposable
     }
 
     /// <summary>
-    /// Checks a batch root statement (<see cref="SignedPayload"/>): valid at once when <paramref name="cache"/> holds this
-    /// key's (statement, signature), else verified with ECDSA and, when valid, remembered there.
+    /// Checks a batch-signed message from its leaf hash and Merkle path (<see cref="SignedPayload"/>): valid at once when
+    /// <paramref name="cache"/>'s last verified path proves it or its root statement (with this signature, for this key)
+    /// is held there; else the root is verified with ECDSA and, when valid, remembered there.
     /// </summary>
-    internal SignatureStatus VerifyRoot(string deviceId, ReadOnlySpan<byte> statement, ReadOnlySpan<byte> signature, VerifiedRootCache? cache)
+    internal SignatureStatus VerifyBatchMessage(string deviceId, ReadOnlySpan<byte> leaf, int index, int size, ReadOnlySpan<byte> path,
+        ReadOnlySpan<byte> signature, VerifiedRootCache? cache)
     {
         if (signature.Length != FleetEntryCodec.SignatureLength)
             return Contains(deviceId) ? SignatureStatus.Invalid : SignatureStatus.UnknownDevice;
+        Span<byte> nodes = stackalloc byte[VerifiedPath.NodeBytes];
+        Span<byte> statement = stackalloc byte[SignedPayload.StatementBytes];
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             if (deviceId is null || !_keys.TryGetValue(deviceId, out var held))
                 return SignatureStatus.UnknownDevice;
-            if (cache is not null && cache.Contains(held.Stamp, statement, signature))
+            int top = 0;
+            if (cache is null)
+                MerkleTree.ComputeRoot(leaf, index, size, path, nodes[..MerkleTree.HashLength]);
+            else if (cache.TryReusePath(held.Stamp, leaf, index, size, path, signature, nodes, out top))
                 return SignatureStatus.Valid;
+            SignedPayload.WriteStatement(statement, size, nodes.Slice(top * MerkleTree.HashLength, MerkleTree.HashLength));
+            if (cache is not null && cache.Contains(held.Stamp, statement, signature))
+            {
+                cache.RememberPath(held.Stamp, index, size, path, signature, nodes, top);
+                return SignatureStatus.Valid;
+            }
             cache?.CountSignatureCheck();
             if (!held.Key.VerifyData(statement, signature, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation))
                 return SignatureStatus.Invalid;
             cache?.Add(held.Stamp, statement, signature);
+            cache?.RememberPath(held.Stamp, index, size, path, signature, nodes, top);
             return SignatureStatus.Valid;
         }
     }

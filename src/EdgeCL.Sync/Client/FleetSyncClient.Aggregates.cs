@@ -32,27 +32,27 @@ public sealed partial class FleetSyncClient
     {
         if (!TryTake(topic, item, out IFleetAggregateTarget? target, out byte[]? payload))
             return;
-        if (!FleetBundleCodec.TryDecode(payload, out byte[][]? messages, out int parts, out FleetDecodeError error))
+        if (!FleetBundleCodec.TryDecode(payload, out ReadOnlyMemory<byte>[]? messages, out int parts, out FleetDecodeError error))
         {
             DropUndecodable(topic, item, error, "an aggregate bundle");
             return;
         }
         bool verified = true;
-        foreach (byte[] message in messages)
+        foreach (ReadOnlyMemory<byte> message in messages)
             verified &= MergeAggregateMessage(topic, item, target, message, expectedLabel: null);
         if (verified)
             NoteCatchUp(topic, item, parts);
     }
 
     // False when the message did not decode or verify as the topic's aggregator's (counted as a drop).
-    private bool MergeAggregateMessage(FleetTopic topic, Inbound item, IFleetAggregateTarget target, byte[] payload, string? expectedLabel)
+    private bool MergeAggregateMessage(FleetTopic topic, Inbound item, IFleetAggregateTarget target, ReadOnlyMemory<byte> payload, string? expectedLabel)
     {
-        if (!FleetAggregateCodec.TryDecode(payload, out FleetAggregate? aggregate, out FleetDecodeError error))
+        if (!FleetAggregateCodec.TryDecode(payload.Span, out FleetAggregate? aggregate, out FleetDecodeError error))
         {
             DropUndecodable(topic, item, error, "an aggregate");
             return false;
         }
-        if (!VerifiedByAggregator(topic, item, aggregate.AggregatorId, payload))
+        if (!VerifiedByAggregator(topic, item, aggregate.AggregatorId, payload.Span))
             return false;
         if ((expectedLabel is not null && aggregate.Label != expectedLabel) || aggregate.SpaceId != topic.SpaceId)
         {
@@ -105,7 +105,7 @@ public sealed partial class FleetSyncClient
         Drop(topic.Device, item.Topic, error == FleetDecodeError.TooLarge ? SyncDropReason.Oversized : SyncDropReason.Malformed, $"not {what} ({error})");
 
     // The signer named in the payload must be the aggregator of the topic and hold a key in the aggregators' trust store.
-    private bool VerifiedByAggregator(FleetTopic topic, Inbound item, string aggregatorId, byte[] payload)
+    private bool VerifiedByAggregator(FleetTopic topic, Inbound item, string aggregatorId, ReadOnlySpan<byte> payload)
     {
         if (aggregatorId != topic.Device)
         {
@@ -121,7 +121,7 @@ public sealed partial class FleetSyncClient
         return false;
     }
 
-    private void AfterAggregateMerge(FleetTopic topic, Inbound item, FleetMergeOutcome outcome, FleetAggregate? aggregate, AggregateReceipt? receipt, byte[] payload)
+    private void AfterAggregateMerge(FleetTopic topic, Inbound item, FleetMergeOutcome outcome, FleetAggregate? aggregate, AggregateReceipt? receipt, ReadOnlyMemory<byte> payload)
     {
         switch (outcome)
         {

@@ -25,10 +25,10 @@ public sealed partial class FleetSyncClient
         bool accepted = CheckEnvelope(topic, item);
         if (accepted)
         {
-            if (FleetBundleCodec.TryDecode(item.Payload, out byte[][]? messages, out FleetDecodeError error))
+            if (FleetBundleCodec.TryDecode(item.Payload!, out ReadOnlyMemory<byte>[]? messages, out _, out FleetDecodeError error))
             {
                 // Each entry is checked as if it had come on its own topic: signed by the topic's device, in this space.
-                foreach (byte[] message in messages)
+                foreach (ReadOnlyMemory<byte> message in messages)
                     accepted &= MergeEntryMessage(topic, item, message, expectedLabel: null);
             }
             else

@@ -17,7 +17,7 @@ public sealed partial class FleetSyncClient
         MqttApplicationMessage message = e.ApplicationMessage;
         long length = message.Payload.Length;
         // Oversized payloads are not copied: only their size is needed to count the drop.
-        byte[]? payload = length > _options.MaxPayloadBytes ? null : message.Payload.ToArray();
+        byte[]? payload = length > _options.MaxPayloadBytes ? null : PayloadBytes.Take(message.Payload);
         var item = new Inbound(message.Topic, payload, length, message.Retain, Interlocked.Read(ref _catchUpEpoch));
         if (_inbox.Writer.TryWrite(item))
             return Task.CompletedTask;
@@ -120,7 +120,7 @@ public sealed partial class FleetSyncClient
     /// <summary>Verifies one signed entry (from its own topic, or from a bundle when <paramref name="expectedLabel"/> is
     /// null) and merges it; false when it failed decoding or verification (counted as a drop; a copy on our own topic is
     /// then healed).</summary>
-    private bool MergeEntryMessage(FleetTopic topic, Inbound item, byte[] payload, string? expectedLabel)
+    private bool MergeEntryMessage(FleetTopic topic, Inbound item, ReadOnlyMemory<byte> payload, string? expectedLabel)
     {
         FleetEntry? entry = CheckEntry(topic, item, payload, expectedLabel);
         if (entry is null)
@@ -185,10 +185,10 @@ public sealed partial class FleetSyncClient
     }
 
     /// <summary>Decodes and verifies one entry message; null (after counting the drop) when it must not reach the state.</summary>
-    private FleetEntry? CheckEntry(FleetTopic topic, Inbound item, byte[] payload, string? expectedLabel)
+    private FleetEntry? CheckEntry(FleetTopic topic, Inbound item, ReadOnlyMemory<byte> payload, string? expectedLabel)
     {
         Interlocked.Increment(ref _verified);
-        if (!_codec.TryDecode(payload, out FleetEntry? entry, out SyncDropReason reason))
+        if (!_codec.TryDecode(payload.Span, out FleetEntry? entry, out SyncDropReason reason))
         {
             Drop(topic.Device, item.Topic, reason, "payload rejected by the codec");
             return null;
@@ -227,7 +227,7 @@ public sealed partial class FleetSyncClient
             return _encoded.TryGetValue(entry.Label, out var held) && held.Version > entry.Version;
     }
 
-    private void RaiseStateChanged(FleetEntry entry, bool isOwn, byte[]? payload)
+    private void RaiseStateChanged(FleetEntry entry, bool isOwn, ReadOnlyMemory<byte>? payload)
     {
         try
         {
@@ -255,7 +255,7 @@ public sealed partial class FleetSyncClient
 
     /// <summary>One received message as the consumer sees it.</summary>
     /// <param name="Topic">The topic it came on.</param>
-    /// <param name="Payload">A copy of the payload; null when over the size limit (not copied).</param>
+    /// <param name="Payload">The payload (the array MQTTnet decoded it into, <see cref="PayloadBytes.Take"/>); null when over the size limit.</param>
     /// <param name="Length">The payload's length.</param>
     /// <param name="Retained">Delivered as a retained message (at subscribe time).</param>
     /// <param name="Epoch">The catch-up round current when it arrived (<see cref="StartCatchUps"/>).</param>

@@ -91,6 +91,62 @@ public sealed class BatchSignatureTests : IDisposable
         }
     }
 
+    [Theory]
+    [InlineData(2)]
+    [InlineData(5)] // a promoted last leaf
+    [InlineData(100)]
+    [InlineData(129)] // a promoted subtree
+    public void MessagesOfABatch_InOrderOrNot_VerifyWithOneSignatureCheck_MostOnTheLastVerifiedPath(int size)
+    {
+        byte[][] payloads = FleetEntryCodec.EncodeBatch(Entries("alice", size), FleetVectorType.Float16, Alice);
+        var cache = new VerifiedRootCache(4);
+        foreach (int i in Enumerable.Range(0, size).Concat(Enumerable.Range(0, size).Reverse()).Concat(Enumerable.Range(0, size).Select(i => i * 37 % size)))
+            Assert.Equal(SignatureStatus.Valid, Trust.VerifyPayload("alice", payloads[i], cache));
+        Assert.Equal(1, cache.SignatureChecks);
+        Assert.Equal((3 * size) - 1, cache.CachedRoots);
+        Assert.Equal((3 * size) - 1, cache.ReusedPaths); // each shares at least the root with the message before it
+    }
+
+    [Fact]
+    public void AfterAnyMessageOfABatch_EveryBitFlipOfAnyOther_IsAnsweredExactlyAsAFreshCheckAnswersIt()
+    {
+        // The last verified path may only shorten the work: never accept what a check without it refuses.
+        const int size = 5;
+        byte[][] payloads = FleetEntryCodec.EncodeBatch(Entries("alice", size), FleetVectorType.Float32, Alice);
+        var cache = new VerifiedRootCache(4);
+        for (int before = 0; before < size; before++)
+        {
+            for (int index = 0; index < size; index++)
+            {
+                byte[] payload = payloads[index];
+                // The path and proof trailer: where a message can differ from its neighbour above the node they share.
+                int from = Math.Max(0, payload.Length - SignedPayload.BatchTrailerBytes - (3 * MerkleTree.HashLength) - 8);
+                for (int bit = from * 8; bit < payload.Length * 8; bit++)
+                {
+                    Assert.Equal(SignatureStatus.Valid, Trust.VerifyPayload("alice", payloads[before], cache));
+                    byte[] flipped = (byte[])payload.Clone();
+                    flipped[bit / 8] ^= (byte)(1 << (bit % 8));
+                    Assert.True(Trust.VerifyPayload("alice", flipped) == Trust.VerifyPayload("alice", flipped, cache),
+                        $"message {index} with bit {bit} flipped, after message {before}");
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void AMessageWhosePathIsWrongAboveTheNodeItSharesWithTheLastVerified_IsRejected()
+    {
+        byte[][] payloads = FleetEntryCodec.EncodeBatch(Entries("alice", 8), FleetVectorType.Float32, Alice);
+        var cache = new VerifiedRootCache(4);
+        Assert.Equal(SignatureStatus.Valid, Trust.VerifyPayload("alice", payloads[0], cache));
+        // Leaf 1 shares leaf 0's parent: its first sibling (leaf 0) proves it up to there; its last sibling is forged.
+        byte[] forged = (byte[])payloads[1].Clone();
+        forged[forged.Length - SignedPayload.BatchTrailerBytes - 1] ^= 0x01;
+        Assert.Equal(SignatureStatus.Invalid, Trust.VerifyPayload("alice", forged, cache));
+        Assert.Equal(SignatureStatus.Invalid, Trust.VerifyPayload("alice", forged));
+        Assert.Equal(SignatureStatus.Valid, Trust.VerifyPayload("alice", payloads[1], cache));
+    }
+
     [Fact]
     public void WrongIndexOrSize_IsRejected_AsAMalformedProofOrAForgery()
     {

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using EdgeCL.Core.Fleet;
 
 namespace EdgeCL.Core.Tests.Fleet;
@@ -22,6 +23,25 @@ public sealed class FleetBundleCodecTests
         Assert.Empty(none);
         Assert.Equal(1, one);
         Assert.Throws<ArgumentOutOfRangeException>(() => FleetBundleCodec.Encode([], parts: 0));
+    }
+
+    [Fact]
+    public void Slices_AreTheCopiesBytes_InsideTheBundle_AndRefuseWhatTheCopiesRefuse()
+    {
+        byte[][] messages = [Message(1, 1), Message(127, 2), Message(128, 3), Message(5000, 4)];
+        byte[] bundle = FleetBundleCodec.Encode(messages, parts: 3);
+        Assert.True(FleetBundleCodec.TryDecode(bundle, out ReadOnlyMemory<byte>[]? slices, out int parts, out _));
+        Assert.Equal(3, parts);
+        Assert.Equal(messages, slices.Select(m => m.ToArray()));
+        Assert.All(slices, m => Assert.True(MemoryMarshal.TryGetArray(m, out ArraySegment<byte> s) && ReferenceEquals(s.Array, bundle)));
+        for (int length = 0; length < bundle.Length; length++)
+        {
+            bool copies = FleetBundleCodec.TryDecode(bundle.AsSpan(0, length), out _, out _, out FleetDecodeError copyError);
+            Assert.False(FleetBundleCodec.TryDecode(bundle[..length], out ReadOnlyMemory<byte>[]? cut, out _, out FleetDecodeError sliceError));
+            Assert.False(copies);
+            Assert.Null(cut);
+            Assert.Equal(copyError, sliceError);
+        }
     }
 
     [Fact]

@@ -1,5 +1,8 @@
+using System.Buffers;
 using System.Collections.Concurrent;
+using System.Runtime.InteropServices;
 using EdgeCL.Sync.Client;
+using EdgeCL.Sync.Payloads;
 using MQTTnet;
 using MQTTnet.Formatter;
 using MQTTnet.Protocol;
@@ -131,6 +134,45 @@ public abstract class ProtocolContractTests : BrokerTestBase
         Assert.Equal(2, topics.Count);
         if (Broker is EmbeddedBrokerHarness embedded)
             Assert.Equal(1, embedded.Broker.TopicAliasViolations);
+    }
+
+    [Fact]
+    public async Task Each_received_payload_comes_in_a_whole_array_of_its_own_that_later_messages_leave_alone()
+    {
+        // FleetSyncClient keeps the array MQTTnet decoded a payload into instead of copying it (PayloadBytes.Take). That
+        // is sound only while MQTTnet gives every PUBLISH a fresh, whole array and never reuses it: checked here for
+        // both protocol versions, so an MQTTnet upgrade that pools payloads fails this test instead of corrupting state.
+        foreach (MqttProtocolVersion version in (MqttProtocolVersion[])[MqttProtocolVersion.V500, MqttProtocolVersion.V311])
+        {
+            using IMqttClient subscriber = await ConnectAsync($"op-own-{(int)version}", version: version);
+            var taken = new ConcurrentQueue<(byte[] Array, bool Whole)>();
+            subscriber.ApplicationMessageReceivedAsync += e =>
+            {
+                ReadOnlySequence<byte> payload = e.ApplicationMessage.Payload;
+                bool whole = payload.IsSingleSegment && MemoryMarshal.TryGetArray(payload.First, out ArraySegment<byte> segment)
+                    && segment.Offset == 0 && segment.Count == segment.Array!.Length;
+                byte[] array = PayloadBytes.Take(payload);
+                taken.Enqueue((array, whole && MemoryMarshal.TryGetArray(payload.First, out ArraySegment<byte> again) && ReferenceEquals(again.Array, array)));
+                return Task.CompletedTask;
+            };
+            await subscriber.SubscribeAsync(Topic, MqttQualityOfServiceLevel.AtLeastOnce);
+            using IMqttClient publisher = await ConnectAsync($"op-own-pub-{(int)version}");
+            const int messages = 40;
+            for (int i = 0; i < messages; i++)
+            {
+                // Equal sizes too, so a pool of same-sized buffers would show.
+                byte[] payload = new byte[i % 2 == 0 ? 4096 : 100 + i];
+                payload.AsSpan().Fill((byte)(i + 1));
+                await publisher.PublishAsync(new MqttApplicationMessageBuilder().WithTopic(Topic).WithPayload(payload)
+                    .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build());
+            }
+            await WaitUntilAsync(() => taken.Count == messages);
+            (byte[] Array, bool Whole)[] received = [.. taken];
+            Assert.All(received, r => Assert.True(r.Whole, $"MQTT {version}: a payload did not come as one whole array, or was copied"));
+            Assert.Equal(messages, received.Select(r => r.Array).Distinct(ReferenceEqualityComparer.Instance).Count());
+            for (int i = 0; i < messages; i++)
+                Assert.True(received[i].Array.All(b => b == (byte)(i + 1)), $"MQTT {version}: payload {i} changed after later messages arrived");
+        }
     }
 
     [Fact]

@@ -33,7 +33,10 @@ public static class SignedPayload
     /// <summary>Bytes of a batch trailer besides the path: index, size, signature.</summary>
     public const int BatchTrailerBytes = 2 + 2 + FleetEntryCodec.SignatureLength;
 
-    private const int HeaderBytes = 4, StatementBytes = 3 + 2 + MerkleTree.HashLength;
+    /// <summary>Bytes of a root statement: "EB", version, tree size, root.</summary>
+    internal const int StatementBytes = 3 + 2 + MerkleTree.HashLength;
+
+    private const int HeaderBytes = 4;
 
     /// <summary>Whether the format byte of <paramref name="payload"/> announces a batch trailer.</summary>
     public static bool IsBatch(ReadOnlySpan<byte> payload) => payload.Length > 2 && (payload[2] & BatchFlag) != 0;
@@ -112,12 +115,8 @@ public static class SignedPayload
             return trust.Verify(signerId, body, signature, cache);
         (int index, int size) = ReadProof(payload);
         Span<byte> leaf = stackalloc byte[MerkleTree.HashLength];
-        Span<byte> statement = stackalloc byte[StatementBytes];
         MerkleTree.LeafHash(body, leaf);
-        ReadOnlySpan<byte> path = payload[bodyLength..^BatchTrailerBytes];
-        MerkleTree.ComputeRoot(leaf, index, size, path, statement[5..]);
-        WriteStatementHeader(statement, size);
-        return trust.VerifyRoot(signerId, statement, signature, cache);
+        return trust.VerifyBatchMessage(signerId, leaf, index, size, payload[bodyLength..^BatchTrailerBytes], signature, cache);
     }
 
     /// <summary>Whether two payloads carry the same content: equal bodies up to the batch flag, whatever their signatures.</summary>
@@ -187,6 +186,13 @@ public static class SignedPayload
     {
         ReadOnlySpan<byte> proof = payload[^BatchTrailerBytes..];
         return (BinaryPrimitives.ReadUInt16LittleEndian(proof), BinaryPrimitives.ReadUInt16LittleEndian(proof[2..]));
+    }
+
+    /// <summary>Writes the root statement a batch signature covers.</summary>
+    internal static void WriteStatement(Span<byte> statement, int size, ReadOnlySpan<byte> root)
+    {
+        WriteStatementHeader(statement, size);
+        root.CopyTo(statement[5..]);
     }
 
     private static void WriteStatementHeader(Span<byte> statement, int size)

@@ -11,7 +11,8 @@ namespace EdgeCL.Core.Fleet.Signing;
 /// <para>Keyed by the identity of the trusted key (a stamp <see cref="TrustStore"/> gives each key it loads, so a
 /// root verified for device A never admits device B's message, and a replaced or removed key drops its roots) plus
 /// SHA-256 of the signed root statement (tree size and root) and the signature, so a copy with any other size, root or
-/// signature bytes is verified afresh (and fails). Bounded: a clock (second-chance) cache of <see cref="Capacity"/> roots, whose arrays and
+/// signature bytes is verified afresh (and fails). The next message of the batch last verified is usually proven by
+/// that message's path alone (<see cref="VerifiedPath"/>). Bounded: a clock (second-chance) cache of <see cref="Capacity"/> roots, whose arrays and
 /// index are allocated once; looking up and adding allocate nothing.</para>
 /// <para>Thread-safe (one lock). One cache per receiver: sharing one between simulated devices would hide the checks
 /// each real device makes.</para>
@@ -25,8 +26,9 @@ public sealed class VerifiedRootCache
     private readonly bool[] _referenced;
     private readonly Dictionary<RootKey, int> _slots;
     private readonly Lock _gate = new();
+    private readonly VerifiedPath _lastPath = new();
     private int _count, _hand;
-    private long _signatureChecks, _cachedRoots;
+    private long _signatureChecks, _cachedRoots, _reusedPaths;
 
     /// <summary>Creates an empty cache.</summary>
     /// <param name="capacity">Roots kept (1 to 1,048,576).</param>
@@ -54,6 +56,9 @@ public sealed class VerifiedRootCache
 
     /// <summary>Batch-signed messages accepted on a root found here, without an ECDSA verification.</summary>
     public long CachedRoots => Interlocked.Read(ref _cachedRoots);
+
+    /// <summary>Of <see cref="CachedRoots"/>, the messages proven part-way up by the last verified path (no root lookup).</summary>
+    internal long ReusedPaths => Interlocked.Read(ref _reusedPaths);
 
     internal void CountSignatureCheck() => Interlocked.Increment(ref _signatureChecks);
 
@@ -98,6 +103,27 @@ public sealed class VerifiedRootCache
             _referenced[slot] = false;
             _slots.Add(key, slot);
         }
+    }
+
+    // A message proven by the last verified path (VerifiedPath) counts as accepted on a verified root.
+    internal bool TryReusePath(long keyStamp, ReadOnlySpan<byte> leaf, int index, int size, ReadOnlySpan<byte> path, ReadOnlySpan<byte> signature,
+        Span<byte> nodes, out int top)
+    {
+        bool reused;
+        lock (_gate)
+            reused = _lastPath.TryReuse(keyStamp, leaf, index, size, path, signature, nodes, out top);
+        if (reused)
+        {
+            Interlocked.Increment(ref _cachedRoots);
+            Interlocked.Increment(ref _reusedPaths);
+        }
+        return reused;
+    }
+
+    internal void RememberPath(long keyStamp, int index, int size, ReadOnlySpan<byte> path, ReadOnlySpan<byte> signature, ReadOnlySpan<byte> nodes, int top)
+    {
+        lock (_gate)
+            _lastPath.Remember(keyStamp, index, size, path, signature, nodes, top);
     }
 
     private readonly record struct RootKey(long KeyStamp, ulong H0, ulong H1, ulong H2, ulong H3)
