@@ -127,11 +127,11 @@ internal static class FleetWire
             return FleetDecodeError.Truncated;
         if ((digits & 1) == 1 && (body[p + bytes - 1] & 0x0F) != 0)
             return FleetDecodeError.BadSpaceId; // non-canonical padding would let two payloads mean the same id
-        spaceId = string.Create(digits, body.Slice(p, bytes).ToArray(), static (chars, packed) =>
-        {
-            for (int i = 0; i < chars.Length; i++)
-                chars[i] = HexDigits[(i & 1) == 0 ? packed[i >> 1] >> 4 : packed[i >> 1] & 0x0F];
-        });
+        ReadOnlySpan<byte> packed = body.Slice(p, bytes);
+        Span<char> chars = stackalloc char[digits];
+        for (int i = 0; i < chars.Length; i++)
+            chars[i] = HexDigits[(i & 1) == 0 ? packed[i >> 1] >> 4 : packed[i >> 1] & 0x0F];
+        spaceId = DecodedStrings.TryGet(chars, out string held) ? held : DecodedStrings.Keep(new string(chars));
         p += bytes;
         return FleetDecodeError.None;
     }
@@ -154,10 +154,15 @@ internal static class FleetWire
             return FleetDecodeError.BadDeviceId;
         if (body.Length - p < length)
             return FleetDecodeError.Truncated;
-        foreach (byte b in body.Slice(p, length))
+        Span<char> chars = stackalloc char[length];
+        for (int i = 0; i < length; i++)
+        {
+            byte b = body[p + i];
             if (!char.IsAsciiLetterOrDigit((char)b) && b is not ((byte)'.' or (byte)'_' or (byte)'-'))
                 return FleetDecodeError.BadDeviceId;
-        id = Encoding.ASCII.GetString(body.Slice(p, length));
+            chars[i] = (char)b;
+        }
+        id = DecodedStrings.TryGet(chars, out string held) ? held : DecodedStrings.Keep(new string(chars));
         p += length;
         return FleetDecodeError.None;
     }
@@ -185,10 +190,20 @@ internal static class FleetWire
         ReadOnlySpan<byte> bytes = body.Slice(p, (int)length);
         if (!Utf8.IsValid(bytes))
             return FleetDecodeError.BadLabel;
-        string text = Encoding.UTF8.GetString(bytes);
-        if (!FleetLimits.IsValidLabel(text))
-            return FleetDecodeError.BadLabel;
-        label = text;
+        // Valid UTF-8 of at most MaxLabelBytes bytes decodes to at most as many UTF-16 chars.
+        Span<char> chars = stackalloc char[bytes.Length];
+        int count = Encoding.UTF8.GetChars(bytes, chars);
+        if (DecodedStrings.TryGet(chars[..count], out string held))
+        {
+            label = held;
+        }
+        else
+        {
+            string text = new(chars[..count]);
+            if (!FleetLimits.IsValidLabel(text))
+                return FleetDecodeError.BadLabel;
+            label = DecodedStrings.Keep(text);
+        }
         p += (int)length;
         return FleetDecodeError.None;
     }

@@ -68,6 +68,32 @@ public sealed class FleetEntryCodecTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public void TryDecode_ReusesTheStringsOfEarlierDecodes_AndStillRefusesABadLabelWithTheSameStart()
+    {
+        // A receiver decodes the same space, device and label in message after message: shared, not allocated again.
+        byte[] first = FleetEntryCodec.Encode(Entry(4, version: 1), FleetVectorType.Float32, _signer);
+        byte[] second = FleetEntryCodec.Encode(Entry(4, version: 2), FleetVectorType.Float32, _signer);
+        Assert.True(FleetEntryCodec.TryDecode(first, out FleetEntry? a, out _));
+        Assert.True(FleetEntryCodec.TryDecode(second, out FleetEntry? b, out _));
+        Assert.Same(a.Label, b.Label);
+        Assert.Same(a.DeviceId, b.DeviceId);
+        Assert.Same(a.SpaceId, b.SpaceId);
+        // More distinct labels than the set keeps: every one still decodes to its own text.
+        for (int i = 0; i < 3000; i++)
+        {
+            byte[] payload = FleetEntryCodec.Encode(Entry(4, label: $"class-{i}"), FleetVectorType.Float32, _signer);
+            Assert.True(FleetEntryCodec.TryDecode(payload, out FleetEntry? e, out _));
+            Assert.Equal($"class-{i}", e.Label);
+        }
+        // A label held as a string does not vouch for a different one: a control character is still refused.
+        byte[] bad = FleetEntryCodec.Encode(Entry(4, label: "yes"), FleetVectorType.Float32, _signer);
+        int at = bad.AsSpan().IndexOf("yes"u8);
+        bad[at + 2] = 0x07;
+        Assert.False(FleetEntryCodec.TryDecode(bad, out _, out FleetDecodeError error));
+        Assert.Equal(FleetDecodeError.BadLabel, error);
+    }
+
+    [Fact]
     public void TryDecode_Tombstone_RoundTrips()
     {
         FleetEntry e = Entry(1) with { Count = 0, Mean = [] };
