@@ -11,7 +11,9 @@ received per device (median), the aggregators' totals, and mosquitto's peak RSS 
       [--aggregators 1] [--per-class] [--changes N] [--out ops/measure/fleet-scale] [--binary PATH]
 
 Writes OUT/fleet-scale.csv and OUT/fleet-scale.svg (per-device KiB received and seconds to identical, against devices).
-Needs mosquitto (ops/setup.sh installs it) and a built edgecl (dotnet build EdgeCL.sln -c Release).
+Needs mosquitto (ops/setup.sh installs it) and a built edgecl (dotnet build EdgeCL.sln -c Release). EdgeCL ships Native
+AOT, and the JIT build's tier-up is part of its seconds: to measure what ships, run ./publish.sh --rid linux-x64 and pass
+--binary artifacts/publish/linux-x64/edgecl (README, "Fleet at scale").
 """
 import argparse, csv, json, os, pathlib, resource, socket, subprocess, sys, tempfile, threading, time
 
