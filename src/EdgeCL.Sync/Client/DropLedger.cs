@@ -27,9 +27,10 @@ internal sealed class DropLedger
     /// <summary>Counts one drop; true when it is the first of this sender and reason (the caller logs it).</summary>
     public bool Add(string sender, string topic, SyncDropReason reason, string detail)
     {
-        Interlocked.Increment(ref _counts[(int)reason]);
+        // The topic first, then the counter: whoever sees the count already finds the topic listed.
         if (_topics.Count < MaxTopics || _topics.ContainsKey(topic))
             _topics.AddOrUpdate(topic, t => new DroppedTopic(t, reason, detail, 1), (_, old) => new DroppedTopic(old.Topic, reason, detail, old.Count + 1));
+        Interlocked.Increment(ref _counts[(int)reason]);
         return _logged.TryAdd((sender, reason), 0);
     }
 

@@ -38,7 +38,13 @@ internal sealed class FleetEntryTarget : IFuzzTarget
 
     public void Run(byte[] input)
     {
-        if (FleetBundleCodec.TryDecode(input, out byte[][]? bundled, out int parts, out _))
+        // Receivers read a bundle as slices, others as copies: both readings must agree on every input.
+        bool copied = FleetBundleCodec.TryDecode(input, out byte[][]? bundled, out int parts, out FleetDecodeError copyError);
+        bool sliced = FleetBundleCodec.TryDecode(input, out ReadOnlyMemory<byte>[]? slices, out int sliceParts, out FleetDecodeError sliceError);
+        if (copied != sliced || copyError != sliceError || parts != sliceParts
+            || (copied && (bundled!.Length != slices!.Length || bundled.Where((m, i) => !m.AsSpan().SequenceEqual(slices[i].Span)).Any())))
+            throw new InvalidOperationException($"A bundle read as slices ({sliced}, {sliceError}) differs from its copies ({copied}, {copyError}).");
+        if (copied && bundled is not null)
         {
             // The part count is part of the encoding: a bundle of a set of 2 re-encodes as one of 2.
             if (!FleetBundleCodec.Encode(bundled, parts).AsSpan().SequenceEqual(input))
