@@ -28,6 +28,10 @@ internal static class DecodedStrings
         return false;
     }
 
+    /// <summary>The shared string equal to <paramref name="chars"/>, kept for later decodes when new; the characters
+    /// must already be validated.</summary>
+    public static string Share(ReadOnlySpan<char> chars) => TryGet(chars, out string held) ? held : Keep(new string(chars));
+
     /// <summary>Keeps a validated string for later decodes on this thread.</summary>
     public static string Keep(string value)
     {

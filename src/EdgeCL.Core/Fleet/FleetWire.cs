@@ -131,7 +131,7 @@ internal static class FleetWire
         Span<char> chars = stackalloc char[digits];
         for (int i = 0; i < chars.Length; i++)
             chars[i] = HexDigits[(i & 1) == 0 ? packed[i >> 1] >> 4 : packed[i >> 1] & 0x0F];
-        spaceId = DecodedStrings.TryGet(chars, out string held) ? held : DecodedStrings.Keep(new string(chars));
+        spaceId = DecodedStrings.Share(chars);
         p += bytes;
         return FleetDecodeError.None;
     }
@@ -162,7 +162,7 @@ internal static class FleetWire
                 return FleetDecodeError.BadDeviceId;
             chars[i] = (char)b;
         }
-        id = DecodedStrings.TryGet(chars, out string held) ? held : DecodedStrings.Keep(new string(chars));
+        id = DecodedStrings.Share(chars);
         p += length;
         return FleetDecodeError.None;
     }

@@ -164,8 +164,7 @@ public static class SignedPayload
         }
         (byte[] root, byte[][] paths) = MerkleTree.Build(leaves);
         Span<byte> statement = stackalloc byte[StatementBytes];
-        WriteStatementHeader(statement, count);
-        root.CopyTo(statement[5..]);
+        WriteStatement(statement, count, root);
         byte[] signature = new byte[FleetEntryCodec.SignatureLength];
         signer.Sign(statement, signature);
         for (int i = 0; i < count; i++)
