@@ -29,6 +29,19 @@ internal static class FleetReceiveBenchmarks
         byte[] batched = FleetBundleCodec.Encode(SignedPayload.SignBatch([.. aggregates.Select(a => FleetAggregateCodec.EncodeBody(a, aggregator))], aggregator));
         byte[] alone = FleetBundleCodec.Encode([.. aggregates.Select(a => SignedPayload.Sign(FleetAggregateCodec.EncodeBody(a, aggregator), aggregator))]);
         Console.WriteLine($"  bundle: {batched.Length / 1024.0:F1} KiB batch-signed, {alone.Length / 1024.0:F1} KiB signed alone");
+        // The aggregator's side of a cycle: each aggregate is the class's exact mean plus a digest of its contributions.
+        float[] mean = new float[Dimension];
+        Harness.Report(Harness.Compare($"build {Classes} aggregates (means + digests)", () =>
+                {
+                    for (int c = 0; c < Classes; c++)
+                        FleetAggregation.Build(state, $"class-{c:D3}", "agg-0");
+                },
+                $"the {Classes} means alone", () =>
+                {
+                    for (int c = 0; c < Classes; c++)
+                        state.TryGetPrototype($"class-{c:D3}", mean, out _, out _);
+                }),
+            "ratio", "the digests' share: build / means");
         Harness.Report(Harness.Compare("receive a batch-signed bundle", () => Receive(space, trust, batched),
                 "receive a bundle of singly signed aggregates", () => Receive(space, trust, alone)),
             "speed-up", "goal > 5", baselineOverCandidate: true);
