@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using EdgeCL.Sync.Bundles;
 using EdgeCL.Sync.Topics;
 
@@ -10,6 +11,8 @@ namespace EdgeCL.Sync.Aggregation;
 public sealed partial class FleetAggregator
 {
     private readonly RetainedBundles _bundles;
+    // Parts seen on the own bundle topics (the client's receive loop → the publish loop, which owns _bundles).
+    private readonly ConcurrentQueue<(bool Snapshot, int Index, byte[] Payload)> _ownParts = new();
 
     private static RetainedBundles CreateBundles(FleetAggregatorOptions options) => new((snapshot, part) =>
         FleetTopics.AggregateBundle(options.Sync.Fleet, options.Sync.Space.Id, options.Sync.DeviceId, snapshot, part),
@@ -19,4 +22,17 @@ public sealed partial class FleetAggregator
     public long BundlesPublished => _bundles.PartsPublished;
 
     private Task PublishBundlesAsync(CancellationToken stop) => _bundles.PublishAsync(_client.PublishAggregatorMessageAsync, stop);
+
+    // A part on the aggregator's own topics that it did not write as it is there is rewritten or cleared by the next publish
+    // (a snapshot part: the whole snapshot goes out again), as a device does for its entry bundles:
+    // - beyond the parts this run holds: left by an earlier run with more parts (more classes then, or a snapshot that has
+    //   shrunk since); devices catching up would verify its older aggregates at every connect;
+    // - within them, other bytes than this run last wrote: a forgery through a compromised broker, or an earlier run's
+    //   part before this run's first publish. (The echo of a part already rewritten since costs one more snapshot.)
+    private void RewriteForeignParts()
+    {
+        while (_ownParts.TryDequeue(out (bool Snapshot, int Index, byte[] Payload) part))
+            if (part.Index >= _bundles.Parts(part.Snapshot) || !_bundles.Wrote(part.Snapshot, part.Index, part.Payload))
+                _bundles.Distrust(part.Snapshot, part.Index);
+    }
 }

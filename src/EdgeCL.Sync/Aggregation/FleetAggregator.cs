@@ -78,8 +78,11 @@ public sealed partial class FleetAggregator : IAsyncDisposable
         _state = new FleetStateTarget(new FleetState(options.Sync.Space, options.Sync.MergePolicy));
         // About one verified root per device flush: keep as many as a large site has devices.
         _codec = new SignedEntryCodec(signer, deviceKeys, rootCacheCapacity: 4096);
-        _client = new FleetSyncClient(options.Sync with { TrackDeviceStatus = false }, _codec, _state,
-            logger: loggerFactory?.CreateLogger<FleetSyncClient>(), timeProvider: timeProvider);
+        _client = new FleetSyncClient(options.Sync with { TrackDeviceStatus = false, WatchOwnAggregateBundles = true }, _codec, _state,
+            logger: loggerFactory?.CreateLogger<FleetSyncClient>(), timeProvider: timeProvider)
+        {
+            OwnAggregatePartSeen = (snapshot, index, payload) => _ownParts.Enqueue((snapshot, index, payload)),
+        };
         _client.StateChanged += (_, e) =>
         {
             Interlocked.Increment(ref _merges);
@@ -163,6 +166,7 @@ public sealed partial class FleetAggregator : IAsyncDisposable
                         _receiptsDue.Add(device);
                     _bundles.Republish();
                 }
+                RewriteForeignParts();
                 await PublishDueAsync(stop).ConfigureAwait(false);
             }
         }

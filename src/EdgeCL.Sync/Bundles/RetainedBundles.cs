@@ -29,6 +29,7 @@ public sealed class RetainedBundles
     private readonly SortedDictionary<string, byte[]> _latest = new(StringComparer.Ordinal);
     private readonly SortedDictionary<string, byte[]> _delta = new(StringComparer.Ordinal);
     private int _snapshotParts, _deltaParts; // retained parts on the broker that this writer may have to clear
+    private readonly Dictionary<(bool Snapshot, int Index), byte[]> _written = []; // what the last publish of each part held
     private bool _snapshotDue = true, _deltaDue;
     private volatile bool _pending;
     private long _partsPublished;
@@ -55,6 +56,13 @@ public sealed class RetainedBundles
 
     /// <summary>Bundle parts published and acknowledged (clearing an unused part not counted).</summary>
     public long PartsPublished => Interlocked.Read(ref _partsPublished);
+
+    /// <summary>Retained parts of the snapshot (or of the delta) that this writer published and has not cleared since.</summary>
+    public int Parts(bool snapshot) => snapshot ? _snapshotParts : _deltaParts;
+
+    /// <summary>Whether <paramref name="payload"/> is exactly what this writer last published as that part.</summary>
+    public bool Wrote(bool snapshot, int index, ReadOnlySpan<byte> payload) =>
+        _written.TryGetValue((snapshot, index), out byte[]? written) && payload.SequenceEqual(written);
 
     /// <summary>A class's new signed message, for the next publish.</summary>
     public void Note(string label, byte[] payload)
@@ -142,7 +150,12 @@ public sealed class RetainedBundles
             if (!await publish(_topic(snapshot, i), payload, true, cancellationToken).ConfigureAwait(false))
                 return null;
             if (i < bundles.Count)
+            {
+                _written[(snapshot, i)] = payload;
                 Interlocked.Increment(ref _partsPublished);
+            }
+            else
+                _written.Remove((snapshot, i));
         }
         return bundles.Count;
     }

@@ -20,6 +20,17 @@ public sealed partial class FleetSyncClient
     /// <summary>ECDSA verifications this client made for aggregates and receipts (a batch-signed cycle costs one).</summary>
     public long AggregateSignatureChecks => _aggregateRoots.SignatureChecks;
 
+    /// <summary>A non-empty part seen on an aggregator's own bundle topics (<see cref="FleetSyncOptions.WatchOwnAggregateBundles"/>):
+    /// (snapshot?, index, payload). The aggregator decides which it did not write as they are.</summary>
+    internal Action<bool, int, byte[]>? OwnAggregatePartSeen { get; set; }
+
+    // Not merged: an aggregator builds its aggregates from entries, never from what it published.
+    private void NoteOwnAggregatePart(FleetTopic topic, Inbound item)
+    {
+        if (item.Payload is { Length: > 0 } payload && FleetTopics.TryParseBundlePart(topic.Label, out bool snapshot, out int index))
+            OwnAggregatePartSeen?.Invoke(snapshot, index, payload);
+    }
+
     private void HandleAggregate(FleetTopic topic, Inbound item)
     {
         if (TryTake(topic, item, out IFleetAggregateTarget? target, out byte[]? payload))

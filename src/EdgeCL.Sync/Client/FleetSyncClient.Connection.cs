@@ -106,6 +106,11 @@ public sealed partial class FleetSyncClient
                     retainAsPublished: false, MqttRetainHandling.SendAtSubscribe);
             subscribe.WithTopicFilter(FleetTopics.ReceiptFilter(_options.Fleet, _options.Space.Id, _options.DeviceId), MqttQualityOfServiceLevel.AtLeastOnce, noLocal: true, retainAsPublished: false, MqttRetainHandling.SendAtSubscribe);
         }
+        if (_options.WatchOwnAggregateBundles)
+            // Not no-local: whatever the broker holds there, whoever wrote it, must reach it; its own publishes come back
+            // too and are ignored (FleetAggregator.ClearLeftoverParts).
+            subscribe.WithTopicFilter(FleetTopics.AggregatorBundlesFilter(_options.Fleet, _options.Space.Id, _options.DeviceId), MqttQualityOfServiceLevel.AtLeastOnce,
+                noLocal: false, retainAsPublished: false, MqttRetainHandling.SendAtSubscribe);
         if (_options.TrackDeviceStatus)
             subscribe.WithTopicFilter(FleetTopics.StatusFilter(_options.Fleet), MqttQualityOfServiceLevel.AtLeastOnce, noLocal: false, retainAsPublished: false, MqttRetainHandling.SendAtSubscribe);
         using (var deadline = Deadline(stop, _options.OperationTimeout))

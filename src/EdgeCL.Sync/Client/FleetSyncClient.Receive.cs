@@ -95,7 +95,10 @@ public sealed partial class FleetSyncClient
                 HandleAggregate(topic, item);
                 return;
             case FleetTopicKind.AggregateBundle:
-                HandleAggregateBundle(topic, item);
+                if (_options.WatchOwnAggregateBundles && topic.Device == _options.DeviceId && topic.SpaceId == _options.Space.Id)
+                    NoteOwnAggregatePart(topic, item);
+                else
+                    HandleAggregateBundle(topic, item);
                 return;
             case FleetTopicKind.Receipt:
                 HandleReceipt(topic, item);

@@ -84,6 +84,13 @@ public sealed record FleetSyncOptions
     /// </summary>
     public bool AggregateBundles { get; init; } = true;
 
+    /// <summary>
+    /// An aggregator's client: also subscribe to its own retained aggregate bundles (<c>…/aggs/{DeviceId}/+</c>), so that
+    /// parts an earlier run left beyond the ones this run uses (a run with more parts: more classes, or before a snapshot
+    /// shrank) are seen and cleared. Set by <see cref="Aggregation.FleetAggregator"/>.
+    /// </summary>
+    public bool WatchOwnAggregateBundles { get; init; }
+
     /// <summary>Public keys of the aggregators whose aggregates and receipts this device accepts (<c>trust_dir/aggregators/&lt;id&gt;.pem</c>; not owned).</summary>
     public Core.Fleet.TrustStore? AggregatorKeys { get; init; }
 

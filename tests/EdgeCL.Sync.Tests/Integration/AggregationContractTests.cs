@@ -5,6 +5,7 @@ using EdgeCL.Sync.Bundles;
 using EdgeCL.Sync.Payloads;
 using EdgeCL.Sync.Tests.Brokers;
 using EdgeCL.Sync.Topics;
+using MQTTnet;
 
 namespace EdgeCL.Sync.Tests.Integration;
 
@@ -61,7 +62,7 @@ public abstract class AggregationContractTests : BrokerTestBase
     public async Task Aggregates_FromAnUntrustedOrForgingPublisher_AreDroppedAndChangeNothing()
     {
         TestDevice writer = await Direct("d0");
-        await AggregatorAsync("agg1");
+        FleetAggregator aggregator = await AggregatorAsync("agg1");
         AggregateDevice listening = await ViaAggregates("d4");
         AggregateDevice perClass = await ViaAggregates("d5", bundles: false);
         await writer.LearnAsync("cat", 3, Vector(1));
@@ -83,7 +84,9 @@ public abstract class AggregationContractTests : BrokerTestBase
         Assert.Equal(before, perClass.Describe());
         // A device on bundles listens only to the aggregators it trusts, so mallory's bundles never reach it; an
         // all-powerful publisher (a compromised broker) can put mallory's aggregate in a part under agg1's name: a
-        // device catching up drops it (the payload's signer is not the topic's aggregator) and ends as the others.
+        // device catching up drops it (the payload's signer is not the topic's aggregator) and ends as the others. The
+        // aggregator is stopped first: running, it clears a part beyond its own at once (Bundles_AnAggregator_ClearsLeftovers…).
+        await aggregator.AbortAsync();
         await using RawClient op = await RawClient.ConnectAsync(Broker.ForOperator(), "operator-4");
         await op.PublishAsync(FleetTopics.AggregateBundle("fleet1", AggregationExpect.Space.Id, "agg1", snapshot: true, 3),
             FleetBundleCodec.Encode([FleetAggregateCodec.Encode(forged, TestKeys.Signer("mallory"))]), retain: true);
@@ -156,6 +159,58 @@ public abstract class AggregationContractTests : BrokerTestBase
         Client.SyncStatistics after = lateBundles.Client.Statistics;
         Assert.Equal(1, after.Received - before.Received);
         Assert.InRange(after.ReceivedBytes - before.ReceivedBytes, 1, 1000);
+    }
+
+    [Fact]
+    public async Task Bundles_AnAggregator_ClearsLeftoversOfAnEarlierRunAndRewritesAGarbledPart()
+    {
+        TestDevice writer = await Direct("d0");
+        FleetAggregator first = await AggregatorAsync("agg1");
+        AggregateDevice viewer = await ViaAggregates("d3");
+        await writer.LearnAsync("cat", 1, Vector(1));
+        await ConvergeAsync([writer], viewer);
+        await first.AbortAsync();
+
+        // What a run with more parts leaves behind (more classes then, or a snapshot that has shrunk since): the
+        // aggregator's own genuine bundle at part indices this run does not use.
+        string Part(bool snapshot, int index) => FleetTopics.AggregateBundle("fleet1", AggregationExpect.Space.Id, "agg1", snapshot, index);
+        await using RawClient op = await RawClient.ConnectAsync(Broker.ForOperator(), "operator-4");
+        Assert.Equal(MqttClientSubscribeResultCode.GrantedQoS1, await op.SubscribeAsync(FleetTopics.AggregatorBundlesFilter("fleet1", AggregationExpect.Space.Id, "agg1")));
+        byte[] genuine = await op.WaitForAsync(t => t == Part(true, 0));
+        Assert.True((await op.PublishAsync(Part(true, 3), genuine)).IsSuccess);
+        Assert.True((await op.PublishAsync(Part(false, 2), genuine)).IsSuccess);
+
+        FleetAggregator restarted = await AggregatorAsync("agg1");
+        await writer.LearnAsync("dog", 2, Vector(2));
+        await ConvergeAsync([writer], viewer);
+        await OnlyItsOwnPartsAsync("the restarted aggregator left parts it does not use");
+
+        // A part within its own that it did not write (a compromised broker's garbage) is rewritten too.
+        Assert.True((await op.PublishAsync(Part(true, 0), [1, 2, 3])).IsSuccess);
+        await OnlyItsOwnPartsAsync("the aggregator did not rewrite a garbled part of its own");
+        AggregateDevice joining = await ViaAggregates("d5");
+        await ConvergeAsync([writer], viewer, joining);
+        Assert.True(restarted.BundlesPublished > 0);
+
+        // A reader subscribing now gets the parts this run wrote, and only those: s0 and d0, each a bundle of agg1's.
+        async Task OnlyItsOwnPartsAsync(string failure)
+        {
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+            while (true)
+            {
+                await using RawClient reader = await RawClient.ConnectAsync(Broker.ForDevice("observer"), "observer");
+                await reader.SubscribeAsync(FleetTopics.AggregatorBundlesFilter("fleet1", AggregationExpect.Space.Id, "agg1"));
+                await reader.WaitForAsync(t => t == Part(true, 0));
+                await Task.Delay(200);
+                (string Topic, byte[] Payload)[] held = [.. reader.Received.Where(m => m.Payload.Length > 0)];
+                string[] parts = [.. held.Select(m => m.Topic[(m.Topic.LastIndexOf('/') + 1)..]).Distinct().Order()];
+                if (parts.SequenceEqual(["d0", "s0"]) && held.All(m => FleetBundleCodec.TryDecode(m.Payload, out _, out _, out _)))
+                    return;
+                if (DateTime.UtcNow > deadline)
+                    Assert.Fail($"{failure}: {string.Join(", ", parts)}");
+                await Task.Delay(100);
+            }
+        }
     }
 
     private async Task ConvergeAsync(IReadOnlyList<TestDevice> writers, params AggregateDevice[] viewers)
