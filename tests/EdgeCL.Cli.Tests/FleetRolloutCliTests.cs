@@ -137,7 +137,7 @@ public sealed class FleetRolloutCliTests : IDisposable
         Assert.Contains("d1: already runs it", again.Out, StringComparison.Ordinal);
         Assert.Contains("d2: moved: space ", again.Out, StringComparison.Ordinal);
         Assert.Contains($"space {oldSpace} not retired: 1 class(es) exist only there: 'right' (d9).", again.Out, StringComparison.Ordinal);
-        Assert.Equal($"edgecl: error: not retired: space {oldSpace} (1 class(es) only there); teach those classes again on a device that moved, move the devices that hold them, or pass --allow-loss to drop them",
+        Assert.Equal($"edgecl: error: not retired: space {oldSpace} (1 class(es) only there); carry them into the new space (edgecl fleet carry), teach them again on a device that moved, move the devices that hold them, or pass --allow-loss to drop them",
             again.Err.Trim());
         retained = await broker.GetRetainedMessagesAsync();
         Assert.Contains(retained, m => m.Topic.StartsWith($"edgecl/v1/f/{oldSpace}", StringComparison.Ordinal) && m.Topic.EndsWith("/proto/d9/right", StringComparison.Ordinal));

@@ -166,22 +166,8 @@ internal static class FleetAggregateCommand
     {
         if (payload.Length == 0 || !FleetTopics.TryParse(topicName, out FleetTopic topic))
             return;
-        if (topic.Kind is FleetTopicKind.Prototype or FleetTopicKind.PrototypeBundle)
-        {
-            byte[][]? entries = [payload];
-            if (topic.Kind == FleetTopicKind.PrototypeBundle && !FleetBundleCodec.TryDecode(payload, out entries, out FleetDecodeError bundleError))
-            {
-                refused.Add($"{topicName}: not an entry bundle ({bundleError})");
-                return;
-            }
-            foreach (byte[] entry in entries!)
-            {
-                FleetReceipt receipt = contributions.Receive(entry, devices);
-                if (receipt.Outcome is not (FleetMergeOutcome.Applied or FleetMergeOutcome.Duplicate or FleetMergeOutcome.Stale or FleetMergeOutcome.Conflict))
-                    refused.Add($"{topicName}: {receipt.Outcome}");
-            }
+        if (RetainedEntries.Take(topicName, payload, contributions, devices, refused))
             return;
-        }
         if (topic.Kind != FleetTopicKind.Aggregate)
             return;
         if (!FleetAggregateCodec.TryDecode(payload, out FleetAggregate? aggregate, out FleetDecodeError error))

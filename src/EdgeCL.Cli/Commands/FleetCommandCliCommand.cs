@@ -61,6 +61,9 @@ internal static class FleetCommandCliCommand
     public static Command AggregatorKey() => KeyCommand("aggregator-key", "Aggregator",
         "Create an aggregator signing key: NAME.key stays with the aggregator (edgecl fleet aggregate --aggregator-key); copy NAME.pem into the trust_dir/aggregators/ of every device that receives aggregates.", "aggregators");
 
+    public static Command CarrierKey() => KeyCommand("carrier-key", "Carrier",
+        "Create a carrier signing key for 'edgecl fleet carry': NAME.key stays with the operator; copy NAME.pem into every device's trust_dir/, as a device's key.", "");
+
     private static Command KeyCommand(string verb, string role, string description, string trustSubfolder)
     {
         var name = new Argument<string>("name") { Description = $"{role} name (A-Z a-z 0-9 . _ -)." };
@@ -79,7 +82,7 @@ internal static class FleetCommandCliCommand
             if (!OperatingSystem.IsWindows())
                 File.SetUnixFileMode(keyPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
             File.WriteAllText(pemPath, key.ExportPublicKeyPem());
-            Console.WriteLine($"wrote {keyPath} (keep it secret) and {pemPath} (copy it to each device's trust_dir/{trustSubfolder}/).");
+            Console.WriteLine($"wrote {keyPath} (keep it secret) and {pemPath} (copy it to each device's trust_dir/{(trustSubfolder.Length == 0 ? "" : trustSubfolder + "/")}).");
             return Task.FromResult(ExitCodes.Success);
         }, ct));
         return command;

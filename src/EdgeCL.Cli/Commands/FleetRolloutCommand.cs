@@ -191,6 +191,6 @@ internal static class FleetRolloutCommand
             Console.WriteLine($"space {Short(space)} retired: {clear.Length} retained topic(s) cleared (entries, aggregates, receipts); the devices keep their old state as state.{Short(space)}.db.");
         }
         return kept.Count == 0 ? null
-            : $"not retired: space {string.Join(", ", kept)}; teach those classes again on a device that moved, move the devices that hold them, or pass --allow-loss to drop them";
+            : $"not retired: space {string.Join(", ", kept)}; carry them into the new space (edgecl fleet carry), teach them again on a device that moved, move the devices that hold them, or pass --allow-loss to drop them";
     }
 }

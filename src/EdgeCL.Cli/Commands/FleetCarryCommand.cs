@@ -1,0 +1,142 @@
+using System.CommandLine;
+using EdgeCL.Core.Fleet;
+using EdgeCL.Core.Rollout;
+using EdgeCL.Sync.Client;
+using EdgeCL.Sync.Operator;
+using EdgeCL.Sync.Payloads;
+using EdgeCL.Sync.Topics;
+using MQTTnet;
+using MQTTnet.Protocol;
+
+namespace EdgeCL.Cli.Commands;
+
+/// <summary>
+/// <c>edgecl fleet carry --calibration FILE --carrier-key NAME.key --trust DIR</c>: the classes that live only in the old
+/// space of a rollout (taught by devices that are gone) are mapped into the new space and published there as signed
+/// entries of a carrier writer, so that <c>fleet rollout --retire</c> can retire the old space without losing them
+/// (<see cref="ClassCarry"/>; docs/rollout.md). <c>--undo</c> retracts what was carried.
+/// </summary>
+internal static class FleetCarryCommand
+{
+    public static Command Create()
+    {
+        var broker = new Option<string>("--broker") { Description = "mqtt://host:port or mqtts://host:port.", Required = true };
+        var fleet = new Option<string>("--fleet") { Description = "Fleet name.", DefaultValueFactory = _ => "fleet1" };
+        var calibration = new Option<string>("--calibration") { Description = "Calibration pairs old space → new space (edgecl rollout calibrate): the map is fitted on them, and they name both spaces.", Required = true };
+        var trust = new Option<string>("--trust") { Description = "Trust folder of <device-id>.pem keys, the carrier's NAME.pem among them (as on the devices).", Required = true };
+        var carrierKey = new Option<string>("--carrier-key") { Description = "The carrier's private key NAME.key (edgecl fleet carrier-key NAME); NAME is the writer id of the carried entries.", Required = true };
+        var classes = new Option<string?>("--classes") { Description = "Only these classes (comma-separated)." };
+        var undo = new Option<bool>("--undo") { Description = "Retract the carried classes instead (tombstones of the carrier's entries in the new space)." };
+        var dryRun = new Option<bool>("--dry-run") { Description = "Print what would be published and publish nothing." };
+        var quietMs = new Option<int>("--quiet-ms") { Description = "Stop reading after this many ms without a retained message.", DefaultValueFactory = _ => 500 };
+        var login = new OperatorConnection.Options();
+        var command = new Command("carry", "Carry the classes that live only in an old embedding space (devices that are gone) into the new space as a carrier's signed entries, so that retiring the old space loses nothing.")
+            { broker, fleet, calibration, trust, carrierKey, classes, undo, dryRun, quietMs, login.User, login.Password, login.Ca, login.Cert, login.Key };
+        command.SetAction((parse, ct) => CommandRunner.RunAsync(async token =>
+        {
+            string fleetName = parse.GetValue(fleet)!;
+            TopicSegment.EnsureIdentifier(fleetName, "--fleet");
+            CalibrationPairs pairs = ReadPairs(parse.GetValue(calibration)!);
+            using EntrySigner carrier = FleetCommandCliCommand.ReadKey(parse.GetValue(carrierKey)!, "--carrier-key", "edgecl fleet carrier-key NAME");
+            FleetLimits.EnsureValidDeviceId(carrier.DeviceId, "--carrier-key's file name");
+            using TrustStore devices = TrustFolder.Load(parse.GetValue(trust)!);
+            if (!devices.Contains(carrier.DeviceId))
+                throw new ArgumentException($"the trust folder has no {carrier.DeviceId}.pem: copy the carrier's public key there and into every device's trust folder, or devices will refuse what it carries.");
+            HashSet<string>? only = parse.GetValue(classes)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal);
+            FleetBrokerOptions endpoint = login.Endpoint(parse, parse.GetValue(broker)!);
+
+            var old = new FleetState(pairs.Source);
+            var current = new FleetState(pairs.Target);
+            var refused = new List<string>();
+            using IMqttClient client = new MqttClientFactory().CreateMqttClient();
+            await ReadAsync(client, endpoint, fleetName, old, current, devices, refused, parse.GetValue(quietMs), token).ConfigureAwait(false);
+            Console.WriteLine($"space {pairs.Source.Id}: {old.EntryCount} verified entries; space {pairs.Target.Id}: {current.EntryCount}; {refused.Count} refused");
+            foreach (string r in refused)
+                Console.WriteLine($"  refused {r}");
+
+            IReadOnlyList<FleetEntry> publish;
+            if (parse.GetValue(undo))
+            {
+                publish = [.. ClassCarry.Undo(current, carrier.DeviceId).Where(e => only is null || only.Contains(e.Label))];
+                foreach (FleetEntry e in publish)
+                    Console.WriteLine($"  retract '{e.Label}': {carrier.DeviceId} v{e.Version} (tombstone)");
+            }
+            else
+            {
+                SpaceMap map = SpaceMap.Fit(pairs.Source, pairs.Target, pairs.SourceRows, pairs.TargetRows);
+                Console.WriteLine($"fitted {map}");
+                IReadOnlyList<CarriedClass> plan = [.. ClassCarry.Plan(old, current, map, carrier.DeviceId).Where(c => only is null || only.Contains(c.Label))];
+                foreach (CarriedClass c in plan)
+                    Console.WriteLine($"  carry '{c.Label}' ({string.Join(", ", c.Devices)}): n={c.Entry.Count} → {carrier.DeviceId} v{c.Entry.Version}");
+                publish = [.. plan.Select(c => c.Entry)];
+            }
+            if (publish.Count == 0)
+            {
+                Console.WriteLine(parse.GetValue(undo) ? $"nothing to retract: {carrier.DeviceId} holds no live class in space {pairs.Target.Id}."
+                    : $"nothing to carry: every live class of space {pairs.Source.Id}{(only is null ? "" : " named by --classes")} already lives in space {pairs.Target.Id}.");
+                return ExitCodes.Success;
+            }
+            if (parse.GetValue(dryRun))
+            {
+                Console.WriteLine($"dry run: {publish.Count} entr{(publish.Count == 1 ? "y" : "ies")} not published.");
+                return ExitCodes.Success;
+            }
+            // One signature for the batch; each entry on its own retained per-class topic, readable by every client.
+            byte[][] payloads = FleetEntryCodec.EncodeBatch(publish, FleetVectorType.Float32, carrier);
+            for (int i = 0; i < publish.Count; i++)
+            {
+                MqttClientPublishResult result = await client.PublishAsync(new MqttApplicationMessageBuilder()
+                    .WithTopic(FleetTopics.Prototype(fleetName, pairs.Target.Id, carrier.DeviceId, publish[i].Label)).WithPayload(payloads[i])
+                    .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).WithRetainFlag().Build(), token).ConfigureAwait(false);
+                if (!result.IsSuccess)
+                    return CommandRunner.Fail($"the broker refused '{publish[i].Label}' ({result.ReasonCode}) after {i} of {publish.Count}; let the user write {FleetTopics.Prototype(fleetName, pairs.Target.Id, carrier.DeviceId, "#")} (an operator account may) and run the command again.", ExitCodes.Failure);
+            }
+            await client.DisconnectAsync(cancellationToken: token).ConfigureAwait(false);
+            Console.WriteLine($"{(parse.GetValue(undo) ? "retracted" : "carried")} {publish.Count} class(es) in space {pairs.Target.Id} as {carrier.DeviceId}.");
+            return ExitCodes.Success;
+        }, ct));
+        return command;
+    }
+
+    private static CalibrationPairs ReadPairs(string path)
+    {
+        try
+        {
+            return CalibrationPairs.Decode(File.ReadAllBytes(path));
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or RolloutException)
+        {
+            throw new ArgumentException($"--calibration '{path}' cannot be used ({ex.Message.Split('\n')[0]}); write it again with 'edgecl rollout calibrate'.", ex);
+        }
+    }
+
+    // Every retained entry of both spaces, verified; until the broker has been quiet for quietMs.
+    private static async Task ReadAsync(IMqttClient client, FleetBrokerOptions endpoint, string fleet, FleetState old, FleetState current, TrustStore devices,
+        List<string> refused, int quietMs, CancellationToken token)
+    {
+        var gate = new Lock();
+        var activity = new SemaphoreSlim(0);
+        client.ApplicationMessageReceivedAsync += e =>
+        {
+            byte[] payload = System.Buffers.BuffersExtensions.ToArray(e.ApplicationMessage.Payload);
+            lock (gate)
+                if (!RetainedEntries.Take(e.ApplicationMessage.Topic, payload, old, devices, refused))
+                    RetainedEntries.Take(e.ApplicationMessage.Topic, payload, current, devices, refused);
+            activity.Release();
+            return Task.CompletedTask;
+        };
+        using (var deadline = CancellationTokenSource.CreateLinkedTokenSource(token))
+        {
+            deadline.CancelAfter(TimeSpan.FromSeconds(10));
+            await OperatorLogin.ConnectAsync(client, endpoint, $"edgecl-carry-{Environment.ProcessId}", deadline.Token, token).ConfigureAwait(false);
+            var subscribe = new MqttClientSubscribeOptionsBuilder();
+            foreach (string space in new[] { old.Space.Id, current.Space.Id })
+                subscribe.WithTopicFilter(FleetTopics.PrototypeFilter(fleet, space), MqttQualityOfServiceLevel.AtLeastOnce)
+                    .WithTopicFilter(FleetTopics.PrototypeBundleFilter(fleet, space), MqttQualityOfServiceLevel.AtLeastOnce);
+            await client.SubscribeAsync(subscribe.Build(), deadline.Token).ConfigureAwait(false);
+        }
+        while (await activity.WaitAsync(TimeSpan.FromMilliseconds(Math.Max(50, quietMs)), token).ConfigureAwait(false))
+        {
+        }
+    }
+}
