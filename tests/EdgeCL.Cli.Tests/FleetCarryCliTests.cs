@@ -10,7 +10,8 @@ using EdgeCL.Sync.State;
 namespace EdgeCL.Cli.Tests;
 
 /// <summary><c>edgecl fleet carry</c> through Program.Main on the embedded broker: what only the old space holds reaches
-/// the new space, mapped exactly, as the carrier's signed entries; nothing else is carried; <c>--undo</c> retracts it.</summary>
+/// the new space, mapped exactly, as the carrier's signed entries, once the devices that held it are decommissioned;
+/// nothing else is carried; <c>--undo</c> retracts it.</summary>
 public sealed class FleetCarryCliTests : IDisposable
 {
     private static readonly EmbeddingSpace Old = new("a1a1", 4), New = new("b2b2", 4);
@@ -39,10 +40,10 @@ public sealed class FleetCarryCliTests : IDisposable
         await using var broker = new EmbeddedBroker(new EmbeddedBrokerOptions
         {
             Port = 0,
-            Users = [BrokerUser.WithPassword("d0", "pw"), BrokerUser.WithPassword("d8", "pw"), BrokerUser.WithPassword("d9", "pw"), BrokerUser.WithPassword("ops", "pw-ops", isOperator: true)],
+            Users = [BrokerUser.WithPassword("d0", "pw"), BrokerUser.WithPassword("d7", "pw"), BrokerUser.WithPassword("d8", "pw"), BrokerUser.WithPassword("d9", "pw"), BrokerUser.WithPassword("ops", "pw-ops", isOperator: true)],
         });
         await broker.StartAsync();
-        var signers = new[] { "d0", "d8", "d9" }.ToDictionary(d => d, EntrySigner.Create);
+        var signers = new[] { "d0", "d7", "d8", "d9" }.ToDictionary(d => d, EntrySigner.Create);
         foreach ((string id, EntrySigner signer) in signers)
             File.WriteAllText(Path.Combine(trust, id + ".pem"), signer.ExportPublicKeyPem());
         string[] login = ["--broker", $"mqtt://127.0.0.1:{broker.Port}", "--user", "ops", "--password", "pw-ops", "--calibration", calibration, "--trust", trust,
@@ -54,16 +55,36 @@ public sealed class FleetCarryCliTests : IDisposable
         Assert.Contains("no carrier.pem", untrusted.Err);
         File.Copy(Path.Combine(keys, "carrier.pem"), Path.Combine(trust, "carrier.pem"));
 
-        // d8 and d9 are gone, their entries left in the old space: "right" lives only there; "left" moved with d0.
+        // d8 and d9 went offline for good, their entries left in the old space: "right" lives only there; "left" moved
+        // with d0. d7 still runs the old space, online, with "up".
         string carrierPem = File.ReadAllText(Path.Combine(keys, "carrier.pem"));
         await (await PublishAsync(broker, signers["d9"], Old, carrierPem, ("right", 3, [1, 2, 3, 4]), ("left", 2, [0, 1, 0, 1]))).Client.DisposeAsync();
         await (await PublishAsync(broker, signers["d8"], Old, carrierPem, ("right", 1, [5, -2, 1, 0]))).Client.DisposeAsync();
+        (FleetSyncClient running, _) = await PublishAsync(broker, signers["d7"], Old, carrierPem, ("up", 5, [1, 1, 1, 1]));
+        await using FleetSyncClient d7 = running;
         (FleetSyncClient client, FleetStateTarget d0) = await PublishAsync(broker, signers["d0"], New, carrierPem, ("left", 2, [3, 3, 3, 3]));
         await using FleetSyncClient stays = client;
+
+        // Their last statuses still name the old space, so their classes are left to them, as d7's.
+        var held = CliHarness.Run(["fleet", "carry", .. login]);
+        Assert.True(held.Code == ExitCodes.Success, held.Out + held.Err);
+        Assert.Contains($"not carried 'right' (d8, d9): the status of d8, d9 still names space {Old.Id}", held.Out);
+        Assert.Contains($"not carried 'up' (d7): the status of d7 still names space {Old.Id}", held.Out);
+        Assert.Contains("nothing carried: 2 class(es) are left to devices that still name space", held.Out);
+
+        string[] broker1 = ["--broker", $"mqtt://127.0.0.1:{broker.Port}", "--user", "ops", "--password", "pw-ops", "--quiet-ms", "300"];
+        var online = CliHarness.Run(["fleet", "decommission", "--devices", "d7,d8", .. broker1]);
+        Assert.Equal(ExitCodes.Failure, online.Code);
+        Assert.Contains("d7 is online: a running device is not decommissioned", online.Err);
+        var gone = CliHarness.Run(["fleet", "decommission", "--devices", "d8,d9", .. broker1]);
+        Assert.True(gone.Code == ExitCodes.Success, gone.Out + gone.Err);
+        Assert.Contains($"d8: status cleared (it last ran space {Old.Id})", gone.Out); // the refused run cleared nothing
+        Assert.Contains($"d9: status cleared (it last ran space {Old.Id})", gone.Out);
 
         var dry = CliHarness.Run(["fleet", "carry", .. login, "--dry-run"]);
         Assert.True(dry.Code == ExitCodes.Success, dry.Out + dry.Err);
         Assert.Contains("carry 'right' (d8, d9): n=4 → carrier v1", dry.Out);
+        Assert.Contains("not carried 'up' (d7)", dry.Out);
         Assert.DoesNotContain("'left'", dry.Out);
         Assert.Contains("dry run: 1 entry not published.", dry.Out);
 
@@ -79,7 +100,8 @@ public sealed class FleetCarryCliTests : IDisposable
 
         var again = CliHarness.Run(["fleet", "carry", .. login]);
         Assert.True(again.Code == ExitCodes.Success, again.Out + again.Err);
-        Assert.Contains("nothing to carry", again.Out);
+        Assert.DoesNotContain("carry 'right'", again.Out); // it lives in the new space now
+        Assert.Contains("nothing carried: 1 class(es) are left to devices that still name space", again.Out); // d7's "up"
 
         var undone = CliHarness.Run(["fleet", "carry", .. login, "--undo"]);
         Assert.True(undone.Code == ExitCodes.Success, undone.Out + undone.Err);

@@ -4,6 +4,7 @@ using EdgeCL.Core.Rollout;
 using EdgeCL.Sync.Client;
 using EdgeCL.Sync.Operator;
 using EdgeCL.Sync.Payloads;
+using EdgeCL.Sync.Status;
 using EdgeCL.Sync.Topics;
 using MQTTnet;
 using MQTTnet.Protocol;
@@ -48,13 +49,15 @@ internal static class FleetCarryCommand
             var old = new FleetState(pairs.Source);
             var current = new FleetState(pairs.Target);
             var refused = new List<string>();
+            var statuses = new Dictionary<string, DeviceStatus>(StringComparer.Ordinal);
             using IMqttClient client = new MqttClientFactory().CreateMqttClient();
-            await ReadAsync(client, endpoint, fleetName, old, current, devices, refused, parse.GetValue(quietMs), token).ConfigureAwait(false);
+            await ReadAsync(client, endpoint, fleetName, old, current, statuses, devices, refused, parse.GetValue(quietMs), token).ConfigureAwait(false);
             Console.WriteLine($"space {pairs.Source.Id}: {old.EntryCount} verified entries; space {pairs.Target.Id}: {current.EntryCount}; {refused.Count} refused");
             foreach (string r in refused)
                 Console.WriteLine($"  refused {r}");
 
             IReadOnlyList<FleetEntry> publish;
+            int left = 0;
             if (parse.GetValue(undo))
             {
                 publish = [.. ClassCarry.Undo(current, carrier.DeviceId).Where(e => only is null || only.Contains(e.Label))];
@@ -65,7 +68,16 @@ internal static class FleetCarryCommand
             {
                 SpaceMap map = SpaceMap.Fit(pairs.Source, pairs.Target, pairs.SourceRows, pairs.TargetRows);
                 Console.WriteLine($"fitted {map}");
-                IReadOnlyList<CarriedClass> plan = [.. ClassCarry.Plan(old, current, map, carrier.DeviceId).Where(c => only is null || only.Contains(c.Label))];
+                var stillInOld = statuses.Where(d => d.Value.Space == pairs.Source.Id).Select(d => d.Key).ToHashSet(StringComparer.Ordinal);
+                CarryPlan all = ClassCarry.Plan(old, current, map, carrier.DeviceId, stillInOld);
+                foreach ((string label, IReadOnlyList<string> holders) in all.Held.Where(h => only is null || only.Contains(h.Label)))
+                {
+                    left++;
+                    string[] named = [.. holders.Where(stillInOld.Contains)];
+                    Console.WriteLine($"  not carried '{label}' ({string.Join(", ", holders)}): the status of {string.Join(", ", named)} still names space {pairs.Source.Id}; "
+                        + $"a device moves its classes itself; one that is gone for good: edgecl fleet decommission --devices {string.Join(",", named)}");
+                }
+                IReadOnlyList<CarriedClass> plan = [.. all.Carried.Where(c => only is null || only.Contains(c.Label))];
                 foreach (CarriedClass c in plan)
                     Console.WriteLine($"  carry '{c.Label}' ({string.Join(", ", c.Devices)}): n={c.Entry.Count} → {carrier.DeviceId} v{c.Entry.Version}");
                 publish = [.. plan.Select(c => c.Entry)];
@@ -73,6 +85,7 @@ internal static class FleetCarryCommand
             if (publish.Count == 0)
             {
                 Console.WriteLine(parse.GetValue(undo) ? $"nothing to retract: {carrier.DeviceId} holds no live class in space {pairs.Target.Id}."
+                    : left > 0 ? $"nothing carried: {left} class(es) are left to devices that still name space {pairs.Source.Id} (above)."
                     : $"nothing to carry: every live class of space {pairs.Source.Id}{(only is null ? "" : " named by --classes")} already lives in space {pairs.Target.Id}.");
                 return ExitCodes.Success;
             }
@@ -110,9 +123,9 @@ internal static class FleetCarryCommand
         }
     }
 
-    // Every retained entry of both spaces, verified; until the broker has been quiet for quietMs.
-    private static async Task ReadAsync(IMqttClient client, FleetBrokerOptions endpoint, string fleet, FleetState old, FleetState current, TrustStore devices,
-        List<string> refused, int quietMs, CancellationToken token)
+    // Every retained entry of both spaces, verified, and every device's status; until the broker has been quiet for quietMs.
+    private static async Task ReadAsync(IMqttClient client, FleetBrokerOptions endpoint, string fleet, FleetState old, FleetState current,
+        Dictionary<string, DeviceStatus> statuses, TrustStore devices, List<string> refused, int quietMs, CancellationToken token)
     {
         var gate = new Lock();
         var activity = new SemaphoreSlim(0);
@@ -120,8 +133,15 @@ internal static class FleetCarryCommand
         {
             byte[] payload = System.Buffers.BuffersExtensions.ToArray(e.ApplicationMessage.Payload);
             lock (gate)
-                if (!RetainedEntries.Take(e.ApplicationMessage.Topic, payload, old, devices, refused))
+            {
+                if (FleetTopics.TryParse(e.ApplicationMessage.Topic, out FleetTopic topic) && topic.Kind == FleetTopicKind.Status)
+                {
+                    if (DeviceStatus.TryParse(payload, out DeviceStatus? status))
+                        statuses[topic.Device] = status;
+                }
+                else if (!RetainedEntries.Take(e.ApplicationMessage.Topic, payload, old, devices, refused))
                     RetainedEntries.Take(e.ApplicationMessage.Topic, payload, current, devices, refused);
+            }
             activity.Release();
             return Task.CompletedTask;
         };
@@ -129,7 +149,7 @@ internal static class FleetCarryCommand
         {
             deadline.CancelAfter(TimeSpan.FromSeconds(10));
             await OperatorLogin.ConnectAsync(client, endpoint, $"edgecl-carry-{Environment.ProcessId}", deadline.Token, token).ConfigureAwait(false);
-            var subscribe = new MqttClientSubscribeOptionsBuilder();
+            var subscribe = new MqttClientSubscribeOptionsBuilder().WithTopicFilter(FleetTopics.StatusFilter(fleet), MqttQualityOfServiceLevel.AtLeastOnce);
             foreach (string space in new[] { old.Space.Id, current.Space.Id })
                 subscribe.WithTopicFilter(FleetTopics.PrototypeFilter(fleet, space), MqttQualityOfServiceLevel.AtLeastOnce)
                     .WithTopicFilter(FleetTopics.PrototypeBundleFilter(fleet, space), MqttQualityOfServiceLevel.AtLeastOnce);

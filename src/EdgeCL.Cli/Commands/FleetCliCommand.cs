@@ -17,7 +17,7 @@ internal static class FleetCliCommand
     public static Command Create() => new("fleet", "Fleet sync over MQTT: simulate a fleet, list what a broker holds, send signed commands, serve the fleet page.")
         {
             Simulate(), Status(), FleetCommandCliCommand.Send(), FleetCommandCliCommand.OperatorKey(), FleetRolloutCommand.Create(), FleetServeCommand.Create(),
-            FleetAggregateCommand.Aggregate(), FleetAggregateCommand.Audit(), FleetCommandCliCommand.AggregatorKey(), FleetCommandCliCommand.CarrierKey(), FleetCarryCommand.Create(), FleetCapMeasureCommand.Create(),
+            FleetAggregateCommand.Aggregate(), FleetAggregateCommand.Audit(), FleetCommandCliCommand.AggregatorKey(), FleetCommandCliCommand.CarrierKey(), FleetCarryCommand.Create(), FleetDecommissionCommand.Create(), FleetCapMeasureCommand.Create(),
         };
 
     private static Command Simulate()
