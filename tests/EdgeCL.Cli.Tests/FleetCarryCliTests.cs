@@ -62,6 +62,11 @@ public sealed class FleetCarryCliTests : IDisposable
         await (await PublishAsync(broker, signers["d8"], Old, carrierPem, ("right", 1, [5, -2, 1, 0]))).Client.DisposeAsync();
         (FleetSyncClient running, _) = await PublishAsync(broker, signers["d7"], Old, carrierPem, ("up", 5, [1, 1, 1, 1]));
         await using FleetSyncClient d7 = running;
+
+        // No device runs the new space yet: nothing would read what is carried there.
+        var early = CliHarness.Run(["fleet", "carry", .. login]);
+        Assert.Equal(ExitCodes.Failure, early.Code);
+        Assert.Contains($"no device's status names space {New.Id}", early.Err);
         (FleetSyncClient client, FleetStateTarget d0) = await PublishAsync(broker, signers["d0"], New, carrierPem, ("left", 2, [3, 3, 3, 3]));
         await using FleetSyncClient stays = client;
 

@@ -56,6 +56,8 @@ internal static class FleetCarryCommand
             foreach (string r in refused)
                 Console.WriteLine($"  refused {r}");
 
+            if (!parse.GetValue(undo) && !statuses.Values.Any(d => d.Space == pairs.Target.Id))
+                return CommandRunner.Fail($"no device's status names space {pairs.Target.Id}: nothing would read what is carried there; move devices first (edgecl fleet rollout), or check --calibration. Nothing was published.", ExitCodes.Failure);
             IReadOnlyList<FleetEntry> publish;
             int left = 0;
             if (parse.GetValue(undo))
@@ -86,7 +88,8 @@ internal static class FleetCarryCommand
             {
                 Console.WriteLine(parse.GetValue(undo) ? $"nothing to retract: {carrier.DeviceId} holds no live class in space {pairs.Target.Id}."
                     : left > 0 ? $"nothing carried: {left} class(es) are left to devices that still name space {pairs.Source.Id} (above)."
-                    : $"nothing to carry: every live class of space {pairs.Source.Id}{(only is null ? "" : " named by --classes")} already lives in space {pairs.Target.Id}.");
+                    : only is null ? $"nothing to carry: every live class of space {pairs.Source.Id} already lives in space {pairs.Target.Id}."
+                    : $"nothing to carry: no class named by --classes lives only in space {pairs.Source.Id}.");
                 return ExitCodes.Success;
             }
             if (parse.GetValue(dryRun))
