@@ -35,6 +35,28 @@ public sealed class SpaceRetirementTests
     }
 
     [Fact]
+    public void ASpaceIsRetirable_OnceItsGoneDevicesAreDecommissioned_AndTheirClassesCarried()
+    {
+        // Before: the gone devices' last statuses still name the old space, and "right" lives only there.
+        FleetSnapshot before = Snapshot(
+            Device("moved", "new", Entry("old", "left"), Entry("new", "left")),
+            Device("gone-1", "old", Entry("old", "right")),
+            Device("gone-2", "old", Entry("old", "right")));
+        Assert.Equal(["gone-1", "gone-2"], SpaceRetirement.RunBy(before, "old"));
+        Assert.Equal(["right"], SpaceRetirement.ClassesOnlyIn(before, "old").Select(c => c.Label));
+        // After `fleet decommission` (no status) and `fleet carry` (the carrier's entry in the new space, no status of its
+        // own): nobody runs the old space and nothing lives only there.
+        FleetSnapshot after = Snapshot(
+            Device("moved", "new", Entry("old", "left"), Entry("new", "left")),
+            Device("gone-1", null, Entry("old", "right")),
+            Device("gone-2", null, Entry("old", "right")),
+            Device("carrier", null, Entry("new", "right")));
+        Assert.Empty(SpaceRetirement.RunBy(after, "old"));
+        Assert.Empty(SpaceRetirement.ClassesOnlyIn(after, "old"));
+        Assert.Equal(["old"], SpaceRetirement.Candidates(after, []));
+    }
+
+    [Fact]
     public void Candidates_AreTheSpacesLeft_ThenSpacesWithEntriesNoDeviceRuns()
     {
         FleetSnapshot fleet = Snapshot(
