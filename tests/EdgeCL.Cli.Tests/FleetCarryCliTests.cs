@@ -75,7 +75,7 @@ public sealed class FleetCarryCliTests : IDisposable
         Assert.True(held.Code == ExitCodes.Success, held.Out + held.Err);
         Assert.Contains($"not carried 'right' (d8, d9): the status of d8, d9 still names space {Old.Id}", held.Out);
         Assert.Contains($"not carried 'up' (d7): the status of d7 still names space {Old.Id}", held.Out);
-        Assert.Contains("nothing carried: 2 class(es) are left to devices that still name space", held.Out);
+        Assert.Contains("nothing carried: 3 class(es) are left to devices that still name space", held.Out); // right, up and d9's share of left
 
         string[] broker1 = ["--broker", $"mqtt://127.0.0.1:{broker.Port}", "--user", "ops", "--password", "pw-ops", "--quiet-ms", "300"];
         var online = CliHarness.Run(["fleet", "decommission", "--devices", "d7,d8", .. broker1]);
@@ -89,29 +89,44 @@ public sealed class FleetCarryCliTests : IDisposable
         var dry = CliHarness.Run(["fleet", "carry", .. login, "--dry-run"]);
         Assert.True(dry.Code == ExitCodes.Success, dry.Out + dry.Err);
         Assert.Contains("carry 'right' (d8, d9): n=4 → carrier v1", dry.Out);
+        // d0 moved "left" itself; d9's share of it is gone with d9 unless carried.
+        Assert.Contains("carry 'left' (d9): n=2 → carrier v1", dry.Out);
         Assert.Contains("not carried 'up' (d7)", dry.Out);
-        Assert.DoesNotContain("'left'", dry.Out);
-        Assert.Contains("dry run: 1 entry not published.", dry.Out);
+        Assert.Contains("dry run: 2 entries not published.", dry.Out);
 
         var carried = CliHarness.Run(["fleet", "carry", .. login]);
         Assert.True(carried.Code == ExitCodes.Success, carried.Out + carried.Err);
-        Assert.Contains($"carried 1 class(es) in space {New.Id} as carrier.", carried.Out);
+        Assert.Contains($"carried 2 class(es) in space {New.Id} as carrier.", carried.Out);
         // The device in the new space holds the old fleet's merge of "right", mapped: (3·μ9 + 1·μ8) / 4 = (2, 1, 2.5, 3).
-        FleetEntry entry = await EntryAsync(d0, e => !e.IsTombstone);
-        Assert.Equal(4, entry.Count);
-        float[] expected = Truth([2, 1, 2.5f, 3]);
-        for (int j = 0; j < 4; j++)
-            Assert.Equal(expected[j], entry.Mean[j], 3);
+        AssertCarried(await EntryAsync(d0, "right", e => !e.IsTombstone), 4, [2, 1, 2.5f, 3]);
+        AssertCarried(await EntryAsync(d0, "left", e => !e.IsTombstone), 2, [0, 1, 0, 1]);
 
         var again = CliHarness.Run(["fleet", "carry", .. login]);
         Assert.True(again.Code == ExitCodes.Success, again.Out + again.Err);
-        Assert.DoesNotContain("carry 'right'", again.Out); // it lives in the new space now
+        Assert.DoesNotContain("  carry '", again.Out); // carried already, as it is
         Assert.Contains("nothing carried: 1 class(es) are left to devices that still name space", again.Out); // d7's "up"
+
+        // d9 comes back after all and moves its "right" itself: the next run carries d8's share alone; then d8 too.
+        (FleetSyncClient back9, _) = await PublishAsync(broker, signers["d9"], New, carrierPem, ("right", 3, [9, 9, 9, 9]));
+        await using FleetSyncClient d9 = back9;
+        var reconciled = CliHarness.Run(["fleet", "carry", .. login]);
+        Assert.True(reconciled.Code == ExitCodes.Success, reconciled.Out + reconciled.Err);
+        Assert.Contains("carry 'right' (d8): n=1 → carrier v2", reconciled.Out);
+        Assert.DoesNotContain("carry 'left'", reconciled.Out);
+        AssertCarried(await EntryAsync(d0, "right", e => e.Version == 2), 1, [5, -2, 1, 0]);
+        (FleetSyncClient back8, _) = await PublishAsync(broker, signers["d8"], New, carrierPem, ("right", 1, [8, 8, 8, 8]));
+        await using FleetSyncClient d8 = back8;
+        var bothBack = CliHarness.Run(["fleet", "carry", .. login]);
+        Assert.True(bothBack.Code == ExitCodes.Success, bothBack.Out + bothBack.Err);
+        Assert.Contains("retract 'right': d8, d9 moved it themselves; carrier v3 (tombstone)", bothBack.Out);
+        Assert.Contains($"retracted 1 class(es) in space {New.Id} as carrier.", bothBack.Out);
+        Assert.True((await EntryAsync(d0, "right", e => e.IsTombstone)).Version == 3);
 
         var undone = CliHarness.Run(["fleet", "carry", .. login, "--undo"]);
         Assert.True(undone.Code == ExitCodes.Success, undone.Out + undone.Err);
-        Assert.Contains("retract 'right': carrier v2 (tombstone)", undone.Out);
-        Assert.True((await EntryAsync(d0, e => e.IsTombstone)).Version == 2);
+        Assert.Contains("retract 'left': carrier v2 (tombstone)", undone.Out);
+        Assert.DoesNotContain("'right'", undone.Out);
+        Assert.True((await EntryAsync(d0, "left", e => e.IsTombstone)).Version == 2);
 
         // A damaged calibration file: one line, nothing published.
         byte[] bytes = File.ReadAllBytes(calibration);
@@ -148,15 +163,23 @@ public sealed class FleetCarryCliTests : IDisposable
         return (client, state);
     }
 
-    private static async Task<FleetEntry> EntryAsync(FleetStateTarget device, Func<FleetEntry, bool> wanted)
+    private static void AssertCarried(FleetEntry entry, long count, float[] oldMean)
+    {
+        Assert.Equal(count, entry.Count);
+        float[] expected = Truth(oldMean);
+        for (int j = 0; j < expected.Length; j++)
+            Assert.Equal(expected[j], entry.Mean[j], 3);
+    }
+
+    private static async Task<FleetEntry> EntryAsync(FleetStateTarget device, string label, Func<FleetEntry, bool> wanted)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
         while (true)
         {
             lock (device.SyncRoot)
-                if (device.State.TryGetEntry("carrier", "right", out FleetEntry? entry) && wanted(entry))
+                if (device.State.TryGetEntry("carrier", label, out FleetEntry? entry) && wanted(entry))
                     return entry;
-            Assert.True(DateTime.UtcNow < deadline, "the device in the new space did not receive the carrier's entry");
+            Assert.True(DateTime.UtcNow < deadline, $"the device in the new space did not receive the carrier's entry of '{label}'");
             await Task.Delay(25);
         }
     }

@@ -81,15 +81,17 @@ internal static class FleetCarryCommand
                 }
                 IReadOnlyList<CarriedClass> plan = [.. all.Carried.Where(c => only is null || only.Contains(c.Label))];
                 foreach (CarriedClass c in plan)
-                    Console.WriteLine($"  carry '{c.Label}' ({string.Join(", ", c.Devices)}): n={c.Entry.Count} → {carrier.DeviceId} v{c.Entry.Version}");
+                    Console.WriteLine(c.Entry.IsTombstone
+                        ? $"  retract '{c.Label}': {string.Join(", ", c.Devices)} moved it themselves; {carrier.DeviceId} v{c.Entry.Version} (tombstone)"
+                        : $"  carry '{c.Label}' ({string.Join(", ", c.Devices)}): n={c.Entry.Count} → {carrier.DeviceId} v{c.Entry.Version}");
                 publish = [.. plan.Select(c => c.Entry)];
             }
             if (publish.Count == 0)
             {
                 Console.WriteLine(parse.GetValue(undo) ? $"nothing to retract: {carrier.DeviceId} holds no live class in space {pairs.Target.Id}."
                     : left > 0 ? $"nothing carried: {left} class(es) are left to devices that still name space {pairs.Source.Id} (above)."
-                    : only is null ? $"nothing to carry: every live class of space {pairs.Source.Id} already lives in space {pairs.Target.Id}."
-                    : $"nothing to carry: no class named by --classes lives only in space {pairs.Source.Id}.");
+                    : only is null ? $"nothing to carry: every live contribution of space {pairs.Source.Id} is in space {pairs.Target.Id} already, moved or carried."
+                    : $"nothing to carry: every live contribution of space {pairs.Source.Id} to the classes named by --classes is in space {pairs.Target.Id} already.");
                 return ExitCodes.Success;
             }
             if (parse.GetValue(dryRun))
@@ -108,7 +110,9 @@ internal static class FleetCarryCommand
                     return CommandRunner.Fail($"the broker refused '{publish[i].Label}' ({result.ReasonCode}) after {i} of {publish.Count}; let the user write {FleetTopics.Prototype(fleetName, pairs.Target.Id, carrier.DeviceId, "#")} (an operator account may) and run the command again.", ExitCodes.Failure);
             }
             await client.DisconnectAsync(cancellationToken: token).ConfigureAwait(false);
-            Console.WriteLine($"{(parse.GetValue(undo) ? "retracted" : "carried")} {publish.Count} class(es) in space {pairs.Target.Id} as {carrier.DeviceId}.");
+            int retracted = publish.Count(e => e.IsTombstone), carriedCount = publish.Count - retracted;
+            string what = retracted == 0 ? $"carried {carriedCount}" : carriedCount == 0 ? $"retracted {retracted}" : $"carried {carriedCount} and retracted {retracted}";
+            Console.WriteLine($"{what} class(es) in space {pairs.Target.Id} as {carrier.DeviceId}.");
             return ExitCodes.Success;
         }, ct));
         return command;
