@@ -64,7 +64,7 @@ public static class ClassCarry
         float[] mean = new float[old.Space.Dimension];
         foreach (string label in old.Labels.Order(StringComparer.Ordinal))
         {
-            FleetEntry[] live = [.. old.EntriesOf(label).Where(e => !e.IsTombstone && e.DeviceId != carrier)];
+            FleetEntry[] live = [.. old.EntriesOf(label).Where(e => !e.IsTombstone)];
             if (live.Length == 0)
                 continue;
             if (live.Any(e => stillInOld.Contains(e.DeviceId)))
@@ -74,7 +74,8 @@ public static class ClassCarry
             }
             // A contribution its device moved itself (re-embedded from its exemplars) is in the new space already; the
             // others, of devices that are gone, are carried. A device that comes back and moves drops out at the next run.
-            FleetEntry[] gone = [.. live.Where(e => !(current.TryGetEntry(e.DeviceId, label, out FleetEntry? moved) && !moved.IsTombstone))];
+            // The carrier's own old entry (carried there by an earlier rollout) is always carried on: nothing moves it.
+            FleetEntry[] gone = [.. live.Where(e => e.DeviceId == carrier || !(current.TryGetEntry(e.DeviceId, label, out FleetEntry? moved) && !moved.IsTombstone))];
             bool carrying = current.TryGetEntry(carrier, label, out FleetEntry? previous) && !previous.IsTombstone;
             long version = previous is null ? 1 : previous.Version + 1;
             if (gone.Length == 0)
