@@ -115,41 +115,65 @@ public sealed class FleetRolloutCliTests : IDisposable
         var retained = await broker.GetRetainedMessagesAsync();
         Assert.Contains(retained, m => m.Topic.StartsWith($"edgecl/v1/f/{oldSpace}", StringComparison.Ordinal) && m.Topic.Contains("/proto/d1/", StringComparison.Ordinal)); // both spaces meanwhile
 
-        // A device that was unplugged before the rollout left the only entry of "right" in the old space.
+        // A device that was unplugged before the rollout (and never had a status) left the only entries of "right" and
+        // "down" in the old space.
+        string fullOld = retained.First(m => m.Topic.StartsWith($"edgecl/v1/f/{oldSpace}", StringComparison.Ordinal)).Topic.Split('/')[3];
+        string carryTrust = Directory.CreateDirectory(Path.Combine(_world.Root, "carry-trust")).FullName;
         using (IMqttClient op = new MqttClientFactory().CreateMqttClient())
         using (EntrySigner d9 = EntrySigner.Create("d9"))
         {
+            File.WriteAllText(Path.Combine(carryTrust, "d9.pem"), d9.ExportPublicKeyPem());
             await op.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", broker.Port).WithClientId("ops-test").WithCredentials("ops", "pw-ops").Build());
-            string fullOld = retained.First(m => m.Topic.StartsWith($"edgecl/v1/f/{oldSpace}", StringComparison.Ordinal)).Topic.Split('/')[3];
-            var orphan = new FleetEntry { SpaceId = fullOld, DeviceId = "d9", Label = "right", Version = 1, Count = 3, Mean = [1, 2, 3, 4] };
-            var put = await op.PublishAsync(new MqttApplicationMessageBuilder().WithTopic(FleetTopics.Prototype("f", fullOld, "d9", "right"))
-                .WithPayload(FleetEntryCodec.Encode(orphan, FleetVectorType.Float32, d9)).WithRetainFlag().WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build());
-            Assert.True(put.IsSuccess);
+            foreach ((string label, float[] mean) in new[] { ("right", new float[] { 1, 2, 3, 4 }), ("down", [4, 3, 2, 1]) })
+            {
+                var orphan = new FleetEntry { SpaceId = fullOld, DeviceId = "d9", Label = label, Version = 1, Count = 3, Mean = mean };
+                var put = await op.PublishAsync(new MqttApplicationMessageBuilder().WithTopic(FleetTopics.Prototype("f", fullOld, "d9", label))
+                    .WithPayload(FleetEntryCodec.Encode(orphan, FleetVectorType.Float32, d9)).WithRetainFlag().WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build());
+                Assert.True(put.IsSuccess);
+            }
             await op.DisconnectAsync();
         }
 
         // tiny2 installed on d2 too: again, with --retire. d1 already runs it and is sent nothing; d2 moves; then no device
-        // runs the old space any more, but "right" exists only there: the space is kept, and the command says why.
+        // runs the old space any more, but "right" and "down" exist only there: the space is kept, and the command says why.
         foreach (string file in Directory.GetFiles(Path.Combine(_world.Models, "tiny2")))
             File.Copy(file, Path.Combine(Directory.CreateDirectory(Path.Combine(otherModels, "tiny2")).FullName, Path.GetFileName(file)));
         var again = CliHarness.Run(["fleet", "rollout", "--backbone", "tiny2", "--devices", "d1,d2", "--timeout", "60", "--retire", .. common]);
         Assert.True(again.Code == ExitCodes.Failure, again.Out + again.Err);
         Assert.Contains("d1: already runs it", again.Out, StringComparison.Ordinal);
         Assert.Contains("d2: moved: space ", again.Out, StringComparison.Ordinal);
-        Assert.Contains($"space {oldSpace} not retired: 1 class(es) exist only there: 'right' (d9).", again.Out, StringComparison.Ordinal);
-        Assert.Equal($"edgecl: error: not retired: space {oldSpace} (1 class(es) only there); carry them into the new space (edgecl fleet carry), teach them again on a device that moved, move the devices that hold them, or pass --allow-loss to drop them",
+        Assert.Contains($"space {oldSpace} not retired: 2 class(es) exist only there: 'down' (d9), 'right' (d9).", again.Out, StringComparison.Ordinal);
+        Assert.Equal($"edgecl: error: not retired: space {oldSpace} (2 class(es) only there); carry them into the new space (edgecl fleet carry), teach them again on a device that moved, move the devices that hold them, or pass --allow-loss to drop them",
             again.Err.Trim());
         retained = await broker.GetRetainedMessagesAsync();
         Assert.Contains(retained, m => m.Topic.StartsWith($"edgecl/v1/f/{oldSpace}", StringComparison.Ordinal) && m.Topic.EndsWith("/proto/d9/right", StringComparison.Ordinal));
 
-        // The operator accepts the loss: every target already runs tiny2, and the space left over from the last run is retired.
+        // The operator carries "right" into the new space (a map fitted on calibration pairs of the two spaces: here the
+        // identity), and the retirement then misses only "down".
+        string fullNew = retained.First(m => m.Topic.Contains("/proto/d1/", StringComparison.Ordinal) && !m.Topic.Contains(fullOld, StringComparison.Ordinal)).Topic.Split('/')[3];
+        var random = new Random(9);
+        float[] pairs = [.. Enumerable.Range(0, 40).Select(_ => (float)random.NextDouble())];
+        string calibration = Path.Combine(_world.Root, "old.eccal");
+        File.WriteAllBytes(calibration, EdgeCL.Core.Rollout.CalibrationPairs.Create(new EdgeCL.Core.Vectors.EmbeddingSpace(fullOld, 4), new EdgeCL.Core.Vectors.EmbeddingSpace(fullNew, 4), pairs, pairs).Encode());
+        Assert.Equal(ExitCodes.Success, CliHarness.Run("fleet", "carrier-key", "carrier", "--out", carryTrust).Code);
+        var carry = CliHarness.Run("fleet", "carry", "--fleet", "f", "--broker", $"mqtt://127.0.0.1:{broker.Port}", "--user", "ops", "--password", "pw-ops",
+            "--calibration", calibration, "--trust", carryTrust, "--carrier-key", Path.Combine(carryTrust, "carrier.key"), "--classes", "right", "--quiet-ms", "300");
+        Assert.True(carry.Code == ExitCodes.Success, carry.Out + carry.Err);
+        Assert.Contains("carry 'right' (d9): n=3 → carrier v1", carry.Out, StringComparison.Ordinal);
+        Assert.DoesNotContain("'down'", carry.Out, StringComparison.Ordinal);
+        var kept = CliHarness.Run(["fleet", "rollout", "--backbone", "tiny2", "--devices", "d1,d2", "--timeout", "60", "--retire", .. common]);
+        Assert.True(kept.Code == ExitCodes.Failure, kept.Out + kept.Err);
+        Assert.Contains($"space {oldSpace} not retired: 1 class(es) exist only there: 'down' (d9).", kept.Out, StringComparison.Ordinal);
+
+        // The operator accepts the loss of "down": every target already runs tiny2, and the space left over from the last run is retired.
         var drop = CliHarness.Run(["fleet", "rollout", "--backbone", "tiny2", "--devices", "d1,d2", "--timeout", "60", "--retire", "--allow-loss", .. common]);
         Assert.True(drop.Code == ExitCodes.Success, drop.Out + drop.Err);
-        Assert.Contains($"space {oldSpace}: --allow-loss drops 1 class(es) that exist only there: 'right' (d9).", drop.Out, StringComparison.Ordinal);
+        Assert.Contains($"space {oldSpace}: --allow-loss drops 1 class(es) that exist only there: 'down' (d9).", drop.Out, StringComparison.Ordinal);
         Assert.Matches($@"space {oldSpace} retired: [1-9][0-9]* retained topic\(s\) cleared", drop.Out);
         retained = await broker.GetRetainedMessagesAsync();
         Assert.DoesNotContain(retained, m => m.Topic.StartsWith($"edgecl/v1/f/{oldSpace}", StringComparison.Ordinal));
         Assert.Contains(retained, m => m.Topic.Contains("/proto/d1/left", StringComparison.Ordinal)); // in the new space
+        Assert.Contains(retained, m => m.Topic == FleetTopics.Prototype("f", fullNew, "carrier", "right")); // carried there
 
         Assert.Equal(0, d1.Stop());
         Assert.Equal(0, d2.Stop());
