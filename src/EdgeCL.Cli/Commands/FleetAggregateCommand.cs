@@ -116,47 +116,25 @@ internal static class FleetAggregateCommand
             var contributions = new FleetState(embeddingSpace);
             var aggregates = new List<FleetAggregate>();
             var refused = new List<string>();
-            var gate = new Lock();
-            var activity = new SemaphoreSlim(0);
             using IMqttClient client = new MqttClientFactory().CreateMqttClient();
-            client.ApplicationMessageReceivedAsync += e =>
-            {
-                byte[] payload = System.Buffers.BuffersExtensions.ToArray(e.ApplicationMessage.Payload);
-                lock (gate)
-                    Take(e.ApplicationMessage.Topic, payload, contributions, devices, aggregators, aggregates, refused);
-                activity.Release();
-                return Task.CompletedTask;
-            };
             string root = $"{FleetTopics.Root}/{fleetName}/{embeddingSpace.Id}";
-            using (var deadline = CancellationTokenSource.CreateLinkedTokenSource(token))
-            {
-                deadline.CancelAfter(TimeSpan.FromSeconds(10));
-                await OperatorLogin.ConnectAsync(client, endpoint, $"edgecl-audit-{Environment.ProcessId}", deadline.Token, token).ConfigureAwait(false);
-                await client.SubscribeAsync(new MqttClientSubscribeOptionsBuilder()
-                    .WithTopicFilter($"{root}/proto/+/{encoded}", MqttQualityOfServiceLevel.AtLeastOnce)
-                    // Devices that publish bundles: every class comes with them (the audit reads only the ones it checks).
-                    .WithTopicFilter(FleetTopics.PrototypeBundleFilter(fleetName, embeddingSpace.Id), MqttQualityOfServiceLevel.AtLeastOnce)
-                    .WithTopicFilter($"{root}/agg/+/{encoded}", MqttQualityOfServiceLevel.AtLeastOnce).Build(), deadline.Token).ConfigureAwait(false);
-            }
-            while (await activity.WaitAsync(TimeSpan.FromMilliseconds(Math.Max(50, parse.GetValue(quietMs))), token).ConfigureAwait(false))
-            {
-            }
+            await OperatorConnection.ReadRetainedAsync(client, endpoint, $"edgecl-audit-{Environment.ProcessId}",
+                // Devices that publish bundles: every class comes with them (the audit reads only the ones it checks).
+                [$"{root}/proto/+/{encoded}", FleetTopics.PrototypeBundleFilter(fleetName, embeddingSpace.Id), $"{root}/agg/+/{encoded}"],
+                (topicName, payload) => Take(topicName, payload, contributions, devices, aggregators, aggregates, refused), parse.GetValue(quietMs), token).ConfigureAwait(false);
             await client.DisconnectAsync(cancellationToken: token).ConfigureAwait(false);
 
             int wrong = 0;
-            lock (gate)
+            Console.WriteLine($"audit of fleet {fleetName}, space {embeddingSpace.Id}: {contributions.EntryCount} verified entries, {aggregates.Count} aggregates, {refused.Count} refused");
+            foreach (FleetAggregate a in aggregates.OrderBy(a => a.Label, StringComparer.Ordinal).ThenBy(a => a.AggregatorId, StringComparer.Ordinal))
             {
-                Console.WriteLine($"audit of fleet {fleetName}, space {embeddingSpace.Id}: {contributions.EntryCount} verified entries, {aggregates.Count} aggregates, {refused.Count} refused");
-                foreach (FleetAggregate a in aggregates.OrderBy(a => a.Label, StringComparer.Ordinal).ThenBy(a => a.AggregatorId, StringComparer.Ordinal))
-                {
-                    AggregateAudit verdict = FleetAggregation.Audit(a, contributions);
-                    if (verdict.Verdict is AggregateAuditVerdict.Mismatch or AggregateAuditVerdict.Ahead)
-                        wrong++;
-                    Console.WriteLine($"  {a.Label,-24} {a.AggregatorId,-16} v{a.VersionSum,-6} n={a.Count,-6} {(a.Policy.IsCountWeighted ? "" : $"[{a.Policy}] ")}{verdict.Verdict.ToString().ToLowerInvariant(),-8} {verdict.Detail}");
-                }
-                foreach (string r in refused)
-                    Console.WriteLine($"  refused {r}");
+                AggregateAudit verdict = FleetAggregation.Audit(a, contributions);
+                if (verdict.Verdict is AggregateAuditVerdict.Mismatch or AggregateAuditVerdict.Ahead)
+                    wrong++;
+                Console.WriteLine($"  {a.Label,-24} {a.AggregatorId,-16} v{a.VersionSum,-6} n={a.Count,-6} {(a.Policy.IsCountWeighted ? "" : $"[{a.Policy}] ")}{verdict.Verdict.ToString().ToLowerInvariant(),-8} {verdict.Detail}");
             }
+            foreach (string r in refused)
+                Console.WriteLine($"  refused {r}");
             return wrong == 0 ? ExitCodes.Success : CommandRunner.Fail($"{wrong} aggregate(s) do not match their contributions; stop trusting their aggregator (remove its key from trust_dir/aggregators) and check it.", ExitCodes.Failure);
         }, ct));
         return command;

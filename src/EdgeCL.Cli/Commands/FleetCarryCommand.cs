@@ -1,6 +1,7 @@
 using System.CommandLine;
 using EdgeCL.Core.Fleet;
 using EdgeCL.Core.Rollout;
+using EdgeCL.Device.Rollout;
 using EdgeCL.Sync.Client;
 using EdgeCL.Sync.Operator;
 using EdgeCL.Sync.Payloads;
@@ -37,7 +38,7 @@ internal static class FleetCarryCommand
         {
             string fleetName = parse.GetValue(fleet)!;
             TopicSegment.EnsureIdentifier(fleetName, "--fleet");
-            CalibrationPairs pairs = ReadPairs(parse.GetValue(calibration)!);
+            CalibrationPairs pairs = CalibrationFile.Read(parse.GetValue(calibration)!);
             using EntrySigner carrier = FleetCommandCliCommand.ReadKey(parse.GetValue(carrierKey)!, "--carrier-key", "edgecl fleet carrier-key NAME");
             FleetLimits.EnsureValidDeviceId(carrier.DeviceId, "--carrier-key's file name");
             using TrustStore devices = TrustFolder.Load(parse.GetValue(trust)!);
@@ -118,52 +119,19 @@ internal static class FleetCarryCommand
         return command;
     }
 
-    private static CalibrationPairs ReadPairs(string path)
-    {
-        try
-        {
-            return CalibrationPairs.Decode(File.ReadAllBytes(path));
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or RolloutException)
-        {
-            throw new ArgumentException($"--calibration '{path}' cannot be used ({ex.Message.Split('\n')[0]}); write it again with 'edgecl rollout calibrate'.", ex);
-        }
-    }
-
-    // Every retained entry of both spaces, verified, and every device's status; until the broker has been quiet for quietMs.
-    private static async Task ReadAsync(IMqttClient client, FleetBrokerOptions endpoint, string fleet, FleetState old, FleetState current,
-        Dictionary<string, DeviceStatus> statuses, TrustStore devices, List<string> refused, int quietMs, CancellationToken token)
-    {
-        var gate = new Lock();
-        var activity = new SemaphoreSlim(0);
-        client.ApplicationMessageReceivedAsync += e =>
-        {
-            byte[] payload = System.Buffers.BuffersExtensions.ToArray(e.ApplicationMessage.Payload);
-            lock (gate)
+    // Every retained entry of both spaces, verified, and every device's status.
+    private static Task ReadAsync(IMqttClient client, FleetBrokerOptions endpoint, string fleet, FleetState old, FleetState current,
+        Dictionary<string, DeviceStatus> statuses, TrustStore devices, List<string> refused, int quietMs, CancellationToken token) =>
+        OperatorConnection.ReadRetainedAsync(client, endpoint, $"edgecl-carry-{Environment.ProcessId}",
+            [FleetTopics.StatusFilter(fleet), .. new[] { old.Space.Id, current.Space.Id }.SelectMany(space => new[] { FleetTopics.PrototypeFilter(fleet, space), FleetTopics.PrototypeBundleFilter(fleet, space) })],
+            (topicName, payload) =>
             {
-                if (FleetTopics.TryParse(e.ApplicationMessage.Topic, out FleetTopic topic) && topic.Kind == FleetTopicKind.Status)
+                if (FleetTopics.TryParse(topicName, out FleetTopic topic) && topic.Kind == FleetTopicKind.Status)
                 {
                     if (DeviceStatus.TryParse(payload, out DeviceStatus? status))
                         statuses[topic.Device] = status;
                 }
-                else if (!RetainedEntries.Take(e.ApplicationMessage.Topic, payload, old, devices, refused))
-                    RetainedEntries.Take(e.ApplicationMessage.Topic, payload, current, devices, refused);
-            }
-            activity.Release();
-            return Task.CompletedTask;
-        };
-        using (var deadline = CancellationTokenSource.CreateLinkedTokenSource(token))
-        {
-            deadline.CancelAfter(TimeSpan.FromSeconds(10));
-            await OperatorLogin.ConnectAsync(client, endpoint, $"edgecl-carry-{Environment.ProcessId}", deadline.Token, token).ConfigureAwait(false);
-            var subscribe = new MqttClientSubscribeOptionsBuilder().WithTopicFilter(FleetTopics.StatusFilter(fleet), MqttQualityOfServiceLevel.AtLeastOnce);
-            foreach (string space in new[] { old.Space.Id, current.Space.Id })
-                subscribe.WithTopicFilter(FleetTopics.PrototypeFilter(fleet, space), MqttQualityOfServiceLevel.AtLeastOnce)
-                    .WithTopicFilter(FleetTopics.PrototypeBundleFilter(fleet, space), MqttQualityOfServiceLevel.AtLeastOnce);
-            await client.SubscribeAsync(subscribe.Build(), deadline.Token).ConfigureAwait(false);
-        }
-        while (await activity.WaitAsync(TimeSpan.FromMilliseconds(Math.Max(50, quietMs)), token).ConfigureAwait(false))
-        {
-        }
-    }
+                else if (!RetainedEntries.Take(topicName, payload, old, devices, refused))
+                    RetainedEntries.Take(topicName, payload, current, devices, refused);
+            }, quietMs, token);
 }

@@ -4,7 +4,6 @@ using EdgeCL.Sync.Operator;
 using EdgeCL.Sync.Status;
 using EdgeCL.Sync.Topics;
 using MQTTnet;
-using MQTTnet.Protocol;
 
 namespace EdgeCL.Cli.Commands;
 
@@ -37,38 +36,19 @@ internal static class FleetDecommissionCommand
             FleetBrokerOptions endpoint = login.Endpoint(parse, parse.GetValue(broker)!);
 
             var statuses = new Dictionary<string, DeviceStatus>(StringComparer.Ordinal);
-            var gate = new Lock();
-            var activity = new SemaphoreSlim(0);
             using IMqttClient client = new MqttClientFactory().CreateMqttClient();
-            client.ApplicationMessageReceivedAsync += e =>
-            {
-                if (FleetTopics.TryParse(e.ApplicationMessage.Topic, out FleetTopic topic) && topic.Kind == FleetTopicKind.Status
-                    && DeviceStatus.TryParse(System.Buffers.BuffersExtensions.ToArray(e.ApplicationMessage.Payload), out DeviceStatus? status))
-                    lock (gate)
+            await OperatorConnection.ReadRetainedAsync(client, endpoint, $"edgecl-decommission-{Environment.ProcessId}", [FleetTopics.StatusFilter(fleetName)],
+                (topicName, payload) =>
+                {
+                    if (FleetTopics.TryParse(topicName, out FleetTopic topic) && topic.Kind == FleetTopicKind.Status && DeviceStatus.TryParse(payload, out DeviceStatus? status))
                         statuses[topic.Device] = status;
-                activity.Release();
-                return Task.CompletedTask;
-            };
-            using (var deadline = CancellationTokenSource.CreateLinkedTokenSource(token))
-            {
-                deadline.CancelAfter(TimeSpan.FromSeconds(10));
-                await OperatorLogin.ConnectAsync(client, endpoint, $"edgecl-decommission-{Environment.ProcessId}", deadline.Token, token).ConfigureAwait(false);
-                await client.SubscribeAsync(FleetTopics.StatusFilter(fleetName), MqttQualityOfServiceLevel.AtLeastOnce, deadline.Token).ConfigureAwait(false);
-            }
-            while (await activity.WaitAsync(TimeSpan.FromMilliseconds(Math.Max(50, parse.GetValue(quietMs))), token).ConfigureAwait(false))
-            {
-            }
-            string[] online;
-            lock (gate)
-                online = [.. listed.Where(d => statuses.TryGetValue(d, out DeviceStatus? s) && s.Online)];
+                }, parse.GetValue(quietMs), token).ConfigureAwait(false);
+            string[] online = [.. listed.Where(d => statuses.TryGetValue(d, out DeviceStatus? s) && s.Online)];
             if (online.Length > 0)
                 return CommandRunner.Fail($"{string.Join(", ", online)} {(online.Length == 1 ? "is" : "are")} online: a running device is not decommissioned (it would publish its status again); stop it first. Nothing was cleared.", ExitCodes.Failure);
             foreach (string device in listed)
             {
-                DeviceStatus? last;
-                lock (gate)
-                    last = statuses.GetValueOrDefault(device);
-                if (last is null)
+                if (statuses.GetValueOrDefault(device) is not { } last)
                 {
                     Console.WriteLine($"  {device}: no status on this broker; nothing to clear.");
                     continue;

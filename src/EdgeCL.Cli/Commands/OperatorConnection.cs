@@ -1,5 +1,8 @@
 using System.CommandLine;
 using EdgeCL.Sync.Client;
+using EdgeCL.Sync.Operator;
+using MQTTnet;
+using MQTTnet.Protocol;
 
 namespace EdgeCL.Cli.Commands;
 
@@ -31,5 +34,40 @@ internal static class OperatorConnection
             endpoint.Validate();
             return endpoint;
         }
+    }
+
+    /// <summary>Connects <paramref name="client"/> (10 s for the connect and the subscription), subscribes to
+    /// <paramref name="filters"/> and hands every message to <paramref name="take"/> (one at a time, its payload copied)
+    /// until the broker has been quiet for <paramref name="quietMs"/>: MQTT has no end-of-retained marker. Messages after
+    /// that are not handed on, so the caller may use what was read while the client stays connected for what it does next.</summary>
+    public static async Task ReadRetainedAsync(IMqttClient client, FleetBrokerOptions endpoint, string clientId, IEnumerable<string> filters,
+        Action<string, byte[]> take, int quietMs, CancellationToken token)
+    {
+        var gate = new Lock();
+        var activity = new SemaphoreSlim(0);
+        bool reading = true;
+        client.ApplicationMessageReceivedAsync += e =>
+        {
+            byte[] payload = System.Buffers.BuffersExtensions.ToArray(e.ApplicationMessage.Payload);
+            lock (gate)
+                if (reading)
+                    take(e.ApplicationMessage.Topic, payload);
+            activity.Release();
+            return Task.CompletedTask;
+        };
+        using (var deadline = CancellationTokenSource.CreateLinkedTokenSource(token))
+        {
+            deadline.CancelAfter(TimeSpan.FromSeconds(10));
+            await OperatorLogin.ConnectAsync(client, endpoint, clientId, deadline.Token, token).ConfigureAwait(false);
+            var subscribe = new MqttClientSubscribeOptionsBuilder();
+            foreach (string filter in filters)
+                subscribe.WithTopicFilter(filter, MqttQualityOfServiceLevel.AtLeastOnce);
+            await client.SubscribeAsync(subscribe.Build(), deadline.Token).ConfigureAwait(false);
+        }
+        while (await activity.WaitAsync(TimeSpan.FromMilliseconds(Math.Max(50, quietMs)), token).ConfigureAwait(false))
+        {
+        }
+        lock (gate)
+            reading = false;
     }
 }

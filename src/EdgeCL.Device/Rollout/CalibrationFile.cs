@@ -34,15 +34,23 @@ public static class CalibrationFile
         string path = PathFor(backboneDirectory, oldSpace);
         if (!File.Exists(path))
             return null;
+        CalibrationPairs pairs = Read(path);
+        if (pairs.Source != oldSpace || pairs.Target != newSpace)
+            throw new RolloutException($"calibration file '{path}' cannot be used: it holds {pairs.Source} → {pairs.Target}, not {oldSpace} → {newSpace}; calibrate this backbone pair.");
+        return pairs;
+    }
+
+    /// <summary>Reads the pairs of one file, at most <see cref="MaxBytes"/> (a device's, or the one an operator names to
+    /// <c>edgecl fleet carry</c>).</summary>
+    /// <exception cref="RolloutException">Missing, unreadable, too large or damaged; one line with its path.</exception>
+    public static CalibrationPairs Read(string path)
+    {
         try
         {
             long length = new FileInfo(path).Length;
             if (length > MaxBytes)
                 throw new RolloutException($"it is {length >> 20} MiB, more than the {MaxBytes >> 20} MiB a device reads; a few hundred calibration inputs are enough.");
-            CalibrationPairs pairs = CalibrationPairs.Decode(File.ReadAllBytes(path));
-            if (pairs.Source != oldSpace || pairs.Target != newSpace)
-                throw new RolloutException($"it holds {pairs.Source} → {pairs.Target}, not {oldSpace} → {newSpace}; calibrate this backbone pair.");
-            return pairs;
+            return CalibrationPairs.Decode(File.ReadAllBytes(path));
         }
         catch (Exception ex) when (ex is RolloutException or IOException or UnauthorizedAccessException)
         {

@@ -32,7 +32,7 @@ public sealed partial class FleetAggregator
     private void RewriteForeignParts()
     {
         while (_ownParts.TryDequeue(out (bool Snapshot, int Index, byte[] Payload) part))
-            if (part.Index >= _bundles.Parts(part.Snapshot) || !_bundles.Wrote(part.Snapshot, part.Index, part.Payload))
+            if (!_bundles.Wrote(part.Snapshot, part.Index, part.Payload))
                 _bundles.Distrust(part.Snapshot, part.Index);
     }
 }

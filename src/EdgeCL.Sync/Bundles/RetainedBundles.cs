@@ -57,10 +57,8 @@ public sealed class RetainedBundles
     /// <summary>Bundle parts published and acknowledged (clearing an unused part not counted).</summary>
     public long PartsPublished => Interlocked.Read(ref _partsPublished);
 
-    /// <summary>Retained parts of the snapshot (or of the delta) that this writer published and has not cleared since.</summary>
-    public int Parts(bool snapshot) => snapshot ? _snapshotParts : _deltaParts;
-
-    /// <summary>Whether <paramref name="payload"/> is exactly what this writer last published as that part.</summary>
+    /// <summary>Whether <paramref name="payload"/> is exactly what this writer last published as that part (false for a part
+    /// it never wrote or has cleared since: beyond the parts it now uses).</summary>
     public bool Wrote(bool snapshot, int index, ReadOnlySpan<byte> payload) =>
         _written.TryGetValue((snapshot, index), out byte[]? written) && payload.SequenceEqual(written);
 
